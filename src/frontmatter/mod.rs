@@ -1,0 +1,1 @@
+//! Row properties <-> YAML front matter, and `.schema.yaml` (spec section 4).

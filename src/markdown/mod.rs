@@ -1,0 +1,1 @@
+//! Block <-> Markdown conversion (spec section 3).
