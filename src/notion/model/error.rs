@@ -1,0 +1,20 @@
+//! The error body every failed request returns (/reference/status-codes).
+
+use serde::{Deserialize, Serialize};
+
+/// `{"object": "error", "status", "code", "message"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// HTTP status repeated in the body.
+    #[serde(default)]
+    pub status: u16,
+    /// Machine-readable code, e.g. `validation_error`, `rate_limited`.
+    #[serde(default)]
+    pub code: String,
+    /// Human-readable explanation.
+    #[serde(default)]
+    pub message: String,
+    /// Request id, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}

@@ -1,0 +1,335 @@
+//! Rich text (/reference/rich-text): text, mentions and inline equations with annotations.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use super::{default_color, is_false, JsonMap, User};
+
+/// Text styling. `color` is a text colour (`red`) or a background (`red_background`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annotations {
+    /// Bold.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bold: bool,
+    /// Italic.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub italic: bool,
+    /// Strikethrough.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub strikethrough: bool,
+    /// Underline.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub underline: bool,
+    /// Inline code.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub code: bool,
+    /// Colour name, `"default"` when plain.
+    #[serde(default = "default_color")]
+    pub color: String,
+    /// Fields this build does not model.
+    #[serde(flatten)]
+    pub extra: JsonMap,
+}
+
+impl Default for Annotations {
+    fn default() -> Self {
+        Annotations {
+            bold: false,
+            italic: false,
+            strikethrough: false,
+            underline: false,
+            code: false,
+            color: default_color(),
+            extra: JsonMap::new(),
+        }
+    }
+}
+
+impl Annotations {
+    /// True when nothing is styled (so the field can be left out of requests).
+    pub fn is_plain(&self) -> bool {
+        *self == Annotations::default()
+    }
+}
+
+/// A link target: `{"url": …}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// The URL (at most 2000 characters in requests).
+    pub url: String,
+    /// Fields this build does not model.
+    #[serde(flatten)]
+    pub extra: JsonMap,
+}
+
+/// The payload of a `text` rich text object.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Text {
+    /// The characters (at most 2000 per object in requests).
+    pub content: String,
+    /// Optional link.
+    #[serde(default)]
+    pub link: Option<Link>,
+    /// Fields this build does not model.
+    #[serde(flatten)]
+    pub extra: JsonMap,
+}
+
+/// The payload of an inline `equation`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Equation {
+    /// KaTeX expression (at most 1000 characters in requests).
+    pub expression: String,
+    /// Fields this build does not model.
+    #[serde(flatten)]
+    pub extra: JsonMap,
+}
+
+/// A reference by id (page, database, data source mentions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdRef {
+    /// The referenced object's id.
+    pub id: String,
+    /// Fields this build does not model.
+    #[serde(flatten)]
+    pub extra: JsonMap,
+}
+
+/// A date or date range, as in date mentions and date properties.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DateValue {
+    /// `2025-01-31` or an ISO 8601 date-time.
+    pub start: String,
+    /// End of a range.
+    #[serde(default)]
+    pub end: Option<String>,
+    /// IANA time zone name, when the date-time is given without an offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Fields this build does not model.
+    #[serde(flatten)]
+    pub extra: JsonMap,
+}
+
+/// A URL payload (link preview mentions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UrlRef {
+    /// The URL.
+    pub url: String,
+    /// Fields this build does not model.
+    #[serde(flatten)]
+    pub extra: JsonMap,
+}
+
+typed_union! {
+    /// What a mention points at (/reference/rich-text#mention).
+    pub enum Mention {
+        /// A page.
+        "page" => Page(IdRef),
+        /// A database.
+        "database" => Database(IdRef),
+        /// A data source.
+        "data_source" => DataSource(IdRef),
+        /// A person.
+        "user" => User(User),
+        /// A date or range.
+        "date" => Date(DateValue),
+        /// A link preview.
+        "link_preview" => LinkPreview(UrlRef),
+        /// A link mention (rich link with metadata).
+        "link_mention" => LinkMention(JsonMap),
+        /// `today`/`now`/`me` inside template buttons.
+        "template_mention" => TemplateMention(JsonMap),
+        /// A workspace custom emoji.
+        "custom_emoji" => CustomEmoji(super::file::CustomEmoji),
+    }
+}
+
+typed_union! {
+    /// The content of a rich text object.
+    pub enum RichTextKind {
+        /// Plain characters, optionally linked.
+        "text" => Text(Text),
+        /// A mention of a page, user, date, …
+        "mention" => Mention(Mention),
+        /// An inline KaTeX equation.
+        "equation" => Equation(Equation),
+    }
+}
+
+/// One run of rich text: content plus annotations.
+///
+/// `plain_text` and `href` are filled by the API in responses and left out of requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RichText {
+    /// Text, mention or equation.
+    pub kind: RichTextKind,
+    /// Styling.
+    pub annotations: Annotations,
+    /// The unformatted text (responses).
+    pub plain_text: Option<String>,
+    /// The URL of a link or mention (responses).
+    pub href: Option<String>,
+    /// Fields this build does not model.
+    pub extra: JsonMap,
+}
+
+impl RichText {
+    /// Plain text with no styling and no link.
+    pub fn plain(content: impl Into<String>) -> Self {
+        Self::text(content, None, Annotations::default())
+    }
+
+    /// A text run with the given link and annotations.
+    pub fn text(
+        content: impl Into<String>,
+        link: Option<String>,
+        annotations: Annotations,
+    ) -> Self {
+        RichText {
+            kind: RichTextKind::Text(Text {
+                content: content.into(),
+                link: link.map(|url| Link {
+                    url,
+                    extra: JsonMap::new(),
+                }),
+                extra: JsonMap::new(),
+            }),
+            annotations,
+            plain_text: None,
+            href: None,
+            extra: JsonMap::new(),
+        }
+    }
+
+    /// The readable text of this run: the content, the expression, or the API's
+    /// `plain_text` for mentions (empty when unknown).
+    pub fn text_content(&self) -> &str {
+        match &self.kind {
+            RichTextKind::Text(t) => &t.content,
+            RichTextKind::Equation(e) => &e.expression,
+            _ => self.plain_text.as_deref().unwrap_or(""),
+        }
+    }
+
+    /// Drops the fields only responses carry (`plain_text`, `href`), except for mentions,
+    /// whose `plain_text` is the only place their display text lives.
+    pub fn strip_response_fields(&mut self) {
+        if !matches!(self.kind, RichTextKind::Mention(_)) {
+            self.plain_text = None;
+        }
+        self.href = None;
+    }
+}
+
+/// Concatenated readable text of a rich text array.
+pub fn plain_text(runs: &[RichText]) -> String {
+    runs.iter().map(RichText::text_content).collect()
+}
+
+impl Serialize for RichText {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = JsonMap::new();
+        self.kind.put_into(&mut map);
+        if !self.annotations.is_plain() || self.plain_text.is_some() {
+            // Responses always carry annotations; keep them when echoing a response.
+            let a = serde_json::to_value(&self.annotations).map_err(serde::ser::Error::custom)?;
+            map.insert("annotations".into(), a);
+        }
+        if let Some(p) = &self.plain_text {
+            map.insert("plain_text".into(), Value::String(p.clone()));
+        }
+        if let Some(h) = &self.href {
+            map.insert("href".into(), Value::String(h.clone()));
+        } else if self.plain_text.is_some() {
+            map.insert("href".into(), Value::Null);
+        }
+        for (k, v) in &self.extra {
+            map.insert(k.clone(), v.clone());
+        }
+        map.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RichText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut map = JsonMap::deserialize(d)?;
+        let kind = RichTextKind::take_from(&mut map).map_err(D::Error::custom)?;
+        let annotations = match map.remove("annotations") {
+            Some(Value::Null) | None => Annotations::default(),
+            Some(v) => serde_json::from_value(v).map_err(D::Error::custom)?,
+        };
+        let plain_text = match map.remove("plain_text") {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let href = match map.remove("href") {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        Ok(RichText {
+            kind,
+            annotations,
+            plain_text,
+            href,
+            extra: map,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn response_text_round_trips_exactly() {
+        let v = json!({
+            "type": "text",
+            "text": {"content": "Some words ", "link": null},
+            "annotations": {"bold": false, "italic": false, "strikethrough": false,
+                            "underline": false, "code": false, "color": "default"},
+            "plain_text": "Some words ",
+            "href": null
+        });
+        let r: RichText = serde_json::from_value(v).unwrap();
+        assert_eq!(r.text_content(), "Some words ");
+        let back = serde_json::to_value(&r).unwrap();
+        assert_eq!(back["plain_text"], "Some words ");
+        assert_eq!(back["href"], Value::Null);
+        let again: RichText = serde_json::from_value(back).unwrap();
+        assert_eq!(again, r);
+    }
+
+    #[test]
+    fn request_shape_is_minimal() {
+        let r = RichText::plain("hi");
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"type": "text", "text": {"content": "hi", "link": null}})
+        );
+    }
+
+    #[test]
+    fn mentions_and_unknown_kinds_survive() {
+        let v = json!({"type": "mention", "mention": {"type": "date", "date": {"start": "2025-01-01", "end": null}},
+                       "annotations": {"bold": true, "color": "red"}, "plain_text": "2025-01-01", "href": null});
+        let r: RichText = serde_json::from_value(v).unwrap();
+        assert!(matches!(r.kind, RichTextKind::Mention(Mention::Date(_))));
+        assert!(r.annotations.bold);
+
+        let v = json!({"type": "hologram", "hologram": {"x": 1}, "plain_text": "h", "href": null, "future_field": 7});
+        let r: RichText = serde_json::from_value(v).unwrap();
+        assert_eq!(r.kind.type_name(), "hologram");
+        let back = serde_json::to_value(&r).unwrap();
+        assert_eq!(back["hologram"], json!({"x": 1}));
+        assert_eq!(back["future_field"], 7);
+    }
+
+    #[test]
+    fn type_may_be_omitted_in_requests() {
+        let r: RichText = serde_json::from_value(json!({"text": {"content": "x"}})).unwrap();
+        assert_eq!(r.text_content(), "x");
+    }
+}
