@@ -78,6 +78,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_files/{token}/{name}", get(serve_file))
         .fallback(unknown_url)
         .method_not_allowed_fallback(unknown_url)
+        // uploads carry up to 20 MiB per part; JSON size limits are checked by `json_body`
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::files::MAX_PART + 1024 * 1024,
+        ))
         .with_state(shared)
 }
 
