@@ -496,6 +496,16 @@ async fn child_pages_move_and_trash() {
         )
         .await;
     assert_error(&r, 400, "validation_error");
+    // internal integrations need a page or data source parent
+    let r = t
+        .post(
+            "/v1/pages",
+            json!({"parent": {"workspace": true}, "properties": {}}),
+        )
+        .await;
+    assert_error(&r, 400, "validation_error");
+    let r = t.post("/v1/pages", json!({"properties": {}})).await;
+    assert_error(&r, 400, "validation_error");
     // database parent with several data sources is refused, with one it resolves
     let props = json!({"Name": {"title": [{"text": {"content": "Row"}}]}});
     let r = t

@@ -259,6 +259,11 @@ fn paging_from_query(q: &[(String, String)]) -> ApiResult<(Option<String>, usize
 }
 
 fn paging_from_body(b: &Map<String, Value>) -> ApiResult<(Option<String>, usize)> {
+    if let Some(v) = b.get("page_size").filter(|v| !v.is_number()) {
+        return Err(ApiError::validation(format!(
+            "body failed validation: body.page_size should be a number, instead was `{v}`."
+        )));
+    }
     Ok((
         start_cursor(b.get("start_cursor"), "body.start_cursor")?,
         page_size(b.get("page_size"), "body.page_size")?,
@@ -499,7 +504,10 @@ fn resolve_page_parent(
                 None,
             ))
         }
-        "workspace" if allow_workspace => {
+        "workspace" if !allow_workspace => Err(ApiError::validation(
+            "A page or data source parent is required: internal integrations cannot create workspace-level pages.",
+        )),
+        "workspace" => {
             if m.get("workspace") != Some(&Value::Bool(true)) {
                 return Err(ApiError::validation(format!(
                     "body failed validation: {path}.workspace should be `true`."
@@ -544,7 +552,7 @@ async fn page_create(State(sh): Sh, body: Bytes) -> JsonResult {
     }
     let mut st = sh.store();
     let (parent, container) =
-        resolve_page_parent(&st, req(&b, "parent", "body")?, "body.parent", true)?;
+        resolve_page_parent(&st, req(&b, "parent", "body")?, "body.parent", false)?;
     if let Some(c) = &container {
         st.require_live(c)?;
     }
@@ -1271,7 +1279,11 @@ async fn database_create(State(sh): Sh, body: Bytes) -> JsonResult {
             st.require_live(&pid)?;
             (json!({"type": "page_id", "page_id": pid}), Some(pid))
         }
-        "workspace" => (json!({"type": "workspace", "workspace": true}), None),
+        "workspace" => {
+            return Err(ApiError::validation(
+                "A page parent is required: internal integrations cannot create workspace-level databases.",
+            ))
+        }
         other => {
             return Err(ApiError::validation(format!(
             "body failed validation: body.parent.type `{other}` is not supported for databases."
