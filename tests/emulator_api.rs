@@ -1524,6 +1524,23 @@ async fn comments_and_data_source_admin() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["parent"]["page_id"], demo::wiki_id());
+    let cid = r.body["id"].as_str().expect("id").to_string();
+    let r = t.get(&format!("/v1/comments/{cid}")).await;
+    assert_eq!(r.body["rich_text"][0]["plain_text"], "Yes");
+    let r = t
+        .get(&format!(
+            "/v1/data_sources/{}/templates",
+            demo::tasks_ds_id()
+        ))
+        .await;
+    assert_eq!(r.body["templates"], json!([]));
+    let r = t
+        .post(
+            "/v1/comments",
+            json!({"parent": {"page_id": demo::wiki_id()}}),
+        )
+        .await;
+    assert_error(&r, 400, "validation_error");
     let r = t.post("/v1/comments", json!({"parent": {"page_id": demo::team_home_id()}, "rich_text": [{"text": {"content": "Hi"}}]})).await;
     assert_eq!(r.status, 200);
     assert_eq!(

@@ -154,7 +154,6 @@ impl FileStore {
         );
         m.insert("last_edited_time".into(), json!(minute_iso(u.edited)));
         m.insert("archived".into(), json!(false));
-        m.insert("in_trash".into(), json!(false));
         m.insert(
             "expiry_time".into(),
             if u.attached {

@@ -63,6 +63,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v1/data_sources/{id}/query", post(data_source_query))
         .route("/v1/comments", get(comments_list).post(comment_create))
+        .route("/v1/comments/{id}", get(comment_get))
+        .route(
+            "/v1/data_sources/{id}/templates",
+            get(data_source_templates),
+        )
         .route("/v1/file_uploads", get(uploads_list).post(upload_create))
         .route("/v1/file_uploads/{id}", get(upload_get))
         .route("/v1/file_uploads/{id}/send", post(upload_send))
@@ -1707,6 +1712,36 @@ async fn comments_list(State(sh): Sh, RawQuery(q): RawQuery) -> JsonResult {
     let (page, next) = paginate(&items, cursor.as_deref(), size)?;
     let out = list(page, next, "comment");
     Ok(finish(&mut st, out))
+}
+
+async fn comment_get(State(sh): Sh, Path(id): Path<String>) -> JsonResult {
+    let id = path_id(&id, "comment_id")?;
+    let mut st = sh.store();
+    let c = st
+        .comments
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("comment", &id))?;
+    Ok(finish(&mut st, c))
+}
+
+/// The emulator has no data source templates: the list is always empty.
+async fn data_source_templates(
+    State(sh): Sh,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> JsonResult {
+    let id = path_id(&id, "data_source_id")?;
+    let q = query_params(&q);
+    paging_from_query(&q)?;
+    let st = sh.store();
+    if !st.data_sources.contains_key(&id) {
+        return Err(ApiError::not_found("data source", &id));
+    }
+    Ok(Json(
+        json!({"templates": [], "has_more": false, "next_cursor": null}),
+    ))
 }
 
 async fn comment_create(State(sh): Sh, body: Bytes) -> JsonResult {
