@@ -1591,4 +1591,28 @@ async fn comments_and_data_source_admin() {
         )
         .await;
     assert_error(&r, 400, "validation_error");
+    let tasks = format!("/v1/data_sources/{}", demo::tasks_ds_id());
+    let r = t
+        .patch(
+            &tasks,
+            json!({"properties": {"Blocked by": {"name": "Depends on"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["properties"]["Depends on"]["relation"]["data_source_id"],
+        demo::tasks_ds_id()
+    );
+    let row = t.get(&format!("/v1/pages/{}", demo::task_row_id(5))).await;
+    assert!(
+        row.body["properties"]["Depends on"]["relation"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "values follow the renamed property"
+    );
+    let bug = json!({"properties": {"Depends on": {"relation": [{"id": "5eed0005-de00-4000-8000-000000000064"}]}}});
+    let r = t
+        .patch(&format!("/v1/pages/{}", demo::task_row_id(2)), bug)
+        .await;
+    assert_error(&r, 400, "validation_error");
 }

@@ -220,7 +220,10 @@ pub fn schema_entry(
     let cpath = format!("{path}.{ty}");
     let cfg_in = obj(cfg_v, &cpath)?;
     let prev_cfg = existing.filter(|_| same_type).map(|e| e[&ty].clone());
+    // a rename (`{"name": …}`) or description change keeps the current configuration
+    let keep = !m.contains_key(&ty) && prev_cfg.is_some();
     let cfg = match ty.as_str() {
+        _ if keep => prev_cfg.clone().unwrap_or_default(),
         "number" => {
             check_keys(cfg_in, &["format"], &cpath)?;
             let f = match cfg_in.get("format") {
@@ -646,10 +649,21 @@ fn prop_value(
                 let rm = obj(r, &rpath)?;
                 check_keys(rm, &["id"], &rpath)?;
                 let id = body_id(req(rm, "id", &rpath)?, &format!("{rpath}.id"))?;
-                if !ing.store.pages.contains_key(&id) && !ing.seed {
-                    return Err(ApiError::validation(format!(
-                        "Could not find page with ID: {id} (at {rpath})."
-                    )));
+                if !ing.seed {
+                    let target = schema["relation"]["data_source_id"].as_str();
+                    let page = ing.store.pages.get(&id);
+                    if page.is_none() {
+                        return Err(ApiError::validation(format!(
+                            "Could not find page with ID: {id} (at {rpath})."
+                        )));
+                    }
+                    let in_target = page
+                        .is_some_and(|p| target.is_none_or(|t| p.parent["data_source_id"] == t));
+                    if !in_target {
+                        return Err(ApiError::validation(format!(
+                            "Page {id} (at {rpath}) is not in the data source that relation `{name}` points to."
+                        )));
+                    }
                 }
                 out.push(json!({"id": id}));
             }
