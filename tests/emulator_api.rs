@@ -141,6 +141,24 @@ async fn auth_version_and_request_errors() {
         .send(t.http.get(t.url("/v1/users/me")).bearer_auth(t.emu.token()))
         .await;
     assert_error(&r, 400, "missing_version");
+    let r = t
+        .send(
+            t.http
+                .get(t.url("/v1/users/me"))
+                .bearer_auth(t.emu.token())
+                .header("Notion-Version", "2022-06-28"),
+        )
+        .await;
+    assert_error(&r, 400, "validation_error");
+    let r = t
+        .send(
+            t.http
+                .get(t.url("/v1/users/me"))
+                .bearer_auth(t.emu.token())
+                .header("Notion-Version", "latest"),
+        )
+        .await;
+    assert_error(&r, 400, "validation_error");
     // invalid JSON, unknown keys, unknown URL, wrong method
     let r = t
         .send(

@@ -154,6 +154,7 @@ impl FileStore {
         );
         m.insert("last_edited_time".into(), json!(minute_iso(u.edited)));
         m.insert("archived".into(), json!(false));
+        m.insert("request_id".into(), json!(super::util::new_uuid()));
         m.insert(
             "expiry_time".into(),
             if u.attached {

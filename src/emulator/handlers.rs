@@ -160,6 +160,9 @@ async fn v1_guard(
         )
         .into_response();
     }
+    if let Err(e) = check_version(req.headers()) {
+        return e.into_response();
+    }
     if faults.fault_rate > 0.0 && rand::rng().random::<f64>() < faults.fault_rate {
         let (status, code, msg) = [
             (500, "internal_server_error", "Unexpected error occurred."),
@@ -174,6 +177,29 @@ async fn v1_guard(
         return ApiError::new(status, code, msg).into_response();
     }
     next.run(req).await
+}
+
+/// The oldest `Notion-Version` whose shapes the emulator serves.
+pub const MIN_VERSION: &str = "2025-09-03";
+
+/// Accepts `2025-09-03` and later dated versions; older versions would expect other
+/// shapes (databases instead of data sources), so they are refused rather than served wrong.
+fn check_version(headers: &HeaderMap) -> ApiResult<()> {
+    let v = headers
+        .get("notion-version")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err() {
+        return Err(ApiError::validation(format!(
+            "Notion-Version header failed validation: Notion-Version header should be a version date such as `{MIN_VERSION}`, instead was `{v}`."
+        )));
+    }
+    if v < MIN_VERSION {
+        return Err(ApiError::validation(format!(
+            "The notionfs emulator only serves Notion-Version {MIN_VERSION} and later; the request used `{v}`."
+        )));
+    }
+    Ok(())
 }
 
 /// Control routes: same token, no version header, not counted.
@@ -234,6 +260,7 @@ fn list(results: Vec<Value>, next: Option<String>, ty: &str) -> Value {
     m.insert("has_more".into(), json!(next.is_some()));
     m.insert("type".into(), json!(ty));
     m.insert(ty.into(), json!({}));
+    m.insert("request_id".into(), json!(new_uuid()));
     Value::Object(m)
 }
 
