@@ -344,11 +344,7 @@ impl Store {
                     b.data.clone(),
                 )
             } else if let Some(p) = self.pages.get(id) {
-                let parent = if p.parent["type"] == "data_source_id" {
-                    json!({"type": "database_id", "database_id": p.parent["database_id"]})
-                } else {
-                    p.parent.clone()
-                };
+                let parent = p.parent.clone();
                 (
                     parent,
                     p.created,
@@ -614,8 +610,6 @@ impl Store {
             "icon": s.icon,
             "archived": trashed,
             "in_trash": trashed,
-            "url": self.url_for("", &s.id),
-            "public_url": null,
         }))
     }
 
