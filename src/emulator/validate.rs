@@ -910,7 +910,8 @@ impl<'a> Ingest<'a> {
         }
         let mut children = Vec::new();
         if let Some(cv) = children_v {
-            if depth >= 2 && !self.seed {
+            // Appended blocks may have children; those children may not (two levels).
+            if depth >= 1 && !self.seed {
                 return Err(ApiError::validation(format!(
                     "body failed validation: {tpath}.children exceeds the maximum nesting depth; at most two levels of nesting are allowed in a single request."
                 )));
