@@ -1198,6 +1198,38 @@ async fn file_uploads_single_and_multi_part() {
         )
         .await;
     assert_error(&r, 400, "validation_error");
+    // the workspace upload limit is advertised and enforced
+    t.emu.control().set_max_upload_size(1000);
+    let me = t.get("/v1/users/me").await;
+    assert_eq!(
+        me.body["bot"]["workspace_limits"]["max_file_upload_size_in_bytes"],
+        1000
+    );
+    let r = t
+        .post("/v1/file_uploads", json!({"filename": "big.txt"}))
+        .await;
+    let big = r.body["id"].as_str().expect("id").to_string();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(vec![b'x'; 2000])
+            .file_name("big.txt")
+            .mime_str("text/plain")
+            .expect("mime"),
+    );
+    let r = t
+        .send(
+            t.http
+                .post(t.url(&format!("/v1/file_uploads/{big}/send")))
+                .bearer_auth(t.emu.token())
+                .header("Notion-Version", "2025-09-03")
+                .multipart(form),
+        )
+        .await;
+    assert_error(&r, 400, "validation_error");
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("1000"));
 }
 
 fn hex(s: &str) -> Vec<u8> {

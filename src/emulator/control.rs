@@ -127,6 +127,12 @@ impl Control {
             chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
     }
 
+    /// Sets the workspace's per-file upload limit (default 5 GiB, a paid plan; a free plan is
+    /// 5 MiB). Shown in `/v1/users/me` and enforced by send / complete.
+    pub fn set_max_upload_size(&self, bytes: u64) {
+        self.shared.store().files.max_file_size = bytes;
+    }
+
     fn editor(st: &Store) -> String {
         st.users
             .first()

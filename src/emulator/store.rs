@@ -213,7 +213,7 @@ impl Store {
                 "owner": {"type": "workspace", "workspace": true},
                 "workspace_name": self.workspace_name,
                 "workspace_id": self.workspace_id,
-                "workspace_limits": {"max_file_upload_size_in_bytes": super::files::WORKSPACE_FILE_LIMIT},
+                "workspace_limits": {"max_file_upload_size_in_bytes": self.files.max_file_size},
             },
         })
     }
