@@ -705,6 +705,17 @@ async fn query_filters_and_sorts() {
     assert_error(&r, 400, "validation_error");
     // select options are created on write, status options must exist
     let row = demo::task_row_id(1);
+    // formulas of the form prop("X") * k are computed live
+    let r = t
+        .patch(
+            &format!("/v1/pages/{row}"),
+            json!({"properties": {"Estimate": {"number": 21}}}),
+        )
+        .await;
+    assert_eq!(
+        r.body["properties"]["Score"]["formula"],
+        json!({"type": "number", "number": 42})
+    );
     let r = t
         .patch(
             &format!("/v1/pages/{row}"),
@@ -1368,6 +1379,20 @@ async fn remote_edits_and_stats() {
     assert_eq!(ctl.total_calls(), 0);
     let r = t.send(t.http.get(t.url("/_emulator/stats"))).await;
     assert_eq!(r.status, 401);
+    let r = t
+        .send(
+            t.http
+                .post(t.url("/_emulator/limits"))
+                .bearer_auth(t.emu.token())
+                .json(&json!({"max_file_upload_size_in_bytes": 4096, "file_url_ttl_seconds": 5})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        t.get("/v1/users/me").await.body["bot"]["workspace_limits"]
+            ["max_file_upload_size_in_bytes"],
+        4096
+    );
     let r = t
         .send(
             t.http

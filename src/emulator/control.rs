@@ -9,6 +9,7 @@
 //! | `POST /_emulator/stats/reset` | | zero the counters |
 //! | `GET`/`POST /_emulator/faults` | `{fault_rate?, rate?, burst?, latency_ms?}` | read / change faults |
 //! | `POST /_emulator/clock/advance` | `{"seconds": N}` | move the emulator clock forward |
+//! | `POST /_emulator/limits` | `{max_file_upload_size_in_bytes?, file_url_ttl_seconds?}` | upload limit, signed URL lifetime |
 //! | `POST /_emulator/edit/blocks/{id}/text` | `{"text": "…"}` | replace a block's rich text |
 //! | `POST /_emulator/edit/blocks/{id}/children` | `{"children": [blocks]}` | append blocks |
 //! | `POST /_emulator/edit/blocks/{id}/delete` | | trash a block (or page) |
@@ -433,6 +434,19 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             let c = ctl(&sh);
             c.advance_clock(std::time::Duration::from_secs_f64(secs));
             Ok::<_, ApiError>(Json(json!({"now": super::util::ms_iso(c.now())})))
+        }))
+        .route("/_emulator/limits", post(|State(sh): Sh, b: Bytes| async move {
+            let v = body_json(&b)?;
+            let c = ctl(&sh);
+            if let Some(n) = v.get("max_file_upload_size_in_bytes") {
+                let n = n.as_u64().ok_or_else(|| ApiError::validation("`max_file_upload_size_in_bytes` should be an integer"))?;
+                c.set_max_upload_size(n);
+            }
+            if let Some(s) = v.get("file_url_ttl_seconds") {
+                let s = s.as_f64().filter(|s| *s >= 0.0).ok_or_else(|| ApiError::validation("`file_url_ttl_seconds` should be a non-negative number"))?;
+                c.set_file_url_ttl(std::time::Duration::from_secs_f64(s));
+            }
+            Ok::<_, ApiError>(Json(json!({"ok": true})))
         }))
         .route("/_emulator/edit/blocks/{id}/text", post(|State(sh): Sh, Path(id): Path<String>, b: Bytes| async move {
             let v = body_json(&b)?;
