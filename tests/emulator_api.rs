@@ -1402,6 +1402,82 @@ async fn remote_edits_and_stats() {
         )
         .await;
     assert_eq!(r.status, 200);
+    let ctl_post = |path: &str, body: Value| {
+        t.http
+            .post(t.url(path))
+            .bearer_auth(t.emu.token())
+            .json(&body)
+    };
+    let r = t
+        .send(ctl_post(
+            &format!("/_emulator/edit/blocks/{}/children", demo::deep_dive_id()),
+            json!({"children": [para("via http")]}),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let new_id = r.body["ids"][0].as_str().expect("id").to_string();
+    let r = t
+        .send(
+            t.http
+                .get(t.url(&format!("/_emulator/objects/{new_id}")))
+                .bearer_auth(t.emu.token()),
+        )
+        .await;
+    assert_eq!(
+        r.body["paragraph"]["rich_text"][0]["plain_text"],
+        "via http"
+    );
+    let r = t
+        .send(
+            t.http
+                .get(t.url(&format!("/_emulator/children/{}", demo::deep_dive_id())))
+                .bearer_auth(t.emu.token()),
+        )
+        .await;
+    assert_eq!(
+        r.body["ids"].as_array().and_then(|a| a.last()),
+        Some(&json!(new_id))
+    );
+    let r = t
+        .send(ctl_post("/_emulator/faults", json!({"fault_rate": 1.0})))
+        .await;
+    assert_eq!(r.body["fault_rate"], 1.0);
+    assert!(t.get("/v1/users/me").await.status >= 500);
+    let r = t
+        .send(ctl_post("/_emulator/faults", json!({"fault_rate": 0.0})))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(t.get("/v1/users/me").await.status, 200);
+    let r = t
+        .send(ctl_post(
+            "/_emulator/edit/pages",
+            json!({"parent_id": demo::team_home_id(), "title": "Remote page"}),
+        ))
+        .await;
+    let pid = r.body["id"].as_str().expect("id").to_string();
+    assert!(t.child_ids(&demo::team_home_id()).await.contains(&pid));
+    let r = t
+        .send(ctl_post(
+            &format!("/_emulator/edit/pages/{}/properties", demo::task_row_id(2)),
+            json!({"property": "Estimate", "value": {"number": 5}}),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t
+        .send(ctl_post(
+            &format!("/_emulator/edit/blocks/{new_id}/text"),
+            json!({"text": "edited"}),
+        ))
+        .await;
+    assert_eq!(r.status, 200);
+    let r = t
+        .send(ctl_post(
+            &format!("/_emulator/edit/blocks/{new_id}/delete"),
+            json!({}),
+        ))
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(!t.child_ids(&demo::deep_dive_id()).await.contains(&new_id));
 }
 
 #[tokio::test]
