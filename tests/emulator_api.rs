@@ -1661,6 +1661,27 @@ async fn property_items_and_reference_caps() {
 #[tokio::test]
 async fn comments_and_data_source_admin() {
     let t = T::new().await;
+    // databases move with PATCH parent; their child_database block follows
+    let r = t
+        .patch(
+            &format!("/v1/databases/{}", demo::tracker_db_id()),
+            json!({"parent": {"type": "page_id", "page_id": demo::team_home_id()}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["parent"]["page_id"], demo::team_home_id());
+    assert!(!t
+        .child_ids(&demo::wiki_id())
+        .await
+        .contains(&demo::tracker_db_id()));
+    assert!(t
+        .child_ids(&demo::team_home_id())
+        .await
+        .contains(&demo::tracker_db_id()));
+    let r = t
+        .get(&format!("/v1/data_sources/{}", demo::bugs_ds_id()))
+        .await;
+    assert_eq!(r.body["database_parent"]["page_id"], demo::team_home_id());
     let r = t
         .get(&format!("/v1/comments?block_id={}", demo::wiki_id()))
         .await;

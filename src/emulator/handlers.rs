@@ -466,12 +466,7 @@ fn filter_properties(page: &mut Value, keep: &[String]) {
 }
 
 /// Resolves a `parent` of Create page / Move page into (parent json, container id).
-fn resolve_page_parent(
-    st: &Store,
-    v: &Value,
-    path: &str,
-    allow_workspace: bool,
-) -> ApiResult<(Value, Option<String>)> {
+fn resolve_page_parent(st: &Store, v: &Value, path: &str) -> ApiResult<(Value, Option<String>)> {
     let m = obj(v, path)?;
     let ty = match m.get("type") {
         Some(t) => string(t, &format!("{path}.type"))?.to_string(),
@@ -536,17 +531,10 @@ fn resolve_page_parent(
                 None,
             ))
         }
-        "workspace" if !allow_workspace => Err(ApiError::validation(
+        // the emulator is an internal integration: no workspace-level pages
+        "workspace" => Err(ApiError::validation(
             "A page or data source parent is required: internal integrations cannot create workspace-level pages.",
         )),
-        "workspace" => {
-            if m.get("workspace") != Some(&Value::Bool(true)) {
-                return Err(ApiError::validation(format!(
-                    "body failed validation: {path}.workspace should be `true`."
-                )));
-            }
-            Ok((json!({"type": "workspace", "workspace": true}), None))
-        }
         other => Err(ApiError::validation(format!(
             "body failed validation: {path}.type `{other}` is not a valid parent type here."
         ))),
@@ -583,8 +571,7 @@ async fn page_create(State(sh): Sh, body: Bytes) -> JsonResult {
         ));
     }
     let mut st = sh.store();
-    let (parent, container) =
-        resolve_page_parent(&st, req(&b, "parent", "body")?, "body.parent", false)?;
+    let (parent, container) = resolve_page_parent(&st, req(&b, "parent", "body")?, "body.parent")?;
     if let Some(c) = &container {
         st.require_live(c)?;
     }
@@ -813,8 +800,7 @@ async fn page_move(State(sh): Sh, Path(id): Path<String>, body: Bytes) -> JsonRe
         return Err(ApiError::validation("Moving databases is not supported by this endpoint; update the database's parent instead."));
     }
     let page = page_or_404(&st, &id)?.clone();
-    let (parent, container) =
-        resolve_page_parent(&st, req(&b, "parent", "body")?, "body.parent", false)?;
+    let (parent, container) = resolve_page_parent(&st, req(&b, "parent", "body")?, "body.parent")?;
     if let Some(c) = &container {
         // no cycles: the new parent may not be the page itself or one of its descendants
         let mut cur = Some(c.clone());
@@ -1428,6 +1414,7 @@ async fn database_update(State(sh): Sh, Path(id): Path<String>, body: Bytes) -> 
             "in_trash",
             "archived",
             "is_locked",
+            "parent",
         ],
         "body",
     )?;
@@ -1435,6 +1422,24 @@ async fn database_update(State(sh): Sh, Path(id): Path<String>, body: Bytes) -> 
     if !st.databases.contains_key(&id) {
         return Err(ApiError::not_found("database", &id));
     }
+    // moving a database: a page parent only (internal integrations)
+    let new_parent = match b.get("parent") {
+        None => None,
+        Some(p) => {
+            let pm = obj(p, "body.parent")?;
+            let pty = pm.get("type").and_then(Value::as_str).unwrap_or("page_id");
+            check_keys(pm, &["type", pty], "body.parent")?;
+            if pty != "page_id" {
+                return Err(ApiError::validation(
+                    "body failed validation: body.parent.type should be `page_id`.",
+                ));
+            }
+            let pid = body_id(req(pm, "page_id", "body.parent")?, "body.parent.page_id")?;
+            page_or_404(&st, &pid)?;
+            st.require_live(&pid)?;
+            Some(pid)
+        }
+    };
     let trash_flag = match b.get("in_trash").or(b.get("archived")) {
         Some(v) => Some(super::validate::boolean(v, "body.in_trash")?),
         None => None,
@@ -1500,8 +1505,18 @@ async fn database_update(State(sh): Sh, Path(id): Path<String>, body: Bytes) -> 
     d.edited = now;
     d.edited_by = bot.clone();
     let parent = parent_ref(&d.parent);
-    if let Some(p) = parent.filter(|p| st.pages.contains_key(p)) {
+    if let Some(np) = &new_parent {
+        d.parent = json!({"type": "page_id", "page_id": np});
+    }
+    if let Some(p) = parent.filter(|p| st.pages.contains_key(p) || st.blocks.contains_key(p)) {
+        if new_parent.is_some() {
+            st.unplace(&p, &id);
+        }
         st.touch(&p, &bot);
+    }
+    if let Some(np) = new_parent {
+        st.place_children(&np, std::slice::from_ref(&id), &Position::End);
+        st.touch(&np, &bot);
     }
     for u in attach {
         st.files.mark_attached(&u);
