@@ -561,15 +561,9 @@ async fn page_create(State(sh): Sh, body: Bytes) -> JsonResult {
             "icon",
             "cover",
             "template",
-            "content",
         ],
         "body",
     )?;
-    if b.contains_key("content") {
-        return Err(ApiError::validation(
-            "body failed validation: body.content should be not present; use children.",
-        ));
-    }
     let mut st = sh.store();
     let (parent, container) = resolve_page_parent(&st, req(&b, "parent", "body")?, "body.parent")?;
     if let Some(c) = &container {
