@@ -376,6 +376,11 @@ async fn append_positions() {
         .patch(&format!("/v1/blocks/{page}/children"), json!({"children": [para("x")], "position": {"type": "after_block", "after_block": {"id": demo::block_id(1)}}}))
         .await;
     assert_error(&r, 400, "validation_error");
+    // reading children of a block type that cannot have any
+    let r = t
+        .get(&format!("/v1/blocks/{}/children", demo::block_id(22)))
+        .await;
+    assert_error(&r, 400, "validation_error");
     // appending under a block that cannot have children
     let r = t
         .patch(

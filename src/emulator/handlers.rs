@@ -945,7 +945,17 @@ async fn children_get(State(sh): Sh, Path(id): Path<String>, RawQuery(q): RawQue
     let (cursor, size) = paging_from_query(&q)?;
     let mut st = sh.store();
     match st.kind(&id) {
-        Some(Kind::Page) | Some(Kind::Block) => {}
+        Some(Kind::Page) => {}
+        Some(Kind::Block) => {
+            // since Dec 2022 reading children of a type that cannot have any is an error
+            let b = &st.blocks[&id];
+            if !supports_children(&b.ty, &b.data) && b.ty != "synced_block" {
+                return Err(ApiError::validation(format!(
+                    "Block type `{}` does not support children.",
+                    b.ty
+                )));
+            }
+        }
         _ => return Err(ApiError::not_found("block", &id)),
     }
     let kids: Vec<(String, Value)> = st
