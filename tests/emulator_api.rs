@@ -1351,6 +1351,12 @@ async fn remote_edits_and_stats() {
             .body["properties"]["Done"]["checkbox"],
         true
     );
+    assert_eq!(ctl.plain_text(&marker).as_deref(), Some("changed remotely"));
+    assert_eq!(ctl.pages_titled("Meeting Notes").len(), 2);
+    assert_eq!(
+        ctl.rows(&demo::tasks_ds_id()).len(),
+        demo::TASK_ROWS as usize
+    );
     let stats = ctl.stats();
     assert_eq!(stats.get("GET /v1/blocks/{id}/children"), Some(&2));
     assert_eq!(stats.get("GET /v1/blocks/{id}"), Some(&1));

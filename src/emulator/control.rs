@@ -358,6 +358,32 @@ impl Control {
             .unwrap_or_default()
     }
 
+    /// Ids of the live pages (rows included) whose plain title is exactly `title`.
+    pub fn pages_titled(&self, title: &str) -> Vec<String> {
+        let st = self.shared.store();
+        st.page_order
+            .iter()
+            .filter(|id| !st.trashed(id))
+            .filter(|id| {
+                st.pages
+                    .get(*id)
+                    .is_some_and(|p| st.page_title_plain(p) == title)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Plain text of a block's rich text (or a page's title), if it has any.
+    pub fn plain_text(&self, id: &str) -> Option<String> {
+        let id = parse_id(id)?;
+        let st = self.shared.store();
+        if let Some(p) = st.pages.get(&id) {
+            return Some(st.page_title_plain(p));
+        }
+        let b = st.blocks.get(&id)?;
+        b.data.get("rich_text").map(super::store::plain)
+    }
+
     /// Ids of the rows of a data source, in creation order.
     pub fn rows(&self, data_source_id: &str) -> Vec<String> {
         let Some(ds) = parse_id(data_source_id) else {
