@@ -832,12 +832,12 @@ async fn request_limits() {
     };
     let many: Vec<Value> = (0..101).map(|i| para(&i.to_string())).collect();
     expect_limit(t.patch(&path, json!({"children": many})).await, "100");
+    // Two levels: the appended blocks and their children; grandchildren are refused.
     let deep = json!({"children": [{"type": "toggle", "toggle": {"rich_text": [], "children": [
-        {"type": "toggle", "toggle": {"rich_text": [], "children": [
-            {"type": "toggle", "toggle": {"rich_text": [], "children": [para("too deep")]}}]}}]}}]});
+        {"type": "toggle", "toggle": {"rich_text": [], "children": [para("too deep")]}}]}}]});
     expect_limit(t.patch(&path, deep).await, "nesting");
     let two_levels = json!({"children": [{"type": "toggle", "toggle": {"rich_text": [], "children": [
-        {"type": "toggle", "toggle": {"rich_text": [], "children": [para("ok")]}}]}}]});
+        para("ok")]}}]});
     assert_eq!(t.patch(&path, two_levels).await.status, 200);
     expect_limit(
         t.patch(&path, json!({"children": [para(&"x".repeat(2001))]}))
