@@ -86,11 +86,43 @@ pub fn render_properties(
     schema: &DataSource,
     ctx: &dyn Context,
 ) -> String {
-    let values = front_matter_values(properties, schema, ctx);
     let mut out = String::from("---\n");
-    yaml::emit_mapping(&mut out, &values, 0);
+    for (name, prop) in &schema.properties {
+        if matches!(prop.config, PropertyConfig::Title(_)) {
+            continue;
+        }
+        let current = current_value(properties, name, prop).map(|c| &c.data);
+        let value = render::property_value(prop, current, ctx);
+        yaml::emit_entry(
+            &mut out,
+            name,
+            &value,
+            0,
+            holds_dates(&prop.config, current),
+        );
+    }
     out.push_str("---\n");
     out
+}
+
+/// Whether a property's value is dates (written unquoted, `2025-01-31`).
+fn holds_dates(config: &PropertyConfig, data: Option<&PropertyData>) -> bool {
+    use crate::notion::model::property::{FormulaResult, RollupResult};
+    match data {
+        Some(PropertyData::Formula(f)) => matches!(f, FormulaResult::Date(_)),
+        Some(PropertyData::Rollup(r)) => matches!(r.result, RollupResult::Date(_)),
+        Some(PropertyData::Date(_))
+        | Some(PropertyData::CreatedTime(_))
+        | Some(PropertyData::LastEditedTime(_))
+        | Some(PropertyData::Verification(_)) => true,
+        Some(_) => false,
+        None => matches!(
+            config,
+            PropertyConfig::Date(_)
+                | PropertyConfig::CreatedTime(_)
+                | PropertyConfig::LastEditedTime(_)
+        ),
+    }
 }
 
 /// The front matter as values, in schema order, title excluded.

@@ -11,53 +11,105 @@ use serde_json::{Map, Number, Value};
 /// Appends `key: value` lines for `entries` at `indent` spaces.
 pub fn emit_mapping(out: &mut String, entries: &Map<String, Value>, indent: usize) {
     for (k, v) in entries {
-        push_indent(out, indent);
-        out.push_str(&scalar_string(k));
-        out.push(':');
-        emit_after_key(out, v, indent);
+        emit_entry(out, k, v, indent, false);
     }
 }
 
+/// Appends one `key: value` entry. With `dates_plain`, strings that are ISO 8601 dates or
+/// date-times (anywhere inside `v`) are written unquoted, as `2025-01-31`: date values read
+/// as such by every YAML reader (serde_norway reads them as strings).
+pub fn emit_entry(out: &mut String, key: &str, v: &Value, indent: usize, dates_plain: bool) {
+    push_indent(out, indent);
+    emit_entry_here(out, key, v, indent, dates_plain);
+}
+
+/// [`emit_entry`] at the current position (after `- ` of a sequence item).
+fn emit_entry_here(out: &mut String, key: &str, v: &Value, indent: usize, dates_plain: bool) {
+    out.push_str(&scalar_string(key));
+    out.push(':');
+    emit_after_key(out, v, indent, dates_plain);
+}
+
 /// Writes a value that follows `key:` (the colon already written).
-fn emit_after_key(out: &mut String, v: &Value, indent: usize) {
+fn emit_after_key(out: &mut String, v: &Value, indent: usize, dates_plain: bool) {
     match v {
         Value::Array(items) if !items.is_empty() => {
             out.push('\n');
-            emit_sequence(out, items, indent + 2);
+            emit_sequence(out, items, indent + 2, dates_plain);
         }
         Value::Object(m) if !m.is_empty() => {
             out.push('\n');
-            emit_mapping(out, m, indent + 2);
+            for (k, x) in m {
+                emit_entry(out, k, x, indent + 2, dates_plain);
+            }
         }
         other => {
             out.push(' ');
-            out.push_str(&scalar(other));
+            out.push_str(&scalar_in(other, dates_plain));
             out.push('\n');
         }
     }
 }
 
 /// Appends `- item` lines at `indent` spaces.
-fn emit_sequence(out: &mut String, items: &[Value], indent: usize) {
+fn emit_sequence(out: &mut String, items: &[Value], indent: usize, dates_plain: bool) {
     for item in items {
         push_indent(out, indent);
         out.push('-');
         match item {
             Value::Array(inner) if !inner.is_empty() => {
                 out.push('\n');
-                emit_sequence(out, inner, indent + 2);
+                emit_sequence(out, inner, indent + 2, dates_plain);
             }
             Value::Object(m) if !m.is_empty() => {
-                out.push('\n');
-                emit_mapping(out, m, indent + 2);
+                // `- key: value` with the other keys aligned under the first.
+                out.push(' ');
+                for (i, (k, x)) in m.iter().enumerate() {
+                    if i == 0 {
+                        emit_entry_here(out, k, x, indent + 2, dates_plain);
+                    } else {
+                        emit_entry(out, k, x, indent + 2, dates_plain);
+                    }
+                }
             }
             other => {
                 out.push(' ');
-                out.push_str(&scalar(other));
+                out.push_str(&scalar_in(other, dates_plain));
                 out.push('\n');
             }
         }
     }
+}
+
+fn scalar_in(v: &Value, dates_plain: bool) -> String {
+    match v {
+        Value::String(s) if dates_plain && is_iso_date(s) => s.clone(),
+        other => scalar(other),
+    }
+}
+
+/// `2025-01-31` or `2025-01-31T09:00:00[.000][Z|+01:00]`: safe plain in block context.
+pub fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    if b.len() < 10
+        || !digits(0..4)
+        || b[4] != b'-'
+        || !digits(5..7)
+        || b[7] != b'-'
+        || !digits(8..10)
+    {
+        return false;
+    }
+    if b.len() == 10 {
+        return true;
+    }
+    b[10] == b'T'
+        && b.len() >= 16
+        && b[11..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.' | b'Z' | b'+' | b'-'))
 }
 
 fn push_indent(out: &mut String, n: usize) {
@@ -139,12 +191,23 @@ pub fn needs_quotes(s: &str) -> bool {
     if RESERVED.contains(&s) {
         return true;
     }
-    // Indicators that start something else than a plain scalar, and `.` (`.inf`, `...`).
-    if "-?:,[]{}#&*!|>'\"%@`.+".contains(first) {
+    // Indicators that start something else than a plain scalar, and signs.
+    if "-?:,[]{}#&*!|>'\"%@`+".contains(first) {
         return true;
     }
-    // Numbers, dates, times, sexagesimals, hex, octal: all start with a digit.
-    if first.is_ascii_digit() {
+    // `.5`, `.inf`, `.NaN`, and `...` (document end); `../x` paths stay plain.
+    if first == '.' {
+        let second = s.chars().nth(1);
+        let lower = s.to_ascii_lowercase();
+        if s.starts_with("...")
+            || second.is_some_and(|c| c.is_ascii_digit())
+            || lower == ".inf"
+            || lower == ".nan"
+        {
+            return true;
+        }
+    }
+    if first.is_ascii_digit() && looks_numeric_or_date(s) {
         return true;
     }
     if first.is_whitespace() || last.is_whitespace() || last == ':' {
@@ -154,6 +217,40 @@ pub fn needs_quotes(s: &str) -> bool {
         return true;
     }
     s.chars().any(|c| !is_plain_char(c))
+}
+
+/// For strings starting with a digit: could a YAML 1.1 or 1.2 reader take it for a number
+/// (decimal, hex, octal, binary, float, sexagesimal) or a timestamp? Conservative: ids
+/// like `3f2a…-…` stay plain, anything number-shaped is quoted.
+fn looks_numeric_or_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    // Timestamps: `dddd-d…`.
+    if b.len() >= 6
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5].is_ascii_digit()
+    {
+        return true;
+    }
+    // Radix prefixes `0x…`, `0o…`, `0b…`.
+    if b.len() >= 2 && b[0] == b'0' && matches!(b[1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B') {
+        return true;
+    }
+    // Decimal, float, exponent, sexagesimal: digits, `_`, `.`, `:`, and a sign only
+    // right after an exponent mark.
+    let mut prev = 0u8;
+    for &c in b {
+        let ok = match c {
+            b'0'..=b'9' | b'_' | b'.' | b':' | b'e' | b'E' => true,
+            b'+' | b'-' => matches!(prev, b'e' | b'E'),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        prev = c;
+    }
+    true
 }
 
 /// Characters allowed unescaped inside a plain scalar written by this emitter.
@@ -346,6 +443,21 @@ mod tests {
             "0o17",
             "Yes",
             "NULL",
+            "1_000",
+            "1e+3",
+            "190:20:30",
+            "0b101",
+            "2025-1-3",
+            "2025-01-31T09:00:00Z",
+            "6e",
+            "3 apples",
+            "3f2a-11",
+            "33333333-3333-4333-8333-333333333333",
+            "../Roadmap/Tasks/Third.md",
+            ".Inf",
+            ".NAN",
+            "....",
+            ".",
         ] {
             assert_eq!(round_trip(&json!(s)), json!(s), "{s:?}");
         }
@@ -357,6 +469,16 @@ mod tests {
         assert_eq!(scalar_string("no"), "\"no\"");
         assert_eq!(scalar_string("2025-01-31"), "\"2025-01-31\"");
         assert_eq!(scalar_string("a\u{1}b"), "\"a\\x01b\"");
+        // Ids and words starting with a digit stay plain unless number- or date-shaped.
+        assert_eq!(scalar_string("3 apples"), "3 apples");
+        assert_eq!(
+            scalar_string("33333333-3333-4333-8333-333333333333"),
+            "33333333-3333-4333-8333-333333333333"
+        );
+        assert_eq!(scalar_string("1_000"), "\"1_000\"");
+        assert_eq!(scalar_string("12:30"), "\"12:30\"");
+        assert_eq!(scalar_string("../A.md"), "../A.md");
+        assert_eq!(scalar_string(".inf"), "\".inf\"");
     }
 
     #[test]

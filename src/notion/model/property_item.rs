@@ -194,6 +194,7 @@ pub struct PropertyItemList {
 
 /// What retrieve-a-page-property returns: one item, or one page of a list.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum PropertyItemResponse {
     /// A simple property's whole value.
     Item(PropertyItem),
