@@ -719,3 +719,29 @@ fn schema_yaml_lists_every_property_in_order() {
     let order: Vec<String> = schema.properties.keys().cloned().collect();
     assert_eq!(keys, order);
 }
+
+#[test]
+fn the_man_page_example_does_what_it_says() {
+    let (page, schema, ctx) = row();
+    let mut text = format!("{}{BODY}", render(&page, &schema, &ctx));
+    text = edit(&text, "Status", "Status: Done");
+    text = edit(&text, "Tags", "Tags:\n  - A\n  - \"yes\"\n  - B");
+    text = edit(&text, "Score", "Score: 8");
+    let p = parse(&text, &page, &schema, &ctx).unwrap();
+    assert_eq!(
+        p.update_request(),
+        Some(
+            json!({"properties": {"Status": {"status": {"name": "Done"}},
+            "Tags": {"multi_select": [{"name": "A"}, {"name": "yes"}, {"name": "B"}]}}})
+        )
+    );
+    assert_eq!(p.refused.len(), 1);
+    assert_eq!(p.refused[0].property, "Score");
+    let man = std::fs::read_to_string(format!(
+        "{}/man/notionfs.5.frontmatter",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    assert!(man.starts_with(".SH FRONT MATTER\n"));
+    assert!(man.contains("property \"Status\": option \"Doing\" does not exist"));
+}
