@@ -4,7 +4,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::parent::Parent;
-use super::property::PropertyValue;
+use super::property::{PropertyData, PropertyValue};
+use super::rich_text::plain_text;
 use super::{FileObject, Icon, JsonMap, User};
 
 /// A page: its properties and place; its content is the block children of its id.
@@ -64,17 +65,9 @@ impl Page {
     pub fn title(&self) -> String {
         self.properties
             .values()
-            .find_map(|v| {
-                let v = serde_json::to_value(v).ok()?;
-                if v.get("type")?.as_str()? != "title" {
-                    return None;
-                }
-                let runs = v.get("title")?.as_array()?.clone();
-                Some(
-                    runs.iter()
-                        .filter_map(|r| r.get("plain_text").and_then(|t| t.as_str()))
-                        .collect::<String>(),
-                )
+            .find_map(|v| match &v.data {
+                PropertyData::Title(runs) => Some(plain_text(runs)),
+                _ => None,
             })
             .unwrap_or_default()
     }
