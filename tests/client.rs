@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 use notionfs::emulator::{demo, Emulator, EmulatorConfig};
 use notionfs::notion::client::{NewFileUpload, Position};
+use notionfs::notion::model::property::PropertyData;
 use notionfs::notion::model::{BlockKind, Parent};
 use notionfs::notion::{ApiError, Client, ClientConfig, Token};
 use serde_json::{json, Value};
@@ -240,7 +241,7 @@ async fn databases_data_sources_and_queries() {
     let checkbox = ds
         .properties
         .iter()
-        .find(|(_, p)| p["type"] == "checkbox")
+        .find(|(_, p)| p.config.type_name() == "checkbox")
         .map(|(n, _)| n.clone())
         .expect("a checkbox property");
     let done = c
@@ -253,7 +254,7 @@ async fn databases_data_sources_and_queries() {
     assert!(!done.is_empty() && done.len() < rows.len());
     assert!(done
         .iter()
-        .all(|r| r.properties[&checkbox]["checkbox"] == true));
+        .all(|r| matches!(r.properties[&checkbox].data, PropertyData::Checkbox(true))));
 
     let created = c
         .create_data_source(
