@@ -629,8 +629,17 @@ impl Serialize for Block {
         }
         self.kind.put_into(&mut map);
         if !self.children.is_empty() {
+            // Inside the type object, where requests and the reference put them; top level
+            // only when the payload is not an object.
             let children = serde_json::to_value(&self.children).map_err(S::Error::custom)?;
-            map.insert("children".into(), children);
+            match map.get_mut(self.kind.type_name()) {
+                Some(Value::Object(payload)) => {
+                    payload.insert("children".into(), children);
+                }
+                _ => {
+                    map.insert("children".into(), children);
+                }
+            }
         }
         map.serialize(s)
     }

@@ -65,8 +65,8 @@ pub struct Database {
     /// In the trash.
     #[serde(default)]
     pub in_trash: bool,
-    /// Link in Notion.
-    #[serde(default)]
+    /// Link in Notion (every response has one; left out when empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub url: String,
     /// Fields this build does not model.
     #[serde(flatten)]

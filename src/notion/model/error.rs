@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::JsonMap;
+
 /// `{"object": "error", "status", "code", "message"}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -17,4 +19,7 @@ pub struct ErrorBody {
     /// Request id, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// `object` (`"error"`), `additional_data` and any field this build does not model.
+    #[serde(flatten)]
+    pub extra: JsonMap,
 }

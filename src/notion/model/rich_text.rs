@@ -3,25 +3,27 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::{default_color, is_false, JsonMap, User};
+use super::{default_color, is_false, JsonMap, User, DEFAULT_COLOR};
 
 /// Text styling. `color` is a text colour (`red`) or a background (`red_background`).
+///
+/// Written with every flag, `false` ones included, as every API response carries them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Annotations {
     /// Bold.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default)]
     pub bold: bool,
     /// Italic.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default)]
     pub italic: bool,
     /// Strikethrough.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default)]
     pub strikethrough: bool,
     /// Underline.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default)]
     pub underline: bool,
     /// Inline code.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default)]
     pub code: bool,
     /// Colour name, `"default"` when plain.
     #[serde(default = "default_color")]
@@ -48,7 +50,17 @@ impl Default for Annotations {
 impl Annotations {
     /// True when nothing is styled (so the field can be left out of requests).
     pub fn is_plain(&self) -> bool {
-        *self == Annotations::default()
+        [
+            self.bold,
+            self.italic,
+            self.strikethrough,
+            self.underline,
+            self.code,
+        ]
+        .iter()
+        .all(is_false)
+            && self.color == DEFAULT_COLOR
+            && self.extra.is_empty()
     }
 }
 
@@ -96,7 +108,9 @@ pub struct IdRef {
 }
 
 /// A date or date range, as in date mentions and date properties.
+/// An explicit `"time_zone": null` is written back as received.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct DateValue {
     /// `2025-01-31` or an ISO 8601 date-time.
     pub start: String,
@@ -110,6 +124,8 @@ pub struct DateValue {
     #[serde(flatten)]
     pub extra: JsonMap,
 }
+
+keep_nulls!(DateValue { time_zone });
 
 /// A URL payload (link preview mentions).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

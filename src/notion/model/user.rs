@@ -7,7 +7,9 @@ use super::JsonMap;
 
 /// A Notion user. Most fields are present only with the matching capability, so all but
 /// `id` are optional; a mention or `created_by` often carries just `{object, id}`.
+/// An explicit `"name": null` or `"avatar_url": null` is written back as received.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct User {
     /// Always `"user"`.
     #[serde(default = "user_object")]
@@ -33,6 +35,14 @@ pub struct User {
     #[serde(flatten)]
     pub extra: JsonMap,
 }
+
+keep_nulls!(User {
+    kind,
+    name,
+    avatar_url,
+    person,
+    bot
+});
 
 fn user_object() -> String {
     "user".to_string()
