@@ -122,7 +122,7 @@ fn is_default_for_missing(parent: &serde_json::Map<String, Value>, key: &str, v:
         "caption" | "description" | "title" => v == &json!([]),
         "link" | "icon" | "public_url" => v.is_null(),
         "color" => v == "default",
-        "in_trash" | "bold" | "italic" | "strikethrough" | "underline" | "code" => v == false,
+        "in_trash" => v == false,
         // A property schema's `name` (property.rs writes "" when the example omits it).
         "name" => v == "",
         _ => false,
@@ -855,15 +855,20 @@ fn unknown_types_survive() {
 
 #[test]
 fn annotations_and_nulls_are_written_as_received() {
-    // A request-shaped run with some flags: written with every flag, as responses are.
+    // A request-shaped run: only the flags given come back, also when all are plain.
     let v = json!({"type": "text", "text": {"content": "x", "link": null},
         "annotations": {"bold": true}});
-    let r: RichText = serde_json::from_value(v).expect("rich text");
+    let r: RichText = exact("partial annotations", &v);
     assert!(r.annotations.bold && !r.annotations.italic);
+    let v = json!({"type": "text", "text": {"content": "x", "link": null}, "annotations": {}});
+    let r: RichText = exact("empty annotations", &v);
+    assert!(r.annotations.is_plain());
+    // Edited flags are written even when they were not received.
+    let mut r = r;
+    r.annotations.italic = true;
     assert_eq!(
         serde_json::to_value(&r).expect("serializes")["annotations"],
-        json!({"bold": true, "italic": false, "strikethrough": false, "underline": false,
-               "code": false, "color": "default"})
+        json!({"italic": true})
     );
 
     // A locally built run stays minimal.

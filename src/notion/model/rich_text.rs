@@ -7,8 +7,11 @@ use super::{default_color, is_false, JsonMap, User, DEFAULT_COLOR};
 
 /// Text styling. `color` is a text colour (`red`) or a background (`red_background`).
 ///
-/// Written with every flag, `false` ones included, as every API response carries them.
+/// Annotations read from the API are written back with the keys they came with (responses
+/// carry every flag, `false` ones included; requests may carry a few). Annotations built
+/// locally are written minimally: the `true` flags and `color`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Annotations {
     /// Bold.
     #[serde(default)]
@@ -31,6 +34,70 @@ pub struct Annotations {
     /// Fields this build does not model.
     #[serde(flatten)]
     pub extra: JsonMap,
+    /// Which of the modelled keys the API sent (`None` when built locally).
+    #[serde(skip)]
+    pub received: ReceivedKeys,
+}
+
+/// The modelled annotation keys an object was read with, so it is written back with the
+/// same keys. Ignored by `==`: runs styled alike are equal however they were spelled.
+#[derive(Clone, Debug, Default)]
+pub struct ReceivedKeys(pub Option<Vec<String>>);
+
+impl PartialEq for ReceivedKeys {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ReceivedKeys {}
+
+const ANNOTATION_KEYS: [&str; 6] = [
+    "bold",
+    "italic",
+    "strikethrough",
+    "underline",
+    "code",
+    "color",
+];
+
+impl Serialize for Annotations {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let full = Annotations::serialize(self, serde_json::value::Serializer)
+            .map_err(serde::ser::Error::custom)?;
+        let Value::Object(mut map) = full else {
+            return Err(serde::ser::Error::custom(
+                "annotations serialize to an object",
+            ));
+        };
+        let received = |k: &str| match &self.received.0 {
+            Some(keys) => keys.iter().any(|r| r == k),
+            None => k == "color",
+        };
+        // A modelled key is written when it was received, or when it says something.
+        map.retain(|k, v| {
+            !ANNOTATION_KEYS.contains(&k.as_str())
+                || received(k)
+                || v == &Value::Bool(true)
+                || (k == "color" && v != DEFAULT_COLOR)
+        });
+        map.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Annotations {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let map = JsonMap::deserialize(d)?;
+        let keys = ANNOTATION_KEYS
+            .iter()
+            .filter(|k| map.contains_key(**k))
+            .map(|k| k.to_string())
+            .collect();
+        let mut a = Annotations::deserialize(Value::Object(map)).map_err(D::Error::custom)?;
+        a.received = ReceivedKeys(Some(keys));
+        Ok(a)
+    }
 }
 
 impl Default for Annotations {
@@ -43,6 +110,7 @@ impl Default for Annotations {
             code: false,
             color: default_color(),
             extra: JsonMap::new(),
+            received: ReceivedKeys::default(),
         }
     }
 }
@@ -247,8 +315,12 @@ impl Serialize for RichText {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = JsonMap::new();
         self.kind.put_into(&mut map);
-        if !self.annotations.is_plain() || self.plain_text.is_some() {
-            // Responses always carry annotations; keep them when echoing a response.
+        if self.annotations.received.0.is_some()
+            || !self.annotations.is_plain()
+            || self.plain_text.is_some()
+        {
+            // Written when they were read, say something, or echo a response (which always
+            // carries them).
             let a = serde_json::to_value(&self.annotations).map_err(serde::ser::Error::custom)?;
             map.insert("annotations".into(), a);
         }
