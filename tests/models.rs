@@ -656,6 +656,27 @@ fn comment_object() {
 }
 
 #[test]
+fn comment_without_attachments_keeps_the_empty_list() {
+    let mut v = fixture("comment-object--comment");
+    v["attachments"] = json!([]);
+    v["display_name"] = Value::Null;
+    let mut c: Comment = exact("comment without attachments", &v);
+    assert!(c.attachments.is_empty());
+    assert_eq!(c.display_name, None);
+    let mut absent = v.clone();
+    let m = absent.as_object_mut().expect("object");
+    m.remove("attachments");
+    m.remove("display_name");
+    exact::<Comment>("comment without the keys", &absent);
+    // Items added later replace the empty list that was read.
+    c.attachments.push(json!({"category": "image"}));
+    assert_eq!(
+        serde_json::to_value(&c).expect("serializes")["attachments"],
+        json!([{"category": "image"}])
+    );
+}
+
+#[test]
 fn file_uploads() {
     let u: FileUpload = load("file-upload--guide-uploading-small-files-create");
     assert_eq!(u.status, "pending");
