@@ -97,7 +97,18 @@ macro_rules! typed_union {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let mut map = <$crate::notion::model::JsonMap as serde::Deserialize>::deserialize(d)?;
-                Self::take_from(&mut map).map_err(serde::de::Error::custom)
+                let value = Self::take_from(&mut map).map_err(serde::de::Error::custom)?;
+                if !map.is_empty() {
+                    // The enum has no place for keys beside `type` and the payload (none is
+                    // documented); say so rather than lose them silently.
+                    let keys: Vec<&String> = map.keys().collect();
+                    tracing::warn!(
+                        union = stringify!($name),
+                        ?keys,
+                        "unknown keys beside `type` are not kept"
+                    );
+                }
+                Ok(value)
             }
         }
     };
