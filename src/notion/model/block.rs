@@ -4,6 +4,7 @@
 //! [`BlockKind`] holding the type-specific payload. `children` holds nested blocks *inline*:
 //! the API never returns them that way (it says `has_children` and you list them), but
 //! requests nest them inside the type object, and the Markdown converter works on trees.
+//! They are read from either place and written inside the type object.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
