@@ -213,6 +213,15 @@ async fn blocks_paginate_append_at_positions_update_and_delete() {
         text_of(&c.children(made[0].id.as_deref().unwrap()).await.unwrap()[0]),
         "inside"
     );
+
+    // The reference's column list example: column_list > column > paragraph in one request.
+    let column = |t: &str| json!({"type": "column", "column": {"children": [para(t)]}});
+    let list = json!({"type": "column_list", "column_list": {"children": [column("left"), column("right")]}});
+    let made = c.append_children(&page.id, vec![list], None).await.unwrap();
+    let columns = c.children(made[0].id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(columns.len(), 2);
+    let right = c.children(columns[1].id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(text_of(&right[0]), "right");
 }
 
 #[tokio::test]
@@ -442,7 +451,8 @@ async fn requests_over_known_limits_are_never_sent() {
     emu.control().reset_stats();
     let too_many: Vec<Value> = (0..101).map(|i| para(&i.to_string())).collect();
     let deep = json!({"type": "toggle", "toggle": {"rich_text": [], "children": [
-        {"type": "toggle", "toggle": {"rich_text": [], "children": [para("3rd level")]}}]}});
+        {"type": "toggle", "toggle": {"rich_text": [], "children": [
+            {"type": "toggle", "toggle": {"rich_text": [], "children": [para("4th level")]}}]}}]}});
     let long = para(&"x".repeat(2001));
     for children in [too_many, vec![deep.clone()], vec![long]] {
         let err = c

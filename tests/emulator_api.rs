@@ -832,12 +832,13 @@ async fn request_limits() {
     };
     let many: Vec<Value> = (0..101).map(|i| para(&i.to_string())).collect();
     expect_limit(t.patch(&path, json!({"children": many})).await, "100");
-    // Two levels: the appended blocks and their children; grandchildren are refused.
+    // Two levels of nesting below the appended blocks; a third is refused.
     let deep = json!({"children": [{"type": "toggle", "toggle": {"rich_text": [], "children": [
-        {"type": "toggle", "toggle": {"rich_text": [], "children": [para("too deep")]}}]}}]});
+        {"type": "toggle", "toggle": {"rich_text": [], "children": [
+            {"type": "toggle", "toggle": {"rich_text": [], "children": [para("too deep")]}}]}}]}}]});
     expect_limit(t.patch(&path, deep).await, "nesting");
     let two_levels = json!({"children": [{"type": "toggle", "toggle": {"rich_text": [], "children": [
-        para("ok")]}}]});
+        {"type": "toggle", "toggle": {"rich_text": [], "children": [para("ok")]}}]}}]});
     assert_eq!(t.patch(&path, two_levels).await.status, 200);
     expect_limit(
         t.patch(&path, json!({"children": [para(&"x".repeat(2001))]}))

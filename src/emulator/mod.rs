@@ -20,9 +20,8 @@
 //! - Cursors are the id of the next item (opaque to clients); property-item cursors are
 //!   short opaque strings. `page_size` outside 1..=100 is a `validation_error`.
 //! - Error, list and file upload bodies carry a `request_id`.
-//! - "Two levels of nesting" per request: the request's top-level blocks may have children,
-//!   and those children may not (Notion answers `…children[0].toggle.children should be not
-//!   present`); the stricter reading, so nothing works here that Notion refuses.
+//! - "Two levels of nesting" per request: the request's top-level blocks may have children
+//!   and grandchildren, no deeper (the reference's column_list example uses exactly that).
 //!   500 KB = 500 000 bytes.
 //! - Updating a trashed block is 404 (/reference/update-a-block) unless it restores it with
 //!   `in_trash: false`; updating a trashed page or database is a `validation_error`.

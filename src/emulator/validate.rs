@@ -907,8 +907,9 @@ impl<'a> Ingest<'a> {
         }
         let mut children = Vec::new();
         if let Some(cv) = children_v {
-            // Appended blocks may have children; those children may not (two levels).
-            if depth >= 1 && !self.seed {
+            // Two levels of nesting below the request's blocks: children and grandchildren
+            // (the reference's own column_list example needs both).
+            if depth >= 2 && !self.seed {
                 return Err(ApiError::validation(format!(
                     "body failed validation: {tpath}.children exceeds the maximum nesting depth; at most two levels of nesting are allowed in a single request."
                 )));

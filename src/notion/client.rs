@@ -40,8 +40,9 @@ pub const NOTION_VERSION: &str = "2025-09-03";
 pub const DEFAULT_API_URL: &str = "https://api.notion.com";
 /// Most children one append request may carry.
 pub const MAX_APPEND_CHILDREN: usize = 100;
-/// Most block nesting levels in one request (the appended blocks and their children).
-pub const MAX_NESTING_LEVELS: usize = 2;
+/// Most levels of blocks in one request: the appended blocks plus "two levels of nesting"
+/// below them (children and grandchildren, as the reference's column_list example needs).
+pub const MAX_NESTING_LEVELS: usize = 3;
 /// Most block elements in one request payload.
 pub const MAX_PAYLOAD_BLOCKS: usize = 1000;
 /// Largest request payload in bytes.
@@ -997,6 +998,10 @@ mod tests {
         let three =
             json!({"type": "toggle", "toggle": {"rich_text": [], "children": [two.clone()]}});
         assert_eq!(nesting_depth(&three), 3);
+        assert!(
+            nesting_depth(&three) <= MAX_NESTING_LEVELS,
+            "a column_list with columns with content fits"
+        );
     }
 
     #[test]
