@@ -15,8 +15,13 @@
 //!    see `normalize`) and whose children match likewise, recursively. Common prefix and
 //!    suffix are trimmed first, so a local edit in a long page costs linear time.
 //! 2. **Edits** — inside each gap between two anchors, old and new blocks of the same type
-//!    that can be updated in place are paired by a second alignment maximizing (pairs, text
-//!    similarity): a changed paragraph pairs with the paragraph it came from.
+//!    that can be updated in place are paired by a second alignment maximizing a weight:
+//!    first keeping unchanged blocks (a block whose own payload is unchanged, or that
+//!    shares children with the new one, always pairs, so its unchanged children keep their
+//!    ids), then the calls saved (a changed block costs one update if its children can be
+//!    kept, against two calls for delete + insert), ties broken by text similarity: a
+//!    changed paragraph pairs with the paragraph it came from. When several blocks of one
+//!    gap changed, the cheaper pairing wins even if it hands an id to a different text.
 //! 3. **Operations** — walking the alignment in order:
 //!    - anchor without id: nothing (the block keeps its id);
 //!    - edited pair: one `Update` carrying only the fields that differ (none if only
@@ -642,11 +647,38 @@ impl<'a> Ctx<'a> {
         }
         let old_text: Vec<String> = old.iter().map(visible_text).collect();
         let new_text: Vec<String> = new.iter().map(visible_text).collect();
+        let old_kids: Vec<HashSet<u64>> = old
+            .iter()
+            .map(|b| b.children.iter().map(quick_hash).collect())
+            .collect();
+        // Weight of a pair. Keeping unchanged blocks first: a pair whose own payload is the
+        // same, or that shares children, always pairs (20000 + 1000 per shared child). Else
+        // the calls it saves over delete + insert (2): an update of a childless block saves
+        // one (10000); a pair that saves nothing is kept only to preserve an id; one that
+        // costs more is not a pair. Text similarity (0-1000) breaks ties.
         let score = |i: usize, j: usize| -> u64 {
-            if self.in_place_ok(&old[i], &new[j]) {
-                10_000 + u64::from(similarity(&old_text[i], &new_text[j]))
-            } else {
-                0
+            let (o, n) = (&old[i], &new[j]);
+            if !self.in_place_ok(o, n) {
+                return 0;
+            }
+            let shared = n
+                .children
+                .iter()
+                .filter(|c| old_kids[i].contains(&quick_hash(c)))
+                .count()
+                .min(o.children.len());
+            let child_cost = o.children.len().max(n.children.len()) - shared;
+            let changed = quick_hash(o) != quick_hash(n)
+                || !payload_matches(&compare_payload(&o.kind), &compare_payload(&n.kind));
+            let sim = u64::from(similarity(&old_text[i], &new_text[j]));
+            if !changed || shared > 0 {
+                // Pairing keeps unchanged blocks (itself or children) with their ids.
+                return 20_000 + sim + 1_000 * shared as u64;
+            }
+            match 1 + child_cost {
+                1 => 10_000 + sim,
+                2 => sim + 1,
+                _ => 0,
             }
         };
         // best[i][j]: best score aligning old[i..] with new[j..].
