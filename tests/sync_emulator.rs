@@ -36,9 +36,15 @@ impl Env {
         let plan = diff(PAGE, &self.old, &strip_ids(new)).expect("diff");
         let applied = apply(&self.client, &plan).await.expect("apply");
         let calls = self.emu.control().total_calls() - before;
-        assert_eq!(applied.calls, calls, "client and emulator agree on the count");
+        assert_eq!(
+            applied.calls, calls,
+            "client and emulator agree on the count"
+        );
         let now = read_tree(&self.client, PAGE).await;
-        assert!(same_content(&now, new), "page content differs from the saved content");
+        assert!(
+            same_content(&now, new),
+            "page content differs from the saved content"
+        );
         assert_eq!(ids(&applied.tree), ids(&now), "returned ids are Notion's");
         assert!(same_content(&applied.tree, new));
         self.old = applied.tree.clone();
@@ -47,7 +53,9 @@ impl Env {
 }
 
 fn paragraphs(n: usize) -> Vec<Block> {
-    (0..n).map(|i| para(&format!("paragraph number {i}"))).collect()
+    (0..n)
+        .map(|i| para(&format!("paragraph number {i}")))
+        .collect()
 }
 
 #[tokio::test]

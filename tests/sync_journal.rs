@@ -23,7 +23,10 @@ fn records_are_private_fsynced_and_read_back() {
         .unwrap();
     // The file and the directory were both fsync'd before record returned.
     assert_eq!(j.fsync_count() - syncs, 2);
-    let files: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1);
     assert_eq!(mode(&files[0]), 0o600);
     let p = j.pending().unwrap();
@@ -33,7 +36,9 @@ fn records_are_private_fsynced_and_read_back() {
     assert_eq!(p[0].kind, RecordKind::Body);
     assert_eq!(p[0].data, b"# new\n");
     assert_eq!(p[0].base.as_deref(), Some(&b"# old\n"[..]));
-    let new_page = j.record("parent", RecordKind::Create, b"body", None).unwrap();
+    let new_page = j
+        .record("parent", RecordKind::Create, b"body", None)
+        .unwrap();
     assert!(new_page > seq);
     assert_eq!(j.pending_for("parent").unwrap()[0].base, None);
 }
@@ -43,7 +48,9 @@ fn unconfirmed_records_are_pending_again_after_reopen() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = {
         let j = Journal::open(tmp.path()).unwrap();
-        let a = j.record("p", RecordKind::Body, b"one", Some(b"zero")).unwrap();
+        let a = j
+            .record("p", RecordKind::Body, b"one", Some(b"zero"))
+            .unwrap();
         let b = j.record("q", RecordKind::Properties, b"two", None).unwrap();
         (a, b)
         // dropped without confirm: as if the process ended
@@ -114,8 +121,13 @@ const CHILD_ENV: &str = "NOTIONFS_TEST_JOURNAL_CHILD_DIR";
 fn kill_9_after_record_loses_nothing() {
     if let Ok(dir) = std::env::var(CHILD_ENV) {
         let j = Journal::open(&dir).unwrap();
-        j.record("page", RecordKind::Body, b"saved before the crash", Some(b"base"))
-            .unwrap();
+        j.record(
+            "page",
+            RecordKind::Body,
+            b"saved before the crash",
+            Some(b"base"),
+        )
+        .unwrap();
         // SAFETY: plain libc calls on our own process id.
         unsafe {
             libc::kill(libc::getpid(), libc::SIGKILL);
@@ -124,7 +136,11 @@ fn kill_9_after_record_loses_nothing() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "kill_9_after_record_loses_nothing", "--test-threads=1"])
+        .args([
+            "--exact",
+            "kill_9_after_record_loses_nothing",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, tmp.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -13,10 +13,12 @@
 //! - Otherwise [`Reconciled::Conflict`] with the ids changed on both sides: Notion's version
 //!   stays, the caller keeps the local file as `T.conflict-…md`.
 //!
-//! "Touching" a block, per side: updating or deleting it (deleting also touches everything
-//! inside it), inserting right after it (both sides inserting after the same block would
-//! leave the order undefined) or into it. Remote changes are found by id: blocks gone, blocks
-//! whose own content differs, new blocks (touching their previous sibling and parent).
+//! Per side, by block id: *edited* (own content changed), *gone* (deleted; a local delete
+//! also removes everything inside), *after* (something inserted right after it) and *into*
+//! (something inserted among its children). Remote changes are found by id against base.
+//! A conflict is: edited/edited, edited/gone (either way), local gone vs remote into (the
+//! delete would trash remote's new content), after/after (the order of the two inserts
+//! would be arbitrary), local after or into vs remote gone (no place left to insert).
 
 use std::collections::{HashMap, HashSet};
 
@@ -54,8 +56,7 @@ pub fn reconcile(
     let local_plan = diff(page_id, base, local)?;
     let mine = local_touches(base, &local_plan);
     let theirs = remote_touches(page_id, base, remote);
-    let mut both: Vec<String> = mine.intersection(&theirs).cloned().collect();
-    both.sort();
+    let both = clashes(&mine, &theirs);
     if !both.is_empty() {
         return Ok(Reconciled::Conflict { blocks: both });
     }
@@ -113,39 +114,70 @@ fn start_of(parent: &str) -> String {
     format!("start-of:{parent}")
 }
 
-fn local_touches(base: &[Block], plan: &Plan) -> HashSet<String> {
+/// What one side did, by block id.
+#[derive(Default)]
+struct Touches {
+    /// Blocks whose own content changed (or that moved, remotely).
+    edited: HashSet<String>,
+    /// Blocks removed (locally: with everything inside them).
+    gone: HashSet<String>,
+    /// Blocks something was inserted right after (or `start-of:PARENT`).
+    after: HashSet<String>,
+    /// Blocks something was inserted into.
+    into: HashSet<String>,
+}
+
+/// Blocks both sides touched in ways that do not commute.
+fn clashes(mine: &Touches, theirs: &Touches) -> Vec<String> {
     let mut out = HashSet::new();
+    let mut both = |a: &HashSet<String>, b: &HashSet<String>| {
+        out.extend(a.intersection(b).cloned());
+    };
+    both(&mine.edited, &theirs.edited);
+    both(&mine.edited, &theirs.gone);
+    both(&mine.gone, &theirs.edited);
+    both(&mine.gone, &theirs.into);
+    both(&mine.after, &theirs.after);
+    both(&mine.after, &theirs.gone);
+    both(&mine.into, &theirs.gone);
+    let mut v: Vec<String> = out.into_iter().collect();
+    v.sort();
+    v
+}
+
+fn local_touches(base: &[Block], plan: &Plan) -> Touches {
+    let mut t = Touches::default();
     for op in &plan.ops {
         match op {
             Op::Update { id, .. } => {
-                out.insert(id.clone());
+                t.edited.insert(id.clone());
             }
             Op::Delete { id, .. } => {
                 if let Some(b) = find(base, id) {
-                    out.extend(ids_of(std::slice::from_ref(b)));
+                    t.gone.extend(ids_of(std::slice::from_ref(b)));
                 }
-                out.insert(id.clone());
+                t.gone.insert(id.clone());
             }
             Op::Append { parent, anchor, .. } => {
                 if !parent.starts_with(TEMP_ID_PREFIX) {
-                    out.insert(parent.clone());
+                    t.into.insert(parent.clone());
                 }
                 match anchor {
-                    Anchor::Start => out.insert(start_of(parent)),
-                    Anchor::After(a) => out.insert(a.clone()),
+                    Anchor::Start => t.after.insert(start_of(parent)),
+                    Anchor::After(a) => t.after.insert(a.clone()),
                 };
             }
         }
     }
-    out
+    t
 }
 
-fn remote_touches(page_id: &str, base: &[Block], remote: &[Block]) -> HashSet<String> {
-    let mut out = HashSet::new();
+fn remote_touches(page_id: &str, base: &[Block], remote: &[Block]) -> Touches {
+    let mut t = Touches::default();
     let remote_ids = ids_of(remote);
     for id in ids_of(base) {
         if !remote_ids.contains(&id) {
-            out.insert(id);
+            t.gone.insert(id);
         }
     }
     let mut base_index: HashMap<String, (&Block, String)> = HashMap::new();
@@ -159,18 +191,19 @@ fn remote_touches(page_id: &str, base: &[Block], remote: &[Block]) -> HashSet<St
     }
     index(base, page_id, &mut base_index);
     fn walk(
-        t: &[Block],
+        list: &[Block],
         parent: &str,
         base: &HashMap<String, (&Block, String)>,
-        out: &mut HashSet<String>,
+        t: &mut Touches,
     ) {
         let mut prev: Option<&str> = None;
-        for b in t {
+        for b in list {
             let Some(id) = b.id.as_deref() else { continue };
             match base.get(id) {
                 None => {
-                    out.insert(parent.to_string());
-                    out.insert(prev.map_or_else(|| start_of(parent), str::to_string));
+                    t.into.insert(parent.to_string());
+                    t.after
+                        .insert(prev.map_or_else(|| start_of(parent), str::to_string));
                 }
                 Some((old, old_parent)) => {
                     let (o, n) = (compare_payload(&old.kind), compare_payload(&b.kind));
@@ -179,14 +212,14 @@ fn remote_touches(page_id: &str, base: &[Block], remote: &[Block]) -> HashSet<St
                         || !payload_matches(&o, &n)
                         || !payload_matches(&n, &o)
                     {
-                        out.insert(id.to_string());
+                        t.edited.insert(id.to_string());
                     }
                 }
             }
-            walk(&b.children, id, base, out);
+            walk(&b.children, id, base, t);
             prev = Some(id);
         }
     }
-    walk(remote, page_id, &base_index, &mut out);
-    out
+    walk(remote, page_id, &base_index, &mut t);
+    t
 }
