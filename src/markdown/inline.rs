@@ -203,8 +203,34 @@ fn code_span(c: &str) -> Option<String> {
     Some(s)
 }
 
-fn equation_inline(expr: &str) -> String {
-    let simple = !expr.is_empty()
+/// Whether `{`/`}` in `s` balance (pulldown-cmark does not close math inside braces).
+pub(crate) fn braces_balanced(s: &str) -> bool {
+    let mut depth: i64 = 0;
+    let mut esc = false;
+    for c in s.chars() {
+        if esc {
+            esc = false;
+            continue;
+        }
+        match c {
+            '\\' => esc = true,
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+fn equation_inline(expr: &str, ctx: Ctx) -> String {
+    let simple = braces_balanced(expr)
+        && !(ctx == Ctx::Cell && expr.contains('|'))
+        && !expr.is_empty()
         && !expr.contains(['$', '\n', '\r'])
         && !expr.starts_with(char::is_whitespace)
         && !expr.ends_with(char::is_whitespace)
@@ -265,8 +291,9 @@ fn mention_tag(r: &RichText, m: &Mention, ctx: Ctx, out: &mut String) {
     }
 }
 
-/// The inner text of a run (without delimiters) and whether its edges are alphanumeric.
-fn core(r: &RichText, ctx: Ctx, code_ok: bool) -> String {
+/// The inner text of a run (without delimiters). `delimited`: emphasis delimiters will
+/// surround it, so whitespace at its edges must be written as entities.
+fn core(r: &RichText, ctx: Ctx, code_ok: bool, delimited: bool) -> String {
     let mut s = String::new();
     match &r.kind {
         RichTextKind::Text(t) => {
@@ -276,6 +303,9 @@ fn core(r: &RichText, ctx: Ctx, code_ok: bool) -> String {
                 }
             }
             escape_text(&t.content, ctx == Ctx::Cell, &mut s);
+            if !delimited {
+                return s;
+            }
             // Whitespace at an inner edge would stop delimiters from opening/closing.
             if s.starts_with(char::is_whitespace) {
                 let c = s.chars().next().expect("non-empty");
@@ -290,7 +320,7 @@ fn core(r: &RichText, ctx: Ctx, code_ok: bool) -> String {
                 push_entity(&mut s, c);
             }
         }
-        RichTextKind::Equation(e) => s = equation_inline(&e.expression),
+        RichTextKind::Equation(e) => s = equation_inline(&e.expression, ctx),
         RichTextKind::Mention(m) => mention_tag(r, m, ctx, &mut s),
         RichTextKind::Unknown { type_name, payload } => {
             let data = payload.to_string();
@@ -321,7 +351,9 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
     let a = &r.annotations;
     let all_span = all_span || !code_expressible(r, ctx);
     let is_code_text = a.code && matches!(r.kind, RichTextKind::Text(_));
-    let inner = core(r, ctx, !all_span);
+    let delimited =
+        !all_span && (a.bold || a.italic || a.strikethrough);
+    let inner = core(r, ctx, !all_span, delimited);
     let mut delims = String::new();
     if !all_span {
         if a.bold {
@@ -350,7 +382,7 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
     if a.underline {
         span_attrs.push(("underline", "true".into()));
     }
-    if all_span && is_code_text {
+    if a.code && (all_span || !is_code_text) {
         span_attrs.push(("code", "true".into()));
     }
     if a.color != crate::notion::model::DEFAULT_COLOR {
@@ -374,8 +406,10 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
         s.push_str(&inner);
         s.push_str(&rev);
         if !delims.is_empty() {
-            need_left = !first_inner.is_some_and(char::is_alphanumeric);
-            need_right = !last_inner.is_some_and(char::is_alphanumeric);
+            // With `*` and `~~` both present the outer run touches the inner one (punctuation).
+            let mixed = delims.contains('*') && delims.contains('~');
+            need_left = mixed || !first_inner.is_some_and(char::is_alphanumeric);
+            need_right = mixed || !last_inner.is_some_and(char::is_alphanumeric);
         }
     }
     let delim_char = |c: Option<char>| c.filter(|c| matches!(c, '*' | '~' | '`' | '$'));

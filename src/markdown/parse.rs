@@ -339,8 +339,14 @@ impl<'a> P<'a> {
                         _ => None,
                     })
                     .collect();
+                let line = html.trim();
                 match self.html_items(&html) {
                     Some(items) => out.extend(items),
+                    // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
+                    None if !line.contains('\n') => {
+                        let runs = parse_inline_str(line).runs;
+                        out.push(Item::Block(paragraph(runs, DEFAULT_COLOR.into())));
+                    }
                     None => out.push(Item::Block(literal(&html))),
                 }
             }
@@ -366,8 +372,10 @@ impl<'a> P<'a> {
 
     fn list_item(&self, i: usize, j: usize, start: Option<u64>, first: bool) -> Block {
         let mut checked = None;
-        if let Some((Event::TaskListMarker(c), _)) = self.ev.get(i + 1) {
-            checked = Some(*c);
+        for k in [i + 1, i + 2] {
+            if let Some((Event::TaskListMarker(c), _)) = self.ev.get(k) {
+                checked = Some(*c);
+            }
         }
         let items = self.items(i + 1, j, false);
         let mut blocks = assemble_keep_attrs(items);

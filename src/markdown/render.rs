@@ -439,7 +439,10 @@ fn equation_block(expr: &str) -> String {
         }) && !l.ends_with(char::is_whitespace)
             && !l.ends_with('\\')
     };
-    if !expr.is_empty() && !expr.contains(['$', '\r', '<', '&', '`']) && expr.split('\n').all(line_ok)
+    if !expr.is_empty()
+        && super::inline::braces_balanced(expr)
+        && !expr.contains(['$', '\r', '<', '&', '`'])
+        && expr.split('\n').all(line_ok)
     {
         format!("$$\n{expr}\n$$")
     } else {
