@@ -275,8 +275,88 @@ fn js(b: &[Block]) -> String {
     serde_json::to_string(b).expect("serialize")
 }
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+fn read_only() -> impl Strategy<Value = Block> {
+    (0..7u8, id(), text_str(8)).prop_map(|(k, id, title)| {
+        let kind = match k {
+            0 => BlockKind::ChildPage(ChildTitle { title, extra: JsonMap::new() }),
+            1 => BlockKind::ChildDatabase(ChildTitle { title, extra: JsonMap::new() }),
+            2 => BlockKind::LinkPreview(LinkPreview { url: "https://github.com/a/b/pull/1".into(), extra: JsonMap::new() }),
+            3 => BlockKind::Template(Template { rich_text: vec![RichText::plain(title)], extra: JsonMap::new() }),
+            4 => BlockKind::Unsupported(Empty::default()),
+            5 => BlockKind::Unknown { type_name: "ai_block".into(), payload: serde_json::json!({"x": 1}) },
+            _ => BlockKind::SyncedBlock(SyncedBlock {
+                synced_from: Some(SyncedFrom { kind: "block_id".into(), block_id: "orig-1".into(), extra: JsonMap::new() }),
+                extra: JsonMap::new(),
+            }),
+        };
+        let mut b = Block::new(kind);
+        b.id = Some(id);
+        b
+    })
+}
+
+/// Markdown fragments a user might type, block syntax and inline syntax mixed with text.
+fn md_fragment() -> impl Strategy<Value = String> {
+    let frags: Vec<&str> = vec![
+        "\n", "\n\n", "\n\n", "# ", "#### ", "- ", "* ", "+ ", "1. ", "2) ", "> ", "> [!NOTE]\n> ",
+        "- [ ] ", "- [x] ", "```", "```rust\n", "~~~\n", "    ", "---", "***", "| a | b |\n|---|---|\n| c | d |",
+        "$$", "<details>\n<summary>s</summary>\n\n", "</details>", "<callout icon=\"💡\">\n\n", "</callout>",
+        "<columns>\n\n<column>\n\n", "</column>\n\n</columns>", "<empty-block/>", "<children>\n\n", "</children>",
+        "[ref]: http://x.y\n", "[^1]: note\n", "[^1]", "<!-- comment -->", "<div>", "</div>", "<br>", "**", "*", "_",
+        "__", "~~", "~", "`", "``", "[", "](http://x)", "![", "]", "$", "\\", "&amp;", "&#32;", "&", "<span color=\"red\">",
+        "</span>", "<span underline=\"true\">", "<mention-page url=\"https://www.notion.so/abc\">", "</mention-page>",
+        "<mention-date start=\"2025-01-01\"/>", " {color=\"red\"}", "<u>", "  ", "\t", "{", "}", "|", "<", ">", "=",
+        "===", "<http://auto.link>", "<!-- caption: c -->", "<page id=\"p1\">P</page>", "<unsupported type=\"x\" id=\"i\"/>",
+        "<file src=\"a.pdf\">cap</file>", "<table header-row=\"false\" header-column=\"true\">\n<tr>\n<td>x</td>\n</tr>\n</table>",
+    ];
+    let words: Vec<&str> = vec!["alpha", "beta", "gamma7", "délta", "中文", "x"];
+    prop_oneof![
+        3 => prop::sample::select(frags).prop_map(str::to_string),
+        2 => prop::sample::select(words).prop_map(str::to_string),
+        1 => text_str(6),
+    ]
+}
+
+const WORDS: [&str; 5] = ["alpha", "beta", "gamma7", "délta", "中文"];
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn read_only_blocks_are_stable_placeholders(blocks in prop::collection::vec(prop_oneof![read_only(), tree()], 1..6)) {
+        let md = render(&blocks);
+        let back = parse(&md);
+        prop_assert_eq!(render(&back), md.clone());
+        prop_assert_eq!(back.len(), blocks.len(), "markdown:\n{}", md);
+        for (b, o) in back.iter().zip(&blocks) {
+            prop_assert_eq!(b.type_name(), o.type_name());
+            if o.id.is_some() {
+                prop_assert_eq!(&b.id, &o.id, "markdown:\n{}", md);
+            }
+        }
+    }
+
+    #[test]
+    fn any_markdown_is_a_fixed_point_after_one_pass(parts in prop::collection::vec(md_fragment(), 0..40)) {
+        let md: String = parts.concat();
+        let once = render(&parse(&md));
+        let twice = render(&parse(&once));
+        prop_assert!(once == twice, "input:\n{:?}\nonce:\n{}\ntwice:\n{}", md, once, twice);
+        // No visible text lost: every word typed is still in the blocks.
+        let dump = serde_json::to_string(&parse(&once)).expect("serialize");
+        for w in WORDS {
+            let want = md.matches(w).count();
+            let got = dump.matches(w).count();
+            prop_assert!(got >= want, "{} typed {} times, kept {}: input {:?}\nonce:\n{}", w, want, got, md, once);
+        }
+    }
 
     #[test]
     fn creatable_blocks_round_trip(blocks in prop::collection::vec(tree(), 0..5)) {

@@ -2,7 +2,8 @@
 //!
 //! The info string is the Notion language with spaces written as `-` (`plain-text`,
 //! `visual-basic`); common Markdown aliases are read too. An unknown info string reads as
-//! `plain text` (the original word is not kept: the API has nowhere to store it).
+//! `plain text`; the parser then keeps the info string as the start of the block's caption
+//! (the API has no other place for it), so nothing typed is lost.
 
 /// Every language the API accepts (the reference's enum, 72 values), exactly as spelled.
 pub const LANGUAGES: [&str; 72] = [
@@ -133,6 +134,22 @@ pub fn language_for(info: &str) -> String {
         .find(|(a, _)| *a == word)
         .map(|(_, l)| l.to_string())
         .unwrap_or_else(|| "plain text".into())
+}
+
+/// Whether `info` is exactly one word naming a language (or an alias of one). Anything
+/// else (an unknown word, extra words) has no place in the API's code block, so the parser
+/// keeps it in the caption instead of dropping it.
+pub fn is_recognised(info: &str) -> bool {
+    let mut words = info.split_whitespace();
+    let Some(word) = words.next() else {
+        return true;
+    };
+    if words.next().is_some() {
+        return false;
+    }
+    let word = word.to_lowercase();
+    let spaced = word.replace('-', " ");
+    all().any(|l| l == word || l == spaced) || ALIASES.iter().any(|(a, _)| *a == word)
 }
 
 /// Whether the API knows `language`.

@@ -311,6 +311,14 @@ impl<'a> P<'a> {
                     }
                 }
                 let word = info.split_whitespace().next().unwrap_or("");
+                if word != "math" && !lang::is_recognised(&info) {
+                    let mut c = vec![RichText::plain(info.trim().to_string())];
+                    if !caption.is_empty() {
+                        c.push(RichText::plain(" "));
+                        c.extend(caption);
+                    }
+                    caption = super::inline::merge_runs(&c);
+                }
                 let block = if word == "math" {
                     Block::new(BlockKind::Equation(EquationBlock {
                         expression: text,
@@ -413,6 +421,17 @@ impl<'a> P<'a> {
         while k < j {
             match &self.ev[k].0 {
                 Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
+                    // GFM drops cells beyond the header's count: keep such a table literal.
+                    let row_end = self.ev[k].1.end;
+                    let cells_end = self.ev[k + 1..self.close[k]]
+                        .iter()
+                        .map(|(_, r)| r.end)
+                        .max()
+                        .unwrap_or(self.ev[k].1.start);
+                    let rest = self.src[cells_end.min(row_end)..row_end].trim();
+                    if !rest.trim_start_matches('|').trim().is_empty() {
+                        return literal(&self.src[self.ev[i].1.clone()]);
+                    }
                     rows.push(Vec::new());
                     k += 1;
                 }
