@@ -409,8 +409,12 @@ impl<'a> Ctx<'a> {
         old: &'a [Block],
         new: &[Block],
     ) -> Result<Vec<Block>, DiffError> {
+        let (oh, nh): (Vec<u64>, Vec<u64>) = (
+            old.iter().map(quick_hash).collect(),
+            new.iter().map(quick_hash).collect(),
+        );
         let anchors = lcs(old.len(), new.len(), |i, j| {
-            self.anchor_eq(&old[i], &new[j])
+            (new[j].id.is_some() || oh[i] == nh[j]) && self.anchor_eq(&old[i], &new[j])
         });
         let mut pairs: Vec<(usize, usize, Pair)> = Vec::new();
         let (mut oi, mut ni) = (0, 0);

@@ -227,8 +227,10 @@ mod tests {
         a.plain_text = Some("hello ".into());
         let two = para(vec![a, RichText::plain("world")]);
         assert_eq!(compare_payload(&one), compare_payload(&two));
-        let mut bold = Annotations::default();
-        bold.bold = true;
+        let bold = Annotations {
+            bold: true,
+            ..Default::default()
+        };
         let styled = para(vec![
             RichText::plain("hello "),
             RichText::text("world", None, bold),
