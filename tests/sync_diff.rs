@@ -423,3 +423,69 @@ proptest! {
         prop_assert!(again.is_empty(), "second diff not empty: {:?}", again.ops);
     }
 }
+
+fn synced(id: &str, from: Option<&str>, children: Vec<Block>) -> Block {
+    use notionfs::notion::model::block::{SyncedBlock, SyncedFrom};
+    let kind = BlockKind::SyncedBlock(SyncedBlock {
+        synced_from: from.map(|f| SyncedFrom {
+            kind: "block_id".into(),
+            block_id: f.into(),
+            extra: JsonMap::new(),
+        }),
+        extra: JsonMap::new(),
+    });
+    with_id(Block::with_children(kind, children), id)
+}
+
+#[test]
+fn synced_originals_are_edited_inside_and_copies_are_placeholders() {
+    let old = vec![
+        synced(
+            "s-1",
+            None,
+            vec![
+                with_id(para("shared a"), "t-1"),
+                with_id(para("shared b"), "t-2"),
+            ],
+        ),
+        // A copy: its children mirror the original and are not part of this body.
+        synced("s-2", Some("s-1"), vec![with_id(para("shared a"), "t-3")]),
+    ];
+    let new = vec![
+        synced("s-1", None, vec![para("shared a!"), para("shared b")]),
+        synced("s-2", Some("s-1"), vec![]),
+    ];
+    let (plan, _) = {
+        let plan = diff(P, &old, &new).unwrap();
+        (plan.clone(), simulate(&old, &plan, 0).unwrap())
+    };
+    assert!(
+        matches!(&plan.ops[..], [Op::Update { id, parent, .. }] if id == "t-1" && parent == "s-1"),
+        "{:?}",
+        plan.ops
+    );
+    // Deleting the copy line deletes the copy, nothing else.
+    let new = vec![synced(
+        "s-1",
+        None,
+        vec![para("shared a"), para("shared b")],
+    )];
+    let plan = diff(P, &old, &new).unwrap();
+    assert_eq!(
+        plan.ops,
+        vec![Op::Delete {
+            parent: P.into(),
+            id: "s-2".into()
+        }]
+    );
+    // A new original (no id) is created with its children.
+    let mut fresh = synced("x", None, vec![para("brand new shared")]);
+    fresh.id = None;
+    let new = vec![
+        synced("s-1", None, vec![para("shared a"), para("shared b")]),
+        synced("s-2", Some("s-1"), vec![]),
+        fresh,
+    ];
+    let (plan, _) = check_model(&old, &new);
+    assert!(matches!(&plan.ops[..], [Op::Append { blocks, .. }] if blocks[0].children.len() == 1));
+}

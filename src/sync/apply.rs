@@ -12,6 +12,10 @@
 //!   `GET /v1/blocks/{id}/children` learns their ids (in order); children below the limit
 //!   are appended afterwards to those ids, the same way. Cost: one call per inline parent,
 //!   the same as appending each level separately, but a table is created with its rows.
+//!   A column list needs its columns *and* their content in its creating request (three
+//!   levels, as in the reference's example): it can only be created when the client's
+//!   [`MAX_NESTING_LEVELS`] is at least 3; otherwise Notion refuses the append (400) and
+//!   nothing is created.
 //!
 //! # Failure
 //! Writes are not retried on 5xx (unknown outcome, see the client's retry rule), so the first
@@ -131,19 +135,14 @@ fn mismatch(endpoint: &str, sent: usize, got: usize) -> ApiError {
 
 /// The request form of `b` with descendants inline down to `levels` levels (itself included).
 fn request(b: &Block, levels: usize) -> Value {
-    let mut shallow = Block::new(b.kind.clone());
-    if levels > 1 {
-        shallow.children = b
-            .children
-            .iter()
-            .map(|c| {
-                let v = request(c, levels - 1);
-                // Re-read into a Block so `to_request` nests it; cheap next to HTTP.
-                serde_json::from_value(v).expect("a request block reads back")
-            })
-            .collect();
+    fn truncate(b: &Block, levels: usize) -> Block {
+        let mut s = Block::new(b.kind.clone());
+        if levels > 1 {
+            s.children = b.children.iter().map(|c| truncate(c, levels - 1)).collect();
+        }
+        s
     }
-    shallow.to_request()
+    truncate(b, levels).to_request()
 }
 
 fn inline_size(b: &Block, levels: usize) -> usize {

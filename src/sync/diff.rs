@@ -243,14 +243,17 @@ pub fn diff(page_id: &str, old: &[Block], new: &[Block]) -> Result<Plan, DiffErr
 }
 
 /// Whether `current` already holds `wanted`, ignoring ids: same shape, same types, and every
-/// field `wanted` states has the same canonical value in `current`. Used to compare content
-/// rather than timestamps (conflict detection, tests).
+/// field `wanted` states has the same canonical value in `current`. The children of synced
+/// copies and child pages/databases are not part of a body and are not compared. Used to
+/// compare content rather than timestamps (conflict detection, tests).
 pub fn same_content(current: &[Block], wanted: &[Block]) -> bool {
     current.len() == wanted.len()
         && current.iter().zip(wanted).all(|(c, w)| {
+            let foreign = is_child_object(w)
+                || matches!(&w.kind, BlockKind::SyncedBlock(s) if s.synced_from.is_some());
             c.type_name() == w.type_name()
                 && payload_matches(&compare_payload(&c.kind), &compare_payload(&w.kind))
-                && same_content(&c.children, &w.children)
+                && (foreign || same_content(&c.children, &w.children))
         })
 }
 
