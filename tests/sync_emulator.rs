@@ -260,3 +260,69 @@ proptest! {
         run_random(seed, edits)?;
     }
 }
+
+#[tokio::test]
+async fn push_merges_remote_edits_or_reports_conflicts() {
+    use notionfs::sync::{push, read_tree as body, Pushed, Remote};
+    let e = env(&paragraphs(4)).await;
+    let base = e.old.clone();
+    let first = base[0].id.clone().unwrap();
+    e.emu
+        .control()
+        .set_block_text(&first, "remote words")
+        .unwrap();
+
+    // Trusting the base: one call, the remote edit to another block survives.
+    let mut local = strip_ids(&base);
+    local[2] = para("local words");
+    let before = e.emu.control().total_calls();
+    let done = push(&e.client, PAGE, &base, &local, Remote::Trust)
+        .await
+        .unwrap();
+    assert_eq!(e.emu.control().total_calls() - before, 1);
+    let Pushed::Done(applied) = done else {
+        panic!("{done:?}")
+    };
+
+    // Checking: the same block changed on both sides is a conflict, nothing written.
+    let mut local2 = strip_ids(&applied.tree);
+    local2[0] = para("local rewrite of the first");
+    let before = e.emu.control().total_calls();
+    let r = push(&e.client, PAGE, &applied.tree, &local2, Remote::Check)
+        .await
+        .unwrap();
+    match r {
+        Pushed::Conflict { blocks, remote } => {
+            assert_eq!(blocks, vec![first.clone()]);
+            assert!(same_content(&remote, &body(&e.client, PAGE).await.unwrap()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        e.emu
+            .control()
+            .stats()
+            .get("PATCH /v1/blocks/{id}")
+            .copied()
+            .unwrap_or(0),
+        1,
+        "no write since the first push"
+    );
+    assert!(e.emu.control().total_calls() - before >= 1);
+
+    // Checking with disjoint changes merges.
+    let mut local3 = strip_ids(&applied.tree);
+    local3[3] = para("last one, local");
+    let r = push(&e.client, PAGE, &applied.tree, &local3, Remote::Check)
+        .await
+        .unwrap();
+    assert!(matches!(r, Pushed::Done(_)));
+    let now = body(&e.client, PAGE).await.unwrap();
+    let want = vec![
+        para("remote words"),
+        para("paragraph number 1"),
+        para("local words"),
+        para("last one, local"),
+    ];
+    assert!(same_content(&now, &want));
+}

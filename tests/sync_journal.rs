@@ -155,3 +155,49 @@ fn kill_9_after_record_loses_nothing() {
     assert_eq!(p[0].data, b"saved before the crash");
     assert_eq!(p[0].base.as_deref(), Some(&b"base"[..]));
 }
+
+#[test]
+fn failures_are_noted_durably_and_cleared_on_confirm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let j = Journal::open(tmp.path()).unwrap();
+    let a = j.record("p", RecordKind::Body, b"v1", None).unwrap();
+    j.mark_failed(a, "validation_error: text too long").unwrap();
+    assert_eq!(
+        j.pending().unwrap()[0].failure.as_deref(),
+        Some("validation_error: text too long")
+    );
+    drop(j);
+    let j = Journal::open(tmp.path()).unwrap();
+    assert_eq!(
+        j.pending().unwrap()[0].failure.as_deref(),
+        Some("validation_error: text too long"),
+        "the reason survives a restart"
+    );
+    j.confirm(a).unwrap();
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "no sidecar left"
+    );
+    assert!(matches!(
+        j.mark_failed(a, "x"),
+        Err(JournalError::UnknownSeq(_))
+    ));
+}
+
+#[test]
+fn newer_body_confirms_the_older_ones_of_the_same_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let j = Journal::open(tmp.path()).unwrap();
+    let a = j.record("p", RecordKind::Body, b"v1", None).unwrap();
+    let other = j.record("q", RecordKind::Body, b"q1", None).unwrap();
+    let props = j
+        .record("p", RecordKind::Properties, b"k: v", None)
+        .unwrap();
+    let b = j.record("p", RecordKind::Body, b"v2", None).unwrap();
+    let later = j.record("p", RecordKind::Body, b"v3", None).unwrap();
+    assert_eq!(j.confirm_through("p", RecordKind::Body, b).unwrap(), 2);
+    let left: Vec<_> = j.pending().unwrap().iter().map(|r| r.seq).collect();
+    assert_eq!(left, vec![other, props, later]);
+    assert!(a < b);
+}

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! `base_len` is `null` when there is no base (a new page). `sha256` covers data then base,
-//! so a damaged file is detected rather than pushed.
+//! so a damaged file is detected rather than pushed. A record whose push failed has a
+//! sidecar `SEQ.rec.failed` (0600) holding the reason as UTF-8 text.
 //!
 //! # Durability
 //! [`Journal::record`] writes `SEQ.rec.tmp` (created 0600), fsyncs it, renames it to
@@ -78,6 +79,8 @@ pub struct Record {
     pub data: Vec<u8>,
     /// The content the edit started from, for conflict detection (`None`: nothing before).
     pub base: Option<Vec<u8>>,
+    /// Why the last push of this record failed, if it did ([`Journal::mark_failed`]).
+    pub failure: Option<String>,
 }
 
 /// Why the journal failed.
@@ -171,14 +174,21 @@ impl Journal {
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io(&dir))?;
         let mut pending = BTreeMap::new();
         let mut corrupt = Vec::new();
+        let mut failed = Vec::new();
         let mut max = 0;
         for entry in fs::read_dir(&dir).map_err(io(&dir))? {
             let entry = entry.map_err(io(&dir))?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".rec.tmp") {
+            if name.ends_with(".rec.tmp") || name.ends_with(".failed.tmp") {
                 fs::remove_file(&path).map_err(io(&path))?;
+            } else if name.ends_with(".rec.failed") {
+                failed.push(path);
             } else if name.ends_with(".rec.corrupt") {
+                // Never reuse its number: a later damaged record would overwrite it.
+                if let Some(n) = name.split('.').next().and_then(|d| d.parse::<Seq>().ok()) {
+                    max = max.max(n);
+                }
                 corrupt.push(path);
             } else if let Some(stem) = name.strip_suffix(".rec") {
                 match read_record(&path) {
@@ -194,6 +204,13 @@ impl Journal {
                     }
                     Err(e) => return Err(e),
                 }
+            }
+        }
+        // A failure note whose record was confirmed (crash between the two deletions).
+        for f in failed {
+            let rec = f.with_extension("");
+            if !pending.values().any(|p| *p == rec) {
+                fs::remove_file(&f).map_err(io(&f))?;
             }
         }
         corrupt.sort();
@@ -316,7 +333,61 @@ impl Journal {
             .cloned()
             .ok_or(JournalError::UnknownSeq(seq))?;
         fs::remove_file(&path).map_err(io(&path))?;
+        let failed = failure_path(&path);
+        if failed.exists() {
+            fs::remove_file(&failed).map_err(io(&failed))?;
+        }
         inner.pending.remove(&seq);
+        self.sync_dir()
+    }
+
+    /// Confirms every pending record of `page_id` of `kind` up to `seq` included: once the
+    /// newest body of a page is in Notion, the older ones it superseded are done too.
+    /// Returns how many were confirmed.
+    pub fn confirm_through(
+        &self,
+        page_id: &str,
+        kind: RecordKind,
+        seq: Seq,
+    ) -> Result<usize, JournalError> {
+        let done: Vec<Seq> = self
+            .pending()?
+            .into_iter()
+            .filter(|r| r.page_id == page_id && r.kind == kind && r.seq <= seq)
+            .map(|r| r.seq)
+            .collect();
+        for s in &done {
+            self.confirm(*s)?;
+        }
+        Ok(done.len())
+    }
+
+    /// Notes why pushing record `seq` failed (shown as `failed: REASON` and by `notionfs
+    /// status`, also after a restart). The record stays pending; a later success confirms it.
+    pub fn mark_failed(&self, seq: Seq, reason: &str) -> Result<(), JournalError> {
+        let inner = self.lock();
+        let path = inner
+            .pending
+            .get(&seq)
+            .cloned()
+            .ok_or(JournalError::UnknownSeq(seq))?;
+        let target = failure_path(&path);
+        let mut tmp = target.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let write = || -> std::io::Result<()> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(reason.as_bytes())?;
+            f.sync_all()
+        };
+        write().map_err(io(&tmp))?;
+        self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        fs::rename(&tmp, &target).map_err(io(&target))?;
         self.sync_dir()
     }
 }
@@ -370,5 +441,13 @@ fn read_record(path: &Path) -> Result<Record, JournalError> {
         created: header.created,
         data: data.to_vec(),
         base: base.map(<[u8]>::to_vec),
+        failure: fs::read_to_string(failure_path(path)).ok(),
     })
+}
+
+/// The file holding why the last push of the record at `path` failed.
+fn failure_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".failed");
+    PathBuf::from(p)
 }

@@ -17,19 +17,24 @@
 //! - [`sim`]: the same plan applied to an in-memory tree, as Notion would (tests, merges).
 //! - [`journal`]: durable local acceptance of writes (fsync'd files under the cache dir).
 //! - [`conflict`]: three-way decision between merging and reporting a conflict.
+//! - [`push`]: one save end to end (diff or reconcile, apply) and [`read_tree`].
 //!
 //! The filesystem calls, per save: `journal.record(..)` (before `close`/`fsync` returns),
-//! then after the quiet period `diff(page, &rendered_from, &parsed)`, `apply(&client, &plan)`,
-//! keeps `applied.tree` as the page's new base, and `journal.confirm(seq)`.
+//! then after the quiet period `push(&client, page, &rendered_from, &parsed, Remote::…)`
+//! (or `diff` + `apply` itself), keeps the returned tree as the page's new base, and
+//! `journal.confirm(seq)` (or `mark_failed`). On mount, `journal.pending()` lists what to
+//! push again.
 
 pub mod apply;
 pub mod conflict;
 pub mod diff;
 pub mod journal;
 mod normalize;
+pub mod push;
 pub mod sim;
 
 pub use apply::{apply, Applied, ApplyError};
 pub use conflict::{reconcile, Reconciled};
 pub use diff::{diff, same_content, Anchor, DiffError, Op, Plan, TEMP_ID_PREFIX};
 pub use journal::{Journal, JournalError, Record, RecordKind, Seq};
+pub use push::{push, read_tree, PushError, Pushed, Remote};
