@@ -489,3 +489,29 @@ fn synced_originals_are_edited_inside_and_copies_are_placeholders() {
     let (plan, _) = check_model(&old, &new);
     assert!(matches!(&plan.ops[..], [Op::Append { blocks, .. }] if blocks[0].children.len() == 1));
 }
+
+#[test]
+fn limits_refuse_the_whole_save_up_front() {
+    let old = page_of(3);
+    let runs: Vec<RichText> = (0..101).map(|i| RichText::plain(format!("{i} "))).collect();
+    let mut fat = para("");
+    if let BlockKind::Paragraph(t) = &mut fat.kind {
+        // Alternate styles so the runs cannot merge.
+        t.rich_text = runs
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                r.annotations.bold = i % 2 == 0;
+                r
+            })
+            .collect();
+    }
+    let mut new = strip_ids(&old);
+    new[0] = para("an edit that must not go out alone");
+    new.push(fat.clone());
+    assert!(matches!(diff(P, &old, &new), Err(DiffError::Limit { .. })));
+    // Same as an update.
+    let mut new = strip_ids(&old);
+    new[1] = fat;
+    assert!(matches!(diff(P, &old, &new), Err(DiffError::Limit { .. })));
+}

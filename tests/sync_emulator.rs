@@ -116,6 +116,31 @@ async fn deep_and_wide_inserts_respect_append_limits() {
     assert_eq!(e.old[1].children[0].children[0].children.len(), 2);
 }
 
+#[tokio::test]
+async fn blocks_with_more_than_100_children_are_created_whole() {
+    let mut e = env(&paragraphs(1)).await;
+    let mut new = strip_ids(&e.old);
+    new.push(toggle(
+        "big toggle",
+        (0..150).map(|i| para(&format!("child {i}"))).collect(),
+    ));
+    let rows: Vec<Vec<String>> = (0..120)
+        .map(|i| vec![format!("r{i}"), format!("{i}")])
+        .collect();
+    let rows: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
+    let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+    new.push(table(&rows));
+    let (_, calls) = e.save(&new).await;
+    // One append for both; per block one read of the 100 inline children and one append of
+    // the remaining ones.
+    assert_eq!(calls, 5, "{:?}", e.emu.control().stats());
+    assert_eq!(e.old[1].children.len(), 150);
+    assert_eq!(e.old[2].children.len(), 120);
+}
+
 fn table(rows: &[&[&str]]) -> Block {
     Block::with_children(
         BlockKind::Table(Table {

@@ -7,10 +7,11 @@
 //! - `Append`: the run is cut into requests of at most 100 children, 1000 block elements and
 //!   ~450 KB; the first goes at the plan's anchor, each next one after the last block the
 //!   previous response returned. Each appended block carries its descendants inline down to
-//!   the client's nesting limit ([`MAX_NESTING_LEVELS`]). The API returns only the
-//!   first-level blocks, so for every appended block that had inline children one
-//!   `GET /v1/blocks/{id}/children` learns their ids (in order); children below the limit
-//!   are appended afterwards to those ids, the same way. Cost: one call per inline parent,
+//!   the client's nesting limit ([`MAX_NESTING_LEVELS`]), at most 100 children per block and
+//!   1000 elements per block. The API returns only the first-level blocks, so for every
+//!   appended block that had inline children one `GET /v1/blocks/{id}/children` learns
+//!   their ids (in order); children that did not fit (below the limit, past the 100th) are
+//!   appended afterwards to those ids, after the inline ones, the same way. Cost: one call per inline parent,
 //!   the same as appending each level separately, but a table is created with its rows.
 //!   A column list needs its columns *and* their content in its creating request (three
 //!   levels, as in the reference's example): it can only be created when the client's
@@ -75,6 +76,7 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<Applied, ApplyError> 
         made: HashMap::new(),
         updated: HashMap::new(),
         progressed: false,
+        inlined: HashMap::new(),
     };
     for (i, op) in plan.ops.iter().enumerate() {
         ex.progressed = false;
@@ -124,6 +126,8 @@ struct Exec<'c> {
     updated: HashMap<String, Block>,
     /// A write of the current operation succeeded.
     progressed: bool,
+    /// Temporary id -> how many of its children were sent inline with it.
+    inlined: HashMap<String, usize>,
 }
 
 fn mismatch(endpoint: &str, sent: usize, got: usize) -> ApiError {
@@ -133,24 +137,37 @@ fn mismatch(endpoint: &str, sent: usize, got: usize) -> ApiError {
     }
 }
 
-/// The request form of `b` with descendants inline down to `levels` levels (itself included).
-fn request(b: &Block, levels: usize) -> Value {
-    fn truncate(b: &Block, levels: usize) -> Block {
+/// The request form of `b`: descendants inline down to `levels` levels (itself included), at
+/// most 100 children per block, at most `budget` block elements in all (decremented). Notes in
+/// `inlined` how many children of each block went inline, by temporary id.
+fn request(
+    b: &Block,
+    levels: usize,
+    budget: &mut usize,
+    inlined: &mut HashMap<String, usize>,
+) -> Value {
+    fn truncate(
+        b: &Block,
+        levels: usize,
+        budget: &mut usize,
+        inlined: &mut HashMap<String, usize>,
+    ) -> Block {
+        *budget = budget.saturating_sub(1);
         let mut s = Block::new(b.kind.clone());
         if levels > 1 {
-            s.children = b.children.iter().map(|c| truncate(c, levels - 1)).collect();
+            for c in b.children.iter().take(MAX_APPEND_CHILDREN) {
+                if *budget == 0 {
+                    break;
+                }
+                s.children.push(truncate(c, levels - 1, budget, inlined));
+            }
+        }
+        if let Some(id) = &b.id {
+            inlined.insert(id.clone(), s.children.len());
         }
         s
     }
-    truncate(b, levels).to_request()
-}
-
-fn inline_size(b: &Block, levels: usize) -> usize {
-    1 + if levels > 1 {
-        b.children.iter().map(|c| inline_size(c, levels - 1)).sum()
-    } else {
-        0
-    }
+    truncate(b, levels, budget, inlined).to_request()
 }
 
 impl Exec<'_> {
@@ -185,8 +202,16 @@ impl Exec<'_> {
                 let (mut elems, mut bytes) = (0, 0);
                 let mut end = start;
                 while end < blocks.len() && reqs.len() < MAX_APPEND_CHILDREN {
-                    let r = request(&blocks[end], MAX_NESTING_LEVELS);
-                    let n = inline_size(&blocks[end], MAX_NESTING_LEVELS);
+                    // Each block is cut as if it opened a request, so it is cut the same way
+                    // whichever request it lands in.
+                    let mut budget = MAX_PAYLOAD_BLOCKS;
+                    let r = request(
+                        &blocks[end],
+                        MAX_NESTING_LEVELS,
+                        &mut budget,
+                        &mut self.inlined,
+                    );
+                    let n = MAX_PAYLOAD_BLOCKS - budget;
                     let sz = serde_json::to_vec(&r).map(|v| v.len()).unwrap_or(0);
                     if !reqs.is_empty()
                         && (elems + n > MAX_PAYLOAD_BLOCKS || bytes + sz > MAX_APPEND_BYTES)
@@ -218,37 +243,41 @@ impl Exec<'_> {
             }
             for b in blocks.iter().filter(|b| !b.children.is_empty()) {
                 let real = self.real_id(b)?;
-                self.fill(real, b, 1).await?;
+                self.fill(real, b).await?;
             }
             Ok(())
         })
     }
 
-    /// Learns the ids of `b`'s children (sent inline) or appends them (below the limit).
-    fn fill<'s>(
-        &'s mut self,
-        real: String,
-        b: &'s Block,
-        level: usize,
-    ) -> BoxFuture<'s, Result<(), ApiError>> {
+    /// Learns the ids of `b`'s children sent inline (one read), then appends the others
+    /// after them.
+    fn fill<'s>(&'s mut self, real: String, b: &'s Block) -> BoxFuture<'s, Result<(), ApiError>> {
         Box::pin(async move {
-            if level >= MAX_NESTING_LEVELS {
-                return self.append(&real, None, &b.children).await;
+            let k =
+                b.id.as_ref()
+                    .and_then(|t| self.inlined.get(t))
+                    .copied()
+                    .unwrap_or(0);
+            let mut pos = None;
+            if k > 0 {
+                let got = self.client.children(&real).await?;
+                if got.len() != k {
+                    return Err(mismatch("GET /v1/blocks/{id}/children", k, got.len()));
+                }
+                for (c, r) in b.children.iter().zip(&got) {
+                    self.record(c, r);
+                }
+                for c in b.children[..k].iter().filter(|c| !c.children.is_empty()) {
+                    let id = self.real_id(c)?;
+                    self.fill(id, c).await?;
+                }
+                pos = got
+                    .last()
+                    .and_then(|l| l.id.clone())
+                    .map(Position::AfterBlock);
             }
-            let got = self.client.children(&real).await?;
-            if got.len() != b.children.len() {
-                return Err(mismatch(
-                    "GET /v1/blocks/{id}/children",
-                    b.children.len(),
-                    got.len(),
-                ));
-            }
-            for (c, r) in b.children.iter().zip(&got) {
-                self.record(c, r);
-            }
-            for c in b.children.iter().filter(|c| !c.children.is_empty()) {
-                let id = self.real_id(c)?;
-                self.fill(id, c, level + 1).await?;
+            if k < b.children.len() {
+                self.append(&real, pos, &b.children[k..]).await?;
             }
             Ok(())
         })

@@ -53,7 +53,10 @@
 //!   requires; one made toggleable is updated before children are appended.
 //!
 //! Fields only the old block has (response-only fields, or ones Markdown cannot state, e.g.
-//! `list_start_index`) are not changes. Text runs over 2000 characters are split.
+//! `list_start_index`) are not changes. Text runs over 2000 characters are split; other
+//! limits of a block's own payload (over 100 rich text runs or cells, equations over 1000
+//! characters, URLs over 2000) refuse the whole plan up front ([`DiffError::Limit`]), so a
+//! save is never half applied because of them.
 //!
 //! # Output
 //! A [`Plan`]: the operations in execution order, each naming its parent, and `result`, the
@@ -67,7 +70,9 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 use thiserror::Error;
 
-use super::normalize::{changed_fields, compare_payload, payload_matches, prepare, quick_hash};
+use super::normalize::{
+    changed_fields, compare_payload, limit_problem, payload_matches, prepare, quick_hash,
+};
 use super::normalize::{similarity, visible_text};
 use crate::notion::model::{Block, BlockKind, JsonMap};
 
@@ -206,6 +211,14 @@ pub enum DiffError {
         /// Its id.
         child_id: String,
     },
+    /// The new content breaks a request limit that splitting cannot fix.
+    #[error("a {kind} block cannot be sent to Notion: {reason}")]
+    Limit {
+        /// Block type.
+        kind: String,
+        /// Which limit.
+        reason: String,
+    },
     /// An old block without an id (the old tree must come from the API).
     #[error("a {kind} block of the old tree has no id")]
     MissingId {
@@ -255,6 +268,16 @@ pub fn same_content(current: &[Block], wanted: &[Block]) -> bool {
                 && payload_matches(&compare_payload(&c.kind), &compare_payload(&w.kind))
                 && (foreign || same_content(&c.children, &w.children))
         })
+}
+
+fn check_limits(type_name: &str, payload: &Value) -> Result<(), DiffError> {
+    match limit_problem(type_name, payload) {
+        Some(reason) => Err(DiffError::Limit {
+            kind: type_name.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn collect_ids<'a>(blocks: &'a [Block], f: &mut impl FnMut(&'a Block)) {
@@ -581,6 +604,7 @@ impl<'a> Ctx<'a> {
         b.children = children;
         b.has_children = !b.children.is_empty();
         prepare(&mut b);
+        check_limits(b.type_name(), &b.kind.payload())?;
         b.id = Some(format!("{TEMP_ID_PREFIX}{}", self.next_tmp));
         self.next_tmp += 1;
         Ok(Some(b))
@@ -603,6 +627,8 @@ impl<'a> Ctx<'a> {
             _ => JsonMap::new(),
         };
         let fields = changed_fields(&old_cmp, &new_cmp, &send);
+        // Only what is sent must fit (Notion's own content may exceed request limits).
+        check_limits(o.type_name(), &Value::Object(fields.clone()))?;
         let untoggle = fields.get("is_toggleable") == Some(&Value::Bool(false));
         let mut kept = o.clone();
         if !fields.is_empty() {

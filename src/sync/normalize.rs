@@ -197,6 +197,42 @@ pub(crate) fn split_long_runs(runs: &mut Vec<RichText>) {
     *runs = out;
 }
 
+/// The first request limit (reference: request limits) a payload (or the fields of an
+/// update) breaks, after
+/// [`prepare`]: arrays of more than 100 elements (rich text, cells), equations over 1000
+/// characters, URLs over 2000. Its children are checked separately; the executor chunks them.
+pub(crate) fn limit_problem(type_name: &str, payload: &Value) -> Option<String> {
+    fn walk(key: &str, v: &Value) -> Option<String> {
+        match v {
+            Value::Array(a) => {
+                if a.len() > 100 {
+                    return Some(format!("{key} has {} elements, at most 100", a.len()));
+                }
+                a.iter().find_map(|x| walk(key, x))
+            }
+            Value::Object(m) => m.iter().find_map(|(k, x)| {
+                // A Notion-hosted file's signed URL is sent back verbatim, not checked.
+                if key == "file" && k == "url" {
+                    return None;
+                }
+                match (k.as_str(), x) {
+                    ("expression", Value::String(e)) if e.chars().count() > 1000 => Some(format!(
+                        "an equation of {} characters, at most 1000",
+                        e.chars().count()
+                    )),
+                    ("url", Value::String(u)) if u.chars().count() > 2000 => Some(format!(
+                        "a URL of {} characters, at most 2000",
+                        u.chars().count()
+                    )),
+                    _ => walk(k, x),
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(type_name, payload)
+}
+
 /// Makes a block tree fit the request limits and drops response-only fields.
 pub(crate) fn prepare(b: &mut Block) {
     for arr in b.kind.rich_text_arrays_mut() {
@@ -251,6 +287,27 @@ mod tests {
             compare_payload(&para(runs)),
             compare_payload(&para(vec![RichText::plain(long)]))
         );
+    }
+
+    #[test]
+    fn limits_are_found_before_sending() {
+        let runs: Vec<RichText> = (0..101).map(|i| RichText::plain(format!("{i}"))).collect();
+        let lp = |k: &BlockKind| limit_problem(k.type_name(), &k.payload());
+        assert!(lp(&para(runs)).unwrap().contains("at most 100"));
+        assert_eq!(lp(&para(vec![RichText::plain("ok")])), None);
+        let mut link = RichText::plain("x");
+        if let RichTextKind::Text(t) = &mut link.kind {
+            t.link = Some(crate::notion::model::rich_text::Link {
+                url: format!("https://e.x/{}", "a".repeat(2000)),
+                extra: JsonMap::new(),
+            });
+        }
+        assert!(lp(&para(vec![link])).unwrap().contains("URL"));
+        let eq = BlockKind::Equation(crate::notion::model::block::EquationBlock {
+            expression: "x".repeat(1001),
+            extra: JsonMap::new(),
+        });
+        assert!(lp(&eq).unwrap().contains("equation"));
     }
 
     #[test]
