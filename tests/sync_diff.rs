@@ -515,3 +515,22 @@ fn limits_refuse_the_whole_save_up_front() {
     new[1] = fat;
     assert!(matches!(diff(P, &old, &new), Err(DiffError::Limit { .. })));
 }
+
+#[test]
+fn a_copied_placeholder_line_is_refused_and_ops_group_by_parent() {
+    let old = vec![with_id(para("a"), "t-0"), unsupported("u-1")];
+    let new = vec![para("a"), unsupported("u-1"), unsupported("u-1")];
+    assert_eq!(
+        diff(P, &old, &new).unwrap_err(),
+        DiffError::Duplicated { id: "u-1".into() }
+    );
+    let mut old = vec![para("x"), toggle("t", vec![para("y"), para("z")])];
+    number_ids(&mut old, &mut 0);
+    let new = vec![para("x!"), toggle("t", vec![para("y!")])];
+    let plan = diff(P, &old, &new).unwrap();
+    let groups = plan.by_parent();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0].0, P);
+    assert_eq!(groups[1].0, "t-1");
+    assert_eq!(groups[1].1.len(), 2);
+}

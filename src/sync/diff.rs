@@ -195,6 +195,12 @@ pub enum DiffError {
         /// Its type.
         kind: String,
     },
+    /// Two lines name the same block (a copied placeholder or `<page>` line).
+    #[error("block {id} appears twice; a block can only be kept once")]
+    Duplicated {
+        /// The id.
+        id: String,
+    },
     /// A line names a block id the page does not have.
     #[error("block {id} is not part of this page")]
     UnknownId {
@@ -230,11 +236,17 @@ pub enum DiffError {
 /// Plans the operations that turn `old` (children of `page_id`, with ids) into `new`.
 pub fn diff(page_id: &str, old: &[Block], new: &[Block]) -> Result<Plan, DiffError> {
     let mut new_ids = HashSet::new();
+    let mut twice = None;
     collect_ids(new, &mut |b| {
         if let Some(id) = &b.id {
-            new_ids.insert(id.clone());
+            if !new_ids.insert(id.clone()) && twice.is_none() {
+                twice = Some(id.clone());
+            }
         }
     });
+    if let Some(id) = twice {
+        return Err(DiffError::Duplicated { id });
+    }
     let mut old_by_id = HashMap::new();
     collect_ids(old, &mut |b| {
         if let Some(id) = &b.id {
