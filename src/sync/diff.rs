@@ -65,7 +65,9 @@
 //! Notion returns. Very large gaps (over 4 million cell comparisons) fall back to pairing
 //! by position, which stays correct but may not be minimal.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use serde_json::Value;
 use thiserror::Error;
@@ -258,6 +260,7 @@ pub fn diff(page_id: &str, old: &[Block], new: &[Block]) -> Result<Plan, DiffErr
         old_by_id,
         next_tmp: 0,
         ops: Vec::new(),
+        cmp_cache: RefCell::new(HashMap::new()),
     };
     let result = ctx.diff_list(page_id, old, new)?;
     Ok(Plan {
@@ -375,9 +378,26 @@ struct Ctx<'a> {
     old_by_id: HashMap<String, &'a Block>,
     next_tmp: usize,
     ops: Vec<Op>,
+    cmp_cache: RefCell<HashMap<usize, Rc<JsonMap>>>,
 }
 
 impl<'a> Ctx<'a> {
+    /// The canonical payload of a block of the old or new tree, computed once: both trees are
+    /// borrowed, unchanged, for the whole diff, so a block's address identifies it.
+    fn cmp(&self, b: &Block) -> Rc<JsonMap> {
+        let key = b as *const Block as usize;
+        if let Some(c) = self.cmp_cache.borrow().get(&key) {
+            return Rc::clone(c);
+        }
+        let c = Rc::new(compare_payload(&b.kind));
+        self.cmp_cache.borrow_mut().insert(key, Rc::clone(&c));
+        c
+    }
+
+    fn same_payload(&self, o: &Block, n: &Block) -> bool {
+        payload_matches(&self.cmp(o), &self.cmp(n))
+    }
+
     fn claimed(&self, o: &Block) -> bool {
         o.id.as_ref().is_some_and(|id| self.new_ids.contains(id))
     }
@@ -402,8 +422,7 @@ impl<'a> Ctx<'a> {
                 } else if is_synced_original(o) {
                     self.children_exact(&o.children, &n.children)
                 } else if updatable(o) {
-                    payload_matches(&compare_payload(&o.kind), &compare_payload(&n.kind))
-                        && self.children_exact(&o.children, &n.children)
+                    self.same_payload(o, n) && self.children_exact(&o.children, &n.children)
                 } else {
                     true
                 }
@@ -413,7 +432,7 @@ impl<'a> Ctx<'a> {
                     && !is_child_object(o)
                     && o.type_name() == n.type_name()
                     && quick_hash(o) == quick_hash(n)
-                    && payload_matches(&compare_payload(&o.kind), &compare_payload(&n.kind))
+                    && self.same_payload(o, n)
                     && self.children_exact(&o.children, &n.children)
             }
         }
@@ -630,8 +649,8 @@ impl<'a> Ctx<'a> {
         o: &'a Block,
         n: &Block,
     ) -> Result<Block, DiffError> {
-        let old_cmp = compare_payload(&o.kind);
-        let new_cmp = compare_payload(&n.kind);
+        let old_cmp = self.cmp(o);
+        let new_cmp = self.cmp(n);
         let mut send_block = Block::new(n.kind.clone());
         prepare(&mut send_block);
         let send = match send_block.kind.payload() {
@@ -713,8 +732,7 @@ impl<'a> Ctx<'a> {
                 .count()
                 .min(o.children.len());
             let child_cost = o.children.len().max(n.children.len()) - shared;
-            let changed = quick_hash(o) != quick_hash(n)
-                || !payload_matches(&compare_payload(&o.kind), &compare_payload(&n.kind));
+            let changed = quick_hash(o) != quick_hash(n) || !self.same_payload(o, n);
             let sim = u64::from(similarity(&old_text[i], &new_text[j]));
             if !changed || shared > 0 {
                 // Pairing keeps unchanged blocks (itself or children) with their ids.
