@@ -61,7 +61,7 @@
 //! # Output
 //! A [`Plan`]: the operations in execution order, each naming its parent, and `result`, the
 //! tree Notion will hold afterwards: old blocks (updated payloads merged in) keep their ids,
-//! inserted blocks carry temporary ids (`new:N`) that [`super::apply`] replaces with the ids
+//! inserted blocks carry temporary ids (`new:N`) that [`super::apply()`] replaces with the ids
 //! Notion returns. Very large gaps (over 4 million cell comparisons) fall back to pairing
 //! by position, which stays correct but may not be minimal.
 

@@ -10,14 +10,14 @@
 //!   conflict::reconcile: base / local / remote -> merge or conflict
 //! ```
 //!
-//! - [`diff`]: aligns the tree a file was rendered from with the newly parsed tree and plans
+//! - [`diff`](mod@diff): aligns the tree a file was rendered from with the newly parsed tree and plans
 //!   updates in place, positioned appends and deletes (no HTTP, unit-testable).
-//! - [`apply`]: executes a [`Plan`] with the [`crate::notion::Client`], respecting every
+//! - [`apply`](mod@apply): executes a [`Plan`] with the [`crate::notion::Client`], respecting every
 //!   append limit, and returns the new tree with the ids Notion assigned.
 //! - [`sim`]: the same plan applied to an in-memory tree, as Notion would (tests, merges).
 //! - [`journal`]: durable local acceptance of writes (fsync'd files under the cache dir).
 //! - [`conflict`]: three-way decision between merging and reporting a conflict.
-//! - [`push`]: one save end to end (diff or reconcile, apply) and [`read_tree`].
+//! - [`push`](mod@push): one save end to end (diff or reconcile, apply) and [`read_tree`].
 //!
 //! The filesystem calls, per save: `journal.record(..)` (before `close`/`fsync` returns),
 //! then after the quiet period `push(&client, page, &rendered_from, &parsed, Remote::…)`
