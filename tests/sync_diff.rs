@@ -534,3 +534,54 @@ fn a_copied_placeholder_line_is_refused_and_ops_group_by_parent() {
     assert_eq!(groups[1].0, "t-1");
     assert_eq!(groups[1].1.len(), 2);
 }
+
+fn image(url: &str, caption: &str) -> Block {
+    use notionfs::notion::model::block::Media;
+    use notionfs::notion::model::FileObject;
+    Block::new(BlockKind::Image(Media {
+        file: FileObject::external(url),
+        caption: if caption.is_empty() {
+            vec![]
+        } else {
+            vec![RichText::plain(caption)]
+        },
+        name: None,
+        extra: JsonMap::new(),
+    }))
+}
+
+#[test]
+fn media_lines_resolved_to_their_block_update_only_what_changed() {
+    // The parser gives a media line whose path resolved back its block id.
+    let old = vec![
+        with_id(para("intro"), "t-0"),
+        with_id(image("https://e.x/a.png", "old caption"), "img-1"),
+    ];
+    let new = vec![
+        para("intro"),
+        with_id(image("https://e.x/a.png", "new caption"), "img-1"),
+    ];
+    let (plan, _) = check_model(&old, &new);
+    match &plan.ops[..] {
+        [Op::Update { id, body, .. }] => {
+            assert_eq!(id, "img-1");
+            let fields = body["image"].as_object().unwrap();
+            assert_eq!(fields.keys().collect::<Vec<_>>(), vec!["caption"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A new URL sends the whole file object.
+    let new = vec![
+        para("intro"),
+        with_id(image("https://e.x/b.png", "old caption"), "img-1"),
+    ];
+    let (plan, _) = check_model(&old, &new);
+    match &plan.ops[..] {
+        [Op::Update { body, .. }] => {
+            assert_eq!(body["image"]["type"], "external");
+            assert_eq!(body["image"]["external"]["url"], "https://e.x/b.png");
+            assert!(body["image"].get("caption").is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+}
