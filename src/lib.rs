@@ -19,3 +19,4 @@ pub mod emulator;
 pub mod frontmatter;
 pub mod markdown;
 pub mod notion;
+pub mod sync;

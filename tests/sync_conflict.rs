@@ -1,0 +1,159 @@
+//! Three-way reconciliation: merge when local and remote touched different blocks, conflict
+//! when they touched the same ones; merged plans checked on the model and on the emulator.
+
+#[path = "sync_util.rs"]
+mod util;
+
+use notionfs::notion::model::Block;
+use notionfs::sync::sim::simulate;
+use notionfs::sync::{apply, diff, reconcile, same_content, Reconciled};
+use util::*;
+
+const P: &str = "page";
+
+fn base() -> Vec<Block> {
+    let mut t = vec![
+        para("alpha"),
+        para("bravo"),
+        toggle("charlie", vec![para("delta"), para("echo")]),
+        para("foxtrot"),
+    ];
+    number_ids(&mut t, &mut 0);
+    t
+}
+
+/// Remote = base with `f` applied (ids kept, as Notion would for in-place edits).
+fn remote_with(f: impl FnOnce(&mut Vec<Block>)) -> Vec<Block> {
+    let mut r = base();
+    f(&mut r);
+    r
+}
+
+fn set_text(b: &mut Block, t: &str) {
+    let id = b.id.clone();
+    let children = std::mem::take(&mut b.children);
+    *b = Block::with_children(para(t).kind, children);
+    b.id = id;
+}
+
+#[test]
+fn untouched_remote_is_a_clean_apply() {
+    let mut local = strip_ids(&base());
+    local[1] = para("bravo!");
+    match reconcile(P, &base(), &local, &base()).unwrap() {
+        Reconciled::Clean(plan) => assert_eq!(plan, diff(P, &base(), &local).unwrap()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn edits_to_different_blocks_merge() {
+    let remote = remote_with(|r| {
+        set_text(&mut r[0], "alpha (remote)");
+        r[2].children[1] = with_id(para("echo (remote)"), "t-4");
+        r.push(with_id(para("golf (remote)"), "r-1"));
+    });
+    let mut local = strip_ids(&base());
+    local[1] = para("bravo (local)");
+    local[2].children[0] = para("delta (local)");
+    local.insert(3, para("inserted locally"));
+    let plan = match reconcile(P, &base(), &local, &remote).unwrap() {
+        Reconciled::Merged(plan) => plan,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(plan.ops.len(), 3, "only the local changes: {:?}", plan.ops);
+    let merged = simulate(&remote, &plan, 0).unwrap().tree;
+    let want = vec![
+        para("alpha (remote)"),
+        para("bravo (local)"),
+        toggle(
+            "charlie",
+            vec![para("delta (local)"), para("echo (remote)")],
+        ),
+        para("inserted locally"),
+        para("foxtrot"),
+        para("golf (remote)"),
+    ];
+    assert!(same_content(&merged, &want));
+    assert_eq!(merged[0].id.as_deref(), Some("t-0"));
+}
+
+#[test]
+fn the_same_block_changed_on_both_sides_is_a_conflict() {
+    let remote = remote_with(|r| set_text(&mut r[1], "bravo (remote)"));
+    let mut local = strip_ids(&base());
+    local[1] = para("bravo (local)");
+    assert_eq!(
+        reconcile(P, &base(), &local, &remote).unwrap(),
+        Reconciled::Conflict {
+            blocks: vec!["t-1".into()]
+        }
+    );
+}
+
+#[test]
+fn local_edit_of_a_remotely_deleted_block_is_a_conflict() {
+    let remote = remote_with(|r| {
+        r.remove(3);
+    });
+    let mut local = strip_ids(&base());
+    local[3] = para("foxtrot (local)");
+    assert!(matches!(
+        reconcile(P, &base(), &local, &remote).unwrap(),
+        Reconciled::Conflict { .. }
+    ));
+}
+
+#[test]
+fn deleting_a_block_whose_child_changed_remotely_is_a_conflict() {
+    let remote = remote_with(|r| r[2].children[0] = with_id(para("delta (remote)"), "t-3"));
+    let mut local = strip_ids(&base());
+    local.remove(2);
+    assert!(matches!(
+        reconcile(P, &base(), &local, &remote).unwrap(),
+        Reconciled::Conflict { .. }
+    ));
+}
+
+#[test]
+fn inserts_after_the_same_block_are_a_conflict_elsewhere_a_merge() {
+    let remote = remote_with(|r| r.insert(1, with_id(para("remote insert"), "r-1")));
+    let mut local = strip_ids(&base());
+    local.insert(1, para("local insert"));
+    assert!(matches!(
+        reconcile(P, &base(), &local, &remote).unwrap(),
+        Reconciled::Conflict { .. }
+    ));
+    let mut local = strip_ids(&base());
+    local.insert(3, para("local insert"));
+    assert!(matches!(
+        reconcile(P, &base(), &local, &remote).unwrap(),
+        Reconciled::Merged(_)
+    ));
+}
+
+#[tokio::test]
+async fn merged_plan_applies_to_notion() {
+    let seedblocks = strip_ids(&base());
+    let (emu, client) = emulator_with(&seedblocks).await;
+    let base = read_tree(&client, PAGE).await;
+    // A person edits the first paragraph in Notion.
+    emu.control()
+        .set_block_text(base[0].id.as_deref().unwrap(), "alpha (remote)")
+        .unwrap();
+    let remote = read_tree(&client, PAGE).await;
+    let mut local = strip_ids(&base);
+    local[3] = para("foxtrot (local)");
+    let plan = match reconcile(PAGE, &base, &local, &remote).unwrap() {
+        Reconciled::Merged(p) => p,
+        other => panic!("{other:?}"),
+    };
+    let applied = apply(&client, &plan).await.unwrap();
+    let now = read_tree(&client, PAGE).await;
+    let mut want = strip_ids(&base);
+    want[0] = para("alpha (remote)");
+    want[3] = para("foxtrot (local)");
+    assert!(same_content(&now, &want));
+    assert_eq!(ids(&now), ids(&base));
+    assert_eq!(ids(&applied.tree), ids(&now));
+}
