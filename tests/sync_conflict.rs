@@ -153,7 +153,7 @@ async fn merged_plan_applies_to_notion() {
     let mut want = strip_ids(&base);
     want[0] = para("alpha (remote)");
     want[3] = para("foxtrot (local)");
-    assert!(same_content(&now, &want));
+    assert!(same_content(&now, &want), "{now:#?}\n{want:#?}");
     assert_eq!(ids(&now), ids(&base));
     assert_eq!(ids(&applied.tree), ids(&now));
 }

@@ -520,6 +520,7 @@ impl Style {
                 .clone()
                 .unwrap_or_else(|| crate::notion::model::DEFAULT_COLOR.to_string()),
             extra: JsonMap::new(),
+            ..Annotations::default()
         }
     }
 }

@@ -29,6 +29,7 @@ fn canonical_runs(runs: &[RichText]) -> Vec<RichText> {
         let mut r = r.clone();
         r.plain_text = None;
         r.href = None;
+        r.annotations.received = Default::default();
         if let (Some(prev), RichTextKind::Text(t)) = (out.last_mut(), &r.kind) {
             if let RichTextKind::Text(pt) = &mut prev.kind {
                 if prev.annotations == r.annotations

@@ -296,13 +296,16 @@ impl RichText {
         }
     }
 
-    /// Drops the fields only responses carry (`plain_text`, `href`), except for mentions,
+    /// Drops the fields only responses carry (`plain_text`, `href`, the received spelling of
+    /// annotations), except for mentions,
     /// whose `plain_text` is the only place their display text lives.
     pub fn strip_response_fields(&mut self) {
         if !matches!(self.kind, RichTextKind::Mention(_)) {
             self.plain_text = None;
         }
         self.href = None;
+        // Requests carry annotations in their minimal form, however the response spelled them.
+        self.annotations.received = ReceivedKeys::default();
     }
 }
 
