@@ -17,10 +17,13 @@ fn fixtures() -> Vec<(String, Vec<Block>)> {
             continue;
         }
         let bytes = std::fs::read(&path).expect("read fixture");
-        let mut blocks = read_blocks(&bytes)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut blocks = read_blocks(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // A table row only exists inside a table.
-        if let [Block { kind: BlockKind::TableRow(r), .. }] = blocks.as_slice() {
+        if let [Block {
+            kind: BlockKind::TableRow(r),
+            ..
+        }] = blocks.as_slice()
+        {
             let width = r.cells.len() as u32;
             blocks = vec![Block::with_children(
                 BlockKind::Table(Table {
@@ -32,7 +35,13 @@ fn fixtures() -> Vec<(String, Vec<Block>)> {
                 blocks,
             )];
         }
-        out.push((path.file_name().expect("name").to_string_lossy().into_owned(), blocks));
+        out.push((
+            path.file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned(),
+            blocks,
+        ));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
@@ -80,7 +89,8 @@ fn reference_examples_render_as_documented() {
         md_of("to-do-block-object.json"),
         "- [ ] Finish Q3 goals\n\n  Add some children\n"
     );
-    assert!(md_of("callout-block-object.json").starts_with("<callout icon=\"⭐\">\n\nLacinato kale\n\n</callout>"));
+    assert!(md_of("callout-block-object.json")
+        .starts_with("<callout icon=\"⭐\">\n\nLacinato kale\n\n</callout>"));
     assert!(md_of("duplicate-synced-block-object.json").starts_with("<synced-block-copy from="));
     assert!(md_of("child-page-block-object.json").starts_with("<page"));
 }

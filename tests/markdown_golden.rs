@@ -43,10 +43,7 @@ fn paragraphs_and_empty_blocks() {
         json!([{"type": "paragraph", "paragraph": {"rich_text": [], "color": "red_background"}}]),
         "<empty-block/> {color=\"red_bg\"}\n",
     );
-    golden(
-        json!([p(json!([t("a")])), p(json!([t("b")]))]),
-        "a\n\nb\n",
-    );
+    golden(json!([p(json!([t("a")])), p(json!([t("b")]))]), "a\n\nb\n");
     golden(json!([p(json!([t("line\nbreak")]))]), "line<br>break\n");
 }
 
@@ -146,14 +143,23 @@ fn code_and_equations() {
         json!([{"type": "code", "code": {"rich_text": [t("x")], "caption": [], "language": "c++"}}]),
         "```c++\nx\n```\n",
     );
-    for (info, lang) in [("cpp", "c++"), ("js", "javascript"), ("sh", "shell"), ("text", "plain text"), ("yml", "yaml")] {
+    for (info, lang) in [
+        ("cpp", "c++"),
+        ("js", "javascript"),
+        ("sh", "shell"),
+        ("text", "plain text"),
+        ("yml", "yaml"),
+    ] {
         let b = parse(&format!("```{info}\nx\n```\n"));
         assert_eq!(b[0].to_request()["code"]["language"], lang, "{info}");
     }
     // Unknown info strings read as plain text and are kept in the caption.
     let b = parse("```foo bar\nx\n```\n");
     assert_eq!(b[0].to_request()["code"]["language"], "plain text");
-    assert_eq!(render(&b), "```plain-text\nx\n```\n<!-- caption: foo bar -->\n");
+    assert_eq!(
+        render(&b),
+        "```plain-text\nx\n```\n<!-- caption: foo bar -->\n"
+    );
     golden(
         json!([{"type": "equation", "equation": {"expression": "e=mc^2"}}]),
         "$$\ne=mc^2\n$$\n",
@@ -167,7 +173,10 @@ fn code_and_equations() {
 #[test]
 fn simple_blocks_and_placeholders() {
     golden(json!([{"type": "divider", "divider": {}}]), "---\n");
-    golden(json!([{"type": "breadcrumb", "breadcrumb": {}}]), "<breadcrumb/>\n");
+    golden(
+        json!([{"type": "breadcrumb", "breadcrumb": {}}]),
+        "<breadcrumb/>\n",
+    );
     golden(
         json!([{"type": "table_of_contents", "table_of_contents": {"color": "gray"}}]),
         "<table-of-contents color=\"gray\"/>\n",
@@ -199,7 +208,8 @@ fn simple_blocks_and_placeholders() {
 
 #[test]
 fn tables_and_columns() {
-    let row = |a: &str, b: &str| json!({"type": "table_row", "table_row": {"cells": [[t(a)], [t(b)]]}});
+    let row =
+        |a: &str, b: &str| json!({"type": "table_row", "table_row": {"cells": [[t(a)], [t(b)]]}});
     golden(
         json!([{"type": "table", "table": {"table_width": 2, "has_column_header": true, "has_row_header": false,
             "children": [row("h1", "h2"), row("a|b", "c")]}}]),
@@ -246,9 +256,14 @@ fn media_bookmarks_pages() {
         json!([{"type": "link_to_page", "link_to_page": {"type": "page_id", "page_id": "abc"}}]),
         "<link-to-page id=\"abc\"></link-to-page>\n",
     );
-    let b = blocks(json!([{"object": "block", "id": "p1", "type": "child_page", "child_page": {"title": "Child"}}]));
+    let b = blocks(
+        json!([{"object": "block", "id": "p1", "type": "child_page", "child_page": {"title": "Child"}}]),
+    );
     assert_eq!(render(&b), "<page id=\"p1\">Child</page>\n");
-    assert_eq!(parse("<page id=\"p1\">Child</page>\n")[0].id.as_deref(), Some("p1"));
+    assert_eq!(
+        parse("<page id=\"p1\">Child</page>\n")[0].id.as_deref(),
+        Some("p1")
+    );
 }
 
 #[test]
@@ -258,30 +273,59 @@ fn annotations() {
         (json!({"italic": true}), "*x*"),
         (json!({"strikethrough": true}), "~~x~~"),
         (json!({"code": true}), "`x`"),
-        (json!({"underline": true}), "<span underline=\"true\">x</span>"),
+        (
+            json!({"underline": true}),
+            "<span underline=\"true\">x</span>",
+        ),
         (json!({"color": "red"}), "<span color=\"red\">x</span>"),
-        (json!({"color": "blue_background"}), "<span color=\"blue_bg\">x</span>"),
+        (
+            json!({"color": "blue_background"}),
+            "<span color=\"blue_bg\">x</span>",
+        ),
         (json!({"bold": true, "italic": true}), "***x***"),
-        (json!({"bold": true, "strikethrough": true, "underline": true}), "<span underline=\"true\">**~~x~~**</span>"),
+        (
+            json!({"bold": true, "strikethrough": true, "underline": true}),
+            "<span underline=\"true\">**~~x~~**</span>",
+        ),
     ];
     for (ann, md) in cases {
-        golden(json!([p(json!([t("a "), ta("x", ann), t(" b")]))]), &format!("a {md} b\n"));
+        golden(
+            json!([p(json!([t("a "), ta("x", ann), t(" b")]))]),
+            &format!("a {md} b\n"),
+        );
     }
     golden(
-        json!([p(json!([{"type": "text", "text": {"content": "link", "link": {"url": "https://x.y/a b"}}, "annotations": {"bold": true}}]))]),
+        json!([p(
+            json!([{"type": "text", "text": {"content": "link", "link": {"url": "https://x.y/a b"}}, "annotations": {"bold": true}}])
+        )]),
         "[**link**](<https://x.y/a b>)\n",
     );
     golden(
-        json!([p(json!([{"type": "equation", "equation": {"expression": "x^2"}}]))]),
+        json!([p(
+            json!([{"type": "equation", "equation": {"expression": "x^2"}}])
+        )]),
         "$x^2$\n",
     );
     // Delimiters that would not open next to letters get an entity neighbour.
-    golden(json!([p(json!([t("a"), ta("(b)", json!({"bold": true})), t("c")]))]), "&#97;**(b)**&#99;\n");
+    golden(
+        json!([p(json!([t("a"), ta("(b)", json!({"bold": true})), t("c")]))]),
+        "&#97;**(b)**&#99;\n",
+    );
     // Edge whitespace inside a delimiter becomes an entity.
-    golden(json!([p(json!([t("a"), ta(" b ", json!({"italic": true})), t("c")]))]), "&#97;*&#32;b&#32;*&#99;\n");
+    golden(
+        json!([p(json!([
+            t("a"),
+            ta(" b ", json!({"italic": true})),
+            t("c")
+        ]))]),
+        "&#97;*&#32;b&#32;*&#99;\n",
+    );
     // Touching delimiters fall back to the span form.
     golden(
-        json!([p(json!([ta("a", json!({"bold": true})), ta("b", json!({"italic": true}))]))]),
+        json!([p(json!([
+            ta("a", json!({"bold": true})),
+            ta("b", json!({"italic": true}))
+        ]))]),
         "**a**<span italic=\"true\">b</span>\n",
     );
 }
@@ -290,23 +334,36 @@ fn annotations() {
 fn mentions() {
     let m = |mention: Value, plain: &str| json!({"type": "mention", "mention": mention, "plain_text": plain});
     golden(
-        json!([p(json!([m(json!({"type": "page", "page": {"id": "p1"}}), "Home")]))]),
+        json!([p(json!([m(
+            json!({"type": "page", "page": {"id": "p1"}}),
+            "Home"
+        )]))]),
         "<mention-page url=\"https://www.notion.so/p1\">Home</mention-page>\n",
     );
     golden(
-        json!([p(json!([m(json!({"type": "database", "database": {"id": "d1"}}), "Tasks")]))]),
+        json!([p(json!([m(
+            json!({"type": "database", "database": {"id": "d1"}}),
+            "Tasks"
+        )]))]),
         "<mention-database url=\"https://www.notion.so/d1\">Tasks</mention-database>\n",
     );
     golden(
-        json!([p(json!([m(json!({"type": "user", "user": {"object": "user", "id": "u1"}}), "Ada")]))]),
+        json!([p(json!([m(
+            json!({"type": "user", "user": {"object": "user", "id": "u1"}}),
+            "Ada"
+        )]))]),
         "<mention-user url=\"user://u1\">Ada</mention-user>\n",
     );
     golden(
-        json!([p(json!([{"type": "mention", "mention": {"type": "date", "date": {"start": "2025-01-01", "end": "2025-01-02"}}}]))]),
+        json!([p(
+            json!([{"type": "mention", "mention": {"type": "date", "date": {"start": "2025-01-01", "end": "2025-01-02"}}}])
+        )]),
         "<mention-date start=\"2025-01-01\" end=\"2025-01-02\"/>\n",
     );
     golden(
-        json!([p(json!([{"type": "mention", "mention": {"type": "link_preview", "link_preview": {"url": "https://g.com/x"}}}]))]),
+        json!([p(
+            json!([{"type": "mention", "mention": {"type": "link_preview", "link_preview": {"url": "https://g.com/x"}}}])
+        )]),
         "<mention-link-preview url=\"https://g.com/x\"/>\n",
     );
     golden(
@@ -319,7 +376,10 @@ fn mentions() {
 fn escaping_keeps_text_literal() {
     let nasty = "*a* _b_ `c` [d](e) <f> # g $h$ ~i~ \\ &amp; | {color=\"red\"}";
     golden(json!([p(json!([t(nasty)]))]), "\\*a\\* \\_b\\_ \\`c\\` \\[d\\](e) \\<f> # g \\$h\\$ \\~i\\~ \\\\ \\&amp; | \\{color=\"red\"}\n");
-    for start in ["# x", "- x", "+ x", "> x", "1. x", "12) x", "---", "=", "    code", " lead", "trail ", "\ttab"] {
+    for start in [
+        "# x", "- x", "+ x", "> x", "1. x", "12) x", "---", "=", "    code", " lead", "trail ",
+        "\ttab",
+    ] {
         let b = blocks(json!([p(json!([t(start)]))]));
         let md = render(&b);
         assert_eq!(normalize(&parse(&md)), normalize(&b), "{start:?} -> {md:?}");
@@ -336,7 +396,10 @@ fn literal_markdown_is_kept() {
         "<callout>\nnot closed\n",
     ] {
         let once = render(&parse(md));
-        let words: Vec<&str> = md.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let words: Vec<&str> = md
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
         for w in words {
             assert!(once.contains(w), "{md:?} lost {w:?}: {once:?}");
         }
@@ -360,16 +423,21 @@ impl Links for FsLinks {
         match path {
             "T/cat.png" => Some(Resolved {
                 block_id: "img1".into(),
-                file: Some(FileObject::File(notionfs::notion::model::file::HostedFile {
-                    url: "https://s3/signed".into(),
-                    expiry_time: None,
-                    extra: Default::default(),
-                })),
+                file: Some(FileObject::File(
+                    notionfs::notion::model::file::HostedFile {
+                        url: "https://s3/signed".into(),
+                        expiry_time: None,
+                        extra: Default::default(),
+                    },
+                )),
             }),
-            p => p.strip_prefix("T/").and_then(|p| p.strip_suffix(".md")).map(|id| Resolved {
-                block_id: id.to_string(),
-                file: None,
-            }),
+            p => p
+                .strip_prefix("T/")
+                .and_then(|p| p.strip_suffix(".md"))
+                .map(|id| Resolved {
+                    block_id: id.to_string(),
+                    file: None,
+                }),
         }
     }
 }
@@ -391,6 +459,9 @@ fn links_map_pages_and_hosted_files_to_paths() {
     let back = parse_with(&md, &FsLinks);
     assert_eq!(back[0].id.as_deref(), Some("c1"));
     assert_eq!(back[1].id.as_deref(), Some("img1"));
-    assert_eq!(back[1].to_request()["image"]["file"]["url"], "https://s3/signed");
+    assert_eq!(
+        back[1].to_request()["image"]["file"]["url"],
+        "https://s3/signed"
+    );
     assert_eq!(render_with(&back, &FsLinks), md);
 }

@@ -19,9 +19,7 @@ use std::ops::Range;
 use pulldown_cmark::{Event, Tag, TagEnd};
 use serde_json::Value;
 
-use super::escape::{
-    escape_text, neighbour_safe, open_tag, push_entity, read_tag, TagToken,
-};
+use super::escape::{escape_text, neighbour_safe, open_tag, push_entity, read_tag, TagToken};
 use crate::notion::model::rich_text::{DateValue, Equation, IdRef, Text, UrlRef};
 use crate::notion::model::{Annotations, JsonMap, Mention, RichText, RichTextKind, User};
 
@@ -60,27 +58,53 @@ fn link_of(r: &RichText) -> Option<&str> {
     }
 }
 
+fn is_empty_text(r: &RichText) -> bool {
+    matches!(&r.kind, RichTextKind::Text(t) if t.content.is_empty())
+}
+
+fn mergeable(a: &RichText, b: &RichText) -> bool {
+    matches!(
+        (&a.kind, &b.kind),
+        (RichTextKind::Text(_), RichTextKind::Text(_))
+    ) && a.annotations == b.annotations
+        && link_of(a) == link_of(b)
+}
+
+/// Whether [`merge_runs`] would change `runs`.
+pub fn needs_merge(runs: &[RichText]) -> bool {
+    runs.iter().any(is_empty_text) || runs.windows(2).any(|w| mergeable(&w[0], &w[1]))
+}
+
 /// Merges neighbouring text runs that look the same and drops empty text runs, so the
 /// same text always renders the same way however the API happened to split it.
 pub fn merge_runs(runs: &[RichText]) -> Vec<RichText> {
+    if !needs_merge(runs) {
+        return runs.to_vec();
+    }
+    merge_owned(runs.to_vec())
+}
+
+/// [`merge_runs`] on an owned array (no copies when nothing merges).
+pub fn merge_owned(runs: Vec<RichText>) -> Vec<RichText> {
+    if !needs_merge(&runs) {
+        return runs;
+    }
     let mut out: Vec<RichText> = Vec::with_capacity(runs.len());
     for r in runs {
-        if let RichTextKind::Text(t) = &r.kind {
-            if t.content.is_empty() {
-                continue;
-            }
-            if let Some(last) = out.last_mut() {
-                if last.annotations == r.annotations && link_of(last) == link_of(r) {
-                    if let RichTextKind::Text(lt) = &mut last.kind {
-                        lt.content.push_str(&t.content);
-                        last.plain_text = None;
-                        last.href = None;
-                        continue;
-                    }
+        if is_empty_text(&r) {
+            continue;
+        }
+        if let Some(last) = out.last_mut() {
+            if mergeable(last, &r) {
+                if let (RichTextKind::Text(lt), RichTextKind::Text(t)) = (&mut last.kind, &r.kind) {
+                    lt.content.push_str(&t.content);
+                    last.plain_text = None;
+                    last.href = None;
+                    continue;
                 }
             }
         }
-        out.push(r.clone());
+        out.push(r);
     }
     out
 }
@@ -88,10 +112,21 @@ pub fn merge_runs(runs: &[RichText]) -> Vec<RichText> {
 /// Splits text runs longer than [`MAX_TEXT_UNITS`] UTF-16 code units at character
 /// boundaries, so every object fits the API's limit.
 pub fn split_long_runs(runs: Vec<RichText>) -> Vec<RichText> {
+    // `len()` counts UTF-8 bytes, never fewer than UTF-16 units: a cheap first test.
+    let any_long = runs.iter().any(|r| match &r.kind {
+        RichTextKind::Text(t) => t.content.len() > MAX_TEXT_UNITS,
+        _ => false,
+    });
+    if !any_long {
+        return runs;
+    }
     let mut out = Vec::with_capacity(runs.len());
     for r in runs {
         let long = match &r.kind {
-            RichTextKind::Text(t) => t.content.len() > MAX_TEXT_UNITS,
+            RichTextKind::Text(t) => {
+                t.content.len() > MAX_TEXT_UNITS
+                    && t.content.encode_utf16().count() > MAX_TEXT_UNITS
+            }
             _ => false,
         };
         if !long {
@@ -351,22 +386,23 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
     let a = &r.annotations;
     let all_span = all_span || !code_expressible(r, ctx);
     let is_code_text = a.code && matches!(r.kind, RichTextKind::Text(_));
-    let delimited =
-        !all_span && (a.bold || a.italic || a.strikethrough);
+    let delimited = !all_span && (a.bold || a.italic || a.strikethrough);
     let inner = core(r, ctx, !all_span, delimited);
-    let mut delims = String::new();
-    if !all_span {
-        if a.bold {
-            delims.push_str("**");
+    // Opening and closing delimiter runs, outermost first.
+    let (delims, rev) = if all_span {
+        ("", "")
+    } else {
+        match (a.bold, a.italic, a.strikethrough) {
+            (false, false, false) => ("", ""),
+            (true, false, false) => ("**", "**"),
+            (false, true, false) => ("*", "*"),
+            (true, true, false) => ("***", "***"),
+            (false, false, true) => ("~~", "~~"),
+            (true, false, true) => ("**~~", "~~**"),
+            (false, true, true) => ("*~~", "~~*"),
+            (true, true, true) => ("***~~", "~~***"),
         }
-        if a.italic {
-            delims.push('*');
-        }
-        if a.strikethrough {
-            delims.push_str("~~");
-        }
-    }
-    let rev: String = delims.chars().rev().collect();
+    };
     let mut span_attrs: Vec<(&str, String)> = Vec::new();
     if all_span {
         for (on, k) in [
@@ -395,16 +431,16 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
     let (mut need_left, mut need_right) = (false, false);
     if let Some(url) = link {
         s.push('[');
-        s.push_str(&delims);
+        s.push_str(delims);
         s.push_str(&inner);
-        s.push_str(&rev);
+        s.push_str(rev);
         s.push_str("](");
         push_dest(url, ctx, &mut s);
         s.push(')');
     } else {
-        s.push_str(&delims);
+        s.push_str(delims);
         s.push_str(&inner);
-        s.push_str(&rev);
+        s.push_str(rev);
         if !delims.is_empty() {
             // With `*` and `~~` both present the outer run touches the inner one (punctuation).
             let mixed = delims.contains('*') && delims.contains('~');
@@ -441,9 +477,15 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
 /// Renders a rich text array as one line of inline Markdown (not yet line-start safe;
 /// callers pass it through [`super::escape::fix_line`]).
 pub(crate) fn render_runs(runs: &[RichText], ctx: Ctx) -> String {
-    let runs = merge_runs(runs);
+    let merged;
+    let runs = if needs_merge(runs) {
+        merged = merge_runs(runs);
+        &merged[..]
+    } else {
+        runs
+    };
     let mut pieces: Vec<Piece> = Vec::with_capacity(runs.len());
-    for r in &runs {
+    for r in runs {
         let mut p = piece(r, ctx, false);
         if let (Some(prev), Some(first)) = (pieces.last(), p.first_delim) {
             if prev.last_delim == Some(first) {
@@ -548,14 +590,21 @@ pub(crate) struct Inline {
 /// literal text of constructs we keep verbatim).
 pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> Inline {
     // Pair up our open/close tags first; unmatched ones stay literal.
-    let tags: Vec<Option<TagToken>> = events
+    let has_html = events
         .iter()
-        .map(|(e, _)| match e {
-            Event::InlineHtml(h) | Event::Html(h) => tag_of(h),
-            _ => None,
-        })
-        .collect();
-    let mut partner: Vec<Option<usize>> = vec![None; events.len()];
+        .any(|(e, _)| matches!(e, Event::InlineHtml(_) | Event::Html(_)));
+    let tags: Vec<Option<TagToken>> = if !has_html {
+        Vec::new()
+    } else {
+        events
+            .iter()
+            .map(|(e, _)| match e {
+                Event::InlineHtml(h) | Event::Html(h) => tag_of(h),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut partner: Vec<Option<usize>> = vec![None; tags.len()];
     let mut open: Vec<usize> = Vec::new();
     for (i, t) in tags.iter().enumerate() {
         let Some(t) = t else { continue };
@@ -582,8 +631,10 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
     }
 
     let mut b = Builder {
-        runs: Vec::new(),
+        runs: Vec::with_capacity(events.len() / 2 + 1),
         stack: vec![Style::default()],
+        generation: 0,
+        open_text: None,
     };
     let mut empty_markers = 0;
     let mut other_content = false;
@@ -649,11 +700,7 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
                         b.text("\n");
                         true
                     }
-                    Some(t)
-                        if t.name == "empty-block"
-                            && t.self_closing
-                            && t.attrs.is_empty() =>
-                    {
+                    Some(t) if t.name == "empty-block" && t.self_closing && t.attrs.is_empty() => {
                         empty_markers += 1;
                         b.text(h);
                         true
@@ -683,7 +730,10 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
                         }
                     }
                     Some(t) if t.name == "equation" && t.self_closing => {
-                        match t.attr("expression").filter(|_| t.only_attrs(&["expression"])) {
+                        match t
+                            .attr("expression")
+                            .filter(|_| t.only_attrs(&["expression"]))
+                        {
                             Some(e) => {
                                 b.equation(e);
                                 true
@@ -734,7 +784,7 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
     } else if empty_marker {
         vec![RichText::plain(side_text.clone())]
     } else {
-        split_long_runs(merge_runs(&b.runs))
+        split_long_runs(merge_owned(b.runs))
     };
     Inline { runs, empty_marker }
 }
@@ -858,6 +908,11 @@ fn mention_from(t: &TagToken, title: &str) -> Option<RichText> {
 struct Builder {
     runs: Vec<RichText>,
     stack: Vec<Style>,
+    /// Bumped whenever the style changes, so text in an unchanged style extends the
+    /// previous run instead of starting a new one.
+    generation: u64,
+    /// (generation, code) of the last run when it is a text run that may be extended.
+    open_text: Option<(u64, bool)>,
 }
 
 impl Builder {
@@ -869,11 +924,13 @@ impl Builder {
         let mut s = self.cur().clone();
         f(&mut s);
         self.stack.push(s);
+        self.generation += 1;
     }
 
     fn pop(&mut self) {
         if self.stack.len() > 1 {
             self.stack.pop();
+            self.generation += 1;
         }
     }
 
@@ -885,14 +942,24 @@ impl Builder {
         if t.is_empty() {
             return;
         }
+        if self.open_text == Some((self.generation, code)) {
+            if let Some(RichTextKind::Text(last)) = self.runs.last_mut().map(|r| &mut r.kind) {
+                last.content.push_str(t);
+                return;
+            }
+        }
+        self.open_text = Some((self.generation, code));
         let s = self.cur();
         let r = RichText {
             kind: RichTextKind::Text(Text {
                 content: t.to_string(),
-                link: s.link.clone().map(|url| crate::notion::model::rich_text::Link {
-                    url,
-                    extra: JsonMap::new(),
-                }),
+                link: s
+                    .link
+                    .clone()
+                    .map(|url| crate::notion::model::rich_text::Link {
+                        url,
+                        extra: JsonMap::new(),
+                    }),
                 extra: JsonMap::new(),
             }),
             annotations: s.annotations(code),
@@ -904,6 +971,7 @@ impl Builder {
     }
 
     fn equation(&mut self, e: &str) {
+        self.open_text = None;
         let r = RichText {
             kind: RichTextKind::Equation(Equation {
                 expression: e.to_string(),
@@ -918,6 +986,7 @@ impl Builder {
     }
 
     fn push_run(&mut self, mut r: RichText) {
+        self.open_text = None;
         r.annotations = self.cur().annotations(false);
         self.runs.push(r);
     }

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, Options, Parser, Tag};
 
-use super::escape::{read_tag, trailing_attrs_start, whole_tag, parse_attr_list, TagToken};
+use super::escape::{parse_attr_list, read_tag, trailing_attrs_start, whole_tag, TagToken};
 use super::inline::{color_in, parse_inline, parse_inline_str, Inline};
 use super::lang;
 use super::Links;
@@ -40,7 +40,8 @@ type Ev<'a> = (Event<'a>, Range<usize>);
 
 /// One element of a container's content before tags are paired.
 enum Item {
-    Block(Block),
+    /// Boxed: a block is large and items are moved around.
+    Block(Box<Block>),
     Open(TagToken, String),
     Details(TagToken, Vec<RichText>, String),
     Close(String, String),
@@ -56,7 +57,8 @@ struct P<'a> {
 
 /// See [`super::parse_with`].
 pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
-    let ev: Vec<Ev<'_>> = Parser::new_ext(md, options()).into_offset_iter().collect();
+    let mut ev: Vec<Ev<'_>> = Vec::with_capacity(md.len() / 6 + 16);
+    ev.extend(Parser::new_ext(md, options()).into_offset_iter());
     let mut close = vec![0; ev.len()];
     let mut stack = Vec::new();
     for (i, (e, _)) in ev.iter().enumerate() {
@@ -77,7 +79,9 @@ pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
         links,
     };
     let items = p.items(0, p.ev.len(), true);
-    assemble(items)
+    let mut blocks = assemble(items);
+    strip_attrs(&mut blocks);
+    blocks
 }
 
 fn paragraph(runs: Vec<RichText>, color: String) -> Block {
@@ -121,7 +125,6 @@ impl Text {
             .map(|(_, v)| color_in(v))
             .unwrap_or_else(|| DEFAULT_COLOR.to_string())
     }
-
 }
 
 impl<'a> P<'a> {
@@ -147,7 +150,7 @@ impl<'a> P<'a> {
                                 t.content.pop();
                             }
                             attrs = list;
-                            runs = super::inline::merge_runs(&runs);
+                            runs = super::inline::merge_owned(std::mem::take(&mut runs));
                         }
                     }
                 }
@@ -169,7 +172,7 @@ impl<'a> P<'a> {
             if top {
                 let gap = &self.src[last_end.min(r.start)..r.start];
                 if !gap.trim().is_empty() {
-                    out.push(Item::Block(literal(gap.trim())));
+                    out.push(Item::Block(Box::new(literal(gap.trim()))));
                 }
                 last_end = last_end.max(r.end);
             }
@@ -185,7 +188,9 @@ impl<'a> P<'a> {
                     }
                 }
                 Event::Rule => {
-                    out.push(Item::Block(Block::new(BlockKind::Divider(Empty::default()))));
+                    out.push(Item::Block(Box::new(Block::new(BlockKind::Divider(
+                        Empty::default(),
+                    )))));
                     i += 1;
                 }
                 Event::TaskListMarker(_) | Event::End(_) => i += 1,
@@ -210,7 +215,7 @@ impl<'a> P<'a> {
         if top && last_end < self.src.len() {
             let gap = &self.src[last_end..];
             if !gap.trim().is_empty() {
-                out.push(Item::Block(literal(gap.trim())));
+                out.push(Item::Block(Box::new(literal(gap.trim()))));
             }
         }
         out
@@ -235,7 +240,7 @@ impl<'a> P<'a> {
                     2 => BlockKind::Heading2(h),
                     _ => BlockKind::Heading3(h),
                 };
-                out.push(Item::Block(Block::new(kind)));
+                out.push(Item::Block(Box::new(Block::new(kind))));
             }
             Tag::BlockQuote(kind) => {
                 let mut blocks = assemble(self.items(i + 1, j, false));
@@ -269,7 +274,7 @@ impl<'a> P<'a> {
                         )
                     }
                 };
-                out.push(Item::Block(block));
+                out.push(Item::Block(Box::new(block)));
             }
             Tag::CodeBlock(kind) => {
                 let mut text = String::new();
@@ -317,7 +322,7 @@ impl<'a> P<'a> {
                         c.push(RichText::plain(" "));
                         c.extend(caption);
                     }
-                    caption = super::inline::merge_runs(&c);
+                    caption = super::inline::merge_owned(c);
                 }
                 let block = if word == "math" {
                     Block::new(BlockKind::Equation(EquationBlock {
@@ -336,7 +341,7 @@ impl<'a> P<'a> {
                         extra: JsonMap::new(),
                     }))
                 };
-                out.push(Item::Block(block));
+                out.push(Item::Block(Box::new(block)));
                 return consumed;
             }
             Tag::HtmlBlock => {
@@ -353,9 +358,9 @@ impl<'a> P<'a> {
                     // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
                     None if !line.contains('\n') => {
                         let runs = parse_inline_str(line).runs;
-                        out.push(Item::Block(paragraph(runs, DEFAULT_COLOR.into())));
+                        out.push(Item::Block(Box::new(paragraph(runs, DEFAULT_COLOR.into()))));
                     }
-                    None => out.push(Item::Block(literal(&html))),
+                    None => out.push(Item::Block(Box::new(literal(&html)))),
                 }
             }
             Tag::List(start) => {
@@ -364,7 +369,7 @@ impl<'a> P<'a> {
                 while k < j {
                     if let Event::Start(Tag::Item) = &self.ev[k].0 {
                         let end = self.close[k];
-                        out.push(Item::Block(self.list_item(k, end, *start, first)));
+                        out.push(Item::Block(Box::new(self.list_item(k, end, *start, first))));
                         first = false;
                         k = end + 1;
                     } else {
@@ -372,8 +377,8 @@ impl<'a> P<'a> {
                     }
                 }
             }
-            Tag::Table(_) => out.push(Item::Block(self.pipe_table(i, j))),
-            _ => out.push(Item::Block(literal(&self.src[range]))),
+            Tag::Table(_) => out.push(Item::Block(Box::new(self.pipe_table(i, j)))),
+            _ => out.push(Item::Block(Box::new(literal(&self.src[range])))),
         }
         0
     }
@@ -475,7 +480,7 @@ impl<'a> P<'a> {
                         extra: JsonMap::new(),
                     }));
                     b.id = id;
-                    out.push(Item::Block(b));
+                    out.push(Item::Block(Box::new(b)));
                     return;
                 }
             }
@@ -486,10 +491,12 @@ impl<'a> P<'a> {
             let mut e: &str = m;
             e = e.strip_prefix('\n').unwrap_or(e);
             e = e.strip_suffix('\n').unwrap_or(e);
-            out.push(Item::Block(Block::new(BlockKind::Equation(EquationBlock {
-                expression: e.to_string(),
-                extra: JsonMap::new(),
-            }))));
+            out.push(Item::Block(Box::new(Block::new(BlockKind::Equation(
+                EquationBlock {
+                    expression: e.to_string(),
+                    extra: JsonMap::new(),
+                },
+            )))));
             return;
         }
         let text = self.text(from, to);
@@ -502,7 +509,7 @@ impl<'a> P<'a> {
                 serde_json::to_value(&text.attrs).expect("strings serialize"),
             );
         }
-        out.push(Item::Block(b));
+        out.push(Item::Block(Box::new(b)));
     }
 
     fn media_file(&self, src: &str) -> (Option<String>, FileObject) {
@@ -539,7 +546,7 @@ impl<'a> P<'a> {
                 }
                 Some(t) if t.name == "table" && !t.closing && !t.self_closing => {
                     let end = lines[k..].iter().position(|l| l.trim() == "</table>")? + k;
-                    out.push(Item::Block(tag_table(&t, &lines[k + 1..end])?));
+                    out.push(Item::Block(Box::new(tag_table(&t, &lines[k + 1..end])?)));
                     k = end + 1;
                 }
                 _ => {
@@ -564,9 +571,8 @@ impl<'a> P<'a> {
         let close = format!("</{}>", t.name);
         let inner = line[used..].strip_suffix(close.as_str())?;
         let Inline { runs, .. } = parse_inline_str(inner);
-        let plain = |runs: &[RichText]| -> String {
-            runs.iter().map(RichText::text_content).collect()
-        };
+        let plain =
+            |runs: &[RichText]| -> String { runs.iter().map(RichText::text_content).collect() };
         let id_attr = t.attr("id").map(str::to_string);
         let block = match t.name.as_str() {
             "file" | "pdf" | "video" | "audio" if t.only_attrs(&["src", "name"]) => {
@@ -635,12 +641,18 @@ impl<'a> P<'a> {
             }
             _ => return None,
         };
-        Some(Item::Block(block))
+        Some(Item::Block(Box::new(block)))
     }
 
     fn single_tag(&self, t: TagToken, line: &str) -> Option<Item> {
-        const CONTAINERS: [&str; 6] =
-            ["details", "callout", "columns", "column", "synced-block", "children"];
+        const CONTAINERS: [&str; 6] = [
+            "details",
+            "callout",
+            "columns",
+            "column",
+            "synced-block",
+            "children",
+        ];
         if t.closing {
             return CONTAINERS
                 .contains(&t.name.as_str())
@@ -658,17 +670,18 @@ impl<'a> P<'a> {
         }
         let id = t.attr("id").map(str::to_string);
         let kind = match t.name.as_str() {
-            "empty-block" if t.attrs.is_empty() => {
-                BlockKind::Paragraph(TextBlock {
-                    rich_text: Vec::new(),
-                    color: DEFAULT_COLOR.into(),
-                    extra: JsonMap::new(),
-                })
-            }
+            "empty-block" if t.attrs.is_empty() => BlockKind::Paragraph(TextBlock {
+                rich_text: Vec::new(),
+                color: DEFAULT_COLOR.into(),
+                extra: JsonMap::new(),
+            }),
             "breadcrumb" if t.only_attrs(&["id"]) => BlockKind::Breadcrumb(Empty::default()),
             "table-of-contents" if t.only_attrs(&["id", "color"]) => {
                 BlockKind::TableOfContents(TableOfContents {
-                    color: t.attr("color").map(color_in).unwrap_or_else(|| DEFAULT_COLOR.into()),
+                    color: t
+                        .attr("color")
+                        .map(color_in)
+                        .unwrap_or_else(|| DEFAULT_COLOR.into()),
                     extra: JsonMap::new(),
                 })
             }
@@ -701,7 +714,7 @@ impl<'a> P<'a> {
         };
         let mut b = Block::new(kind);
         b.id = id;
-        Some(Item::Block(b))
+        Some(Item::Block(Box::new(b)))
     }
 }
 
@@ -771,7 +784,12 @@ fn tag_table(t: &TagToken, lines: &[&str]) -> Option<Block> {
             return None;
         }
     }
-    Some(table_block(rows, flag("header-row"), flag("header-column"), width))
+    Some(table_block(
+        rows,
+        flag("header-row"),
+        flag("header-column"),
+        width,
+    ))
 }
 
 /// Takes a leading paragraph off `blocks` as a container's text: (text, colour, the
@@ -801,14 +819,15 @@ fn take_text_attrs(
 }
 
 fn assemble(items: Vec<Item>) -> Vec<Block> {
-    let mut blocks = assemble_keep_attrs(items);
-    strip_attrs(&mut blocks);
-    blocks
+    assemble_keep_attrs(items)
 }
 
+/// Removes the attribute carrier from paragraphs that did not become list items.
 fn strip_attrs(blocks: &mut [Block]) {
     for b in blocks {
-        b.extra.remove(ATTRS_KEY);
+        if !b.extra.is_empty() {
+            b.extra.remove(ATTRS_KEY);
+        }
         strip_attrs(&mut b.children);
     }
 }
@@ -821,10 +840,10 @@ enum Frame {
 
 /// Pairs open/close tags into containers; unpaired tags become literal paragraphs.
 fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
-    let mut stack: Vec<(Frame, Vec<Block>)> = vec![(Frame::Root, Vec::new())];
+    let mut stack: Vec<(Frame, Vec<Block>)> = vec![(Frame::Root, Vec::with_capacity(items.len()))];
     for item in items {
         match item {
-            Item::Block(b) => stack.last_mut().expect("root").1.push(b),
+            Item::Block(b) => stack.last_mut().expect("root").1.push(*b),
             Item::Open(t, raw) => stack.push((Frame::Open(t, raw), Vec::new())),
             Item::Details(t, runs, raw) => stack.push((Frame::Details(t, runs, raw), Vec::new())),
             Item::Close(name, raw) => {
@@ -837,8 +856,7 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
                     stack.last_mut().expect("root").1.push(literal(&raw));
                     continue;
                 }
-                let (frame, mut blocks) = stack.pop().expect("not root");
-                strip_attrs(&mut blocks);
+                let (frame, blocks) = stack.pop().expect("not root");
                 let parent = &mut stack.last_mut().expect("root").1;
                 match frame {
                     Frame::Open(t, raw) if t.name == "children" => match parent.last_mut() {
@@ -869,7 +887,10 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
 }
 
 fn details(t: &TagToken, runs: Vec<RichText>, children: Vec<Block>) -> Block {
-    let color = t.attr("color").map(color_in).unwrap_or_else(|| DEFAULT_COLOR.into());
+    let color = t
+        .attr("color")
+        .map(color_in)
+        .unwrap_or_else(|| DEFAULT_COLOR.into());
     let kind = match t.attr("heading") {
         Some(level @ ("1" | "2" | "3")) => {
             let h = Heading {
@@ -907,7 +928,10 @@ fn container(t: &TagToken, mut blocks: Vec<Block>) -> Block {
                 BlockKind::Callout(Callout {
                     rich_text: runs,
                     icon,
-                    color: t.attr("color").map(color_in).unwrap_or_else(|| DEFAULT_COLOR.into()),
+                    color: t
+                        .attr("color")
+                        .map(color_in)
+                        .unwrap_or_else(|| DEFAULT_COLOR.into()),
                     extra: JsonMap::new(),
                 }),
                 children,
