@@ -263,14 +263,15 @@ pub(crate) fn braces_balanced(s: &str) -> bool {
 }
 
 fn equation_inline(expr: &str, ctx: Ctx) -> String {
-    let simple = braces_balanced(expr)
-        && !(ctx == Ctx::Cell && expr.contains('|'))
-        && !expr.is_empty()
-        && !expr.contains(['$', '\n', '\r'])
-        && !expr.starts_with(char::is_whitespace)
-        && !expr.ends_with(char::is_whitespace)
-        && !expr.ends_with('\\');
-    if simple {
+    let pipe_in_cell = ctx == Ctx::Cell && expr.contains('|');
+    let awkward = expr.is_empty()
+        || pipe_in_cell
+        || !braces_balanced(expr)
+        || expr.contains(['$', '\n', '\r'])
+        || expr.starts_with(char::is_whitespace)
+        || expr.ends_with(char::is_whitespace)
+        || expr.ends_with('\\');
+    if !awkward {
         format!("${expr}$")
     } else {
         let mut s = String::new();

@@ -799,9 +799,11 @@ fn take_text(blocks: &mut Vec<Block>) -> (Vec<RichText>, String, Vec<Block>) {
     (r, c, ch)
 }
 
-fn take_text_attrs(
-    blocks: &mut Vec<Block>,
-) -> (Vec<RichText>, String, Vec<(String, String)>, Vec<Block>) {
+/// A container's text taken from its first paragraph: runs, colour, block attributes and
+/// the paragraph's own children.
+type TakenText = (Vec<RichText>, String, Vec<(String, String)>, Vec<Block>);
+
+fn take_text_attrs(blocks: &mut Vec<Block>) -> TakenText {
     if let Some(first) = blocks.first() {
         if matches!(first.kind, BlockKind::Paragraph(_)) && first.id.is_none() {
             let mut b = blocks.remove(0);
