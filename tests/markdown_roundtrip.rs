@@ -478,7 +478,8 @@ fn md_fragment() -> impl Strategy<Value = String> {
         "<!-- caption: c -->",
         "<page id=\"p1\">P</page>",
         "<unsupported type=\"x\" id=\"i\"/>",
-        "<file src=\"a.pdf\">cap</file>",
+        "<file src=\"a.pdf\">cap</file>", "\r\n", "\t- ", "  - ", "   1. ", "\n    ", "\n  ", "\n> > ", "\n- a\n  - b\n    - c\n",
+        "<synced-block id=\"s1\">\n\n", "</synced-block>", "\u{a0}", "\u{3000}", "<equation expression=\"x\"/>",
         "<table header-row=\"false\" header-column=\"true\">\n<tr>\n<td>x</td>\n</tr>\n</table>",
     ];
     let words: Vec<&str> = vec!["alpha", "beta", "gamma7", "délta", "中文", "x"];
