@@ -53,7 +53,22 @@ struct P<'a> {
     /// For each `Start` event, the index of its `End`.
     close: Vec<usize>,
     links: &'a dyn Links,
+    /// Current nesting of Markdown containers (quotes, lists).
+    depth: std::cell::Cell<usize>,
 }
+
+/// Deepest block tree [`parse_with`] builds: a container whose content would nest deeper
+/// is kept as literal text (its tags) with its content flattened, so code walking the tree
+/// recursively (render, drop, requests) stays within a thread's stack.
+pub const MAX_TREE_DEPTH: usize = 40;
+
+fn too_deep(children: &[Block]) -> bool {
+    children.iter().any(|c| c.tree_depth() + 2 > MAX_TREE_DEPTH)
+}
+
+/// Deepest nesting of quotes and lists read as blocks; deeper content is kept as literal
+/// text. Bounds recursion (stack use) on hostile input; Notion pages are far shallower.
+pub const MAX_NESTING: usize = 48;
 
 /// See [`super::parse_with`].
 pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
@@ -77,6 +92,7 @@ pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
         ev,
         close,
         links,
+        depth: std::cell::Cell::new(0),
     };
     let items = p.items(0, p.ev.len(), true);
     let mut blocks = assemble(items);
@@ -225,6 +241,32 @@ impl<'a> P<'a> {
     /// `j` it also consumed (a code caption).
     fn block(&self, t: &Tag<'a>, i: usize, j: usize, out: &mut Vec<Item>) -> usize {
         let range = self.ev[i].1.clone();
+        let nests = matches!(
+            t,
+            Tag::BlockQuote(_) | Tag::List(_) | Tag::FootnoteDefinition(_)
+        );
+        if nests {
+            if self.depth.get() >= MAX_NESTING {
+                out.push(Item::Block(Box::new(literal(&self.src[range]))));
+                return 0;
+            }
+            self.depth.set(self.depth.get() + 1);
+        }
+        let consumed = self.block_inner(t, i, j, range, out);
+        if nests {
+            self.depth.set(self.depth.get() - 1);
+        }
+        consumed
+    }
+
+    fn block_inner(
+        &self,
+        t: &Tag<'a>,
+        i: usize,
+        j: usize,
+        range: Range<usize>,
+        out: &mut Vec<Item>,
+    ) -> usize {
         match t {
             Tag::Paragraph => self.paragraph(i + 1, j, range, out),
             Tag::Heading { level, .. } => {
@@ -244,6 +286,10 @@ impl<'a> P<'a> {
             }
             Tag::BlockQuote(kind) => {
                 let mut blocks = assemble(self.items(i + 1, j, false));
+                if too_deep(&blocks) {
+                    out.push(Item::Block(Box::new(literal(&self.src[range]))));
+                    return 0;
+                }
                 let (runs, color, mut children) = take_text(&mut blocks);
                 children.extend(blocks);
                 let block = match kind {
@@ -392,6 +438,9 @@ impl<'a> P<'a> {
         }
         let items = self.items(i + 1, j, false);
         let mut blocks = assemble_keep_attrs(items);
+        if too_deep(&blocks) {
+            return literal(&self.src[self.ev[i].1.clone()]);
+        }
         let (runs, color, attrs, mut children) = take_text_attrs(&mut blocks);
         children.extend(blocks);
         let kind = match (checked, start) {
@@ -846,6 +895,10 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
     for item in items {
         match item {
             Item::Block(b) => stack.last_mut().expect("root").1.push(*b),
+            // Past the depth bound an opening tag stays text (see MAX_TREE_DEPTH).
+            Item::Open(_, raw) | Item::Details(_, _, raw) if stack.len() >= MAX_TREE_DEPTH => {
+                stack.last_mut().expect("root").1.push(literal(&raw))
+            }
             Item::Open(t, raw) => stack.push((Frame::Open(t, raw), Vec::new())),
             Item::Details(t, runs, raw) => stack.push((Frame::Details(t, runs, raw), Vec::new())),
             Item::Close(name, raw) => {
@@ -861,6 +914,13 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
                 let (frame, blocks) = stack.pop().expect("not root");
                 let parent = &mut stack.last_mut().expect("root").1;
                 match frame {
+                    // Nesting this deep would overflow the stack of whoever walks the
+                    // tree: keep the tags as text and the content flat instead.
+                    Frame::Open(t, raw) | Frame::Details(t, _, raw) if too_deep(&blocks) => {
+                        parent.push(literal(&raw));
+                        parent.extend(blocks);
+                        parent.push(literal(&format!("</{}>", t.name)));
+                    }
                     Frame::Open(t, raw) if t.name == "children" => match parent.last_mut() {
                         Some(prev) => prev.children.extend(blocks),
                         None => {
