@@ -448,6 +448,8 @@ fn md_fragment() -> impl Strategy<Value = String> {
         "<children>\n\n",
         "</children>",
         "[ref]: http://x.y\n",
+        "[beta]: <http://b.c> \"gamma7\"\n",
+        "[^alpha]: x\n",
         "[^1]: note\n",
         "[^1]",
         "<!-- comment -->",

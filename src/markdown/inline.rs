@@ -376,7 +376,11 @@ fn core(r: &RichText, ctx: Ctx, code_ok: bool, delimited: bool) -> String {
 fn code_expressible(r: &RichText, ctx: Ctx) -> bool {
     match &r.kind {
         RichTextKind::Text(t) if r.annotations.code => {
-            !(t.content.contains(['\n', '\r']) || (ctx == Ctx::Cell && t.content.contains('|')))
+            !(t.content.contains(['\n', '\r'])
+                || (ctx == Ctx::Cell && t.content.contains('|'))
+                // Brackets in a code span inside a link label can make the line read as a
+                // link reference definition (labels are found before code spans).
+                || (t.link.is_some() && t.content.contains(['[', ']'])))
         }
         _ => true,
     }

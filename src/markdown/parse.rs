@@ -55,6 +55,10 @@ struct P<'a> {
     links: &'a dyn Links,
     /// Current nesting of Markdown containers (quotes, lists).
     depth: std::cell::Cell<usize>,
+    /// Source spans of link reference definitions, in document order.
+    refdefs: Vec<Range<usize>>,
+    /// The first of `refdefs` not yet accounted for.
+    next_refdef: std::cell::Cell<usize>,
 }
 
 /// Deepest block tree [`parse_with`] builds: a container whose content would nest deeper
@@ -73,7 +77,15 @@ pub const MAX_NESTING: usize = 48;
 /// See [`super::parse_with`].
 pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
     let mut ev: Vec<Ev<'_>> = Vec::with_capacity(md.len() / 6 + 16);
-    ev.extend(Parser::new_ext(md, options()).into_offset_iter());
+    let mut iter = Parser::new_ext(md, options()).into_offset_iter();
+    ev.extend(iter.by_ref());
+    // Link reference definitions produce no events; keep their text (see `items`).
+    let mut refdefs: Vec<Range<usize>> = iter
+        .reference_definitions()
+        .iter()
+        .map(|(_, d)| d.span.clone())
+        .collect();
+    refdefs.sort_by_key(|r| r.start);
     let mut close = vec![0; ev.len()];
     let mut stack = Vec::new();
     for (i, (e, _)) in ev.iter().enumerate() {
@@ -93,6 +105,8 @@ pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
         close,
         links,
         depth: std::cell::Cell::new(0),
+        refdefs,
+        next_refdef: std::cell::Cell::new(0),
     };
     let items = p.items(0, p.ev.len(), true);
     let mut blocks = assemble(items);
@@ -179,6 +193,39 @@ impl<'a> P<'a> {
     }
 
     /// Block items of events `from..to` (one container level).
+    /// Emits the reference definitions that start before `pos` as literal paragraphs.
+    fn refdefs_before(&self, pos: usize, out: &mut Vec<Item>) {
+        let mut k = self.next_refdef.get();
+        while let Some(r) = self.refdefs.get(k).filter(|r| r.start < pos) {
+            out.push(Item::Block(Box::new(literal(self.src[r.clone()].trim()))));
+            k += 1;
+        }
+        self.next_refdef.set(k);
+    }
+
+    /// Source between top-level blocks that produced no events (duplicate reference
+    /// definitions, …), minus the reference definitions emitted by span: kept as text.
+    fn gap(&self, a: usize, b: usize, out: &mut Vec<Item>) {
+        if self.src[a..b].trim().is_empty() {
+            return;
+        }
+        let mut text = String::new();
+        let mut pos = a;
+        let first = self.refdefs.partition_point(|r| r.end <= a);
+        for r in self.refdefs[first..].iter().take_while(|r| r.start < b) {
+            if r.start > pos {
+                text.push_str(&self.src[pos..r.start]);
+            }
+            pos = pos.max(r.end);
+        }
+        if pos < b {
+            text.push_str(&self.src[pos..b]);
+        }
+        if !text.trim().is_empty() {
+            out.push(Item::Block(Box::new(literal(text.trim()))));
+        }
+    }
+
     fn items(&self, from: usize, to: usize, top: bool) -> Vec<Item> {
         let mut out = Vec::new();
         let mut i = from;
@@ -186,12 +233,10 @@ impl<'a> P<'a> {
         while i < to {
             let (e, r) = &self.ev[i];
             if top {
-                let gap = &self.src[last_end.min(r.start)..r.start];
-                if !gap.trim().is_empty() {
-                    out.push(Item::Block(Box::new(literal(gap.trim()))));
-                }
+                self.gap(last_end.min(r.start), r.start, &mut out);
                 last_end = last_end.max(r.end);
             }
+            self.refdefs_before(r.start, &mut out);
             match e {
                 Event::Start(t) if is_block_tag(t) => {
                     let j = self.close[i];
@@ -229,11 +274,10 @@ impl<'a> P<'a> {
             }
         }
         if top && last_end < self.src.len() {
-            let gap = &self.src[last_end..];
-            if !gap.trim().is_empty() {
-                out.push(Item::Block(Box::new(literal(gap.trim()))));
-            }
+            self.gap(last_end, self.src.len(), &mut out);
         }
+        let end = self.ev.get(to).map_or(self.src.len(), |(_, r)| r.end);
+        self.refdefs_before(end, &mut out);
         out
     }
 
