@@ -61,6 +61,42 @@ struct P<'a> {
     next_refdef: std::cell::Cell<usize>,
 }
 
+/// A source line without what containers put in front of content: indentation, `>`,
+/// list markers (`-`, `*`, `+`, `1.`, `1)`) and task markers (`[ ]`, `[x]`).
+fn strip_container_prefix(line: &str) -> &str {
+    let mut l = line.trim();
+    loop {
+        let before = l.len();
+        if let Some(r) = l.strip_prefix('>') {
+            l = r.trim_start();
+        }
+        for m in ["-", "*", "+"] {
+            if let Some(r) = l.strip_prefix(m) {
+                if r.is_empty() || r.starts_with([' ', '\t']) {
+                    l = r.trim_start();
+                }
+            }
+        }
+        let digits = l.bytes().take_while(u8::is_ascii_digit).count();
+        if (1..=9).contains(&digits) {
+            let r = &l[digits..];
+            if let Some(r) = r.strip_prefix(['.', ')']) {
+                if r.is_empty() || r.starts_with([' ', '\t']) {
+                    l = r.trim_start();
+                }
+            }
+        }
+        for t in ["[ ]", "[x]", "[X]"] {
+            if let Some(r) = l.strip_prefix(t) {
+                l = r.trim_start();
+            }
+        }
+        if l.len() == before {
+            return l;
+        }
+    }
+}
+
 /// Deepest block tree [`parse_with`] builds: a container whose content would nest deeper
 /// is kept as literal text (its tags) with its content flattened, so code walking the tree
 /// recursively (render, drop, requests) stays within a thread's stack.
@@ -203,9 +239,10 @@ impl<'a> P<'a> {
         self.next_refdef.set(k);
     }
 
-    /// Source between top-level blocks that produced no events (duplicate reference
-    /// definitions, …), minus the reference definitions emitted by span: kept as text.
-    fn gap(&self, a: usize, b: usize, out: &mut Vec<Item>) {
+    /// Source between blocks that produced no events (duplicate reference definitions,
+    /// …), minus the reference definitions emitted by span: kept as text. Inside a
+    /// container (`nested`) quote markers, list markers and indentation are not text.
+    fn gap(&self, a: usize, b: usize, nested: bool, out: &mut Vec<Item>) {
         if self.src[a..b].trim().is_empty() {
             return;
         }
@@ -221,6 +258,15 @@ impl<'a> P<'a> {
         if pos < b {
             text.push_str(&self.src[pos..b]);
         }
+        if nested {
+            let kept: Vec<&str> = text
+                .lines()
+                .map(strip_container_prefix)
+                // An escape's backslash sits outside the event of the escaped character.
+                .filter(|l| !l.trim_matches('\\').is_empty())
+                .collect();
+            text = kept.join("\n");
+        }
         if !text.trim().is_empty() {
             out.push(Item::Block(Box::new(literal(text.trim()))));
         }
@@ -229,11 +275,12 @@ impl<'a> P<'a> {
     fn items(&self, from: usize, to: usize, top: bool) -> Vec<Item> {
         let mut out = Vec::new();
         let mut i = from;
-        let mut last_end = 0;
+        // Source not covered by any event (between blocks) is checked for lost text.
+        let mut last_end = if top { 0 } else { self.ev[from - 1].1.start };
         while i < to {
             let (e, r) = &self.ev[i];
-            if top {
-                self.gap(last_end.min(r.start), r.start, &mut out);
+            if !matches!(e, Event::End(_)) {
+                self.gap(last_end.min(r.start), r.start, !top, &mut out);
                 last_end = last_end.max(r.end);
             }
             self.refdefs_before(r.start, &mut out);
@@ -242,10 +289,8 @@ impl<'a> P<'a> {
                     let j = self.close[i];
                     let consumed = self.block(t, i, j, &mut out);
                     i = j + 1 + consumed;
-                    if top {
-                        if let Some((_, r2)) = self.ev.get(i - 1) {
-                            last_end = last_end.max(r2.end);
-                        }
+                    if let Some((_, r2)) = self.ev.get(i - 1) {
+                        last_end = last_end.max(r2.end);
                     }
                 }
                 Event::Rule => {
@@ -268,15 +313,16 @@ impl<'a> P<'a> {
                     }
                     let j = j.max(i + 1);
                     let range = self.ev[i].1.start..self.ev[j - 1].1.end;
+                    last_end = last_end.max(range.end);
                     self.paragraph(i, j, range, &mut out);
                     i = j;
                 }
             }
         }
-        if top && last_end < self.src.len() {
-            self.gap(last_end, self.src.len(), &mut out);
-        }
         let end = self.ev.get(to).map_or(self.src.len(), |(_, r)| r.end);
+        if last_end < end {
+            self.gap(last_end, end, !top, &mut out);
+        }
         self.refdefs_before(end, &mut out);
         out
     }
