@@ -62,7 +62,7 @@ struct P<'a> {
 }
 
 /// A source line without what containers put in front of content: indentation, `>`,
-/// list markers (`-`, `*`, `+`, `1.`, `1)`) and task markers (`[ ]`, `[x]`).
+/// list markers (`-`, `*`, `+`, `1.`, `1)`), task markers (`[ ]`, `[x]`) and alert markers.
 fn strip_container_prefix(line: &str) -> &str {
     let mut l = line.trim();
     loop {
@@ -89,6 +89,13 @@ fn strip_container_prefix(line: &str) -> &str {
         for t in ["[ ]", "[x]", "[X]"] {
             if let Some(r) = l.strip_prefix(t) {
                 l = r.trim_start();
+            }
+        }
+        // GitHub alert markers (`[!NOTE]`), read as the callout's kind.
+        if let Some(end) = l.find(']').filter(|_| l.starts_with("[!")) {
+            let kind = l[2..end].to_ascii_uppercase();
+            if ["NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION"].contains(&kind.as_str()) {
+                l = l[end + 1..].trim_start();
             }
         }
         if l.len() == before {
