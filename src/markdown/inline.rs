@@ -756,7 +756,7 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
                         } else {
                             partner[i].unwrap_or(i)
                         };
-                        let title = plain_between(&events[i + 1..end.max(i + 1)]);
+                        let title = plain_between(&events[i + 1..end.max(i + 1)], src);
                         match mention_from(t, &title) {
                             Some(run) => {
                                 b.push_run(run);
@@ -814,11 +814,14 @@ fn span_style(t: &TagToken) -> Option<Style> {
     Some(s)
 }
 
-fn plain_between(events: &[(Event<'_>, Range<usize>)]) -> String {
+fn plain_between(events: &[(Event<'_>, Range<usize>)], src: &str) -> String {
     let mut s = String::new();
-    for (e, _) in events {
+    for (e, r) in events {
         match e {
-            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) => s.push_str(t),
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                s.push_str(t)
+            }
+            Event::FootnoteReference(_) => s.push_str(&src[r.clone()]),
             Event::SoftBreak | Event::HardBreak => s.push('\n'),
             Event::InlineHtml(h) => {
                 if tag_of(h).is_some_and(|t| t.name == "br") {
