@@ -43,6 +43,8 @@ pub mod normalize;
 mod parse;
 mod render;
 
+pub use parse::{MAX_NESTING, MAX_TREE_DEPTH};
+
 use crate::notion::model::{Block, FileObject};
 
 /// Maps blocks that point outside the page body to relative paths, and back.
