@@ -154,9 +154,9 @@ fn rich_text_edits() {
         change("Notes", "Notes: Plain *new* `c`"),
         json!({"rich_text": [
             {"type": "text", "text": {"content": "Plain ", "link": null}},
-            {"type": "text", "text": {"content": "new", "link": null}, "annotations": {"italic": true, "color": "default"}},
+            {"type": "text", "text": {"content": "new", "link": null}, "annotations": {"italic": true}},
             {"type": "text", "text": {"content": " ", "link": null}},
-            {"type": "text", "text": {"content": "c", "link": null}, "annotations": {"code": true, "color": "default"}}
+            {"type": "text", "text": {"content": "c", "link": null}, "annotations": {"code": true}}
         ]})
     );
     assert_eq!(change("Notes", "Notes: \"\""), json!({"rich_text": []}));

@@ -465,3 +465,38 @@ fn links_map_pages_and_hosted_files_to_paths() {
     );
     assert_eq!(render_with(&back, &FsLinks), md);
 }
+
+#[test]
+fn hostile_nesting_is_bounded_and_stable() {
+    let inputs = [
+        "> ".repeat(500) + "deep",
+        (0..300)
+            .map(|i| format!("{}- item{i}\n", "  ".repeat(i)))
+            .collect::<String>(),
+        "<details>\n<summary>s</summary>\n\n".repeat(300)
+            + "inner\n\n"
+            + &"</details>\n\n".repeat(300),
+        "<callout>\n\n".repeat(300) + "x",
+    ];
+    // A thread with the default 2 MiB stack, like the filesystem's workers.
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            for md in &inputs {
+                let blocks = parse(md);
+                let depth = blocks.iter().map(Block::tree_depth).max().unwrap_or(0);
+                assert!(depth < 45, "depth {depth}");
+                let once = render(&blocks);
+                assert_eq!(render(&parse(&once)), once);
+                assert!(
+                    once.contains("deep")
+                        || once.contains("item299")
+                        || once.contains("inner")
+                        || once.contains('x')
+                );
+            }
+        })
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+}

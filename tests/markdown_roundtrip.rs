@@ -47,6 +47,7 @@ fn annotations() -> impl Strategy<Value = Annotations> {
         code: f[4] && f[0],
         color: c.to_string(),
         extra: JsonMap::new(),
+        ..Annotations::default()
     })
 }
 
@@ -100,7 +101,7 @@ fn run() -> impl Strategy<Value = RichText> {
         href: None,
         extra: JsonMap::new(),
     });
-    let mention = (0..6u8, id(), text_str(6), annotations()).prop_map(|(k, id, title, annotations)| {
+    let mention = (0..8u8, id(), text_str(6), annotations()).prop_map(|(k, id, title, annotations)| {
         let idref = IdRef {
             id: id.clone(),
             extra: JsonMap::new(),
@@ -136,6 +137,15 @@ fn run() -> impl Strategy<Value = RichText> {
                     extra: JsonMap::new(),
                 }),
                 None,
+            ),
+            6 => (Mention::DataSource(idref), Some(title)),
+            7 => (
+                Mention::from_parts(
+                    "custom_emoji",
+                    serde_json::json!({"id": id, "name": "party", "url": "https://e/x.png"}),
+                )
+                .expect("valid"),
+                Some(title),
             ),
             _ => (
                 Mention::from_parts(
@@ -224,8 +234,13 @@ fn leaf() -> impl Strategy<Value = Block> {
             let x = UrlBlock { url: u, caption: cap, extra: JsonMap::new() };
             Block::new(if b { BlockKind::Bookmark(x) } else { BlockKind::Embed(x) })
         }),
-        1 => id().prop_map(|id| Block::new(BlockKind::LinkToPage(LinkToPage {
-            kind: "page_id".into(), page_id: Some(id), database_id: None, data_source_id: None, extra: JsonMap::new(),
+        1 => (id(), any::<bool>()).prop_map(|(id, page)| Block::new(BlockKind::LinkToPage(if page {
+            LinkToPage { kind: "page_id".into(), page_id: Some(id), database_id: None, data_source_id: None, extra: JsonMap::new() }
+        } else {
+            LinkToPage { kind: "database_id".into(), page_id: None, database_id: Some(id), data_source_id: None, extra: JsonMap::new() }
+        }))),
+        1 => (id(), runs()).prop_map(|(id, cap)| Block::new(BlockKind::Image(Media {
+            file: FileObject::upload(id), caption: cap, name: None, extra: JsonMap::new(),
         }))),
         1 => (1..4usize, 1..4usize, any::<bool>(), any::<bool>(), prop::collection::vec(runs(), 12)).prop_map(
             |(w, h, hr, hc, cells)| {
@@ -434,6 +449,8 @@ fn md_fragment() -> impl Strategy<Value = String> {
         "<children>\n\n",
         "</children>",
         "[ref]: http://x.y\n",
+        "[beta]: <http://b.c> \"gamma7\"\n",
+        "[^alpha]: x\n",
         "[^1]: note\n",
         "[^1]",
         "<!-- comment -->",
@@ -479,6 +496,19 @@ fn md_fragment() -> impl Strategy<Value = String> {
         "<page id=\"p1\">P</page>",
         "<unsupported type=\"x\" id=\"i\"/>",
         "<file src=\"a.pdf\">cap</file>",
+        "\r\n",
+        "\t- ",
+        "  - ",
+        "   1. ",
+        "\n    ",
+        "\n  ",
+        "\n> > ",
+        "\n- a\n  - b\n    - c\n",
+        "<synced-block id=\"s1\">\n\n",
+        "</synced-block>",
+        "\u{a0}",
+        "\u{3000}",
+        "<equation expression=\"x\"/>",
         "<table header-row=\"false\" header-column=\"true\">\n<tr>\n<td>x</td>\n</tr>\n</table>",
     ];
     let words: Vec<&str> = vec!["alpha", "beta", "gamma7", "délta", "中文", "x"];

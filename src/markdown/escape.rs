@@ -21,16 +21,13 @@ pub(crate) fn push_entity(out: &mut String, c: char) {
 /// True when `s[i..]` starts like an entity reference (`&name;`, `&#N;`), so a literal `&`
 /// there must be escaped.
 fn entity_like(rest: &str) -> bool {
-    let body = &rest[1..];
-    let mut n = 0;
-    for c in body.chars() {
+    for (n, c) in rest[1..].chars().enumerate() {
         if c == ';' {
             return n > 0;
         }
         if !(c.is_ascii_alphanumeric() || c == '#') || n > 40 {
             return false;
         }
-        n += 1;
     }
     false
 }

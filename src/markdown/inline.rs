@@ -58,27 +58,53 @@ fn link_of(r: &RichText) -> Option<&str> {
     }
 }
 
+fn is_empty_text(r: &RichText) -> bool {
+    matches!(&r.kind, RichTextKind::Text(t) if t.content.is_empty())
+}
+
+fn mergeable(a: &RichText, b: &RichText) -> bool {
+    matches!(
+        (&a.kind, &b.kind),
+        (RichTextKind::Text(_), RichTextKind::Text(_))
+    ) && a.annotations == b.annotations
+        && link_of(a) == link_of(b)
+}
+
+/// Whether [`merge_runs`] would change `runs`.
+pub fn needs_merge(runs: &[RichText]) -> bool {
+    runs.iter().any(is_empty_text) || runs.windows(2).any(|w| mergeable(&w[0], &w[1]))
+}
+
 /// Merges neighbouring text runs that look the same and drops empty text runs, so the
 /// same text always renders the same way however the API happened to split it.
 pub fn merge_runs(runs: &[RichText]) -> Vec<RichText> {
+    if !needs_merge(runs) {
+        return runs.to_vec();
+    }
+    merge_owned(runs.to_vec())
+}
+
+/// [`merge_runs`] on an owned array (no copies when nothing merges).
+pub fn merge_owned(runs: Vec<RichText>) -> Vec<RichText> {
+    if !needs_merge(&runs) {
+        return runs;
+    }
     let mut out: Vec<RichText> = Vec::with_capacity(runs.len());
     for r in runs {
-        if let RichTextKind::Text(t) = &r.kind {
-            if t.content.is_empty() {
-                continue;
-            }
-            if let Some(last) = out.last_mut() {
-                if last.annotations == r.annotations && link_of(last) == link_of(r) {
-                    if let RichTextKind::Text(lt) = &mut last.kind {
-                        lt.content.push_str(&t.content);
-                        last.plain_text = None;
-                        last.href = None;
-                        continue;
-                    }
+        if is_empty_text(&r) {
+            continue;
+        }
+        if let Some(last) = out.last_mut() {
+            if mergeable(last, &r) {
+                if let (RichTextKind::Text(lt), RichTextKind::Text(t)) = (&mut last.kind, &r.kind) {
+                    lt.content.push_str(&t.content);
+                    last.plain_text = None;
+                    last.href = None;
+                    continue;
                 }
             }
         }
-        out.push(r.clone());
+        out.push(r);
     }
     out
 }
@@ -86,10 +112,21 @@ pub fn merge_runs(runs: &[RichText]) -> Vec<RichText> {
 /// Splits text runs longer than [`MAX_TEXT_UNITS`] UTF-16 code units at character
 /// boundaries, so every object fits the API's limit.
 pub fn split_long_runs(runs: Vec<RichText>) -> Vec<RichText> {
+    // `len()` counts UTF-8 bytes, never fewer than UTF-16 units: a cheap first test.
+    let any_long = runs.iter().any(|r| match &r.kind {
+        RichTextKind::Text(t) => t.content.len() > MAX_TEXT_UNITS,
+        _ => false,
+    });
+    if !any_long {
+        return runs;
+    }
     let mut out = Vec::with_capacity(runs.len());
     for r in runs {
         let long = match &r.kind {
-            RichTextKind::Text(t) => t.content.len() > MAX_TEXT_UNITS,
+            RichTextKind::Text(t) => {
+                t.content.len() > MAX_TEXT_UNITS
+                    && t.content.encode_utf16().count() > MAX_TEXT_UNITS
+            }
             _ => false,
         };
         if !long {
@@ -226,14 +263,15 @@ pub(crate) fn braces_balanced(s: &str) -> bool {
 }
 
 fn equation_inline(expr: &str, ctx: Ctx) -> String {
-    let simple = braces_balanced(expr)
-        && !(ctx == Ctx::Cell && expr.contains('|'))
-        && !expr.is_empty()
-        && !expr.contains(['$', '\n', '\r'])
-        && !expr.starts_with(char::is_whitespace)
-        && !expr.ends_with(char::is_whitespace)
-        && !expr.ends_with('\\');
-    if simple {
+    let pipe_in_cell = ctx == Ctx::Cell && expr.contains('|');
+    let awkward = expr.is_empty()
+        || pipe_in_cell
+        || !braces_balanced(expr)
+        || expr.contains(['$', '\n', '\r'])
+        || expr.starts_with(char::is_whitespace)
+        || expr.ends_with(char::is_whitespace)
+        || expr.ends_with('\\');
+    if !awkward {
         format!("${expr}$")
     } else {
         let mut s = String::new();
@@ -338,7 +376,11 @@ fn core(r: &RichText, ctx: Ctx, code_ok: bool, delimited: bool) -> String {
 fn code_expressible(r: &RichText, ctx: Ctx) -> bool {
     match &r.kind {
         RichTextKind::Text(t) if r.annotations.code => {
-            !(t.content.contains(['\n', '\r']) || (ctx == Ctx::Cell && t.content.contains('|')))
+            !(t.content.contains(['\n', '\r'])
+                || (ctx == Ctx::Cell && t.content.contains('|'))
+                // Brackets in a code span inside a link label can make the line read as a
+                // link reference definition (labels are found before code spans).
+                || (t.link.is_some() && t.content.contains(['[', ']'])))
         }
         _ => true,
     }
@@ -351,19 +393,21 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
     let is_code_text = a.code && matches!(r.kind, RichTextKind::Text(_));
     let delimited = !all_span && (a.bold || a.italic || a.strikethrough);
     let inner = core(r, ctx, !all_span, delimited);
-    let mut delims = String::new();
-    if !all_span {
-        if a.bold {
-            delims.push_str("**");
+    // Opening and closing delimiter runs, outermost first.
+    let (delims, rev) = if all_span {
+        ("", "")
+    } else {
+        match (a.bold, a.italic, a.strikethrough) {
+            (false, false, false) => ("", ""),
+            (true, false, false) => ("**", "**"),
+            (false, true, false) => ("*", "*"),
+            (true, true, false) => ("***", "***"),
+            (false, false, true) => ("~~", "~~"),
+            (true, false, true) => ("**~~", "~~**"),
+            (false, true, true) => ("*~~", "~~*"),
+            (true, true, true) => ("***~~", "~~***"),
         }
-        if a.italic {
-            delims.push('*');
-        }
-        if a.strikethrough {
-            delims.push_str("~~");
-        }
-    }
-    let rev: String = delims.chars().rev().collect();
+    };
     let mut span_attrs: Vec<(&str, String)> = Vec::new();
     if all_span {
         for (on, k) in [
@@ -392,16 +436,16 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
     let (mut need_left, mut need_right) = (false, false);
     if let Some(url) = link {
         s.push('[');
-        s.push_str(&delims);
+        s.push_str(delims);
         s.push_str(&inner);
-        s.push_str(&rev);
+        s.push_str(rev);
         s.push_str("](");
         push_dest(url, ctx, &mut s);
         s.push(')');
     } else {
-        s.push_str(&delims);
+        s.push_str(delims);
         s.push_str(&inner);
-        s.push_str(&rev);
+        s.push_str(rev);
         if !delims.is_empty() {
             // With `*` and `~~` both present the outer run touches the inner one (punctuation).
             let mixed = delims.contains('*') && delims.contains('~');
@@ -438,9 +482,15 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
 /// Renders a rich text array as one line of inline Markdown (not yet line-start safe;
 /// callers pass it through [`super::escape::fix_line`]).
 pub(crate) fn render_runs(runs: &[RichText], ctx: Ctx) -> String {
-    let runs = merge_runs(runs);
+    let merged;
+    let runs = if needs_merge(runs) {
+        merged = merge_runs(runs);
+        &merged[..]
+    } else {
+        runs
+    };
     let mut pieces: Vec<Piece> = Vec::with_capacity(runs.len());
-    for r in &runs {
+    for r in runs {
         let mut p = piece(r, ctx, false);
         if let (Some(prev), Some(first)) = (pieces.last(), p.first_delim) {
             if prev.last_delim == Some(first) {
@@ -546,14 +596,21 @@ pub(crate) struct Inline {
 /// literal text of constructs we keep verbatim).
 pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> Inline {
     // Pair up our open/close tags first; unmatched ones stay literal.
-    let tags: Vec<Option<TagToken>> = events
+    let has_html = events
         .iter()
-        .map(|(e, _)| match e {
-            Event::InlineHtml(h) | Event::Html(h) => tag_of(h),
-            _ => None,
-        })
-        .collect();
-    let mut partner: Vec<Option<usize>> = vec![None; events.len()];
+        .any(|(e, _)| matches!(e, Event::InlineHtml(_) | Event::Html(_)));
+    let tags: Vec<Option<TagToken>> = if !has_html {
+        Vec::new()
+    } else {
+        events
+            .iter()
+            .map(|(e, _)| match e {
+                Event::InlineHtml(h) | Event::Html(h) => tag_of(h),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut partner: Vec<Option<usize>> = vec![None; tags.len()];
     let mut open: Vec<usize> = Vec::new();
     for (i, t) in tags.iter().enumerate() {
         let Some(t) = t else { continue };
@@ -580,8 +637,10 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
     }
 
     let mut b = Builder {
-        runs: Vec::new(),
+        runs: Vec::with_capacity(events.len() / 2 + 1),
         stack: vec![Style::default()],
+        generation: 0,
+        open_text: None,
     };
     let mut empty_markers = 0;
     let mut other_content = false;
@@ -698,7 +757,7 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
                         } else {
                             partner[i].unwrap_or(i)
                         };
-                        let title = plain_between(&events[i + 1..end.max(i + 1)]);
+                        let title = plain_between(&events[i + 1..end.max(i + 1)], src);
                         match mention_from(t, &title) {
                             Some(run) => {
                                 b.push_run(run);
@@ -731,7 +790,7 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
     } else if empty_marker {
         vec![RichText::plain(side_text.clone())]
     } else {
-        split_long_runs(merge_runs(&b.runs))
+        split_long_runs(merge_owned(b.runs))
     };
     Inline { runs, empty_marker }
 }
@@ -756,11 +815,14 @@ fn span_style(t: &TagToken) -> Option<Style> {
     Some(s)
 }
 
-fn plain_between(events: &[(Event<'_>, Range<usize>)]) -> String {
+fn plain_between(events: &[(Event<'_>, Range<usize>)], src: &str) -> String {
     let mut s = String::new();
-    for (e, _) in events {
+    for (e, r) in events {
         match e {
-            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) => s.push_str(t),
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                s.push_str(t)
+            }
+            Event::FootnoteReference(_) => s.push_str(&src[r.clone()]),
             Event::SoftBreak | Event::HardBreak => s.push('\n'),
             Event::InlineHtml(h) => {
                 if tag_of(h).is_some_and(|t| t.name == "br") {
@@ -855,6 +917,11 @@ fn mention_from(t: &TagToken, title: &str) -> Option<RichText> {
 struct Builder {
     runs: Vec<RichText>,
     stack: Vec<Style>,
+    /// Bumped whenever the style changes, so text in an unchanged style extends the
+    /// previous run instead of starting a new one.
+    generation: u64,
+    /// (generation, code) of the last run when it is a text run that may be extended.
+    open_text: Option<(u64, bool)>,
 }
 
 impl Builder {
@@ -866,11 +933,13 @@ impl Builder {
         let mut s = self.cur().clone();
         f(&mut s);
         self.stack.push(s);
+        self.generation += 1;
     }
 
     fn pop(&mut self) {
         if self.stack.len() > 1 {
             self.stack.pop();
+            self.generation += 1;
         }
     }
 
@@ -882,6 +951,13 @@ impl Builder {
         if t.is_empty() {
             return;
         }
+        if self.open_text == Some((self.generation, code)) {
+            if let Some(RichTextKind::Text(last)) = self.runs.last_mut().map(|r| &mut r.kind) {
+                last.content.push_str(t);
+                return;
+            }
+        }
+        self.open_text = Some((self.generation, code));
         let s = self.cur();
         let r = RichText {
             kind: RichTextKind::Text(Text {
@@ -904,6 +980,7 @@ impl Builder {
     }
 
     fn equation(&mut self, e: &str) {
+        self.open_text = None;
         let r = RichText {
             kind: RichTextKind::Equation(Equation {
                 expression: e.to_string(),
@@ -918,6 +995,7 @@ impl Builder {
     }
 
     fn push_run(&mut self, mut r: RichText) {
+        self.open_text = None;
         r.annotations = self.cur().annotations(false);
         self.runs.push(r);
     }

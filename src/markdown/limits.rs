@@ -23,18 +23,36 @@ pub const MAX_REQUEST_DEPTH: usize = 2;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LimitKind {
     /// A text object's content is over [`MAX_TEXT`] UTF-16 units (error; parse splits these).
-    TextTooLong { units: usize },
+    TextTooLong {
+        /// UTF-16 code units in the object.
+        units: usize,
+    },
     /// A rich text array has more than [`MAX_ARRAY`] items (error: shorten or split the block).
-    TooManyRichTexts { count: usize },
+    TooManyRichTexts {
+        /// Items in the array.
+        count: usize,
+    },
     /// A link or block URL is over [`MAX_TEXT`] characters (error).
-    UrlTooLong { len: usize },
+    UrlTooLong {
+        /// Characters in the URL.
+        len: usize,
+    },
     /// An equation is over [`MAX_EQUATION`] characters (error).
-    EquationTooLong { len: usize },
+    EquationTooLong {
+        /// Characters in the expression.
+        len: usize,
+    },
     /// More than [`MAX_ARRAY`] children: append in chunks (shape, not an error).
-    ManyChildren { count: usize },
+    ManyChildren {
+        /// Children in the array.
+        count: usize,
+    },
     /// Deeper than [`MAX_REQUEST_DEPTH`] levels below this block: append the deeper
     /// children in later requests (shape, not an error).
-    Deep { depth: usize },
+    Deep {
+        /// Levels of children below the block.
+        depth: usize,
+    },
 }
 
 impl LimitKind {

@@ -12,7 +12,27 @@
 //! Rendering is deterministic and every construct reads back to the same blocks; see
 //! `man/notionfs.5` for the dialect as users see it. Headings deeper than `###` are read as
 //! `heading_3`; Markdown with no Notion counterpart (raw HTML, footnotes, link reference
-//! definitions, other HTML comments, link titles aside) is kept as literal text.
+//! definitions, HTML comments other than `<!-- caption: … -->`) is kept as literal text.
+//!
+//! # What does not round-trip
+//!
+//! `parse(render(b))` equals `b` up to [`normalize::normalize`], which ignores: ids and
+//! envelope fields; fields this build does not model (`extra`); `plain_text`/`href` of
+//! plain text; how text is split into runs; a user mention's details beyond its id;
+//! `list_start_index: 1` (same as none). Beyond that:
+//! - `list_start_index` on a numbered item that is not the first of its list is lost
+//!   (Markdown continues the list); the API only sets it on first items.
+//! - A code language outside the API's enum renders as its name and reads back as
+//!   `plain text`; an unknown fence info string is kept at the start of the caption.
+//! - Placeholders (`link_preview`, `template`, synced copies, `unsupported`, unknown types)
+//!   keep their type and id but not their payload or children; `child_page` and
+//!   `child_database` keep title and id (or path) but not their children (their own file).
+//! - A Notion-hosted file renders as its attachment path only through a [`Links`] that
+//!   knows it; without one (the CLI) it renders as its URL and reads back as external.
+//! - `link_to_page` does not carry its own block id (the `id` attribute is the target);
+//!   the write path matches it by content.
+//! - Link titles (`[x](u "title")`) have no Notion counterpart and are dropped.
+//! - A soft line break in typed Markdown is a newline in Notion and renders as `<br>`.
 
 pub mod convert;
 mod escape;
@@ -22,6 +42,8 @@ pub mod limits;
 pub mod normalize;
 mod parse;
 mod render;
+
+pub use parse::{MAX_NESTING, MAX_TREE_DEPTH};
 
 use crate::notion::model::{Block, FileObject};
 

@@ -40,7 +40,8 @@ type Ev<'a> = (Event<'a>, Range<usize>);
 
 /// One element of a container's content before tags are paired.
 enum Item {
-    Block(Block),
+    /// Boxed: a block is large and items are moved around.
+    Block(Box<Block>),
     Open(TagToken, String),
     Details(TagToken, Vec<RichText>, String),
     Close(String, String),
@@ -52,11 +53,82 @@ struct P<'a> {
     /// For each `Start` event, the index of its `End`.
     close: Vec<usize>,
     links: &'a dyn Links,
+    /// Current nesting of Markdown containers (quotes, lists).
+    depth: std::cell::Cell<usize>,
+    /// Source spans of link reference definitions, in document order.
+    refdefs: Vec<Range<usize>>,
+    /// The first of `refdefs` not yet accounted for.
+    next_refdef: std::cell::Cell<usize>,
 }
+
+/// A source line without what containers put in front of content: indentation, `>`,
+/// list markers (`-`, `*`, `+`, `1.`, `1)`), task markers (`[ ]`, `[x]`) and alert markers.
+fn strip_container_prefix(line: &str) -> &str {
+    let mut l = line.trim();
+    loop {
+        let before = l.len();
+        if let Some(r) = l.strip_prefix('>') {
+            l = r.trim_start();
+        }
+        for m in ["-", "*", "+"] {
+            if let Some(r) = l.strip_prefix(m) {
+                if r.is_empty() || r.starts_with([' ', '\t']) {
+                    l = r.trim_start();
+                }
+            }
+        }
+        let digits = l.bytes().take_while(u8::is_ascii_digit).count();
+        if (1..=9).contains(&digits) {
+            let r = &l[digits..];
+            if let Some(r) = r.strip_prefix(['.', ')']) {
+                if r.is_empty() || r.starts_with([' ', '\t']) {
+                    l = r.trim_start();
+                }
+            }
+        }
+        for t in ["[ ]", "[x]", "[X]"] {
+            if let Some(r) = l.strip_prefix(t) {
+                l = r.trim_start();
+            }
+        }
+        // GitHub alert markers (`[!NOTE]`), read as the callout's kind.
+        if let Some(end) = l.find(']').filter(|_| l.starts_with("[!")) {
+            let kind = l[2..end].to_ascii_uppercase();
+            if ["NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION"].contains(&kind.as_str()) {
+                l = l[end + 1..].trim_start();
+            }
+        }
+        if l.len() == before {
+            return l;
+        }
+    }
+}
+
+/// Deepest block tree [`parse_with`] builds: a container whose content would nest deeper
+/// is kept as literal text (its tags) with its content flattened, so code walking the tree
+/// recursively (render, drop, requests) stays within a thread's stack.
+pub const MAX_TREE_DEPTH: usize = 40;
+
+fn too_deep(children: &[Block]) -> bool {
+    children.iter().any(|c| c.tree_depth() + 2 > MAX_TREE_DEPTH)
+}
+
+/// Deepest nesting of quotes and lists read as blocks; deeper content is kept as literal
+/// text. Bounds recursion (stack use) on hostile input; Notion pages are far shallower.
+pub const MAX_NESTING: usize = 48;
 
 /// See [`super::parse_with`].
 pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
-    let ev: Vec<Ev<'_>> = Parser::new_ext(md, options()).into_offset_iter().collect();
+    let mut ev: Vec<Ev<'_>> = Vec::with_capacity(md.len() / 6 + 16);
+    let mut iter = Parser::new_ext(md, options()).into_offset_iter();
+    ev.extend(iter.by_ref());
+    // Link reference definitions produce no events; keep their text (see `items`).
+    let mut refdefs: Vec<Range<usize>> = iter
+        .reference_definitions()
+        .iter()
+        .map(|(_, d)| d.span.clone())
+        .collect();
+    refdefs.sort_by_key(|r| r.start);
     let mut close = vec![0; ev.len()];
     let mut stack = Vec::new();
     for (i, (e, _)) in ev.iter().enumerate() {
@@ -75,9 +147,14 @@ pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
         ev,
         close,
         links,
+        depth: std::cell::Cell::new(0),
+        refdefs,
+        next_refdef: std::cell::Cell::new(0),
     };
     let items = p.items(0, p.ev.len(), true);
-    assemble(items)
+    let mut blocks = assemble(items);
+    strip_attrs(&mut blocks);
+    blocks
 }
 
 fn paragraph(runs: Vec<RichText>, color: String) -> Block {
@@ -146,7 +223,7 @@ impl<'a> P<'a> {
                                 t.content.pop();
                             }
                             attrs = list;
-                            runs = super::inline::merge_runs(&runs);
+                            runs = super::inline::merge_owned(std::mem::take(&mut runs));
                         }
                     }
                 }
@@ -159,34 +236,74 @@ impl<'a> P<'a> {
     }
 
     /// Block items of events `from..to` (one container level).
+    /// Emits the reference definitions that start before `pos` as literal paragraphs.
+    fn refdefs_before(&self, pos: usize, out: &mut Vec<Item>) {
+        let mut k = self.next_refdef.get();
+        while let Some(r) = self.refdefs.get(k).filter(|r| r.start < pos) {
+            out.push(Item::Block(Box::new(literal(self.src[r.clone()].trim()))));
+            k += 1;
+        }
+        self.next_refdef.set(k);
+    }
+
+    /// Source between blocks that produced no events (duplicate reference definitions,
+    /// …), minus the reference definitions emitted by span: kept as text. Inside a
+    /// container (`nested`) quote markers, list markers and indentation are not text.
+    fn gap(&self, a: usize, b: usize, nested: bool, out: &mut Vec<Item>) {
+        if self.src[a..b].trim().is_empty() {
+            return;
+        }
+        let mut text = String::new();
+        let mut pos = a;
+        let first = self.refdefs.partition_point(|r| r.end <= a);
+        for r in self.refdefs[first..].iter().take_while(|r| r.start < b) {
+            if r.start > pos {
+                text.push_str(&self.src[pos..r.start]);
+            }
+            pos = pos.max(r.end);
+        }
+        if pos < b {
+            text.push_str(&self.src[pos..b]);
+        }
+        if nested {
+            let kept: Vec<&str> = text
+                .lines()
+                .map(strip_container_prefix)
+                // An escape's backslash sits outside the event of the escaped character.
+                .filter(|l| !l.trim_matches('\\').is_empty())
+                .collect();
+            text = kept.join("\n");
+        }
+        if !text.trim().is_empty() {
+            out.push(Item::Block(Box::new(literal(text.trim()))));
+        }
+    }
+
     fn items(&self, from: usize, to: usize, top: bool) -> Vec<Item> {
         let mut out = Vec::new();
         let mut i = from;
-        let mut last_end = 0;
+        // Source not covered by any event (between blocks) is checked for lost text.
+        let mut last_end = if top { 0 } else { self.ev[from - 1].1.start };
         while i < to {
             let (e, r) = &self.ev[i];
-            if top {
-                let gap = &self.src[last_end.min(r.start)..r.start];
-                if !gap.trim().is_empty() {
-                    out.push(Item::Block(literal(gap.trim())));
-                }
+            if !matches!(e, Event::End(_)) {
+                self.gap(last_end.min(r.start), r.start, !top, &mut out);
                 last_end = last_end.max(r.end);
             }
+            self.refdefs_before(r.start, &mut out);
             match e {
                 Event::Start(t) if is_block_tag(t) => {
                     let j = self.close[i];
                     let consumed = self.block(t, i, j, &mut out);
                     i = j + 1 + consumed;
-                    if top {
-                        if let Some((_, r2)) = self.ev.get(i - 1) {
-                            last_end = last_end.max(r2.end);
-                        }
+                    if let Some((_, r2)) = self.ev.get(i - 1) {
+                        last_end = last_end.max(r2.end);
                     }
                 }
                 Event::Rule => {
-                    out.push(Item::Block(Block::new(
-                        BlockKind::Divider(Empty::default()),
-                    )));
+                    out.push(Item::Block(Box::new(Block::new(BlockKind::Divider(
+                        Empty::default(),
+                    )))));
                     i += 1;
                 }
                 Event::TaskListMarker(_) | Event::End(_) => i += 1,
@@ -203,17 +320,17 @@ impl<'a> P<'a> {
                     }
                     let j = j.max(i + 1);
                     let range = self.ev[i].1.start..self.ev[j - 1].1.end;
+                    last_end = last_end.max(range.end);
                     self.paragraph(i, j, range, &mut out);
                     i = j;
                 }
             }
         }
-        if top && last_end < self.src.len() {
-            let gap = &self.src[last_end..];
-            if !gap.trim().is_empty() {
-                out.push(Item::Block(literal(gap.trim())));
-            }
+        let end = self.ev.get(to).map_or(self.src.len(), |(_, r)| r.end);
+        if last_end < end {
+            self.gap(last_end, end, !top, &mut out);
         }
+        self.refdefs_before(end, &mut out);
         out
     }
 
@@ -221,6 +338,32 @@ impl<'a> P<'a> {
     /// `j` it also consumed (a code caption).
     fn block(&self, t: &Tag<'a>, i: usize, j: usize, out: &mut Vec<Item>) -> usize {
         let range = self.ev[i].1.clone();
+        let nests = matches!(
+            t,
+            Tag::BlockQuote(_) | Tag::List(_) | Tag::FootnoteDefinition(_)
+        );
+        if nests {
+            if self.depth.get() >= MAX_NESTING {
+                out.push(Item::Block(Box::new(literal(&self.src[range]))));
+                return 0;
+            }
+            self.depth.set(self.depth.get() + 1);
+        }
+        let consumed = self.block_inner(t, i, j, range, out);
+        if nests {
+            self.depth.set(self.depth.get() - 1);
+        }
+        consumed
+    }
+
+    fn block_inner(
+        &self,
+        t: &Tag<'a>,
+        i: usize,
+        j: usize,
+        range: Range<usize>,
+        out: &mut Vec<Item>,
+    ) -> usize {
         match t {
             Tag::Paragraph => self.paragraph(i + 1, j, range, out),
             Tag::Heading { level, .. } => {
@@ -236,10 +379,14 @@ impl<'a> P<'a> {
                     2 => BlockKind::Heading2(h),
                     _ => BlockKind::Heading3(h),
                 };
-                out.push(Item::Block(Block::new(kind)));
+                out.push(Item::Block(Box::new(Block::new(kind))));
             }
             Tag::BlockQuote(kind) => {
                 let mut blocks = assemble(self.items(i + 1, j, false));
+                if too_deep(&blocks) {
+                    out.push(Item::Block(Box::new(literal(&self.src[range]))));
+                    return 0;
+                }
                 let (runs, color, mut children) = take_text(&mut blocks);
                 children.extend(blocks);
                 let block = match kind {
@@ -270,7 +417,7 @@ impl<'a> P<'a> {
                         )
                     }
                 };
-                out.push(Item::Block(block));
+                out.push(Item::Block(Box::new(block)));
             }
             Tag::CodeBlock(kind) => {
                 let mut text = String::new();
@@ -318,7 +465,7 @@ impl<'a> P<'a> {
                         c.push(RichText::plain(" "));
                         c.extend(caption);
                     }
-                    caption = super::inline::merge_runs(&c);
+                    caption = super::inline::merge_owned(c);
                 }
                 let block = if word == "math" {
                     Block::new(BlockKind::Equation(EquationBlock {
@@ -337,7 +484,7 @@ impl<'a> P<'a> {
                         extra: JsonMap::new(),
                     }))
                 };
-                out.push(Item::Block(block));
+                out.push(Item::Block(Box::new(block)));
                 return consumed;
             }
             Tag::HtmlBlock => {
@@ -354,9 +501,9 @@ impl<'a> P<'a> {
                     // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
                     None if !line.contains('\n') => {
                         let runs = parse_inline_str(line).runs;
-                        out.push(Item::Block(paragraph(runs, DEFAULT_COLOR.into())));
+                        out.push(Item::Block(Box::new(paragraph(runs, DEFAULT_COLOR.into()))));
                     }
-                    None => out.push(Item::Block(literal(&html))),
+                    None => out.push(Item::Block(Box::new(literal(&html)))),
                 }
             }
             Tag::List(start) => {
@@ -365,7 +512,7 @@ impl<'a> P<'a> {
                 while k < j {
                     if let Event::Start(Tag::Item) = &self.ev[k].0 {
                         let end = self.close[k];
-                        out.push(Item::Block(self.list_item(k, end, *start, first)));
+                        out.push(Item::Block(Box::new(self.list_item(k, end, *start, first))));
                         first = false;
                         k = end + 1;
                     } else {
@@ -373,8 +520,8 @@ impl<'a> P<'a> {
                     }
                 }
             }
-            Tag::Table(_) => out.push(Item::Block(self.pipe_table(i, j))),
-            _ => out.push(Item::Block(literal(&self.src[range]))),
+            Tag::Table(_) => out.push(Item::Block(Box::new(self.pipe_table(i, j)))),
+            _ => out.push(Item::Block(Box::new(literal(&self.src[range])))),
         }
         0
     }
@@ -388,6 +535,9 @@ impl<'a> P<'a> {
         }
         let items = self.items(i + 1, j, false);
         let mut blocks = assemble_keep_attrs(items);
+        if too_deep(&blocks) {
+            return literal(&self.src[self.ev[i].1.clone()]);
+        }
         let (runs, color, attrs, mut children) = take_text_attrs(&mut blocks);
         children.extend(blocks);
         let kind = match (checked, start) {
@@ -476,7 +626,7 @@ impl<'a> P<'a> {
                         extra: JsonMap::new(),
                     }));
                     b.id = id;
-                    out.push(Item::Block(b));
+                    out.push(Item::Block(Box::new(b)));
                     return;
                 }
             }
@@ -487,12 +637,12 @@ impl<'a> P<'a> {
             let mut e: &str = m;
             e = e.strip_prefix('\n').unwrap_or(e);
             e = e.strip_suffix('\n').unwrap_or(e);
-            out.push(Item::Block(Block::new(BlockKind::Equation(
+            out.push(Item::Block(Box::new(Block::new(BlockKind::Equation(
                 EquationBlock {
                     expression: e.to_string(),
                     extra: JsonMap::new(),
                 },
-            ))));
+            )))));
             return;
         }
         let text = self.text(from, to);
@@ -505,7 +655,7 @@ impl<'a> P<'a> {
                 serde_json::to_value(&text.attrs).expect("strings serialize"),
             );
         }
-        out.push(Item::Block(b));
+        out.push(Item::Block(Box::new(b)));
     }
 
     fn media_file(&self, src: &str) -> (Option<String>, FileObject) {
@@ -542,7 +692,7 @@ impl<'a> P<'a> {
                 }
                 Some(t) if t.name == "table" && !t.closing && !t.self_closing => {
                     let end = lines[k..].iter().position(|l| l.trim() == "</table>")? + k;
-                    out.push(Item::Block(tag_table(&t, &lines[k + 1..end])?));
+                    out.push(Item::Block(Box::new(tag_table(&t, &lines[k + 1..end])?)));
                     k = end + 1;
                 }
                 _ => {
@@ -637,7 +787,7 @@ impl<'a> P<'a> {
             }
             _ => return None,
         };
-        Some(Item::Block(block))
+        Some(Item::Block(Box::new(block)))
     }
 
     fn single_tag(&self, t: TagToken, line: &str) -> Option<Item> {
@@ -710,7 +860,7 @@ impl<'a> P<'a> {
         };
         let mut b = Block::new(kind);
         b.id = id;
-        Some(Item::Block(b))
+        Some(Item::Block(Box::new(b)))
     }
 }
 
@@ -795,9 +945,11 @@ fn take_text(blocks: &mut Vec<Block>) -> (Vec<RichText>, String, Vec<Block>) {
     (r, c, ch)
 }
 
-fn take_text_attrs(
-    blocks: &mut Vec<Block>,
-) -> (Vec<RichText>, String, Vec<(String, String)>, Vec<Block>) {
+/// A container's text taken from its first paragraph: runs, colour, block attributes and
+/// the paragraph's own children.
+type TakenText = (Vec<RichText>, String, Vec<(String, String)>, Vec<Block>);
+
+fn take_text_attrs(blocks: &mut Vec<Block>) -> TakenText {
     if let Some(first) = blocks.first() {
         if matches!(first.kind, BlockKind::Paragraph(_)) && first.id.is_none() {
             let mut b = blocks.remove(0);
@@ -815,14 +967,15 @@ fn take_text_attrs(
 }
 
 fn assemble(items: Vec<Item>) -> Vec<Block> {
-    let mut blocks = assemble_keep_attrs(items);
-    strip_attrs(&mut blocks);
-    blocks
+    assemble_keep_attrs(items)
 }
 
+/// Removes the attribute carrier from paragraphs that did not become list items.
 fn strip_attrs(blocks: &mut [Block]) {
     for b in blocks {
-        b.extra.remove(ATTRS_KEY);
+        if !b.extra.is_empty() {
+            b.extra.remove(ATTRS_KEY);
+        }
         strip_attrs(&mut b.children);
     }
 }
@@ -835,10 +988,14 @@ enum Frame {
 
 /// Pairs open/close tags into containers; unpaired tags become literal paragraphs.
 fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
-    let mut stack: Vec<(Frame, Vec<Block>)> = vec![(Frame::Root, Vec::new())];
+    let mut stack: Vec<(Frame, Vec<Block>)> = vec![(Frame::Root, Vec::with_capacity(items.len()))];
     for item in items {
         match item {
-            Item::Block(b) => stack.last_mut().expect("root").1.push(b),
+            Item::Block(b) => stack.last_mut().expect("root").1.push(*b),
+            // Past the depth bound an opening tag stays text (see MAX_TREE_DEPTH).
+            Item::Open(_, raw) | Item::Details(_, _, raw) if stack.len() >= MAX_TREE_DEPTH => {
+                stack.last_mut().expect("root").1.push(literal(&raw))
+            }
             Item::Open(t, raw) => stack.push((Frame::Open(t, raw), Vec::new())),
             Item::Details(t, runs, raw) => stack.push((Frame::Details(t, runs, raw), Vec::new())),
             Item::Close(name, raw) => {
@@ -851,10 +1008,16 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
                     stack.last_mut().expect("root").1.push(literal(&raw));
                     continue;
                 }
-                let (frame, mut blocks) = stack.pop().expect("not root");
-                strip_attrs(&mut blocks);
+                let (frame, blocks) = stack.pop().expect("not root");
                 let parent = &mut stack.last_mut().expect("root").1;
                 match frame {
+                    // Nesting this deep would overflow the stack of whoever walks the
+                    // tree: keep the tags as text and the content flat instead.
+                    Frame::Open(t, raw) | Frame::Details(t, _, raw) if too_deep(&blocks) => {
+                        parent.push(literal(&raw));
+                        parent.extend(blocks);
+                        parent.push(literal(&format!("</{}>", t.name)));
+                    }
                     Frame::Open(t, raw) if t.name == "children" => match parent.last_mut() {
                         Some(prev) => prev.children.extend(blocks),
                         None => {

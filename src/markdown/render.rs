@@ -450,6 +450,7 @@ fn equation_block(expr: &str) -> String {
                 )
         }) && !l.ends_with(char::is_whitespace)
             && !l.ends_with('\\')
+            && !starts_like_ordered_item(l)
     };
     if !expr.is_empty()
         && super::inline::braces_balanced(expr)
@@ -475,6 +476,12 @@ fn equation_block(expr: &str) -> String {
             format!("{fence}math\n{expr}\n{fence}")
         }
     }
+}
+
+/// `1.` / `1)` at the start of a line would start an ordered list.
+fn starts_like_ordered_item(l: &str) -> bool {
+    let digits = l.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && matches!(l.as_bytes().get(digits), Some(b'.' | b')'))
 }
 
 fn render_table(b: &Block, t: &crate::notion::model::block::Table, out: &mut String) {
