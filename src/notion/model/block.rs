@@ -487,9 +487,9 @@ pub struct Block {
     /// ISO 8601 last edit time, rounded to the minute (responses).
     pub last_edited_time: Option<String>,
     /// Creator (responses).
-    pub created_by: Option<User>,
+    pub created_by: Option<Box<User>>,
     /// Last editor (responses).
-    pub last_edited_by: Option<User>,
+    pub last_edited_by: Option<Box<User>>,
     /// In the trash (responses; `archived` is the older name).
     pub in_trash: bool,
     /// Envelope fields this build does not model, e.g. `object`, `archived`, new fields.
@@ -669,7 +669,7 @@ impl<'de> Deserialize<'de> for Block {
             Some(Value::String(s)) => Some(s),
             _ => None,
         };
-        let user = |map: &mut JsonMap, k: &str| -> Result<Option<User>, D::Error> {
+        let user = |map: &mut JsonMap, k: &str| -> Result<Option<Box<User>>, D::Error> {
             match map.remove(k) {
                 Some(Value::Null) | None => Ok(None),
                 Some(v) => serde_json::from_value(v)

@@ -29,8 +29,9 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub person: Option<Person>,
     /// Present for bots: owner, workspace name and limits (full only for `users/me`).
+    /// Boxed: users sit inside every block and mention, and most are people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot: Option<Bot>,
+    pub bot: Option<Box<Bot>>,
     /// Fields this build does not model.
     #[serde(flatten)]
     pub extra: JsonMap,
