@@ -110,16 +110,7 @@ fn run() -> impl Strategy<Value = RichText> {
             0 => (Mention::Page(idref), Some(title)),
             1 => (Mention::Database(idref), Some(title)),
             2 => (
-                Mention::User(User {
-                    object: "user".into(),
-                    id,
-                    kind: None,
-                    name: None,
-                    avatar_url: None,
-                    person: None,
-                    bot: None,
-                    extra: JsonMap::new(),
-                }),
+                Mention::User(Box::new(User::reference(id))),
                 Some(title),
             ),
             3 => (

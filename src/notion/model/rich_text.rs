@@ -215,7 +215,7 @@ typed_union! {
         /// A data source.
         "data_source" => DataSource(IdRef),
         /// A person.
-        "user" => User(User),
+        "user" => User(Box<User>),
         /// A date or range.
         "date" => Date(DateValue),
         /// A link preview.
