@@ -17,5 +17,6 @@
 
 pub mod emulator;
 pub mod frontmatter;
+pub mod fs;
 pub mod markdown;
 pub mod notion;

@@ -1,0 +1,1 @@
+//! `notionfs mount` and `notionfs demo` (work in progress).
