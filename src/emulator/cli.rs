@@ -1,0 +1,69 @@
+//! `notionfs emulator`: run the emulator alone on 127.0.0.1 until SIGINT/SIGTERM.
+
+use std::path::PathBuf;
+
+use super::{Emulator, EmulatorConfig, Seed, DEMO_TOKEN};
+
+/// Command-line arguments of `notionfs emulator`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// TCP port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Seed fixture (JSON, see the `seed` module docs); default: the built-in demo workspace.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Bearer token clients must send (default: the documented demo token).
+    #[arg(long, env = "NOTIONFS_EMULATOR_TOKEN", default_value = DEMO_TOKEN, hide_default_value = true, hide_env_values = true)]
+    pub token: String,
+    /// Rate limit in requests per second (default: unlimited).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Burst size of the rate limit.
+    #[arg(long, default_value_t = 10)]
+    pub burst: u32,
+    /// Probability (0..1) of a random 5xx response.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Delay added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+/// Runs the emulator until SIGINT or SIGTERM.
+pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
+    let seed = match &args.seed {
+        Some(p) => Seed::from_file(p).map_err(anyhow::Error::msg)?,
+        None => super::demo::demo_workspace(),
+    };
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        anyhow::bail!("--fault-rate must be between 0 and 1");
+    }
+    let config = EmulatorConfig {
+        token: args.token.clone(),
+        rate: args.rate,
+        burst: args.burst,
+        fault_rate: args.fault_rate,
+        latency_ms: args.latency_ms,
+        port: args.port,
+        seed,
+    };
+    let emu = Emulator::start(config).await?;
+    // The demo token is documented and harmless; any other token is not echoed.
+    let shown = if emu.token() == DEMO_TOKEN {
+        DEMO_TOKEN
+    } else {
+        "<as given>"
+    };
+    println!(
+        "notionfs emulator listening on {} token={shown}",
+        emu.base_url()
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    emu.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,462 @@
+//! Test controls: per-endpoint call counters, fault/rate settings, the emulator clock,
+//! "remote edits" (changes made as if a person edited in the Notion app) and raw object
+//! access. Available in-process through [`Control`] and over HTTP under `/_emulator/`
+//! (same bearer token, no `Notion-Version`, never counted):
+//!
+//! | Route | Body | Effect |
+//! |---|---|---|
+//! | `GET /_emulator/stats` | | `{"calls": {"GET /v1/blocks/{id}/children": 3, …}, "total": N}` |
+//! | `POST /_emulator/stats/reset` | | zero the counters |
+//! | `GET`/`POST /_emulator/faults` | `{fault_rate?, rate?, burst?, latency_ms?}` | read / change faults |
+//! | `POST /_emulator/clock/advance` | `{"seconds": N}` | move the emulator clock forward |
+//! | `POST /_emulator/edit/blocks/{id}/text` | `{"text": "…"}` | replace a block's rich text |
+//! | `POST /_emulator/edit/blocks/{id}/children` | `{"children": [blocks]}` | append blocks |
+//! | `POST /_emulator/edit/blocks/{id}/delete` | | trash a block (or page) |
+//! | `POST /_emulator/edit/pages` | `{"parent_id": "…", "title": "…"}` | create a child page |
+//! | `POST /_emulator/edit/pages/{id}/title` | `{"title": "…"}` | rename a page |
+//! | `POST /_emulator/edit/pages/{id}/properties` | `{"property": "Name", "value": {…}}` | set a property |
+//! | `GET /_emulator/objects/{id}` | | raw page/block/database/data source JSON |
+//! | `GET /_emulator/children/{id}` | | ids of the visible children |
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::props::{add_options, write_props};
+use super::store::{parent_ref, text_rt, Page, Position, Store};
+use super::util::{new_uuid, parse_id, ApiError, ApiResult};
+use super::validate::Ingest;
+use super::{EmulatorError, Shared};
+
+/// Rate limit and fault injection settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Faults {
+    /// Requests per second (`None` = unlimited).
+    pub rate: Option<f64>,
+    /// Token bucket size.
+    pub burst: u32,
+    /// Probability of a random 5xx before any change is applied.
+    pub fault_rate: f64,
+    /// Delay added to each `/v1` request.
+    pub latency_ms: u64,
+}
+
+/// A cloneable handle on a running emulator.
+#[derive(Clone)]
+pub struct Control {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control").finish_non_exhaustive()
+    }
+}
+
+fn ctl_err(e: ApiError) -> EmulatorError {
+    EmulatorError::Control(e.message)
+}
+
+impl Control {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Control { shared }
+    }
+
+    /// Calls per endpoint, keyed `"METHOD /v1/route/{template}"`.
+    pub fn stats(&self) -> BTreeMap<String, u64> {
+        self.shared
+            .stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Calls of one endpoint key (e.g. `"GET /v1/blocks/{id}/children"`).
+    pub fn calls(&self, key: &str) -> u64 {
+        self.stats().get(key).copied().unwrap_or(0)
+    }
+
+    /// Total `/v1` calls.
+    pub fn total_calls(&self) -> u64 {
+        self.stats().values().sum()
+    }
+
+    /// Zeroes the counters.
+    pub fn reset_stats(&self) {
+        self.shared
+            .stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Current fault settings.
+    pub fn faults(&self) -> Faults {
+        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the fault settings (the token bucket is refilled to `burst`).
+    pub fn set_faults(&self, f: Faults) {
+        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = f;
+        let mut b = self.shared.bucket.lock().unwrap_or_else(|e| e.into_inner());
+        b.tokens = f.burst as f64;
+        b.last = std::time::Instant::now();
+    }
+
+    /// The emulator's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.store().now()
+    }
+
+    /// Moves the emulator clock forward (timestamps, upload and file URL expiry).
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        let d = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::zero());
+        let mut st = self.shared.store();
+        st.clock_offset += d;
+    }
+
+    /// Sets how long handed-out file URLs stay valid (default one hour).
+    pub fn set_file_url_ttl(&self, ttl: std::time::Duration) {
+        self.shared.store().files.ttl =
+            chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
+    }
+
+    fn editor(st: &Store) -> String {
+        st.users
+            .first()
+            .and_then(|u| u["id"].as_str())
+            .unwrap_or(&st.bot_id)
+            .to_string()
+    }
+
+    fn id(raw: &str) -> Result<String, EmulatorError> {
+        parse_id(raw).ok_or_else(|| EmulatorError::Control(format!("invalid id {raw}")))
+    }
+
+    /// Replaces the rich text of a text block (paragraph, heading, to_do, …) with plain text.
+    pub fn set_block_text(&self, block_id: &str, text: &str) -> Result<(), EmulatorError> {
+        let id = Self::id(block_id)?;
+        let mut st = self.shared.store();
+        let who = Self::editor(&st);
+        let b = st
+            .blocks
+            .get_mut(&id)
+            .ok_or_else(|| EmulatorError::Control(format!("no block {id}")))?;
+        if b.data.get("rich_text").is_none() {
+            return Err(EmulatorError::Control(format!(
+                "block {id} ({}) has no rich text",
+                b.ty
+            )));
+        }
+        b.data["rich_text"] = text_rt(text);
+        st.touch(&id, &who);
+        Ok(())
+    }
+
+    /// Appends blocks (request shapes; any type and depth) at the end of a page or block.
+    pub fn append_blocks(
+        &self,
+        parent_id: &str,
+        children: Value,
+    ) -> Result<Vec<String>, EmulatorError> {
+        let id = Self::id(parent_id)?;
+        let mut st = self.shared.store();
+        if !st.pages.contains_key(&id) && !st.blocks.contains_key(&id) {
+            return Err(EmulatorError::Control(format!("no page or block {id}")));
+        }
+        let ing = Ingest::new(&st, true);
+        let blocks = ing.blocks(&children, "children", 0).map_err(ctl_err)?;
+        drop(ing);
+        let who = Self::editor(&st);
+        let now = st.now();
+        let ids: Vec<String> = blocks
+            .into_iter()
+            .map(|b| st.create_block_tree(&id, b, &who, now))
+            .collect();
+        st.place_children(&id, &ids, &Position::End);
+        st.touch(&id, &who);
+        Ok(ids)
+    }
+
+    /// Moves a block, page or database to the trash.
+    pub fn delete_block(&self, block_id: &str) -> Result<(), EmulatorError> {
+        let id = Self::id(block_id)?;
+        let mut st = self.shared.store();
+        let who = Self::editor(&st);
+        let parent = if let Some(b) = st.blocks.get_mut(&id) {
+            b.in_trash = true;
+            parent_ref(&b.parent)
+        } else if let Some(p) = st.pages.get_mut(&id) {
+            p.in_trash = true;
+            parent_ref(&p.parent)
+        } else if let Some(d) = st.databases.get_mut(&id) {
+            d.in_trash = true;
+            parent_ref(&d.parent)
+        } else {
+            return Err(EmulatorError::Control(format!("no block {id}")));
+        };
+        if let Some(p) = parent.filter(|p| st.pages.contains_key(p) || st.blocks.contains_key(p)) {
+            st.touch(&p, &who);
+        }
+        Ok(())
+    }
+
+    /// Renames a page (its title property).
+    pub fn rename_page(&self, page_id: &str, title: &str) -> Result<(), EmulatorError> {
+        let id = Self::id(page_id)?;
+        let mut st = self.shared.store();
+        let page = st
+            .pages
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| EmulatorError::Control(format!("no page {id}")))?;
+        let tid = st
+            .row_source(&page)
+            .and_then(|ds| {
+                ds.properties
+                    .values()
+                    .find(|p| p["type"] == "title")
+                    .and_then(|p| p["id"].as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "title".into());
+        let who = Self::editor(&st);
+        st.pages
+            .get_mut(&id)
+            .expect("exists")
+            .props
+            .insert(tid, json!({"type": "title", "title": text_rt(title)}));
+        st.touch(&id, &who);
+        Ok(())
+    }
+
+    /// Sets one property of a row (value in request shape, e.g. `{"checkbox": true}`).
+    pub fn set_property(
+        &self,
+        page_id: &str,
+        property: &str,
+        value: Value,
+    ) -> Result<(), EmulatorError> {
+        let id = Self::id(page_id)?;
+        let mut st = self.shared.store();
+        let page: Page = st
+            .pages
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| EmulatorError::Control(format!("no page {id}")))?;
+        let ds_id = page.parent["data_source_id"].as_str().map(str::to_string);
+        let ing = Ingest::new(&st, false);
+        let ds = ds_id.as_ref().and_then(|d| st.data_sources.get(d));
+        let mut req = serde_json::Map::new();
+        req.insert(property.to_string(), value);
+        let (values, opts) =
+            write_props(&ing, ds, &Value::Object(req), "properties").map_err(ctl_err)?;
+        drop(ing);
+        if let Some(d) = ds_id {
+            if let Some(ds) = st.data_sources.get_mut(&d) {
+                add_options(ds, opts);
+            }
+        }
+        let who = Self::editor(&st);
+        let p = st.pages.get_mut(&id).expect("exists");
+        for (k, v) in values {
+            p.props.insert(k, v);
+        }
+        st.touch(&id, &who);
+        Ok(())
+    }
+
+    /// Creates a child page under a page, as a person would; returns its id.
+    pub fn create_page(&self, parent_id: &str, title: &str) -> Result<String, EmulatorError> {
+        let parent = Self::id(parent_id)?;
+        let mut st = self.shared.store();
+        if !st.pages.contains_key(&parent) {
+            return Err(EmulatorError::Control(format!("no page {parent}")));
+        }
+        let who = Self::editor(&st);
+        let now = st.now();
+        let id = new_uuid();
+        let mut props = serde_json::Map::new();
+        props.insert(
+            "title".into(),
+            json!({"type": "title", "title": text_rt(title)}),
+        );
+        st.pages.insert(
+            id.clone(),
+            Page {
+                id: id.clone(),
+                parent: json!({"type": "page_id", "page_id": parent}),
+                props,
+                icon: Value::Null,
+                cover: Value::Null,
+                created: now,
+                edited: now,
+                created_by: who.clone(),
+                edited_by: who.clone(),
+                in_trash: false,
+                is_locked: false,
+            },
+        );
+        st.page_order.push(id.clone());
+        st.place_children(&parent, std::slice::from_ref(&id), &Position::End);
+        st.touch(&parent, &who);
+        Ok(id)
+    }
+
+    /// Raw JSON of a page, block, database or data source as the API would return it
+    /// (hosted files carry fresh signed URLs).
+    pub fn object_json(&self, id: &str) -> Option<Value> {
+        let id = parse_id(id)?;
+        let mut st = self.shared.store();
+        let v = st
+            .render_page(&id)
+            .or_else(|| st.render_block(&id))
+            .or_else(|| st.render_database(&id))
+            .or_else(|| st.render_data_source(&id))?;
+        let mut v = v;
+        let now = st.now();
+        st.files.sign_all(&mut v, now);
+        Some(v)
+    }
+
+    /// A page object.
+    pub fn page_json(&self, id: &str) -> Option<Value> {
+        let pid = parse_id(id)?;
+        let st = self.shared.store();
+        st.pages.contains_key(&pid).then_some(())?;
+        drop(st);
+        self.object_json(&pid)
+    }
+
+    /// A block object (pages and databases as `child_page` / `child_database`).
+    pub fn block_json(&self, id: &str) -> Option<Value> {
+        let bid = parse_id(id)?;
+        let mut st = self.shared.store();
+        let mut v = st.render_block(&bid)?;
+        let now = st.now();
+        st.files.sign_all(&mut v, now);
+        Some(v)
+    }
+
+    /// Ids of the visible children of a page or block, in order.
+    pub fn children_ids(&self, id: &str) -> Vec<String> {
+        parse_id(id)
+            .map(|i| self.shared.store().visible_children(&i))
+            .unwrap_or_default()
+    }
+
+    /// Ids of the rows of a data source, in creation order.
+    pub fn rows(&self, data_source_id: &str) -> Vec<String> {
+        let Some(ds) = parse_id(data_source_id) else {
+            return vec![];
+        };
+        let st = self.shared.store();
+        st.page_order
+            .iter()
+            .filter(|p| {
+                st.pages
+                    .get(*p)
+                    .is_some_and(|p| p.parent["data_source_id"] == ds.as_str() && !p.in_trash)
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------- HTTP
+
+type Sh = State<Arc<Shared>>;
+
+fn body_json(b: &Bytes) -> ApiResult<Value> {
+    if b.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(b).map_err(|_| ApiError::invalid_json())
+}
+
+fn ctl(shared: &Arc<Shared>) -> Control {
+    Control::new(shared.clone())
+}
+
+fn done(r: Result<(), EmulatorError>) -> Result<Json<Value>, ApiError> {
+    r.map(|_| Json(json!({"ok": true})))
+        .map_err(|e| ApiError::validation(e.to_string()))
+}
+
+fn str_field(v: &Value, key: &str) -> ApiResult<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::validation(format!("`{key}` should be a string")))
+}
+
+/// The `/_emulator` routes.
+pub(crate) fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_emulator/stats", get(|State(sh): Sh| async move {
+            let c = ctl(&sh);
+            Json(json!({"calls": c.stats(), "total": c.total_calls()}))
+        }))
+        .route("/_emulator/stats/reset", post(|State(sh): Sh| async move {
+            ctl(&sh).reset_stats();
+            Json(json!({"ok": true}))
+        }))
+        .route("/_emulator/faults", get(|State(sh): Sh| async move {
+            let f = ctl(&sh).faults();
+            Json(json!({"rate": f.rate, "burst": f.burst, "fault_rate": f.fault_rate, "latency_ms": f.latency_ms}))
+        }).post(|State(sh): Sh, b: Bytes| async move {
+            let v = body_json(&b)?;
+            let c = ctl(&sh);
+            let mut f = c.faults();
+            if let Some(r) = v.get("rate") { f.rate = r.as_f64(); }
+            if let Some(b) = v.get("burst").and_then(Value::as_u64) { f.burst = b as u32; }
+            if let Some(p) = v.get("fault_rate").and_then(Value::as_f64) { f.fault_rate = p; }
+            if let Some(l) = v.get("latency_ms").and_then(Value::as_u64) { f.latency_ms = l; }
+            c.set_faults(f);
+            Ok::<_, ApiError>(Json(json!({"rate": f.rate, "burst": f.burst, "fault_rate": f.fault_rate, "latency_ms": f.latency_ms})))
+        }))
+        .route("/_emulator/clock/advance", post(|State(sh): Sh, b: Bytes| async move {
+            let v = body_json(&b)?;
+            let secs = v.get("seconds").and_then(Value::as_f64).filter(|s| *s >= 0.0).ok_or_else(|| ApiError::validation("`seconds` should be a non-negative number"))?;
+            let c = ctl(&sh);
+            c.advance_clock(std::time::Duration::from_secs_f64(secs));
+            Ok::<_, ApiError>(Json(json!({"now": super::util::ms_iso(c.now())})))
+        }))
+        .route("/_emulator/edit/blocks/{id}/text", post(|State(sh): Sh, Path(id): Path<String>, b: Bytes| async move {
+            let v = body_json(&b)?;
+            done(ctl(&sh).set_block_text(&id, &str_field(&v, "text")?))
+        }))
+        .route("/_emulator/edit/blocks/{id}/children", post(|State(sh): Sh, Path(id): Path<String>, b: Bytes| async move {
+            let v = body_json(&b)?;
+            let ids = ctl(&sh).append_blocks(&id, v.get("children").cloned().unwrap_or(json!([]))).map_err(|e| ApiError::validation(e.to_string()))?;
+            Ok::<_, ApiError>(Json(json!({"ids": ids})))
+        }))
+        .route("/_emulator/edit/blocks/{id}/delete", post(|State(sh): Sh, Path(id): Path<String>| async move {
+            done(ctl(&sh).delete_block(&id))
+        }))
+        .route("/_emulator/edit/pages", post(|State(sh): Sh, b: Bytes| async move {
+            let v = body_json(&b)?;
+            let id = ctl(&sh).create_page(&str_field(&v, "parent_id")?, &str_field(&v, "title")?).map_err(|e| ApiError::validation(e.to_string()))?;
+            Ok::<_, ApiError>(Json(json!({"id": id})))
+        }))
+        .route("/_emulator/edit/pages/{id}/title", post(|State(sh): Sh, Path(id): Path<String>, b: Bytes| async move {
+            let v = body_json(&b)?;
+            done(ctl(&sh).rename_page(&id, &str_field(&v, "title")?))
+        }))
+        .route("/_emulator/edit/pages/{id}/properties", post(|State(sh): Sh, Path(id): Path<String>, b: Bytes| async move {
+            let v = body_json(&b)?;
+            done(ctl(&sh).set_property(&id, &str_field(&v, "property")?, v.get("value").cloned().unwrap_or(Value::Null)))
+        }))
+        .route("/_emulator/objects/{id}", get(|State(sh): Sh, Path(id): Path<String>| async move {
+            ctl(&sh).object_json(&id).map(Json).ok_or_else(|| ApiError::not_found("object", &id))
+        }))
+        .route("/_emulator/children/{id}", get(|State(sh): Sh, Path(id): Path<String>| async move {
+            Json(json!({"ids": ctl(&sh).children_ids(&id)}))
+        }))
+}
