@@ -1,0 +1,937 @@
+//! Markdown -> blocks (spec 3.1), on top of pulldown-cmark's event stream.
+//!
+//! Block-level Markdown maps directly (paragraphs, headings, lists, quotes, code, tables,
+//! rules). Our tags arrive as HTML blocks (container tags on their own lines) or as a
+//! paragraph that is one line of tags (`<file src>caption</file>`). Each container level
+//! yields a flat list of [`Item`]s — blocks and open/close tags — which [`assemble`] nests
+//! with a stack; a tag that does not pair up is kept as literal text. Raw HTML, footnotes,
+//! link reference definitions and other constructs without a Notion counterpart become
+//! paragraphs holding their source text.
+
+use std::ops::Range;
+
+use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, Options, Parser, Tag};
+
+use super::escape::{read_tag, trailing_attrs_start, whole_tag, parse_attr_list, TagToken};
+use super::inline::{color_in, parse_inline, parse_inline_str, Inline};
+use super::lang;
+use super::Links;
+use crate::notion::model::block::{
+    Callout, ChildTitle, Code, Column, Empty, EquationBlock, Heading, LinkPreview, LinkToPage,
+    Media, NumberedItem, SyncedBlock, SyncedFrom, Table, TableOfContents, TableRow, Template,
+    TextBlock, ToDo, UrlBlock,
+};
+use crate::notion::model::{
+    Block, BlockKind, FileObject, Icon, JsonMap, RichText, RichTextKind, DEFAULT_COLOR,
+};
+
+/// The pulldown-cmark options of the dialect: GFM tables, task lists, strikethrough,
+/// alerts, footnotes (kept literal) and `$` math.
+pub(crate) fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_MATH
+        | Options::ENABLE_GFM
+        | Options::ENABLE_FOOTNOTES
+}
+
+type Ev<'a> = (Event<'a>, Range<usize>);
+
+/// One element of a container's content before tags are paired.
+enum Item {
+    Block(Block),
+    Open(TagToken, String),
+    Details(TagToken, Vec<RichText>, String),
+    Close(String, String),
+}
+
+struct P<'a> {
+    src: &'a str,
+    ev: Vec<Ev<'a>>,
+    /// For each `Start` event, the index of its `End`.
+    close: Vec<usize>,
+    links: &'a dyn Links,
+}
+
+/// See [`super::parse_with`].
+pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
+    let ev: Vec<Ev<'_>> = Parser::new_ext(md, options()).into_offset_iter().collect();
+    let mut close = vec![0; ev.len()];
+    let mut stack = Vec::new();
+    for (i, (e, _)) in ev.iter().enumerate() {
+        match e {
+            Event::Start(_) => stack.push(i),
+            Event::End(_) => {
+                if let Some(s) = stack.pop() {
+                    close[s] = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    let p = P {
+        src: md,
+        ev,
+        close,
+        links,
+    };
+    let items = p.items(0, p.ev.len(), true);
+    assemble(items)
+}
+
+fn paragraph(runs: Vec<RichText>, color: String) -> Block {
+    Block::new(BlockKind::Paragraph(TextBlock {
+        rich_text: runs,
+        color,
+        extra: JsonMap::new(),
+    }))
+}
+
+fn literal(text: &str) -> Block {
+    let t = text.trim_end_matches(['\n', '\r']);
+    let runs = super::inline::split_long_runs(vec![RichText::plain(t)]);
+    paragraph(runs, DEFAULT_COLOR.into())
+}
+
+fn is_block_tag(t: &Tag<'_>) -> bool {
+    !matches!(
+        t,
+        Tag::Emphasis
+            | Tag::Strong
+            | Tag::Strikethrough
+            | Tag::Superscript
+            | Tag::Subscript
+            | Tag::Link { .. }
+            | Tag::Image { .. }
+    )
+}
+
+/// Inline content with its trailing block attributes (`{color="red"}`) taken off.
+struct Text {
+    runs: Vec<RichText>,
+    attrs: Vec<(String, String)>,
+}
+
+impl Text {
+    fn color(&self) -> String {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == "color")
+            .map(|(_, v)| color_in(v))
+            .unwrap_or_else(|| DEFAULT_COLOR.to_string())
+    }
+
+}
+
+impl<'a> P<'a> {
+    fn text(&self, from: usize, to: usize) -> Text {
+        let slice = &self.ev[from..to];
+        let Inline {
+            mut runs,
+            empty_marker,
+        } = parse_inline(slice, self.src);
+        let mut attrs = Vec::new();
+        // Block attributes: the raw source ends with an unescaped `{k="v"}` in plain text.
+        if let Some((Event::Text(_), r)) = slice.last() {
+            let upto = &self.src[..r.end];
+            if let Some(start) = trailing_attrs_start(upto).filter(|s| *s >= r.start) {
+                let raw = &upto[start..];
+                let list = parse_attr_list(&raw[1..raw.len() - 1]);
+                if let (Some(list), Some(last)) = (list, runs.last_mut()) {
+                    if let RichTextKind::Text(t) = &mut last.kind {
+                        if t.content.ends_with(raw) {
+                            let n = t.content.len() - raw.len();
+                            t.content.truncate(n);
+                            if t.content.ends_with(' ') {
+                                t.content.pop();
+                            }
+                            attrs = list;
+                            runs = super::inline::merge_runs(&runs);
+                        }
+                    }
+                }
+            }
+        }
+        if empty_marker {
+            runs.clear();
+        }
+        Text { runs, attrs }
+    }
+
+    /// Block items of events `from..to` (one container level).
+    fn items(&self, from: usize, to: usize, top: bool) -> Vec<Item> {
+        let mut out = Vec::new();
+        let mut i = from;
+        let mut last_end = 0;
+        while i < to {
+            let (e, r) = &self.ev[i];
+            if top {
+                let gap = &self.src[last_end.min(r.start)..r.start];
+                if !gap.trim().is_empty() {
+                    out.push(Item::Block(literal(gap.trim())));
+                }
+                last_end = last_end.max(r.end);
+            }
+            match e {
+                Event::Start(t) if is_block_tag(t) => {
+                    let j = self.close[i];
+                    let consumed = self.block(t, i, j, &mut out);
+                    i = j + 1 + consumed;
+                    if top {
+                        if let Some((_, r2)) = self.ev.get(i - 1) {
+                            last_end = last_end.max(r2.end);
+                        }
+                    }
+                }
+                Event::Rule => {
+                    out.push(Item::Block(Block::new(BlockKind::Divider(Empty::default()))));
+                    i += 1;
+                }
+                Event::TaskListMarker(_) | Event::End(_) => i += 1,
+                _ => {
+                    // Inline content directly in a tight list item: an implicit paragraph.
+                    let mut j = i;
+                    while j < to {
+                        match &self.ev[j].0 {
+                            Event::Start(t) if is_block_tag(t) => break,
+                            Event::Start(_) => j = self.close[j] + 1,
+                            Event::Rule | Event::End(_) => break,
+                            _ => j += 1,
+                        }
+                    }
+                    let j = j.max(i + 1);
+                    let range = self.ev[i].1.start..self.ev[j - 1].1.end;
+                    self.paragraph(i, j, range, &mut out);
+                    i = j;
+                }
+            }
+        }
+        if top && last_end < self.src.len() {
+            let gap = &self.src[last_end..];
+            if !gap.trim().is_empty() {
+                out.push(Item::Block(literal(gap.trim())));
+            }
+        }
+        out
+    }
+
+    /// Handles the block starting at `i` (ending at `j`); returns how many events after
+    /// `j` it also consumed (a code caption).
+    fn block(&self, t: &Tag<'a>, i: usize, j: usize, out: &mut Vec<Item>) -> usize {
+        let range = self.ev[i].1.clone();
+        match t {
+            Tag::Paragraph => self.paragraph(i + 1, j, range, out),
+            Tag::Heading { level, .. } => {
+                let text = self.text(i + 1, j);
+                let h = Heading {
+                    rich_text: text.runs.clone(),
+                    color: text.color(),
+                    is_toggleable: false,
+                    extra: JsonMap::new(),
+                };
+                let kind = match *level as usize {
+                    1 => BlockKind::Heading1(h),
+                    2 => BlockKind::Heading2(h),
+                    _ => BlockKind::Heading3(h),
+                };
+                out.push(Item::Block(Block::new(kind)));
+            }
+            Tag::BlockQuote(kind) => {
+                let mut blocks = assemble(self.items(i + 1, j, false));
+                let (runs, color, mut children) = take_text(&mut blocks);
+                children.extend(blocks);
+                let block = match kind {
+                    None => Block::with_children(
+                        BlockKind::Quote(TextBlock {
+                            rich_text: runs,
+                            color,
+                            extra: JsonMap::new(),
+                        }),
+                        children,
+                    ),
+                    Some(k) => {
+                        let (icon, color) = match k {
+                            BlockQuoteKind::Note => ("ℹ️", "blue_background"),
+                            BlockQuoteKind::Tip => ("💡", "green_background"),
+                            BlockQuoteKind::Important => ("❗", "purple_background"),
+                            BlockQuoteKind::Warning => ("⚠️", "yellow_background"),
+                            BlockQuoteKind::Caution => ("🛑", "red_background"),
+                        };
+                        Block::with_children(
+                            BlockKind::Callout(Callout {
+                                rich_text: runs,
+                                icon: Some(Icon::Emoji(icon.into())),
+                                color: color.into(),
+                                extra: JsonMap::new(),
+                            }),
+                            children,
+                        )
+                    }
+                };
+                out.push(Item::Block(block));
+            }
+            Tag::CodeBlock(kind) => {
+                let mut text = String::new();
+                for (e, _) in &self.ev[i + 1..j] {
+                    if let Event::Text(t) = e {
+                        text.push_str(t);
+                    }
+                }
+                if text.ends_with('\n') {
+                    text.pop();
+                }
+                let info = match kind {
+                    CodeBlockKind::Fenced(info) => info.to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                // A caption comment right after the fence.
+                let mut consumed = 0;
+                let mut caption = Vec::new();
+                if let (Some((Event::Start(Tag::HtmlBlock), _)), true) =
+                    (self.ev.get(j + 1), matches!(kind, CodeBlockKind::Fenced(_)))
+                {
+                    let k = self.close[j + 1];
+                    let html: String = self.ev[j + 2..k]
+                        .iter()
+                        .filter_map(|(e, _)| match e {
+                            Event::Html(h) => Some(h.as_ref()),
+                            _ => None,
+                        })
+                        .collect();
+                    let line = html.trim_end_matches('\n');
+                    if let Some(c) = line
+                        .strip_prefix("<!-- caption: ")
+                        .and_then(|l| l.strip_suffix(" -->"))
+                    {
+                        if !c.contains('\n') {
+                            caption = parse_inline_str(c).runs;
+                            consumed = k - j;
+                        }
+                    }
+                }
+                let word = info.split_whitespace().next().unwrap_or("");
+                if word != "math" && !lang::is_recognised(&info) {
+                    let mut c = vec![RichText::plain(info.trim().to_string())];
+                    if !caption.is_empty() {
+                        c.push(RichText::plain(" "));
+                        c.extend(caption);
+                    }
+                    caption = super::inline::merge_runs(&c);
+                }
+                let block = if word == "math" {
+                    Block::new(BlockKind::Equation(EquationBlock {
+                        expression: text,
+                        extra: JsonMap::new(),
+                    }))
+                } else {
+                    Block::new(BlockKind::Code(Code {
+                        rich_text: super::inline::split_long_runs(if text.is_empty() {
+                            Vec::new()
+                        } else {
+                            vec![RichText::plain(text)]
+                        }),
+                        caption,
+                        language: lang::language_for(&info),
+                        extra: JsonMap::new(),
+                    }))
+                };
+                out.push(Item::Block(block));
+                return consumed;
+            }
+            Tag::HtmlBlock => {
+                let html: String = self.ev[i + 1..j]
+                    .iter()
+                    .filter_map(|(e, _)| match e {
+                        Event::Html(h) | Event::Text(h) => Some(h.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                let line = html.trim();
+                match self.html_items(&html) {
+                    Some(items) => out.extend(items),
+                    // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
+                    None if !line.contains('\n') => {
+                        let runs = parse_inline_str(line).runs;
+                        out.push(Item::Block(paragraph(runs, DEFAULT_COLOR.into())));
+                    }
+                    None => out.push(Item::Block(literal(&html))),
+                }
+            }
+            Tag::List(start) => {
+                let mut k = i + 1;
+                let mut first = true;
+                while k < j {
+                    if let Event::Start(Tag::Item) = &self.ev[k].0 {
+                        let end = self.close[k];
+                        out.push(Item::Block(self.list_item(k, end, *start, first)));
+                        first = false;
+                        k = end + 1;
+                    } else {
+                        k += 1;
+                    }
+                }
+            }
+            Tag::Table(_) => out.push(Item::Block(self.pipe_table(i, j))),
+            _ => out.push(Item::Block(literal(&self.src[range]))),
+        }
+        0
+    }
+
+    fn list_item(&self, i: usize, j: usize, start: Option<u64>, first: bool) -> Block {
+        let mut checked = None;
+        for k in [i + 1, i + 2] {
+            if let Some((Event::TaskListMarker(c), _)) = self.ev.get(k) {
+                checked = Some(*c);
+            }
+        }
+        let items = self.items(i + 1, j, false);
+        let mut blocks = assemble_keep_attrs(items);
+        let (runs, color, attrs, mut children) = take_text_attrs(&mut blocks);
+        children.extend(blocks);
+        let kind = match (checked, start) {
+            (Some(c), _) => BlockKind::ToDo(ToDo {
+                rich_text: runs,
+                checked: c,
+                color,
+                extra: JsonMap::new(),
+            }),
+            (None, Some(n)) => BlockKind::NumberedListItem(NumberedItem {
+                rich_text: runs,
+                color,
+                list_start_index: (first && n != 1).then_some(n),
+                list_format: attrs
+                    .iter()
+                    .find(|(k, _)| k == "list-format")
+                    .map(|(_, v)| v.clone()),
+                extra: JsonMap::new(),
+            }),
+            (None, None) => BlockKind::BulletedListItem(TextBlock {
+                rich_text: runs,
+                color,
+                extra: JsonMap::new(),
+            }),
+        };
+        Block::with_children(kind, children)
+    }
+
+    fn pipe_table(&self, i: usize, j: usize) -> Block {
+        let mut rows: Vec<Vec<Vec<RichText>>> = Vec::new();
+        let mut k = i + 1;
+        while k < j {
+            match &self.ev[k].0 {
+                Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
+                    // GFM drops cells beyond the header's count: keep such a table literal.
+                    let row_end = self.ev[k].1.end;
+                    let cells_end = self.ev[k + 1..self.close[k]]
+                        .iter()
+                        .map(|(_, r)| r.end)
+                        .max()
+                        .unwrap_or(self.ev[k].1.start);
+                    let rest = self.src[cells_end.min(row_end)..row_end].trim();
+                    if !rest.trim_start_matches('|').trim().is_empty() {
+                        return literal(&self.src[self.ev[i].1.clone()]);
+                    }
+                    rows.push(Vec::new());
+                    k += 1;
+                }
+                Event::Start(Tag::TableCell) => {
+                    let end = self.close[k];
+                    let inline = parse_inline(&self.ev[k + 1..end], self.src);
+                    if let Some(r) = rows.last_mut() {
+                        r.push(inline.runs);
+                    }
+                    k = end + 1;
+                }
+                _ => k += 1,
+            }
+        }
+        table_block(rows, true, false, None)
+    }
+
+    fn paragraph(&self, from: usize, to: usize, range: Range<usize>, out: &mut Vec<Item>) {
+        let raw = self.src[range].trim_end_matches(['\n', '\r']);
+        let raw_line = raw.trim();
+        // One line of our tags: a placeholder or a one-line block (`<file …>cap</file>`).
+        if raw_line.starts_with('<') && !raw_line.contains('\n') {
+            if let Some(item) = self.tag_line(raw_line) {
+                out.push(item);
+                return;
+            }
+        }
+        // A lone image.
+        let sig: Vec<usize> = (from..to)
+            .filter(|&k| !matches!(&self.ev[k].0, Event::Text(t) if t.trim().is_empty()))
+            .collect();
+        if let (Some(&first), Some(&last)) = (sig.first(), sig.last()) {
+            if let Event::Start(Tag::Image { dest_url, .. }) = &self.ev[first].0 {
+                if self.close[first] == last {
+                    let caption = parse_inline(&self.ev[first + 1..last], self.src).runs;
+                    let (id, file) = self.media_file(dest_url);
+                    let mut b = Block::new(BlockKind::Image(Media {
+                        file,
+                        caption,
+                        name: None,
+                        extra: JsonMap::new(),
+                    }));
+                    b.id = id;
+                    out.push(Item::Block(b));
+                    return;
+                }
+            }
+        }
+        let significant: Vec<&Ev<'_>> = sig.iter().map(|&k| &self.ev[k]).collect();
+        // A lone `$$ … $$`.
+        if let [(Event::DisplayMath(m), _)] = significant.as_slice() {
+            let mut e: &str = m;
+            e = e.strip_prefix('\n').unwrap_or(e);
+            e = e.strip_suffix('\n').unwrap_or(e);
+            out.push(Item::Block(Block::new(BlockKind::Equation(EquationBlock {
+                expression: e.to_string(),
+                extra: JsonMap::new(),
+            }))));
+            return;
+        }
+        let text = self.text(from, to);
+        let color = text.color();
+        let mut b = paragraph(text.runs, color);
+        if !text.attrs.is_empty() {
+            // Attributes other than colour (list-format) ride along for list items.
+            b.extra.insert(
+                ATTRS_KEY.into(),
+                serde_json::to_value(&text.attrs).expect("strings serialize"),
+            );
+        }
+        out.push(Item::Block(b));
+    }
+
+    fn media_file(&self, src: &str) -> (Option<String>, FileObject) {
+        if let Some(r) = self.links.resolve(src) {
+            let file = r.file.unwrap_or_else(|| FileObject::external(src));
+            return (Some(r.block_id), file);
+        }
+        if let Some(id) = src.strip_prefix("file-upload:") {
+            return (None, FileObject::upload(id));
+        }
+        (None, FileObject::external(src))
+    }
+
+    /// Items of an HTML block made only of our tags; `None` when any line is not ours.
+    fn html_items(&self, html: &str) -> Option<Vec<Item>> {
+        let lines: Vec<&str> = html.lines().filter(|l| !l.trim().is_empty()).collect();
+        let mut out = Vec::new();
+        let mut k = 0;
+        while k < lines.len() {
+            let line = lines[k].trim();
+            let tag = whole_tag(line);
+            match tag {
+                Some(t) if t.name == "details" && !t.closing && !t.self_closing => {
+                    if !t.only_attrs(&["heading", "color"]) {
+                        return None;
+                    }
+                    let summary = lines.get(k + 1)?.trim();
+                    let inner = summary
+                        .strip_prefix("<summary>")?
+                        .strip_suffix("</summary>")?;
+                    let runs = parse_inline_str(inner).runs;
+                    out.push(Item::Details(t, runs, format!("{line}\n{summary}")));
+                    k += 2;
+                }
+                Some(t) if t.name == "table" && !t.closing && !t.self_closing => {
+                    let end = lines[k..].iter().position(|l| l.trim() == "</table>")? + k;
+                    out.push(Item::Block(tag_table(&t, &lines[k + 1..end])?));
+                    k = end + 1;
+                }
+                _ => {
+                    out.push(self.tag_line(line)?);
+                    k += 1;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// One line holding one of our tags (or a one-line paired block tag).
+    fn tag_line(&self, line: &str) -> Option<Item> {
+        let (t, used) = read_tag(line)?;
+        if used == line.len() {
+            return self.single_tag(t, line);
+        }
+        // `<name attrs>inline</name>` on one line.
+        if t.closing || t.self_closing {
+            return None;
+        }
+        let close = format!("</{}>", t.name);
+        let inner = line[used..].strip_suffix(close.as_str())?;
+        let Inline { runs, .. } = parse_inline_str(inner);
+        let plain = |runs: &[RichText]| -> String {
+            runs.iter().map(RichText::text_content).collect()
+        };
+        let id_attr = t.attr("id").map(str::to_string);
+        let block = match t.name.as_str() {
+            "file" | "pdf" | "video" | "audio" if t.only_attrs(&["src", "name"]) => {
+                let (id, file) = self.media_file(t.attr("src")?);
+                let media = Media {
+                    file,
+                    caption: runs,
+                    name: t.attr("name").map(str::to_string),
+                    extra: JsonMap::new(),
+                };
+                let kind = match t.name.as_str() {
+                    "file" => BlockKind::File(media),
+                    "pdf" => BlockKind::Pdf(media),
+                    "video" => BlockKind::Video(media),
+                    _ => BlockKind::Audio(media),
+                };
+                let mut b = Block::new(kind);
+                b.id = id;
+                b
+            }
+            "bookmark" | "embed" if t.only_attrs(&["url"]) => {
+                let u = UrlBlock {
+                    url: t.attr("url")?.to_string(),
+                    caption: runs,
+                    extra: JsonMap::new(),
+                };
+                Block::new(if t.name == "bookmark" {
+                    BlockKind::Bookmark(u)
+                } else {
+                    BlockKind::Embed(u)
+                })
+            }
+            "page" | "database" if t.only_attrs(&["path", "id"]) => {
+                let c = ChildTitle {
+                    title: plain(&runs),
+                    extra: JsonMap::new(),
+                };
+                let mut b = Block::new(if t.name == "page" {
+                    BlockKind::ChildPage(c)
+                } else {
+                    BlockKind::ChildDatabase(c)
+                });
+                b.id = match t.attr("path") {
+                    Some(p) => self.links.resolve(p).map(|r| r.block_id).or(id_attr),
+                    None => id_attr,
+                };
+                b
+            }
+            "link-to-page" if t.only_attrs(&["id", "type"]) => {
+                let target = t.attr("id")?.to_string();
+                let kind = t.attr("type").unwrap_or("page_id").to_string();
+                let mut l = LinkToPage {
+                    kind: kind.clone(),
+                    page_id: None,
+                    database_id: None,
+                    data_source_id: None,
+                    extra: JsonMap::new(),
+                };
+                match kind.as_str() {
+                    "page_id" => l.page_id = Some(target),
+                    "database_id" => l.database_id = Some(target),
+                    "data_source_id" => l.data_source_id = Some(target),
+                    _ => return None,
+                }
+                Block::new(BlockKind::LinkToPage(l))
+            }
+            _ => return None,
+        };
+        Some(Item::Block(block))
+    }
+
+    fn single_tag(&self, t: TagToken, line: &str) -> Option<Item> {
+        const CONTAINERS: [&str; 6] =
+            ["details", "callout", "columns", "column", "synced-block", "children"];
+        if t.closing {
+            return CONTAINERS
+                .contains(&t.name.as_str())
+                .then(|| Item::Close(t.name.clone(), line.to_string()));
+        }
+        if !t.self_closing {
+            let ok = match t.name.as_str() {
+                "callout" => t.only_attrs(&["icon", "icon-data", "color"]),
+                "columns" | "children" => t.attrs.is_empty(),
+                "column" => t.only_attrs(&["width"]),
+                "synced-block" => t.only_attrs(&["id"]),
+                _ => false,
+            };
+            return ok.then(|| Item::Open(t, line.to_string()));
+        }
+        let id = t.attr("id").map(str::to_string);
+        let kind = match t.name.as_str() {
+            "empty-block" if t.attrs.is_empty() => {
+                BlockKind::Paragraph(TextBlock {
+                    rich_text: Vec::new(),
+                    color: DEFAULT_COLOR.into(),
+                    extra: JsonMap::new(),
+                })
+            }
+            "breadcrumb" if t.only_attrs(&["id"]) => BlockKind::Breadcrumb(Empty::default()),
+            "table-of-contents" if t.only_attrs(&["id", "color"]) => {
+                BlockKind::TableOfContents(TableOfContents {
+                    color: t.attr("color").map(color_in).unwrap_or_else(|| DEFAULT_COLOR.into()),
+                    extra: JsonMap::new(),
+                })
+            }
+            "link-preview" if t.only_attrs(&["id", "url"]) => BlockKind::LinkPreview(LinkPreview {
+                url: t.attr("url")?.to_string(),
+                extra: JsonMap::new(),
+            }),
+            "template" if t.only_attrs(&["id"]) => BlockKind::Template(Template {
+                rich_text: Vec::new(),
+                extra: JsonMap::new(),
+            }),
+            "synced-block-copy" if t.only_attrs(&["id", "from"]) => {
+                BlockKind::SyncedBlock(SyncedBlock {
+                    synced_from: Some(SyncedFrom {
+                        kind: "block_id".into(),
+                        block_id: t.attr("from")?.to_string(),
+                        extra: JsonMap::new(),
+                    }),
+                    extra: JsonMap::new(),
+                })
+            }
+            "unsupported" if t.only_attrs(&["id", "type"]) => match t.attr("type")? {
+                "unsupported" => BlockKind::Unsupported(Empty::default()),
+                other => BlockKind::Unknown {
+                    type_name: other.to_string(),
+                    payload: serde_json::Value::Null,
+                },
+            },
+            _ => return None,
+        };
+        let mut b = Block::new(kind);
+        b.id = id;
+        Some(Item::Block(b))
+    }
+}
+
+/// Key under which a parsed paragraph carries its non-colour block attributes until its
+/// list item takes them (never left in the output).
+const ATTRS_KEY: &str = "\u{0}notionfs-attrs";
+
+fn table_block(
+    rows: Vec<Vec<Vec<RichText>>>,
+    header_row: bool,
+    header_col: bool,
+    width: Option<u32>,
+) -> Block {
+    let w = width.unwrap_or_else(|| rows.iter().map(Vec::len).max().unwrap_or(0) as u32);
+    let children = rows
+        .into_iter()
+        .map(|mut cells| {
+            cells.resize(w as usize, Vec::new());
+            Block::new(BlockKind::TableRow(TableRow {
+                cells,
+                extra: JsonMap::new(),
+            }))
+        })
+        .collect();
+    Block::with_children(
+        BlockKind::Table(Table {
+            table_width: w,
+            has_column_header: header_row,
+            has_row_header: header_col,
+            extra: JsonMap::new(),
+        }),
+        children,
+    )
+}
+
+fn tag_table(t: &TagToken, lines: &[&str]) -> Option<Block> {
+    if !t.only_attrs(&["header-row", "header-column", "width"]) {
+        return None;
+    }
+    let flag = |k: &str| t.attr(k) == Some("true");
+    let width = match t.attr("width") {
+        Some(w) => Some(w.parse::<u32>().ok()?),
+        None => None,
+    };
+    let mut rows: Vec<Vec<Vec<RichText>>> = Vec::new();
+    let mut in_row = false;
+    for l in lines {
+        let l = l.trim();
+        match l {
+            "<tr>" if !in_row => {
+                rows.push(Vec::new());
+                in_row = true;
+            }
+            "</tr>" if in_row => in_row = false,
+            _ if in_row => {
+                let inner = l.strip_prefix("<td>")?.strip_suffix("</td>")?;
+                rows.last_mut()?.push(parse_inline_str(inner).runs);
+            }
+            _ => return None,
+        }
+    }
+    if in_row {
+        return None;
+    }
+    if let Some(w) = width {
+        if rows.iter().any(|r| r.len() > w as usize) {
+            return None;
+        }
+    }
+    Some(table_block(rows, flag("header-row"), flag("header-column"), width))
+}
+
+/// Takes a leading paragraph off `blocks` as a container's text: (text, colour, the
+/// paragraph's own children).
+fn take_text(blocks: &mut Vec<Block>) -> (Vec<RichText>, String, Vec<Block>) {
+    let (r, c, _, ch) = take_text_attrs(blocks);
+    (r, c, ch)
+}
+
+fn take_text_attrs(
+    blocks: &mut Vec<Block>,
+) -> (Vec<RichText>, String, Vec<(String, String)>, Vec<Block>) {
+    if let Some(first) = blocks.first() {
+        if matches!(first.kind, BlockKind::Paragraph(_)) && first.id.is_none() {
+            let mut b = blocks.remove(0);
+            let attrs: Vec<(String, String)> = b
+                .extra
+                .remove(ATTRS_KEY)
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            if let BlockKind::Paragraph(p) = b.kind {
+                return (p.rich_text, p.color, attrs, b.children);
+            }
+        }
+    }
+    (Vec::new(), DEFAULT_COLOR.into(), Vec::new(), Vec::new())
+}
+
+fn assemble(items: Vec<Item>) -> Vec<Block> {
+    let mut blocks = assemble_keep_attrs(items);
+    strip_attrs(&mut blocks);
+    blocks
+}
+
+fn strip_attrs(blocks: &mut [Block]) {
+    for b in blocks {
+        b.extra.remove(ATTRS_KEY);
+        strip_attrs(&mut b.children);
+    }
+}
+
+enum Frame {
+    Root,
+    Open(TagToken, String),
+    Details(TagToken, Vec<RichText>, String),
+}
+
+/// Pairs open/close tags into containers; unpaired tags become literal paragraphs.
+fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
+    let mut stack: Vec<(Frame, Vec<Block>)> = vec![(Frame::Root, Vec::new())];
+    for item in items {
+        match item {
+            Item::Block(b) => stack.last_mut().expect("root").1.push(b),
+            Item::Open(t, raw) => stack.push((Frame::Open(t, raw), Vec::new())),
+            Item::Details(t, runs, raw) => stack.push((Frame::Details(t, runs, raw), Vec::new())),
+            Item::Close(name, raw) => {
+                let matches = match &stack.last().expect("root").0 {
+                    Frame::Open(t, _) => t.name == name,
+                    Frame::Details(..) => name == "details",
+                    Frame::Root => false,
+                };
+                if !matches {
+                    stack.last_mut().expect("root").1.push(literal(&raw));
+                    continue;
+                }
+                let (frame, mut blocks) = stack.pop().expect("not root");
+                strip_attrs(&mut blocks);
+                let parent = &mut stack.last_mut().expect("root").1;
+                match frame {
+                    Frame::Open(t, raw) if t.name == "children" => match parent.last_mut() {
+                        Some(prev) => prev.children.extend(blocks),
+                        None => {
+                            parent.push(literal(&raw));
+                            parent.extend(blocks);
+                            parent.push(literal(&format!("</{}>", t.name)));
+                        }
+                    },
+                    Frame::Open(t, _) => parent.push(container(&t, blocks)),
+                    Frame::Details(t, runs, _) => parent.push(details(&t, runs, blocks)),
+                    Frame::Root => {}
+                }
+            }
+        }
+    }
+    while stack.len() > 1 {
+        let (frame, blocks) = stack.pop().expect("len > 1");
+        let parent = &mut stack.last_mut().expect("root").1;
+        match frame {
+            Frame::Open(_, raw) | Frame::Details(_, _, raw) => parent.push(literal(&raw)),
+            Frame::Root => {}
+        }
+        parent.extend(blocks);
+    }
+    stack.pop().map(|(_, b)| b).unwrap_or_default()
+}
+
+fn details(t: &TagToken, runs: Vec<RichText>, children: Vec<Block>) -> Block {
+    let color = t.attr("color").map(color_in).unwrap_or_else(|| DEFAULT_COLOR.into());
+    let kind = match t.attr("heading") {
+        Some(level @ ("1" | "2" | "3")) => {
+            let h = Heading {
+                rich_text: runs,
+                color,
+                is_toggleable: true,
+                extra: JsonMap::new(),
+            };
+            match level {
+                "1" => BlockKind::Heading1(h),
+                "2" => BlockKind::Heading2(h),
+                _ => BlockKind::Heading3(h),
+            }
+        }
+        _ => BlockKind::Toggle(TextBlock {
+            rich_text: runs,
+            color,
+            extra: JsonMap::new(),
+        }),
+    };
+    Block::with_children(kind, children)
+}
+
+fn container(t: &TagToken, mut blocks: Vec<Block>) -> Block {
+    match t.name.as_str() {
+        "callout" => {
+            let (runs, _, mut children) = take_text(&mut blocks);
+            children.extend(blocks);
+            let icon = match (t.attr("icon"), t.attr("icon-data")) {
+                (Some(e), _) => Some(Icon::Emoji(e.to_string())),
+                (None, Some(d)) => serde_json::from_str(d).ok(),
+                _ => None,
+            };
+            Block::with_children(
+                BlockKind::Callout(Callout {
+                    rich_text: runs,
+                    icon,
+                    color: t.attr("color").map(color_in).unwrap_or_else(|| DEFAULT_COLOR.into()),
+                    extra: JsonMap::new(),
+                }),
+                children,
+            )
+        }
+        "columns" => Block::with_children(BlockKind::ColumnList(Empty::default()), blocks),
+        "column" => Block::with_children(
+            BlockKind::Column(Column {
+                width_ratio: t.attr("width").and_then(|w| w.parse().ok()),
+                extra: JsonMap::new(),
+            }),
+            blocks,
+        ),
+        _ => {
+            // synced-block
+            let mut b = Block::with_children(
+                BlockKind::SyncedBlock(SyncedBlock {
+                    synced_from: None,
+                    extra: JsonMap::new(),
+                }),
+                blocks,
+            );
+            b.id = t.attr("id").map(str::to_string);
+            b
+        }
+    }
+}
