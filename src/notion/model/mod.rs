@@ -18,6 +18,7 @@ pub mod list;
 pub mod page;
 pub mod parent;
 pub mod property;
+pub mod property_item;
 pub mod rich_text;
 pub mod user;
 
