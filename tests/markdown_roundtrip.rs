@@ -9,8 +9,7 @@ use notionfs::markdown::{parse, render};
 use notionfs::notion::model::block::*;
 use notionfs::notion::model::rich_text::{DateValue, Equation, IdRef, Link, Text, UrlRef};
 use notionfs::notion::model::{
-    Annotations, Block, BlockKind, FileObject, Icon, JsonMap, Mention, RichText, RichTextKind,
-    User,
+    Annotations, Block, BlockKind, FileObject, Icon, JsonMap, Mention, RichText, RichTextKind, User,
 };
 use proptest::prelude::*;
 
@@ -72,8 +71,12 @@ fn id() -> impl Strategy<Value = String> {
 }
 
 fn run() -> impl Strategy<Value = RichText> {
-    let text = (text_str(10), annotations(), prop::option::weighted(0.2, url())).prop_map(
-        |(content, annotations, link)| RichText {
+    let text = (
+        text_str(10),
+        annotations(),
+        prop::option::weighted(0.2, url()),
+    )
+        .prop_map(|(content, annotations, link)| RichText {
             kind: RichTextKind::Text(Text {
                 content,
                 link: link.map(|url| Link {
@@ -86,8 +89,7 @@ fn run() -> impl Strategy<Value = RichText> {
             plain_text: None,
             href: None,
             extra: JsonMap::new(),
-        },
-    );
+        });
     let eq = (text_str(8), annotations()).prop_map(|(expression, annotations)| RichText {
         kind: RichTextKind::Equation(Equation {
             expression,
@@ -182,7 +184,9 @@ fn media(url: String, caption: Vec<RichText>, name: Option<String>) -> Media {
 
 fn code_text() -> impl Strategy<Value = String> {
     prop::collection::vec(
-        prop::sample::select(vec!['a', ' ', '\n', '`', '~', '*', '<', '$', '{', '}', 'é', '#', '>', '-']),
+        prop::sample::select(vec![
+            'a', ' ', '\n', '`', '~', '*', '<', '$', '{', '}', 'é', '#', '>', '-',
+        ]),
         0..20,
     )
     .prop_map(|v| v.into_iter().collect())
@@ -241,32 +245,106 @@ fn tree() -> impl Strategy<Value = Block> {
         let kids = prop::collection::vec(inner.clone(), 0..4);
         let kids1 = prop::collection::vec(inner, 1..3);
         prop_oneof![
-            (runs(), color(), kids.clone()).prop_map(|(r, c, k)| Block::with_children(BlockKind::Paragraph(tb(r, c)), k)),
-            (runs(), color(), kids.clone()).prop_map(|(r, c, k)| Block::with_children(BlockKind::BulletedListItem(tb(r, c)), k)),
-            (runs(), color(), kids.clone(), prop::option::of(prop::sample::select(vec!["letters", "roman", "numbers"])))
-                .prop_map(|(r, c, k, f)| Block::with_children(BlockKind::NumberedListItem(NumberedItem {
-                    rich_text: r, color: c, list_start_index: None, list_format: f.map(str::to_string), extra: JsonMap::new(),
-                }), k)),
-            (runs(), color(), any::<bool>(), kids.clone()).prop_map(|(r, c, ch, k)| Block::with_children(BlockKind::ToDo(ToDo {
-                rich_text: r, checked: ch, color: c, extra: JsonMap::new(),
-            }), k)),
-            (runs(), color(), kids.clone()).prop_map(|(r, c, k)| Block::with_children(BlockKind::Toggle(tb(r, c)), k)),
-            (runs(), color(), kids.clone()).prop_map(|(r, c, k)| Block::with_children(BlockKind::Quote(tb(r, c)), k)),
-            (runs(), color(), prop::option::of(prop::sample::select(vec!["💡", "⚠️", "x"])), kids.clone()).prop_map(|(r, c, i, k)| {
-                Block::with_children(BlockKind::Callout(Callout {
-                    rich_text: r, icon: i.map(|e| Icon::Emoji(e.to_string())), color: c, extra: JsonMap::new(),
-                }), k)
+            (runs(), color(), kids.clone())
+                .prop_map(|(r, c, k)| Block::with_children(BlockKind::Paragraph(tb(r, c)), k)),
+            (runs(), color(), kids.clone()).prop_map(|(r, c, k)| Block::with_children(
+                BlockKind::BulletedListItem(tb(r, c)),
+                k
+            )),
+            (
+                runs(),
+                color(),
+                kids.clone(),
+                prop::option::of(prop::sample::select(vec!["letters", "roman", "numbers"]))
+            )
+                .prop_map(|(r, c, k, f)| Block::with_children(
+                    BlockKind::NumberedListItem(NumberedItem {
+                        rich_text: r,
+                        color: c,
+                        list_start_index: None,
+                        list_format: f.map(str::to_string),
+                        extra: JsonMap::new(),
+                    }),
+                    k
+                )),
+            (runs(), color(), any::<bool>(), kids.clone()).prop_map(|(r, c, ch, k)| {
+                Block::with_children(
+                    BlockKind::ToDo(ToDo {
+                        rich_text: r,
+                        checked: ch,
+                        color: c,
+                        extra: JsonMap::new(),
+                    }),
+                    k,
+                )
             }),
+            (runs(), color(), kids.clone())
+                .prop_map(|(r, c, k)| Block::with_children(BlockKind::Toggle(tb(r, c)), k)),
+            (runs(), color(), kids.clone())
+                .prop_map(|(r, c, k)| Block::with_children(BlockKind::Quote(tb(r, c)), k)),
+            (
+                runs(),
+                color(),
+                prop::option::of(prop::sample::select(vec!["💡", "⚠️", "x"])),
+                kids.clone()
+            )
+                .prop_map(|(r, c, i, k)| {
+                    Block::with_children(
+                        BlockKind::Callout(Callout {
+                            rich_text: r,
+                            icon: i.map(|e| Icon::Emoji(e.to_string())),
+                            color: c,
+                            extra: JsonMap::new(),
+                        }),
+                        k,
+                    )
+                }),
             (1..4u8, runs(), color(), kids.clone()).prop_map(|(l, r, c, k)| {
-                let h = Heading { rich_text: r, color: c, is_toggleable: true, extra: JsonMap::new() };
-                Block::with_children(match l { 1 => BlockKind::Heading1(h), 2 => BlockKind::Heading2(h), _ => BlockKind::Heading3(h) }, k)
+                let h = Heading {
+                    rich_text: r,
+                    color: c,
+                    is_toggleable: true,
+                    extra: JsonMap::new(),
+                };
+                Block::with_children(
+                    match l {
+                        1 => BlockKind::Heading1(h),
+                        2 => BlockKind::Heading2(h),
+                        _ => BlockKind::Heading3(h),
+                    },
+                    k,
+                )
             }),
-            prop::collection::vec((kids1.clone(), prop::option::of(prop::sample::select(vec![0.25f64, 0.5, 0.75]))), 2..4).prop_map(|cols| {
-                Block::with_children(BlockKind::ColumnList(Empty::default()), cols.into_iter().map(|(k, w)| {
-                    Block::with_children(BlockKind::Column(Column { width_ratio: w, extra: JsonMap::new() }), k)
-                }).collect())
+            prop::collection::vec(
+                (
+                    kids1.clone(),
+                    prop::option::of(prop::sample::select(vec![0.25f64, 0.5, 0.75]))
+                ),
+                2..4
+            )
+            .prop_map(|cols| {
+                Block::with_children(
+                    BlockKind::ColumnList(Empty::default()),
+                    cols.into_iter()
+                        .map(|(k, w)| {
+                            Block::with_children(
+                                BlockKind::Column(Column {
+                                    width_ratio: w,
+                                    extra: JsonMap::new(),
+                                }),
+                                k,
+                            )
+                        })
+                        .collect(),
+                )
             }),
-            kids1.prop_map(|k| Block::with_children(BlockKind::SyncedBlock(SyncedBlock { synced_from: None, extra: JsonMap::new() }), k)),
+            kids1.prop_map(|k| Block::with_children(
+                BlockKind::SyncedBlock(SyncedBlock {
+                    synced_from: None,
+                    extra: JsonMap::new()
+                }),
+                k
+            )),
         ]
     })
 }
@@ -285,14 +363,33 @@ fn cases() -> u32 {
 fn read_only() -> impl Strategy<Value = Block> {
     (0..7u8, id(), text_str(8)).prop_map(|(k, id, title)| {
         let kind = match k {
-            0 => BlockKind::ChildPage(ChildTitle { title, extra: JsonMap::new() }),
-            1 => BlockKind::ChildDatabase(ChildTitle { title, extra: JsonMap::new() }),
-            2 => BlockKind::LinkPreview(LinkPreview { url: "https://github.com/a/b/pull/1".into(), extra: JsonMap::new() }),
-            3 => BlockKind::Template(Template { rich_text: vec![RichText::plain(title)], extra: JsonMap::new() }),
+            0 => BlockKind::ChildPage(ChildTitle {
+                title,
+                extra: JsonMap::new(),
+            }),
+            1 => BlockKind::ChildDatabase(ChildTitle {
+                title,
+                extra: JsonMap::new(),
+            }),
+            2 => BlockKind::LinkPreview(LinkPreview {
+                url: "https://github.com/a/b/pull/1".into(),
+                extra: JsonMap::new(),
+            }),
+            3 => BlockKind::Template(Template {
+                rich_text: vec![RichText::plain(title)],
+                extra: JsonMap::new(),
+            }),
             4 => BlockKind::Unsupported(Empty::default()),
-            5 => BlockKind::Unknown { type_name: "ai_block".into(), payload: serde_json::json!({"x": 1}) },
+            5 => BlockKind::Unknown {
+                type_name: "ai_block".into(),
+                payload: serde_json::json!({"x": 1}),
+            },
             _ => BlockKind::SyncedBlock(SyncedBlock {
-                synced_from: Some(SyncedFrom { kind: "block_id".into(), block_id: "orig-1".into(), extra: JsonMap::new() }),
+                synced_from: Some(SyncedFrom {
+                    kind: "block_id".into(),
+                    block_id: "orig-1".into(),
+                    extra: JsonMap::new(),
+                }),
                 extra: JsonMap::new(),
             }),
         };
@@ -305,16 +402,84 @@ fn read_only() -> impl Strategy<Value = Block> {
 /// Markdown fragments a user might type, block syntax and inline syntax mixed with text.
 fn md_fragment() -> impl Strategy<Value = String> {
     let frags: Vec<&str> = vec![
-        "\n", "\n\n", "\n\n", "# ", "#### ", "- ", "* ", "+ ", "1. ", "2) ", "> ", "> [!NOTE]\n> ",
-        "- [ ] ", "- [x] ", "```", "```rust\n", "~~~\n", "    ", "---", "***", "| a | b |\n|---|---|\n| c | d |",
-        "$$", "<details>\n<summary>s</summary>\n\n", "</details>", "<callout icon=\"💡\">\n\n", "</callout>",
-        "<columns>\n\n<column>\n\n", "</column>\n\n</columns>", "<empty-block/>", "<children>\n\n", "</children>",
-        "[ref]: http://x.y\n", "[^1]: note\n", "[^1]", "<!-- comment -->", "<div>", "</div>", "<br>", "**", "*", "_",
-        "__", "~~", "~", "`", "``", "[", "](http://x)", "![", "]", "$", "\\", "&amp;", "&#32;", "&", "<span color=\"red\">",
-        "</span>", "<span underline=\"true\">", "<mention-page url=\"https://www.notion.so/abc\">", "</mention-page>",
-        "<mention-date start=\"2025-01-01\"/>", " {color=\"red\"}", "<u>", "  ", "\t", "{", "}", "|", "<", ">", "=",
-        "===", "<http://auto.link>", "<!-- caption: c -->", "<page id=\"p1\">P</page>", "<unsupported type=\"x\" id=\"i\"/>",
-        "<file src=\"a.pdf\">cap</file>", "<table header-row=\"false\" header-column=\"true\">\n<tr>\n<td>x</td>\n</tr>\n</table>",
+        "\n",
+        "\n\n",
+        "\n\n",
+        "# ",
+        "#### ",
+        "- ",
+        "* ",
+        "+ ",
+        "1. ",
+        "2) ",
+        "> ",
+        "> [!NOTE]\n> ",
+        "- [ ] ",
+        "- [x] ",
+        "```",
+        "```rust\n",
+        "~~~\n",
+        "    ",
+        "---",
+        "***",
+        "| a | b |\n|---|---|\n| c | d |",
+        "$$",
+        "<details>\n<summary>s</summary>\n\n",
+        "</details>",
+        "<callout icon=\"💡\">\n\n",
+        "</callout>",
+        "<columns>\n\n<column>\n\n",
+        "</column>\n\n</columns>",
+        "<empty-block/>",
+        "<children>\n\n",
+        "</children>",
+        "[ref]: http://x.y\n",
+        "[^1]: note\n",
+        "[^1]",
+        "<!-- comment -->",
+        "<div>",
+        "</div>",
+        "<br>",
+        "**",
+        "*",
+        "_",
+        "__",
+        "~~",
+        "~",
+        "`",
+        "``",
+        "[",
+        "](http://x)",
+        "![",
+        "]",
+        "$",
+        "\\",
+        "&amp;",
+        "&#32;",
+        "&",
+        "<span color=\"red\">",
+        "</span>",
+        "<span underline=\"true\">",
+        "<mention-page url=\"https://www.notion.so/abc\">",
+        "</mention-page>",
+        "<mention-date start=\"2025-01-01\"/>",
+        " {color=\"red\"}",
+        "<u>",
+        "  ",
+        "\t",
+        "{",
+        "}",
+        "|",
+        "<",
+        ">",
+        "=",
+        "===",
+        "<http://auto.link>",
+        "<!-- caption: c -->",
+        "<page id=\"p1\">P</page>",
+        "<unsupported type=\"x\" id=\"i\"/>",
+        "<file src=\"a.pdf\">cap</file>",
+        "<table header-row=\"false\" header-column=\"true\">\n<tr>\n<td>x</td>\n</tr>\n</table>",
     ];
     let words: Vec<&str> = vec!["alpha", "beta", "gamma7", "délta", "中文", "x"];
     prop_oneof![

@@ -33,11 +33,14 @@ use super::inode::{Inodes, NodeKey, Place, ROOT_INO};
 use super::names::{sanitize, NameTable};
 use super::render::{render_page, render_schema, PathMap};
 use super::tree::{
-    build_entries, derive_items, AttachmentSource, ChildDesc, ChildrenIndex, Item, Listing, Obj,
-    ObjKind,
+    build_entries, derive_items, AttachmentSource, ChildDesc, ChildrenIndex, Item, ListEntry,
+    Listing, Obj, ObjKind,
 };
+use crate::frontmatter;
+use crate::notion::model::property::PropertyData;
+use crate::notion::model::property_item::PropertyItemResponse;
 use crate::notion::model::{DataSource, DataSourceRef, Database, Page};
-use crate::notion::Client;
+use crate::notion::{ApiError, Client};
 
 /// How the core behaves.
 #[derive(Clone, Debug)]
@@ -817,6 +820,9 @@ impl FsCore {
                 }
             }
             st.items.insert(id.to_string(), (items.clone(), now));
+            if !items.is_empty() {
+                self.reveal_folder(st, id);
+            }
             let dir = NodeKey::PageDir(id.to_string());
             let names = st.names.entry(dir.clone()).or_default();
             let entries = build_entries(names, &descs);
@@ -840,10 +846,12 @@ impl FsCore {
                 },
             );
         }
-        if let Some(page) = &obj.page {
-            self.row_paths(id, page, &mut paths);
+        let mut page = obj.page.clone();
+        if let Some(p) = page.as_mut() {
+            self.complete_row(p).await?;
+            self.row_paths(id, p, &mut paths);
         }
-        let data = render_page(obj.page.as_ref(), schema.as_deref(), &blocks, &paths);
+        let data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
         let body = Arc::new(Body::new(data, obj.last_edited_time.clone()));
         let changed = cached.as_ref().is_some_and(|c| c.hash != body.hash);
         self.state().bodies.put(id.to_string(), body.clone());
@@ -853,6 +861,35 @@ impl FsCore {
             }
         }
         Ok(body)
+    }
+
+    /// Adds the folder `T/` of a page to the listing of the directory holding `T.md`, once
+    /// reading the page showed it has children or attachments (its name was reserved when
+    /// `T.md` was named, so nothing else is renamed).
+    fn reveal_folder(&self, st: &mut State, id: &str) {
+        let file = NodeKey::PageFile(id.to_string());
+        let Some(dir) = self
+            .inodes
+            .find(&file)
+            .and_then(|i| self.inodes.place(i))
+            .and_then(|p| self.inodes.key(p.parent))
+        else {
+            return;
+        };
+        let Some(name) = st
+            .names
+            .get(&dir)
+            .and_then(|n| n.names_of(&file).get(1).cloned())
+        else {
+            return;
+        };
+        let folder = NodeKey::PageDir(id.to_string());
+        if let Some(l) = st.listings.get_mut(&dir) {
+            if !l.entries.iter().any(|e| e.key == folder) {
+                l.entries.push(ListEntry { name, key: folder });
+                l.entries.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+        }
     }
 
     /// The stem of a page's own name in its directory (its folder is `STEM/`).
@@ -878,13 +915,11 @@ impl FsCore {
             return;
         };
         for v in page.properties.values() {
-            let Some(rel) = v.get("relation").and_then(Value::as_array) else {
+            let PropertyData::Relation(rel) = &v.data else {
                 continue;
             };
             for r in rel {
-                let Some(rid) = r.get("id").and_then(Value::as_str) else {
-                    continue;
-                };
+                let rid = r.id.as_str();
                 let target = self
                     .inodes
                     .find(&NodeKey::PageFile(rid.to_string()))
@@ -897,6 +932,39 @@ impl FsCore {
                 }
             }
         }
+    }
+
+    /// Completes the properties retrieve-page cuts at 25 references, with the property item
+    /// endpoint (only for properties that may be cut).
+    async fn complete_row(&self, page: &mut Page) -> FsResult<()> {
+        for (name, prop_id) in frontmatter::needs_full_items(page) {
+            let mut pages = Vec::new();
+            let mut cursor = None;
+            loop {
+                let v = self
+                    .client
+                    .page_property(&page.id, &prop_id, cursor.take())
+                    .await?;
+                let item: PropertyItemResponse =
+                    serde_json::from_value(v).map_err(|e| ApiError::Decode {
+                        endpoint: "GET /v1/pages/{id}/properties/{property_id}".into(),
+                        reason: e.to_string(),
+                    })?;
+                let next = match &item {
+                    PropertyItemResponse::List(l) if l.has_more => l.next_cursor.clone(),
+                    _ => None,
+                };
+                pages.push(item);
+                match next {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            if let Err(e) = frontmatter::apply_full_items(page, &name, &pages) {
+                tracing::warn!(page = %page.id, property = %name, error = %e, "cannot complete a property");
+            }
+        }
+        Ok(())
     }
 
     /// Path components of a directory from the root.

@@ -1,5 +1,6 @@
 //! The bridge to the codecs: turns a page's blocks (and, for rows, its properties) into the
-//! bytes of its `.md` file, and a data source into `.schema.yaml`.
+//! bytes of its `.md` file with [`crate::markdown`] and [`crate::frontmatter`], and a data
+//! source into `.schema.yaml`.
 //!
 //! Everything the codecs need to know about the mount (relative paths of child pages,
 //! attachments and related rows; users' e-mails) is gathered by the core into a
@@ -7,6 +8,9 @@
 
 use std::collections::HashMap;
 
+use crate::frontmatter::{self, Context};
+use crate::markdown::{self, Links};
+use crate::notion::model::property::FileEntry;
 use crate::notion::model::{Block, DataSource, Page};
 
 /// Paths and names the codecs need, relative to the file being rendered.
@@ -18,10 +22,54 @@ pub struct PathMap {
     pub media: HashMap<String, String>,
     /// Related page id -> relative path of its `.md` file.
     pub rows: HashMap<String, String>,
-    /// Hosted file key (URL without query) -> relative path of its attachment.
-    pub files: HashMap<String, String>,
     /// User id -> e-mail.
     pub emails: HashMap<String, String>,
+    /// Page id -> title, for `link_to_page` blocks.
+    pub titles: HashMap<String, String>,
+}
+
+impl Links for PathMap {
+    fn child_path(&self, block: &Block) -> Option<String> {
+        self.children.get(block.id.as_deref()?).cloned()
+    }
+
+    fn media_path(&self, block: &Block) -> Option<String> {
+        self.media.get(block.id.as_deref()?).cloned()
+    }
+
+    fn page_title(&self, id: &str) -> Option<String> {
+        self.titles.get(id).cloned()
+    }
+}
+
+impl Context for PathMap {
+    fn user_email(&self, user_id: &str) -> Option<String> {
+        self.emails.get(user_id).cloned()
+    }
+
+    fn user_id(&self, email: &str) -> Option<String> {
+        self.emails
+            .iter()
+            .find(|(_, e)| e.as_str() == email)
+            .map(|(id, _)| id.clone())
+    }
+
+    fn relation_path(&self, page_id: &str) -> Option<String> {
+        self.rows.get(page_id).cloned()
+    }
+
+    fn relation_id(&self, path: &str) -> Option<String> {
+        self.rows
+            .iter()
+            .find(|(_, p)| p.as_str() == path)
+            .map(|(id, _)| id.clone())
+    }
+
+    fn attachment_path(&self, _property: &str, _file: &FileEntry) -> Option<String> {
+        // Files of `files` properties are listed by URL until they get attachments of their
+        // own in the row's folder.
+        None
+    }
 }
 
 /// The body of a page's `.md` file: front matter for rows, then the blocks as Markdown.
@@ -33,74 +81,13 @@ pub fn render_page(
 ) -> Vec<u8> {
     let mut out = String::new();
     if let (Some(p), Some(s)) = (page, schema) {
-        out.push_str(&fallback::front_matter(p, s));
+        out.push_str(&frontmatter::render(p, s, paths));
     }
-    out.push_str(&fallback::markdown(blocks, paths));
+    out.push_str(&markdown::render_with(blocks, paths));
     out.into_bytes()
 }
 
 /// The `.schema.yaml` of a data source.
 pub fn render_schema(schema: &DataSource) -> Vec<u8> {
-    fallback::schema_yaml(schema).into_bytes()
-}
-
-/// Minimal renderers used until the codec modules are merged; replaced wholesale then.
-mod fallback {
-    use super::PathMap;
-    use crate::notion::model::rich_text::plain_text;
-    use crate::notion::model::{Block, BlockKind, DataSource, Page};
-
-    pub fn markdown(blocks: &[Block], paths: &PathMap) -> String {
-        let mut out = String::new();
-        for b in blocks {
-            let id = b.id.clone().unwrap_or_default();
-            match &b.kind {
-                BlockKind::ChildPage(t) => out.push_str(&format!(
-                    "<page path=\"{}\">{}</page>\n",
-                    paths.children.get(&id).cloned().unwrap_or_default(),
-                    t.title
-                )),
-                BlockKind::ChildDatabase(t) => out.push_str(&format!(
-                    "<database path=\"{}\">{}</database>\n",
-                    paths.children.get(&id).cloned().unwrap_or_default(),
-                    t.title
-                )),
-                k => {
-                    if let Some(p) = paths.media.get(&id) {
-                        out.push_str(&format!("![]({p})\n"));
-                    } else if let Some(rt) = k.rich_text() {
-                        out.push_str(&plain_text(rt));
-                        out.push('\n');
-                    }
-                }
-            }
-            out.push_str(&markdown(&b.children, paths));
-        }
-        out
-    }
-
-    pub fn front_matter(page: &Page, schema: &DataSource) -> String {
-        let mut out = String::from("---\n");
-        for (name, s) in &schema.properties {
-            if s.get("type").and_then(|t| t.as_str()) == Some("title") {
-                continue;
-            }
-            let v = page.properties.get(name).cloned().unwrap_or_default();
-            out.push_str(&format!(
-                "{name}: {}\n",
-                serde_json::to_string(&v).unwrap_or_default()
-            ));
-        }
-        out.push_str("---\n");
-        out
-    }
-
-    pub fn schema_yaml(schema: &DataSource) -> String {
-        let mut out = String::new();
-        for (name, s) in &schema.properties {
-            let t = s.get("type").and_then(|t| t.as_str()).unwrap_or("unknown");
-            out.push_str(&format!("- name: {name}\n  type: {t}\n"));
-        }
-        out
-    }
+    frontmatter::schema_yaml(schema).into_bytes()
 }

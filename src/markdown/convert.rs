@@ -84,11 +84,17 @@ mod tests {
         let e = md_to_blocks(&[0x61, 0xff]).unwrap_err();
         assert_eq!(e.to_string(), "input is not valid UTF-8 (at byte 1)");
         let e = blocks_to_md(b"{\"a\":1}").unwrap_err();
-        assert_eq!(e.to_string(), "expected a JSON array of blocks, got an object");
+        assert_eq!(
+            e.to_string(),
+            "expected a JSON array of blocks, got an object"
+        );
         let e = blocks_to_md(b"[1,").unwrap_err();
         assert!(e.to_string().starts_with("input is not valid JSON"), "{e}");
         let e = blocks_to_md(b"[{\"type\": 3}]").unwrap_err();
-        assert!(e.to_string().starts_with("element 0 is not a valid block"), "{e}");
+        assert!(
+            e.to_string().starts_with("element 0 is not a valid block"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -154,7 +154,9 @@ pub(crate) fn unescape_attr(s: &str) -> String {
                 "lt" => Some('<'),
                 "gt" => Some('>'),
                 _ if name.starts_with("#x") || name.starts_with("#X") => {
-                    u32::from_str_radix(&name[2..], 16).ok().and_then(char::from_u32)
+                    u32::from_str_radix(&name[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
                 }
                 _ if name.starts_with('#') => name[1..].parse().ok().and_then(char::from_u32),
                 _ => None,
@@ -200,7 +202,9 @@ impl TagToken {
 
     /// Whether every attribute name is in `allowed`.
     pub fn only_attrs(&self, allowed: &[&str]) -> bool {
-        self.attrs.iter().all(|(n, _)| allowed.contains(&n.as_str()))
+        self.attrs
+            .iter()
+            .all(|(n, _)| allowed.contains(&n.as_str()))
     }
 }
 
@@ -325,7 +329,11 @@ mod tests {
     #[test]
     fn text_escapes() {
         let mut s = String::new();
-        escape_text("a_b _c_ *x* [l](u) <t> $m$ ~s~ \\ &amp; & a\nb", false, &mut s);
+        escape_text(
+            "a_b _c_ *x* [l](u) <t> $m$ ~s~ \\ &amp; & a\nb",
+            false,
+            &mut s,
+        );
         assert_eq!(
             s,
             "a_b \\_c\\_ \\*x\\* \\[l\\](u) \\<t> \\$m\\$ \\~s\\~ \\\\ \\&amp; & a<br>b"

@@ -19,9 +19,7 @@ use std::ops::Range;
 use pulldown_cmark::{Event, Tag, TagEnd};
 use serde_json::Value;
 
-use super::escape::{
-    escape_text, neighbour_safe, open_tag, push_entity, read_tag, TagToken,
-};
+use super::escape::{escape_text, neighbour_safe, open_tag, push_entity, read_tag, TagToken};
 use crate::notion::model::rich_text::{DateValue, Equation, IdRef, Text, UrlRef};
 use crate::notion::model::{Annotations, JsonMap, Mention, RichText, RichTextKind, User};
 
@@ -351,8 +349,7 @@ fn piece(r: &RichText, ctx: Ctx, all_span: bool) -> Piece {
     let a = &r.annotations;
     let all_span = all_span || !code_expressible(r, ctx);
     let is_code_text = a.code && matches!(r.kind, RichTextKind::Text(_));
-    let delimited =
-        !all_span && (a.bold || a.italic || a.strikethrough);
+    let delimited = !all_span && (a.bold || a.italic || a.strikethrough);
     let inner = core(r, ctx, !all_span, delimited);
     let mut delims = String::new();
     if !all_span {
@@ -649,11 +646,7 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
                         b.text("\n");
                         true
                     }
-                    Some(t)
-                        if t.name == "empty-block"
-                            && t.self_closing
-                            && t.attrs.is_empty() =>
-                    {
+                    Some(t) if t.name == "empty-block" && t.self_closing && t.attrs.is_empty() => {
                         empty_markers += 1;
                         b.text(h);
                         true
@@ -683,7 +676,10 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
                         }
                     }
                     Some(t) if t.name == "equation" && t.self_closing => {
-                        match t.attr("expression").filter(|_| t.only_attrs(&["expression"])) {
+                        match t
+                            .attr("expression")
+                            .filter(|_| t.only_attrs(&["expression"]))
+                        {
                             Some(e) => {
                                 b.equation(e);
                                 true
@@ -889,10 +885,13 @@ impl Builder {
         let r = RichText {
             kind: RichTextKind::Text(Text {
                 content: t.to_string(),
-                link: s.link.clone().map(|url| crate::notion::model::rich_text::Link {
-                    url,
-                    extra: JsonMap::new(),
-                }),
+                link: s
+                    .link
+                    .clone()
+                    .map(|url| crate::notion::model::rich_text::Link {
+                        url,
+                        extra: JsonMap::new(),
+                    }),
                 extra: JsonMap::new(),
             }),
             annotations: s.annotations(code),

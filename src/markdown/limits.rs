@@ -40,7 +40,10 @@ pub enum LimitKind {
 impl LimitKind {
     /// True when the API would reject the content itself (not just the request shape).
     pub fn is_error(&self) -> bool {
-        !matches!(self, LimitKind::ManyChildren { .. } | LimitKind::Deep { .. })
+        !matches!(
+            self,
+            LimitKind::ManyChildren { .. } | LimitKind::Deep { .. }
+        )
     }
 }
 
@@ -194,14 +197,25 @@ mod tests {
     fn reports_equations_urls_arrays_and_depth() {
         let long_eq = format!("$${}$$", "x".repeat(1001));
         let link = format!("[a]({})", "h".repeat(2001));
-        let many = (0..101).map(|i| format!("**{i}**")).collect::<Vec<_>>().join(" ");
+        let many = (0..101)
+            .map(|i| format!("**{i}**"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let deep = "- a\n  - b\n    - c\n      - d\n";
         let md = format!("{long_eq}\n\n{link}\n\n{many}\n\n{deep}");
         let blocks = crate::markdown::parse(&md);
         let kinds: Vec<LimitKind> = check(&blocks).into_iter().map(|i| i.kind).collect();
-        assert!(kinds.contains(&LimitKind::EquationTooLong { len: 1001 }), "{kinds:?}");
-        assert!(kinds.contains(&LimitKind::UrlTooLong { len: 2001 }), "{kinds:?}");
-        assert!(kinds.iter().any(|k| matches!(k, LimitKind::TooManyRichTexts { .. })));
+        assert!(
+            kinds.contains(&LimitKind::EquationTooLong { len: 1001 }),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&LimitKind::UrlTooLong { len: 2001 }),
+            "{kinds:?}"
+        );
+        assert!(kinds
+            .iter()
+            .any(|k| matches!(k, LimitKind::TooManyRichTexts { .. })));
         assert!(kinds.contains(&LimitKind::Deep { depth: 3 }), "{kinds:?}");
         assert!(kinds.iter().filter(|k| k.is_error()).count() >= 3);
     }

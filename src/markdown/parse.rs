@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, Options, Parser, Tag};
 
-use super::escape::{read_tag, trailing_attrs_start, whole_tag, parse_attr_list, TagToken};
+use super::escape::{parse_attr_list, read_tag, trailing_attrs_start, whole_tag, TagToken};
 use super::inline::{color_in, parse_inline, parse_inline_str, Inline};
 use super::lang;
 use super::Links;
@@ -121,7 +121,6 @@ impl Text {
             .map(|(_, v)| color_in(v))
             .unwrap_or_else(|| DEFAULT_COLOR.to_string())
     }
-
 }
 
 impl<'a> P<'a> {
@@ -185,7 +184,9 @@ impl<'a> P<'a> {
                     }
                 }
                 Event::Rule => {
-                    out.push(Item::Block(Block::new(BlockKind::Divider(Empty::default()))));
+                    out.push(Item::Block(Block::new(
+                        BlockKind::Divider(Empty::default()),
+                    )));
                     i += 1;
                 }
                 Event::TaskListMarker(_) | Event::End(_) => i += 1,
@@ -486,10 +487,12 @@ impl<'a> P<'a> {
             let mut e: &str = m;
             e = e.strip_prefix('\n').unwrap_or(e);
             e = e.strip_suffix('\n').unwrap_or(e);
-            out.push(Item::Block(Block::new(BlockKind::Equation(EquationBlock {
-                expression: e.to_string(),
-                extra: JsonMap::new(),
-            }))));
+            out.push(Item::Block(Block::new(BlockKind::Equation(
+                EquationBlock {
+                    expression: e.to_string(),
+                    extra: JsonMap::new(),
+                },
+            ))));
             return;
         }
         let text = self.text(from, to);
@@ -564,9 +567,8 @@ impl<'a> P<'a> {
         let close = format!("</{}>", t.name);
         let inner = line[used..].strip_suffix(close.as_str())?;
         let Inline { runs, .. } = parse_inline_str(inner);
-        let plain = |runs: &[RichText]| -> String {
-            runs.iter().map(RichText::text_content).collect()
-        };
+        let plain =
+            |runs: &[RichText]| -> String { runs.iter().map(RichText::text_content).collect() };
         let id_attr = t.attr("id").map(str::to_string);
         let block = match t.name.as_str() {
             "file" | "pdf" | "video" | "audio" if t.only_attrs(&["src", "name"]) => {
@@ -639,8 +641,14 @@ impl<'a> P<'a> {
     }
 
     fn single_tag(&self, t: TagToken, line: &str) -> Option<Item> {
-        const CONTAINERS: [&str; 6] =
-            ["details", "callout", "columns", "column", "synced-block", "children"];
+        const CONTAINERS: [&str; 6] = [
+            "details",
+            "callout",
+            "columns",
+            "column",
+            "synced-block",
+            "children",
+        ];
         if t.closing {
             return CONTAINERS
                 .contains(&t.name.as_str())
@@ -658,17 +666,18 @@ impl<'a> P<'a> {
         }
         let id = t.attr("id").map(str::to_string);
         let kind = match t.name.as_str() {
-            "empty-block" if t.attrs.is_empty() => {
-                BlockKind::Paragraph(TextBlock {
-                    rich_text: Vec::new(),
-                    color: DEFAULT_COLOR.into(),
-                    extra: JsonMap::new(),
-                })
-            }
+            "empty-block" if t.attrs.is_empty() => BlockKind::Paragraph(TextBlock {
+                rich_text: Vec::new(),
+                color: DEFAULT_COLOR.into(),
+                extra: JsonMap::new(),
+            }),
             "breadcrumb" if t.only_attrs(&["id"]) => BlockKind::Breadcrumb(Empty::default()),
             "table-of-contents" if t.only_attrs(&["id", "color"]) => {
                 BlockKind::TableOfContents(TableOfContents {
-                    color: t.attr("color").map(color_in).unwrap_or_else(|| DEFAULT_COLOR.into()),
+                    color: t
+                        .attr("color")
+                        .map(color_in)
+                        .unwrap_or_else(|| DEFAULT_COLOR.into()),
                     extra: JsonMap::new(),
                 })
             }
@@ -771,7 +780,12 @@ fn tag_table(t: &TagToken, lines: &[&str]) -> Option<Block> {
             return None;
         }
     }
-    Some(table_block(rows, flag("header-row"), flag("header-column"), width))
+    Some(table_block(
+        rows,
+        flag("header-row"),
+        flag("header-column"),
+        width,
+    ))
 }
 
 /// Takes a leading paragraph off `blocks` as a container's text: (text, colour, the
@@ -869,7 +883,10 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
 }
 
 fn details(t: &TagToken, runs: Vec<RichText>, children: Vec<Block>) -> Block {
-    let color = t.attr("color").map(color_in).unwrap_or_else(|| DEFAULT_COLOR.into());
+    let color = t
+        .attr("color")
+        .map(color_in)
+        .unwrap_or_else(|| DEFAULT_COLOR.into());
     let kind = match t.attr("heading") {
         Some(level @ ("1" | "2" | "3")) => {
             let h = Heading {
@@ -907,7 +924,10 @@ fn container(t: &TagToken, mut blocks: Vec<Block>) -> Block {
                 BlockKind::Callout(Callout {
                     rich_text: runs,
                     icon,
-                    color: t.attr("color").map(color_in).unwrap_or_else(|| DEFAULT_COLOR.into()),
+                    color: t
+                        .attr("color")
+                        .map(color_in)
+                        .unwrap_or_else(|| DEFAULT_COLOR.into()),
                     extra: JsonMap::new(),
                 }),
                 children,

@@ -37,9 +37,8 @@ fn render_seq(blocks: &[Block], links: &dyn Links, out: &mut String) {
     let mut number: u64 = 0;
     for (i, b) in blocks.iter().enumerate() {
         let prev = i.checked_sub(1).map(|p| &blocks[p]);
-        let same_list = prev.is_some_and(|p| {
-            list_family(p).is_some() && list_family(p) == list_family(b)
-        });
+        let same_list =
+            prev.is_some_and(|p| list_family(p).is_some() && list_family(p) == list_family(b));
         if let BlockKind::NumberedListItem(n) = &b.kind {
             number = if same_list {
                 number + 1
@@ -171,7 +170,11 @@ fn list_item(out: &mut String, marker: &str, line: &str, b: &Block, links: &dyn 
     out.push_str(line);
     if !b.children.is_empty() {
         let pad = " ".repeat(marker.chars().count().min(marker.len()));
-        let pad = if marker.starts_with("- [") { "  ".to_string() } else { pad };
+        let pad = if marker.starts_with("- [") {
+            "  ".to_string()
+        } else {
+            pad
+        };
         out.push_str("\n\n");
         push_indented(out, &children_str(&b.children, links), &pad);
     }
@@ -205,7 +208,11 @@ fn render_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
     let id = b.id.as_deref();
     match &b.kind {
         BlockKind::Paragraph(t) => {
-            out.push_str(&text_line(&t.rich_text, &color_attr(&t.color), "<empty-block/>"));
+            out.push_str(&text_line(
+                &t.rich_text,
+                &color_attr(&t.color),
+                "<empty-block/>",
+            ));
             children_tag(b, links, out);
         }
         BlockKind::Heading1(h) | BlockKind::Heading2(h) | BlockKind::Heading3(h) => {
@@ -335,7 +342,12 @@ fn render_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
         }
         BlockKind::Table(t) => render_table(b, t, out),
         BlockKind::ColumnList(_) => {
-            container(out, "<columns>", &children_str(&b.children, links), "</columns>");
+            container(
+                out,
+                "<columns>",
+                &children_str(&b.children, links),
+                "</columns>",
+            );
         }
         BlockKind::Column(c) => {
             let w = c.width_ratio.map(|w| w.to_string());
@@ -378,11 +390,7 @@ fn render_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
             if l.kind != "page_id" {
                 attrs.push(("type", &l.kind));
             }
-            out.push_str(&paired_line(
-                "link-to-page",
-                &attrs,
-                &plain_runs(&title),
-            ));
+            out.push_str(&paired_line("link-to-page", &attrs, &plain_runs(&title)));
             children_tag(b, links, out);
         }
         BlockKind::ChildPage(c) | BlockKind::ChildDatabase(c) => {
@@ -435,7 +443,11 @@ fn plain_runs(s: &str) -> Vec<RichText> {
 fn equation_block(expr: &str) -> String {
     let line_ok = |l: &str| {
         l.chars().next().is_some_and(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '\\' | '{' | '}' | '(' | ')' | '^' | ',' | '.' | ';' | ':' | '\'' | '/')
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    '\\' | '{' | '}' | '(' | ')' | '^' | ',' | '.' | ';' | ':' | '\'' | '/'
+                )
         }) && !l.ends_with(char::is_whitespace)
             && !l.ends_with('\\')
     };
