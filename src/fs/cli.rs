@@ -597,7 +597,12 @@ fn serve(backend: Backend, r: Resolved, fs: &FsOptions, mountpoint: &Path) -> Re
     let ws_name = match &backend {
         Backend::Api { url, token } => {
             let rt = runtime()?;
-            let client = client_for(url, token.clone(), r.rate)?;
+            // Fail fast at startup: one retry, short timeout.
+            let mut cfg = ClientConfig::new(url.as_str(), token.clone());
+            cfg.rate = None;
+            cfg.max_retries = 1;
+            cfg.timeout = Duration::from_secs(15);
+            let client = Client::new(cfg).map_err(|e| CliError::Invalid(e.to_string()))?;
             let name = rt.block_on(check_token(&client))?;
             rt.shutdown_timeout(Duration::from_secs(1));
             name
