@@ -37,10 +37,20 @@ fn every_long_option_is_in_the_man_page() {
         }
     }
     assert!(checked >= 20, "only {checked} options found");
-    for section in [".SH EXIT STATUS", ".SH ENVIRONMENT", ".SH FILES", ".SH EXAMPLES"] {
+    for section in [
+        ".SH EXIT STATUS",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+        ".SH EXAMPLES",
+    ] {
         assert!(page.contains(section), "{section}");
     }
-    for sub in ["status", "sync", "convert md-to-blocks", "convert blocks-to-md"] {
+    for sub in [
+        "status",
+        "sync",
+        "convert md-to-blocks",
+        "convert blocks-to-md",
+    ] {
         assert!(text.contains(&format!("notionfs {sub}")), "{sub}");
     }
 }
