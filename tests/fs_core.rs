@@ -266,7 +266,7 @@ async fn bodies_are_the_converters_output() {
     let blocks = fetch_tree(&other, &demo::task_row_id(1), &permits)
         .await
         .unwrap();
-    let ctx = notionfs::frontmatter::MemoryContext::default();
+    let ctx = row_context(&page, "Write spec");
     let want = format!(
         "{}{}",
         notionfs::frontmatter::render(&page, &schema, &ctx),
@@ -278,6 +278,40 @@ async fn bodies_are_the_converters_output() {
     assert_eq!(
         String::from_utf8(yaml).unwrap(),
         notionfs::frontmatter::schema_yaml(&schema)
+    );
+}
+
+/// The front matter context of a row whose hosted files are attachments in `stem/`.
+fn row_context(
+    page: &notionfs::notion::model::Page,
+    stem: &str,
+) -> notionfs::frontmatter::MemoryContext {
+    use notionfs::notion::model::property::PropertyData;
+    let mut ctx = notionfs::frontmatter::MemoryContext::default();
+    for v in page.properties.values() {
+        if let PropertyData::Files(files) = &v.data {
+            for f in files {
+                if let (notionfs::notion::model::FileObject::File(h), Some(n)) = (&f.file, &f.name)
+                {
+                    ctx = ctx.with_attachment(&h.url, &format!("{stem}/{n}"));
+                }
+            }
+        }
+    }
+    ctx
+}
+
+#[tokio::test]
+async fn row_files_are_attachments_in_the_row_folder() {
+    let f = fixture(Duration::from_secs(30)).await;
+    let body = String::from_utf8(f.cat("/Engineering Wiki/Tasks/Write spec.md").await).unwrap();
+    assert!(body.contains("  - Write spec/logo.png\n"), "{body}");
+    let png = f.cat("/Engineering Wiki/Tasks/Write spec/logo.png").await;
+    assert_eq!(&png[1..4], b"PNG");
+    let ino = f.ino("/Engineering Wiki/Tasks/Write spec/logo.png").await;
+    assert_eq!(
+        f.core.getxattr(ino, "user.notion.id").unwrap(),
+        demo::task_row_id(1).into_bytes()
     );
 }
 

@@ -164,6 +164,26 @@ fn ls_r_paths(out: &str) -> BTreeSet<String> {
     set
 }
 
+/// The front matter context of a row whose hosted files are attachments in `stem/`.
+fn row_context(
+    page: &notionfs::notion::model::Page,
+    stem: &str,
+) -> notionfs::frontmatter::MemoryContext {
+    use notionfs::notion::model::property::PropertyData;
+    let mut ctx = notionfs::frontmatter::MemoryContext::default();
+    for v in page.properties.values() {
+        if let PropertyData::Files(files) = &v.data {
+            for f in files {
+                if let (notionfs::notion::model::FileObject::File(h), Some(n)) = (&f.file, &f.name)
+                {
+                    ctx = ctx.with_attachment(&h.url, &format!("{stem}/{n}"));
+                }
+            }
+        }
+    }
+    ctx
+}
+
 #[test]
 fn shell_tools_see_the_workspace() {
     if !fuse_usable() {
@@ -234,11 +254,7 @@ fn shell_tools_see_the_workspace() {
         .unwrap();
     let want = format!(
         "{}{}",
-        notionfs::frontmatter::render(
-            &page,
-            &schema,
-            &notionfs::frontmatter::MemoryContext::default()
-        ),
+        notionfs::frontmatter::render(&page, &schema, &row_context(&page, "Write spec")),
         notionfs::markdown::render(&blocks)
     );
     let cat = m.sh("cat 'Engineering Wiki/Tasks/Write spec.md'");

@@ -14,7 +14,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use sha2::Digest;
+
 use crate::notion::model::file::FileObject;
+use crate::notion::model::property::PropertyData;
 use crate::notion::Client;
 
 use super::error::{FsError, FsResult};
@@ -95,14 +98,14 @@ impl Attachments {
         }
         let mut file = src.file.clone();
         if expired(&file) {
-            file = self.refresh(client, &src.block_id).await?;
+            file = self.refresh(client, src).await?;
         }
         let first = self.download(&src.block_id, &file).await;
         let d = match first {
             Ok(d) => d,
             Err(e) => {
-                tracing::info!(block = %src.block_id, error = %e, "attachment download refused, refreshing its URL");
-                let file = self.refresh(client, &src.block_id).await?;
+                tracing::info!(attachment = %src.block_id, error = %e, "attachment download refused, refreshing its URL");
+                let file = self.refresh(client, src).await?;
                 self.download(&src.block_id, &file).await?
             }
         };
@@ -110,11 +113,27 @@ impl Attachments {
         Ok(d)
     }
 
-    async fn refresh(&self, client: &Client, block_id: &str) -> FsResult<FileObject> {
-        let b = client.block(block_id).await?;
-        media_of(&b.kind)
-            .map(|m| m.file.clone())
-            .ok_or_else(|| FsError::Download(format!("block {block_id} is no longer a file")))
+    /// A fresh signed URL: re-reads the block (`GET /v1/blocks/{id}`), or for a `files`
+    /// property the page (`GET /v1/pages/{id}`).
+    async fn refresh(&self, client: &Client, src: &AttachmentSource) -> FsResult<FileObject> {
+        let gone = || FsError::Download(format!("{} is no longer a file", src.block_id));
+        match &src.property {
+            None => {
+                let b = client.block(&src.block_id).await?;
+                media_of(&b.kind).map(|m| m.file.clone()).ok_or_else(gone)
+            }
+            Some((prop, i)) => {
+                let page = client.page(&src.page_id).await?;
+                page.properties
+                    .values()
+                    .find(|v| &v.id == prop)
+                    .and_then(|v| match &v.data {
+                        PropertyData::Files(f) => f.get(*i).map(|f| f.file.clone()),
+                        _ => None,
+                    })
+                    .ok_or_else(gone)
+            }
+        }
     }
 
     async fn download(&self, block_id: &str, file: &FileObject) -> FsResult<Downloaded> {
@@ -133,9 +152,10 @@ impl Attachments {
                 resp.status().as_u16()
             )));
         }
-        let safe: String = block_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        // Keys may hold property ids (any characters): name the file by their hash.
+        let safe: String = sha2::Sha256::digest(block_id.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
             .collect();
         let tmp = self.dir.join(format!("{safe}.part"));
         let dest = self.dir.join(&safe);

@@ -26,15 +26,15 @@ use futures::TryStreamExt;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
-use super::attach::Attachments;
+use super::attach::{url_key, Attachments};
 use super::content::{fetch_tree, Body, BodyCache};
 use super::error::{FsError, FsResult};
 use super::inode::{Inodes, NodeKey, Place, ROOT_INO};
 use super::names::{sanitize, NameTable};
 use super::render::{render_page, render_schema, PathMap};
 use super::tree::{
-    build_entries, derive_items, AttachmentSource, ChildDesc, ChildrenIndex, Item, ListEntry,
-    Listing, Obj, ObjKind,
+    build_entries, derive_items, property_items, AttachmentSource, ChildDesc, ChildrenIndex, Item,
+    ListEntry, Listing, Obj, ObjKind,
 };
 use crate::frontmatter;
 use crate::notion::model::property::PropertyData;
@@ -643,7 +643,9 @@ impl FsCore {
         }];
         for r in rows.iter().filter(|r| !r.in_trash && !r.archived) {
             let o = Obj::from_page(r);
-            out.push(Self::page_desc(&st, &o));
+            let mut d = Self::page_desc(&st, &o);
+            d.has_folder |= !property_items(r).is_empty();
+            out.push(d);
             st.objects.insert(r.id.clone(), o);
         }
         Ok(out)
@@ -745,7 +747,10 @@ impl FsCore {
                 return Err(e.into());
             }
         };
-        let items = derive_items(id, &blocks);
+        let mut items = derive_items(id, &blocks);
+        if let Some(p) = &obj.page {
+            items.extend(property_items(p));
+        }
         let schema = match obj.parent.as_ref().and_then(|p| p.data_source_id.clone()) {
             Some(ds) => Some(self.schema(&ds).await?),
             None => None,
@@ -833,6 +838,9 @@ impl FsCore {
                 };
                 let path = format!("{stem}/{}", e.name);
                 if matches!(e.key, NodeKey::Attachment(_)) {
+                    if let Some(url) = st.attachments.get(block).and_then(|a| a.file.url()) {
+                        paths.files.insert(url_key(url), path.clone());
+                    }
                     paths.media.insert(block.clone(), path);
                 } else {
                     paths.children.insert(block.clone(), path);
@@ -1133,12 +1141,17 @@ impl FsCore {
                     .and_then(|s| st.objects.get(&s.page_id))
                     .map(obj_url)
                     .unwrap_or_default();
-                push_obj(
-                    block,
-                    "block",
-                    format!("{page_url}#{}", block.replace('-', "")),
-                    src.map(|s| s.last_edited_time.clone()).unwrap_or_default(),
-                );
+                let edited = src.map(|s| s.last_edited_time.clone()).unwrap_or_default();
+                match src.filter(|s| s.property.is_some()) {
+                    // A file of a row's `files` property belongs to the row.
+                    Some(s) => push_obj(&s.page_id, "page", page_url, edited),
+                    None => push_obj(
+                        block,
+                        "block",
+                        format!("{page_url}#{}", block.replace('-', "")),
+                        edited,
+                    ),
+                }
             }
         }
         out.push(("user.notionfs.sync".to_string(), "clean".to_string()));

@@ -22,6 +22,8 @@ pub struct PathMap {
     pub media: HashMap<String, String>,
     /// Related page id -> relative path of its `.md` file.
     pub rows: HashMap<String, String>,
+    /// Hosted file key (signed URL without its query) -> relative path of its attachment.
+    pub files: HashMap<String, String>,
     /// User id -> e-mail.
     pub emails: HashMap<String, String>,
     /// Page id -> title, for `link_to_page` blocks.
@@ -65,10 +67,10 @@ impl Context for PathMap {
             .map(|(id, _)| id.clone())
     }
 
-    fn attachment_path(&self, _property: &str, _file: &FileEntry) -> Option<String> {
-        // Files of `files` properties are listed by URL until they get attachments of their
-        // own in the row's folder.
-        None
+    fn attachment_path(&self, _property: &str, file: &FileEntry) -> Option<String> {
+        self.files
+            .get(&frontmatter::hosted_file_key(file)?)
+            .cloned()
     }
 }
 

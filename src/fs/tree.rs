@@ -14,6 +14,7 @@ use super::inode::NodeKey;
 use super::names::{sanitize, split_ext, Candidate, NameTable, Shape};
 use crate::notion::model::block::Media;
 use crate::notion::model::file::FileObject;
+use crate::notion::model::property::PropertyData;
 use crate::notion::model::{Block, BlockKind, DataSource, Page, Parent};
 
 /// What kind of Notion object an [`Obj`] is.
@@ -109,8 +110,11 @@ impl Obj {
 /// Where an attachment's bytes come from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttachmentSource {
-    /// The media block id (image, file, pdf, video, audio).
+    /// Its key: the media block id (image, file, pdf, video, audio), or
+    /// `PAGE#PROPERTY#INDEX` for a file of a row's `files` property.
     pub block_id: String,
+    /// For a `files` property: the property id and the file's index in it.
+    pub property: Option<(String, usize)>,
     /// The page whose folder shows it.
     pub page_id: String,
     /// The hosted file as last read (signed URL and its expiry).
@@ -235,6 +239,7 @@ pub fn derive_items(page_id: &str, blocks: &[Block]) -> Vec<Item> {
                                 name: attachment_name(b, m),
                                 source: AttachmentSource {
                                     block_id: id,
+                                    property: None,
                                     page_id: page_id.to_string(),
                                     file: m.file.clone(),
                                     created_time: created,
@@ -250,6 +255,43 @@ pub fn derive_items(page_id: &str, blocks: &[Block]) -> Vec<Item> {
     }
     let mut out = Vec::new();
     walk(page_id, blocks, &mut out);
+    out
+}
+
+/// The Notion-hosted files of a row's `files` properties, as attachments of its folder.
+pub fn property_items(page: &Page) -> Vec<Item> {
+    let mut out = Vec::new();
+    for v in page.properties.values() {
+        let PropertyData::Files(files) = &v.data else {
+            continue;
+        };
+        for (i, f) in files.iter().enumerate() {
+            if !matches!(f.file, FileObject::File(_)) {
+                continue;
+            }
+            let name = f
+                .name
+                .as_deref()
+                .filter(|n| !n.trim().is_empty())
+                .map(sanitize)
+                .or_else(|| {
+                    let u = f.file.url()?.split(['?', '#']).next()?;
+                    Some(sanitize(&percent_decode(u.rsplit('/').next()?)))
+                })
+                .unwrap_or_else(|| format!("file-{i}"));
+            out.push(Item::Attachment {
+                name,
+                source: AttachmentSource {
+                    block_id: format!("{}#{}#{i}", page.id, v.id),
+                    property: Some((v.id.clone(), i)),
+                    page_id: page.id.clone(),
+                    file: f.file.clone(),
+                    created_time: page.created_time.clone(),
+                    last_edited_time: page.last_edited_time.clone(),
+                },
+            });
+        }
+    }
     out
 }
 
