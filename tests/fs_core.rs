@@ -485,3 +485,53 @@ async fn writes_are_refused_with_erofs() {
         .inode_of(&NodeKey::PageFile(demo::team_home_id()))
         .is_some());
 }
+
+#[tokio::test]
+async fn a_remount_serves_unchanged_pages_from_the_disk_cache() {
+    let f = fixture(Duration::from_secs(30)).await;
+    let deep = "/Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md";
+    let a1 = f.cat("/Engineering Wiki/Architecture.md").await;
+    let r1 = f.cat("/Engineering Wiki/Tasks/Write spec.md").await;
+    let d1 = f.cat(deep).await;
+    // A second core on the same cache dir: a remount.
+    let remount = |cache: &std::path::Path| {
+        FsCore::new(
+            client(f.emu()),
+            Settings {
+                ttl: Duration::from_secs(30),
+                cache_size: 1 << 20,
+                read_only: false,
+                uid: 0,
+                gid: 0,
+                cache_dir: cache.to_path_buf(),
+                max_in_flight: 4,
+            },
+        )
+        .unwrap()
+    };
+    let g = Fixture {
+        emu: None,
+        core: Arc::new(remount(f._cache.path())),
+        _cache: tempfile::tempdir().unwrap(),
+    };
+    g.ino("/Engineering Wiki/Tasks/Write spec.md").await;
+    g.ino(deep).await;
+    let before = g.calls();
+    assert_eq!(g.cat("/Engineering Wiki/Architecture.md").await, a1);
+    assert_eq!(g.cat("/Engineering Wiki/Tasks/Write spec.md").await, r1);
+    let cost = g.calls().since(&before);
+    assert_eq!(cost.count(CHILDREN), 0, "{cost:?}");
+    // A page edited since is read again.
+    f.emu()
+        .control()
+        .set_block_text(&demo::block_id(100), "Changed since.")
+        .unwrap();
+    let h = Fixture {
+        emu: None,
+        core: Arc::new(remount(f._cache.path())),
+        _cache: tempfile::tempdir().unwrap(),
+    };
+    let d2 = h.cat(deep).await;
+    assert_ne!(d2, d1);
+    assert!(String::from_utf8(d2).unwrap().contains("Changed since."));
+}

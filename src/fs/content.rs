@@ -17,7 +17,12 @@ use lru::LruCache;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use super::tree::needs_children;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::render::PathMap;
+use super::tree::{needs_children, Item};
 use crate::notion::model::Block;
 use crate::notion::{ApiError, Client};
 
@@ -187,6 +192,94 @@ impl BodyCache {
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+}
+
+/// What the disk cache keeps beside a body: enough to trust it again after a remount.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DiskMeta {
+    /// The page.
+    pub page_id: String,
+    /// The page's `last_edited_time` the body was rendered from.
+    pub last_edited_time: String,
+    /// When the blocks were read.
+    pub fetched_utc: chrono::DateTime<chrono::Utc>,
+    /// SHA-256 of the body, hex.
+    pub hash: String,
+    /// What the page's folder held.
+    pub items: Vec<Item>,
+    /// The paths the body links to (a rename elsewhere makes the body stale).
+    pub paths: PathMap,
+}
+
+/// Rendered bodies on disk under `<cache dir>/bodies`, keyed by page id and checked by
+/// content hash, so a remount serves unchanged pages without reading their blocks.
+pub struct DiskCache {
+    dir: PathBuf,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl DiskCache {
+    /// A cache in `dir` (created 0700).
+    pub fn new(dir: PathBuf) -> std::io::Result<DiskCache> {
+        super::attach::create_private_dir(&dir)?;
+        Ok(DiskCache { dir })
+    }
+
+    fn files(&self, page_id: &str) -> (PathBuf, PathBuf) {
+        let name = hex(&Sha256::digest(page_id.as_bytes()));
+        (
+            self.dir.join(format!("{name}.json")),
+            self.dir.join(format!("{name}.md")),
+        )
+    }
+
+    /// The stored body of `page_id` and its metadata, if present and intact.
+    pub fn load(&self, page_id: &str) -> Option<(DiskMeta, Body)> {
+        let (meta, data) = self.files(page_id);
+        let meta: DiskMeta = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
+        let data = std::fs::read(data).ok()?;
+        let hash: [u8; 32] = Sha256::digest(&data).into();
+        if meta.page_id != page_id || hex(&hash) != meta.hash {
+            return None;
+        }
+        let body = Body {
+            data: Arc::new(data),
+            hash,
+            last_edited_time: meta.last_edited_time.clone(),
+            fetched_utc: meta.fetched_utc,
+            validated: Instant::now(),
+        };
+        Some((meta, body))
+    }
+
+    /// Stores a body (write to a temp file, then rename: never a torn entry).
+    pub fn save(
+        &self,
+        page_id: &str,
+        body: &Body,
+        items: &[Item],
+        paths: &PathMap,
+    ) -> std::io::Result<()> {
+        let (meta_path, data_path) = self.files(page_id);
+        let meta = DiskMeta {
+            page_id: page_id.to_string(),
+            last_edited_time: body.last_edited_time.clone(),
+            fetched_utc: body.fetched_utc,
+            hash: hex(&body.hash),
+            items: items.to_vec(),
+            paths: paths.clone(),
+        };
+        let tmp = data_path.with_extension("md.tmp");
+        std::fs::write(&tmp, body.data.as_slice())?;
+        std::fs::rename(&tmp, &data_path)?;
+        let json = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
+        let tmp = meta_path.with_extension("json.tmp");
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, &meta_path)
     }
 }
 

@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
 use super::attach::{url_key, Attachments};
-use super::content::{fetch_tree, Body, BodyCache};
+use super::content::{fetch_tree, Body, BodyCache, DiskCache};
 use super::error::{FsError, FsResult};
 use super::inode::{Inodes, NodeKey, Place, ROOT_INO};
 use super::names::{sanitize, NameTable};
@@ -155,6 +155,7 @@ pub struct FsCore {
     permits: Semaphore,
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     attachments: Attachments,
+    disk: DiskCache,
     invalidator: Mutex<Option<Arc<dyn Invalidate>>>,
     started: SystemTime,
 }
@@ -179,6 +180,7 @@ impl FsCore {
     /// A core reading through `client`.
     pub fn new(client: Client, settings: Settings) -> FsResult<FsCore> {
         let attachments = Attachments::new(settings.cache_dir.join("attachments"))?;
+        let disk = DiskCache::new(settings.cache_dir.join("bodies"))?;
         Ok(FsCore {
             client,
             inodes: Inodes::new(),
@@ -200,6 +202,7 @@ impl FsCore {
             permits: Semaphore::new(settings.max_in_flight.max(1)),
             flights: Mutex::new(HashMap::new()),
             attachments,
+            disk,
             invalidator: Mutex::new(None),
             started: SystemTime::now(),
             settings,
@@ -737,6 +740,11 @@ impl FsCore {
                 return Ok(st.bodies.peek(id).unwrap_or_else(|| b.clone()));
             }
         }
+        if cached.is_none() {
+            if let Some(b) = self.from_disk(id, &obj) {
+                return Ok(b);
+            }
+        }
         let blocks = match fetch_tree(&self.client, id, &self.permits).await {
             Ok(b) => b,
             Err(e) => {
@@ -756,14 +764,57 @@ impl FsCore {
             None => None,
         };
         // Name the folder, then render the links into it.
+        let mut paths = self.install_items(id, &obj.title, &items);
+        let mut page = obj.page.clone();
+        if let Some(p) = page.as_mut() {
+            self.complete_row(p).await?;
+            self.row_paths(id, p, &mut paths);
+        }
+        let data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
+        let body = Arc::new(Body::new(data, obj.last_edited_time.clone()));
+        if let Err(e) = self.disk.save(id, &body, &items, &paths) {
+            tracing::warn!(page = %id, error = %e, "cannot write the disk cache");
+        }
+        let changed = cached.as_ref().is_some_and(|c| c.hash != body.hash);
+        self.state().bodies.put(id.to_string(), body.clone());
+        if changed {
+            if let Some(ino) = self.inodes.find(&NodeKey::PageFile(id.to_string())) {
+                self.invalidate(ino);
+            }
+        }
+        Ok(body)
+    }
+
+    /// A body from the disk cache, if it is still the page's content and links to the same
+    /// paths as it would now.
+    fn from_disk(&self, id: &str, obj: &Obj) -> Option<Arc<Body>> {
+        let (meta, body) = self.disk.load(id)?;
+        if !body.matches(&obj.last_edited_time) {
+            return None;
+        }
+        let mut paths = self.install_items(id, &obj.title, &meta.items);
+        if let Some(p) = &obj.page {
+            self.row_paths(id, p, &mut paths);
+        }
+        if paths != meta.paths {
+            return None;
+        }
+        let body = Arc::new(body);
+        self.state().bodies.put(id.to_string(), body.clone());
+        Some(body)
+    }
+
+    /// Records a page's items (child pages, databases, attachments), names its folder and
+    /// returns the relative paths its body links to.
+    fn install_items(&self, id: &str, title: &str, items: &[Item]) -> PathMap {
         let mut paths = PathMap::default();
-        let stem = self.own_stem(id, &obj.title);
+        let stem = self.own_stem(id, title);
         {
             let mut st = self.state();
             let st = &mut *st;
             let now = Instant::now();
             let mut descs = Vec::new();
-            for it in &items {
+            for it in items {
                 match it {
                     Item::ChildPage {
                         id: cid,
@@ -824,7 +875,7 @@ impl FsCore {
                     }
                 }
             }
-            st.items.insert(id.to_string(), (items.clone(), now));
+            st.items.insert(id.to_string(), (items.to_vec(), now));
             if !items.is_empty() {
                 self.reveal_folder(st, id);
             }
@@ -854,21 +905,7 @@ impl FsCore {
                 },
             );
         }
-        let mut page = obj.page.clone();
-        if let Some(p) = page.as_mut() {
-            self.complete_row(p).await?;
-            self.row_paths(id, p, &mut paths);
-        }
-        let data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
-        let body = Arc::new(Body::new(data, obj.last_edited_time.clone()));
-        let changed = cached.as_ref().is_some_and(|c| c.hash != body.hash);
-        self.state().bodies.put(id.to_string(), body.clone());
-        if changed {
-            if let Some(ino) = self.inodes.find(&NodeKey::PageFile(id.to_string())) {
-                self.invalidate(ino);
-            }
-        }
-        Ok(body)
+        paths
     }
 
     /// Adds the folder `T/` of a page to the listing of the directory holding `T.md`, once

@@ -14,7 +14,7 @@ use crate::notion::model::property::FileEntry;
 use crate::notion::model::{Block, DataSource, Page};
 
 /// Paths and names the codecs need, relative to the file being rendered.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PathMap {
     /// child_page / child_database block id -> relative path (`T/Child.md`, `T/Tasks`).
     pub children: HashMap<String, String>,

@@ -108,7 +108,7 @@ impl Obj {
 }
 
 /// Where an attachment's bytes come from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AttachmentSource {
     /// Its key: the media block id (image, file, pdf, video, audio), or
     /// `PAGE#PROPERTY#INDEX` for a file of a row's `files` property.
@@ -126,7 +126,7 @@ pub struct AttachmentSource {
 }
 
 /// Something a page's block tree puts in the page's folder.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Item {
     /// A `child_page` block.
     ChildPage {
