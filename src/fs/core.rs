@@ -741,7 +741,7 @@ impl FsCore {
             }
         }
         if cached.is_none() {
-            if let Some(b) = self.from_disk(id, &obj) {
+            if let Some(b) = self.body_from_disk(id, &obj) {
                 return Ok(b);
             }
         }
@@ -787,7 +787,7 @@ impl FsCore {
 
     /// A body from the disk cache, if it is still the page's content and links to the same
     /// paths as it would now.
-    fn from_disk(&self, id: &str, obj: &Obj) -> Option<Arc<Body>> {
+    fn body_from_disk(&self, id: &str, obj: &Obj) -> Option<Arc<Body>> {
         let (meta, body) = self.disk.load(id)?;
         if !body.matches(&obj.last_edited_time) {
             return None;
