@@ -535,3 +535,40 @@ async fn a_remount_serves_unchanged_pages_from_the_disk_cache() {
     assert_ne!(d2, d1);
     assert!(String::from_utf8(d2).unwrap().contains("Changed since."));
 }
+
+#[tokio::test]
+async fn revalidation_after_the_ttl_costs_one_search_not_a_call_per_page() {
+    let f = fixture(Duration::from_millis(500)).await;
+    let deep = "/Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md";
+    let pages = [
+        "/Engineering Wiki/Architecture.md",
+        "/Engineering Wiki/Block Showcase.md",
+        "/Team Home/Meeting Notes.md",
+        deep,
+    ];
+    let mut inos = Vec::new();
+    let mut before = Vec::new();
+    for p in pages {
+        inos.push(f.ino(p).await);
+        before.push(f.cat(p).await);
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    f.emu()
+        .control()
+        .set_block_text(&demo::block_id(100), "Revalidated.")
+        .unwrap();
+    let start = f.calls();
+    let mut after = Vec::new();
+    for ino in &inos {
+        let o = f.core.open(*ino, false).await.unwrap();
+        after.push(f.core.read(o.fh, 0, 1 << 20).unwrap());
+        f.core.release(o.fh);
+    }
+    let cost = f.calls().since(&start);
+    assert_eq!(cost.count("POST /v1/search"), 1, "{cost:?}");
+    assert_eq!(cost.count("GET /v1/pages/{id}"), 0, "{cost:?}");
+    // Only the edited page was read again (Deep Dive: one children call).
+    assert_eq!(cost.count(CHILDREN), 1, "{cost:?}");
+    assert_eq!(after[..3], before[..3]);
+    assert!(String::from_utf8_lossy(&after[3]).contains("Revalidated."));
+}

@@ -143,6 +143,8 @@ struct State {
     cached_hash: HashMap<u64, [u8; 32]>,
     handles: HashMap<u64, Handle>,
     next_fh: u64,
+    /// Last check of what changed: when (monotonic) and the wall-clock time it started.
+    sweep: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
 }
 
 /// The filesystem core. Async methods run on a tokio runtime; see the module doc of
@@ -198,6 +200,7 @@ impl FsCore {
                 cached_hash: HashMap::new(),
                 handles: HashMap::new(),
                 next_fh: 1,
+                sweep: None,
             }),
             permits: Semaphore::new(settings.max_in_flight.max(1)),
             flights: Mutex::new(HashMap::new()),
@@ -494,6 +497,7 @@ impl FsCore {
 
     /// The roots: pages and databases whose parent is the workspace or not visible.
     async fn load_root(&self) -> FsResult<Vec<ChildDesc>> {
+        let started = chrono::Utc::now();
         let pages: Vec<Value> = self
             .client
             .search(search_filter("page"))
@@ -584,6 +588,8 @@ impl FsCore {
             st.schemas.insert(d.id.clone(), (Arc::new(d.clone()), now));
         }
         st.index = index;
+        // A full search is a check of everything.
+        st.sweep = Some((now, started));
         let mut out = Vec::new();
         for p in pages.iter().filter(|p| hidden(&p.parent)) {
             let o = Obj::from_page(p);
@@ -601,6 +607,56 @@ impl FsCore {
             }
         }
         Ok(out)
+    }
+
+    /// Finds what changed since the last check with search sorted by `last_edited_time`,
+    /// newest first, stopping once past the last check minus Notion's one-minute rounding:
+    /// the cost is proportional to what changed, not to the workspace. Every other known
+    /// page counts as checked now. Returns false when there is no earlier check to compare
+    /// with (the caller then asks for the page itself).
+    async fn sweep(&self) -> FsResult<bool> {
+        let flight = self.flight("sweep".to_string());
+        let _g = flight.lock().await;
+        let since = match &self.state().sweep {
+            Some((at, _)) if at.elapsed() < self.settings.ttl => return Ok(true),
+            Some((_, wall)) => *wall,
+            None => return Ok(false),
+        };
+        let started = chrono::Utc::now();
+        let cutoff = since - chrono::Duration::seconds(60);
+        let body = json!({
+            "filter": {"property": "object", "value": "page"},
+            "sort": {"direction": "descending", "timestamp": "last_edited_time"},
+        });
+        let mut changed = Vec::new();
+        {
+            let results = self.client.search(body);
+            futures::pin_mut!(results);
+            while let Some(v) = results.try_next().await? {
+                let Ok(p) = serde_json::from_value::<Page>(v) else {
+                    continue;
+                };
+                let edited = chrono::DateTime::parse_from_rfc3339(&p.last_edited_time)
+                    .map(|t| t.with_timezone(&chrono::Utc));
+                if matches!(edited, Ok(t) if t < cutoff) {
+                    break;
+                }
+                changed.push(p);
+            }
+        }
+        let mut st = self.state();
+        let now = Instant::now();
+        for o in st.objects.values_mut() {
+            if o.kind == ObjKind::Page {
+                o.fetched = now;
+            }
+        }
+        for p in &changed {
+            st.objects.insert(p.id.clone(), Obj::from_page(p));
+        }
+        st.sweep = Some((now, started));
+        tracing::debug!(changed = changed.len(), "revalidated by search");
+        Ok(true)
     }
 
     /// The data sources of a database (`GET /v1/databases/{id}` when stale).
@@ -712,23 +768,34 @@ impl FsCore {
                 }
             }
         }
-        // Current metadata: from a listing within the TTL, else one `GET /v1/pages/{id}`.
-        let obj = match obj {
-            Some(o) if o.fetched.elapsed() < ttl && (!o.is_row() || o.page.is_some()) => o,
-            _ => match self.client.page(id).await {
-                Ok(p) => {
-                    let o = Obj::from_page(&p);
-                    self.state().objects.insert(id.to_string(), o.clone());
-                    o
+        // Current metadata: from a listing or sweep within the TTL, else a sweep of what
+        // changed, else one `GET /v1/pages/{id}`.
+        let fresh = |o: &Obj| o.fetched.elapsed() < ttl && (!o.is_row() || o.page.is_some());
+        let obj = match obj.filter(|o| fresh(o)) {
+            Some(o) => o,
+            None => {
+                let swept = match self.sweep().await {
+                    Ok(true) => self.state().objects.get(id).cloned().filter(|o| fresh(o)),
+                    _ => None,
+                };
+                match swept {
+                    Some(o) => o,
+                    None => match self.client.page(id).await {
+                        Ok(p) => {
+                            let o = Obj::from_page(&p);
+                            self.state().objects.insert(id.to_string(), o.clone());
+                            o
+                        }
+                        Err(e) => {
+                            if let Some(b) = cached {
+                                tracing::warn!(page = %id, error = %e, "cannot revalidate a page; serving the cached body");
+                                return Ok(b);
+                            }
+                            return Err(e.into());
+                        }
+                    },
                 }
-                Err(e) => {
-                    if let Some(b) = cached {
-                        tracing::warn!(page = %id, error = %e, "cannot revalidate a page; serving the cached body");
-                        return Ok(b);
-                    }
-                    return Err(e.into());
-                }
-            },
+            }
         };
         if let Some(b) = &cached {
             if b.matches(&obj.last_edited_time) {
