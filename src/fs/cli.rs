@@ -188,6 +188,8 @@ pub struct Resolved {
     pub gid: u32,
     /// Write delay (for the write path).
     pub write_delay: Duration,
+    /// Detach once mounted (`-d`, or `-o daemon` for mount(8) and fstab).
+    pub daemon: bool,
 }
 
 /// Parses `256M`, `1G`, `512K`, `1GiB` or a byte count.
@@ -242,6 +244,7 @@ fn apply_o(r: &mut Resolved, opts: &[String]) -> Result<(), CliError> {
                 "cache_dir" => r.cache_dir = Some(PathBuf::from(need(v)?)),
                 "read_only" | "ro" => r.read_only = true,
                 "allow_other" => r.allow_other = true,
+                "daemon" => r.daemon = true,
                 "uid" => r.uid = parse_num("uid", &need(v)?)?,
                 "gid" => r.gid = parse_num("gid", &need(v)?)?,
                 "write_delay" => {
@@ -315,6 +318,7 @@ pub fn resolve(
         uid,
         gid,
         write_delay: Duration::from_millis(DEFAULT_WRITE_DELAY_MS),
+        daemon: false,
     };
     // Config file.
     if let Some(v) = file.token_file {
@@ -383,6 +387,7 @@ pub fn resolve(
     }
     r.read_only |= fs.read_only;
     r.allow_other |= fs.allow_other;
+    r.daemon |= fs.daemon;
     if let Some(v) = fs.uid {
         r.uid = v;
     }
@@ -615,7 +620,7 @@ fn serve(backend: Backend, r: Resolved, fs: &FsOptions, mountpoint: &Path) -> Re
         .unwrap_or_else(|| default_cache_dir(&ws_name));
     super::attach::create_private_dir(&cache_dir)
         .map_err(|e| CliError::Invalid(format!("cache dir {}: {e}", cache_dir.display())))?;
-    let status_fd = if fs.daemon { Some(daemonize()?) } else { None };
+    let status_fd = if r.daemon { Some(daemonize()?) } else { None };
     init_logging(
         fs,
         status_fd.map(|_| cache_dir.join("notionfs.log")).as_deref(),

@@ -5,8 +5,14 @@
 //! Directory listings and object metadata are fresh for `ttl`; after that the next look
 //! reads them again (a failed refresh keeps serving the old listing and logs why). Page
 //! bodies are read on `open` (never by `lookup`/`getattr`/`readdir`), cached in a byte-bounded
-//! LRU, and revalidated after `ttl` against the page's `last_edited_time` — with Notion's
-//! minute rounding taken into account (see [`Body::matches`]).
+//! LRU and on disk (a remount serves unchanged pages without reading their blocks), and
+//! revalidated after `ttl` against the page's `last_edited_time` — with Notion's minute
+//! rounding taken into account (see [`Body::matches`]). Finding what changed costs one
+//! search sorted by `last_edited_time` that stops past the last check ([`FsCore`]'s sweep),
+//! not one call per page; a page search cannot vouch for is asked for directly.
+//!
+//! If Notion cannot be reached, what is cached keeps being served (and the failure logged);
+//! what is not fails with EIO.
 //!
 //! # Sizes
 //! A `.md` file's size is exact once its body has been rendered; before that `getattr`
