@@ -39,7 +39,7 @@ pub struct FsOptions {
     /// Memory for rendered pages, e.g. 256M, 1G [default: 256M].
     #[arg(long, value_name = "SIZE")]
     pub cache_size: Option<String>,
-    /// Local cache and journal directory [default: $XDG_CACHE_HOME/notionfs/<workspace>].
+    /// Local cache and journal directory [default: $XDG_CACHE_HOME/notionfs/WORKSPACE].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Mount read-only (modes 0444/0555; every write fails with EROFS).
@@ -79,7 +79,7 @@ pub struct MountArgs {
     /// Read the integration token from this file instead of NOTION_TOKEN.
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
-    /// Notion API base URL [env: NOTION_API_URL] [default: https://api.notion.com].
+    /// Notion API base URL [env: NOTION_API_URL] [default: `https://api.notion.com`].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// Filesystem options.

@@ -3,7 +3,7 @@
 //!
 //! # Fetching
 //! [`fetch_tree`] lists a block's children in pages of 100 and recurses only into blocks
-//! that [`needs_children`](super::tree::needs_children) — never into child pages or
+//! that [`needs_children`] — never into child pages or
 //! databases. Siblings' subtrees are fetched concurrently; the client's rate limiter paces
 //! the requests and a semaphore bounds how many are in flight, so the cost is exactly
 //! `Σ ceil(children/100)` over the page and each block with children, and the wall time is
