@@ -572,3 +572,33 @@ async fn revalidation_after_the_ttl_costs_one_search_not_a_call_per_page() {
     assert_eq!(after[..3], before[..3]);
     assert!(String::from_utf8_lossy(&after[3]).contains("Revalidated."));
 }
+
+#[tokio::test]
+async fn a_folder_known_only_from_blocks_can_be_looked_up_directly() {
+    let f = fixture(Duration::from_secs(30)).await;
+    // Nothing has read Block Showcase yet: its folder is not listed...
+    let wiki = f.ino("/Engineering Wiki").await;
+    let names: BTreeSet<String> = f
+        .core
+        .readdir(wiki)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert!(!names.contains("Block Showcase"), "{names:?}");
+    // ...but looking it up reads the page's blocks and finds the attachments.
+    let logo = f.cat("/Engineering Wiki/Block Showcase/logo.png").await;
+    assert_eq!(&logo[1..4], b"PNG");
+    // And a name that is nobody's folder stays absent, without reading anything.
+    let before = f.calls();
+    assert_eq!(
+        f.core
+            .lookup(wiki, "Nothing here")
+            .await
+            .unwrap_err()
+            .errno(),
+        libc::ENOENT
+    );
+    assert_eq!(f.calls().since(&before).total(), 0);
+}

@@ -279,7 +279,15 @@ impl FsCore {
         if !dir.is_dir() {
             return Err(FsError::NotDir);
         }
-        let listing = self.listing(&dir).await?;
+        let mut listing = self.listing(&dir).await?;
+        if !listing.entries.iter().any(|e| e.name == name) {
+            // The folder of a page whose blocks were never read may exist (attachments are
+            // only known from the blocks): read that page's blocks, then look again.
+            if let Some(page) = self.unrevealed_folder(&dir, &listing, name) {
+                self.load_page(&page).await?;
+                listing = self.listing(&dir).await?;
+            }
+        }
         let e = listing
             .entries
             .iter()
@@ -293,6 +301,22 @@ impl FsCore {
             }),
         );
         Ok(self.attr_of(ino, &e.key))
+    }
+
+    /// The page whose reserved, not yet shown folder name is `name` in `dir`, if its blocks
+    /// have not been read (so whether the folder exists is unknown).
+    fn unrevealed_folder(&self, dir: &NodeKey, listing: &Listing, name: &str) -> Option<String> {
+        let st = self.state();
+        let names = st.names.get(dir)?;
+        listing.entries.iter().find_map(|e| match &e.key {
+            NodeKey::PageFile(id)
+                if !st.items.contains_key(id)
+                    && names.names_of(&e.key).get(1).map(String::as_str) == Some(name) =>
+            {
+                Some(id.clone())
+            }
+            _ => None,
+        })
     }
 
     /// Attributes of `ino`, from local state only.
