@@ -376,6 +376,11 @@ async fn append_positions() {
         .patch(&format!("/v1/blocks/{page}/children"), json!({"children": [para("x")], "position": {"type": "after_block", "after_block": {"id": demo::block_id(1)}}}))
         .await;
     assert_error(&r, 400, "validation_error");
+    // reading children of a block type that cannot have any
+    let r = t
+        .get(&format!("/v1/blocks/{}/children", demo::block_id(22)))
+        .await;
+    assert_error(&r, 400, "validation_error");
     // appending under a block that cannot have children
     let r = t
         .patch(
@@ -705,6 +710,17 @@ async fn query_filters_and_sorts() {
     assert_error(&r, 400, "validation_error");
     // select options are created on write, status options must exist
     let row = demo::task_row_id(1);
+    // formulas of the form prop("X") * k are computed live
+    let r = t
+        .patch(
+            &format!("/v1/pages/{row}"),
+            json!({"properties": {"Estimate": {"number": 21}}}),
+        )
+        .await;
+    assert_eq!(
+        r.body["properties"]["Score"]["formula"],
+        json!({"type": "number", "number": 42})
+    );
     let r = t
         .patch(
             &format!("/v1/pages/{row}"),
@@ -1198,6 +1214,38 @@ async fn file_uploads_single_and_multi_part() {
         )
         .await;
     assert_error(&r, 400, "validation_error");
+    // the workspace upload limit is advertised and enforced
+    t.emu.control().set_max_upload_size(1000);
+    let me = t.get("/v1/users/me").await;
+    assert_eq!(
+        me.body["bot"]["workspace_limits"]["max_file_upload_size_in_bytes"],
+        1000
+    );
+    let r = t
+        .post("/v1/file_uploads", json!({"filename": "big.txt"}))
+        .await;
+    let big = r.body["id"].as_str().expect("id").to_string();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(vec![b'x'; 2000])
+            .file_name("big.txt")
+            .mime_str("text/plain")
+            .expect("mime"),
+    );
+    let r = t
+        .send(
+            t.http
+                .post(t.url(&format!("/v1/file_uploads/{big}/send")))
+                .bearer_auth(t.emu.token())
+                .header("Notion-Version", "2025-09-03")
+                .multipart(form),
+        )
+        .await;
+    assert_error(&r, 400, "validation_error");
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("1000"));
 }
 
 fn hex(s: &str) -> Vec<u8> {
@@ -1303,6 +1351,12 @@ async fn remote_edits_and_stats() {
             .body["properties"]["Done"]["checkbox"],
         true
     );
+    assert_eq!(ctl.plain_text(&marker).as_deref(), Some("changed remotely"));
+    assert_eq!(ctl.pages_titled("Meeting Notes").len(), 2);
+    assert_eq!(
+        ctl.rows(&demo::tasks_ds_id()).len(),
+        demo::TASK_ROWS as usize
+    );
     let stats = ctl.stats();
     assert_eq!(stats.get("GET /v1/blocks/{id}/children"), Some(&2));
     assert_eq!(stats.get("GET /v1/blocks/{id}"), Some(&1));
@@ -1339,12 +1393,102 @@ async fn remote_edits_and_stats() {
     let r = t
         .send(
             t.http
+                .post(t.url("/_emulator/limits"))
+                .bearer_auth(t.emu.token())
+                .json(&json!({"max_file_upload_size_in_bytes": 4096, "file_url_ttl_seconds": 5})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        t.get("/v1/users/me").await.body["bot"]["workspace_limits"]
+            ["max_file_upload_size_in_bytes"],
+        4096
+    );
+    let r = t
+        .send(
+            t.http
                 .post(t.url("/_emulator/clock/advance"))
                 .bearer_auth(t.emu.token())
                 .json(&json!({"seconds": 60})),
         )
         .await;
     assert_eq!(r.status, 200);
+    let ctl_post = |path: &str, body: Value| {
+        t.http
+            .post(t.url(path))
+            .bearer_auth(t.emu.token())
+            .json(&body)
+    };
+    let r = t
+        .send(ctl_post(
+            &format!("/_emulator/edit/blocks/{}/children", demo::deep_dive_id()),
+            json!({"children": [para("via http")]}),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let new_id = r.body["ids"][0].as_str().expect("id").to_string();
+    let r = t
+        .send(
+            t.http
+                .get(t.url(&format!("/_emulator/objects/{new_id}")))
+                .bearer_auth(t.emu.token()),
+        )
+        .await;
+    assert_eq!(
+        r.body["paragraph"]["rich_text"][0]["plain_text"],
+        "via http"
+    );
+    let r = t
+        .send(
+            t.http
+                .get(t.url(&format!("/_emulator/children/{}", demo::deep_dive_id())))
+                .bearer_auth(t.emu.token()),
+        )
+        .await;
+    assert_eq!(
+        r.body["ids"].as_array().and_then(|a| a.last()),
+        Some(&json!(new_id))
+    );
+    let r = t
+        .send(ctl_post("/_emulator/faults", json!({"fault_rate": 1.0})))
+        .await;
+    assert_eq!(r.body["fault_rate"], 1.0);
+    assert!(t.get("/v1/users/me").await.status >= 500);
+    let r = t
+        .send(ctl_post("/_emulator/faults", json!({"fault_rate": 0.0})))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(t.get("/v1/users/me").await.status, 200);
+    let r = t
+        .send(ctl_post(
+            "/_emulator/edit/pages",
+            json!({"parent_id": demo::team_home_id(), "title": "Remote page"}),
+        ))
+        .await;
+    let pid = r.body["id"].as_str().expect("id").to_string();
+    assert!(t.child_ids(&demo::team_home_id()).await.contains(&pid));
+    let r = t
+        .send(ctl_post(
+            &format!("/_emulator/edit/pages/{}/properties", demo::task_row_id(2)),
+            json!({"property": "Estimate", "value": {"number": 5}}),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t
+        .send(ctl_post(
+            &format!("/_emulator/edit/blocks/{new_id}/text"),
+            json!({"text": "edited"}),
+        ))
+        .await;
+    assert_eq!(r.status, 200);
+    let r = t
+        .send(ctl_post(
+            &format!("/_emulator/edit/blocks/{new_id}/delete"),
+            json!({}),
+        ))
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(!t.child_ids(&demo::deep_dive_id()).await.contains(&new_id));
 }
 
 #[tokio::test]
@@ -1528,6 +1672,27 @@ async fn property_items_and_reference_caps() {
 #[tokio::test]
 async fn comments_and_data_source_admin() {
     let t = T::new().await;
+    // databases move with PATCH parent; their child_database block follows
+    let r = t
+        .patch(
+            &format!("/v1/databases/{}", demo::tracker_db_id()),
+            json!({"parent": {"type": "page_id", "page_id": demo::team_home_id()}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["parent"]["page_id"], demo::team_home_id());
+    assert!(!t
+        .child_ids(&demo::wiki_id())
+        .await
+        .contains(&demo::tracker_db_id()));
+    assert!(t
+        .child_ids(&demo::team_home_id())
+        .await
+        .contains(&demo::tracker_db_id()));
+    let r = t
+        .get(&format!("/v1/data_sources/{}", demo::bugs_ds_id()))
+        .await;
+    assert_eq!(r.body["database_parent"]["page_id"], demo::team_home_id());
     let r = t
         .get(&format!("/v1/comments?block_id={}", demo::wiki_id()))
         .await;

@@ -84,3 +84,11 @@ fn seed_file_and_custom_token() {
     assert_eq!(status, 401);
     assert!(Seed::from_json("{\"workspace_name\": 1}").is_err());
 }
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Emulator>();
+    check::<notionfs::emulator::Control>();
+    check::<EmulatorConfig>();
+}

@@ -67,3 +67,48 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
     emu.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn parses_all_flags() {
+        let w = Wrapper::try_parse_from([
+            "x",
+            "--port",
+            "8123",
+            "--seed",
+            "s.json",
+            "--token",
+            "t",
+            "--rate",
+            "3",
+            "--burst",
+            "5",
+            "--fault-rate",
+            "0.1",
+            "--latency-ms",
+            "20",
+        ])
+        .expect("parses");
+        assert_eq!(w.args.port, 8123);
+        assert_eq!(w.args.seed.as_deref(), Some(std::path::Path::new("s.json")));
+        assert_eq!(w.args.token, "t");
+        assert_eq!(w.args.rate, Some(3.0));
+        assert_eq!(w.args.burst, 5);
+        assert_eq!(w.args.fault_rate, 0.1);
+        assert_eq!(w.args.latency_ms, 20);
+        let d = Wrapper::try_parse_from(["x"]).expect("defaults");
+        assert_eq!(d.args.port, 0);
+        assert_eq!(d.args.rate, None);
+        assert!(Wrapper::try_parse_from(["x", "--rate", "fast"]).is_err());
+    }
+}

@@ -9,6 +9,7 @@
 //! | `POST /_emulator/stats/reset` | | zero the counters |
 //! | `GET`/`POST /_emulator/faults` | `{fault_rate?, rate?, burst?, latency_ms?}` | read / change faults |
 //! | `POST /_emulator/clock/advance` | `{"seconds": N}` | move the emulator clock forward |
+//! | `POST /_emulator/limits` | `{max_file_upload_size_in_bytes?, file_url_ttl_seconds?}` | upload limit, signed URL lifetime |
 //! | `POST /_emulator/edit/blocks/{id}/text` | `{"text": "…"}` | replace a block's rich text |
 //! | `POST /_emulator/edit/blocks/{id}/children` | `{"children": [blocks]}` | append blocks |
 //! | `POST /_emulator/edit/blocks/{id}/delete` | | trash a block (or page) |
@@ -125,6 +126,12 @@ impl Control {
     pub fn set_file_url_ttl(&self, ttl: std::time::Duration) {
         self.shared.store().files.ttl =
             chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
+    }
+
+    /// Sets the workspace's per-file upload limit (default 5 GiB, a paid plan; a free plan is
+    /// 5 MiB). Shown in `/v1/users/me` and enforced by send / complete.
+    pub fn set_max_upload_size(&self, bytes: u64) {
+        self.shared.store().files.max_file_size = bytes;
     }
 
     fn editor(st: &Store) -> String {
@@ -351,6 +358,32 @@ impl Control {
             .unwrap_or_default()
     }
 
+    /// Ids of the live pages (rows included) whose plain title is exactly `title`.
+    pub fn pages_titled(&self, title: &str) -> Vec<String> {
+        let st = self.shared.store();
+        st.page_order
+            .iter()
+            .filter(|id| !st.trashed(id))
+            .filter(|id| {
+                st.pages
+                    .get(*id)
+                    .is_some_and(|p| st.page_title_plain(p) == title)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Plain text of a block's rich text (or a page's title), if it has any.
+    pub fn plain_text(&self, id: &str) -> Option<String> {
+        let id = parse_id(id)?;
+        let st = self.shared.store();
+        if let Some(p) = st.pages.get(&id) {
+            return Some(st.page_title_plain(p));
+        }
+        let b = st.blocks.get(&id)?;
+        b.data.get("rich_text").map(super::store::plain)
+    }
+
     /// Ids of the rows of a data source, in creation order.
     pub fn rows(&self, data_source_id: &str) -> Vec<String> {
         let Some(ds) = parse_id(data_source_id) else {
@@ -372,6 +405,7 @@ impl Control {
 // ---------------------------------------------------------------- HTTP
 
 type Sh = State<Arc<Shared>>;
+type Reply = Result<Json<Value>, ApiError>;
 
 fn body_json(b: &Bytes) -> ApiResult<Value> {
     if b.iter().all(u8::is_ascii_whitespace) {
@@ -384,7 +418,7 @@ fn ctl(shared: &Arc<Shared>) -> Control {
     Control::new(shared.clone())
 }
 
-fn done(r: Result<(), EmulatorError>) -> Result<Json<Value>, ApiError> {
+fn done(r: Result<(), EmulatorError>) -> Reply {
     r.map(|_| Json(json!({"ok": true})))
         .map_err(|e| ApiError::validation(e.to_string()))
 }
@@ -396,67 +430,143 @@ fn str_field(v: &Value, key: &str) -> ApiResult<String> {
         .ok_or_else(|| ApiError::validation(format!("`{key}` should be a string")))
 }
 
+fn faults_json(f: Faults) -> Json<Value> {
+    Json(
+        json!({"rate": f.rate, "burst": f.burst, "fault_rate": f.fault_rate, "latency_ms": f.latency_ms}),
+    )
+}
+
+async fn stats(State(sh): Sh) -> Json<Value> {
+    let c = ctl(&sh);
+    Json(json!({"calls": c.stats(), "total": c.total_calls()}))
+}
+
+async fn stats_reset(State(sh): Sh) -> Json<Value> {
+    ctl(&sh).reset_stats();
+    Json(json!({"ok": true}))
+}
+
+async fn faults_get(State(sh): Sh) -> Json<Value> {
+    faults_json(ctl(&sh).faults())
+}
+
+async fn faults_set(State(sh): Sh, b: Bytes) -> Reply {
+    let v = body_json(&b)?;
+    let c = ctl(&sh);
+    let mut f = c.faults();
+    if let Some(r) = v.get("rate") {
+        f.rate = r.as_f64();
+    }
+    if let Some(b) = v.get("burst").and_then(Value::as_u64) {
+        f.burst = u32::try_from(b).unwrap_or(u32::MAX);
+    }
+    if let Some(p) = v.get("fault_rate").and_then(Value::as_f64) {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(ApiError::validation(
+                "`fault_rate` should be between 0 and 1",
+            ));
+        }
+        f.fault_rate = p;
+    }
+    if let Some(l) = v.get("latency_ms").and_then(Value::as_u64) {
+        f.latency_ms = l;
+    }
+    c.set_faults(f);
+    Ok(faults_json(f))
+}
+
+async fn clock_advance(State(sh): Sh, b: Bytes) -> Reply {
+    let v = body_json(&b)?;
+    let secs = v
+        .get("seconds")
+        .and_then(Value::as_f64)
+        .filter(|s| *s >= 0.0)
+        .ok_or_else(|| ApiError::validation("`seconds` should be a non-negative number"))?;
+    let c = ctl(&sh);
+    c.advance_clock(std::time::Duration::from_secs_f64(secs));
+    Ok(Json(json!({"now": super::util::ms_iso(c.now())})))
+}
+
+async fn limits(State(sh): Sh, b: Bytes) -> Reply {
+    let v = body_json(&b)?;
+    let c = ctl(&sh);
+    if let Some(n) = v.get("max_file_upload_size_in_bytes") {
+        let n = n.as_u64().ok_or_else(|| {
+            ApiError::validation("`max_file_upload_size_in_bytes` should be an integer")
+        })?;
+        c.set_max_upload_size(n);
+    }
+    if let Some(s) = v.get("file_url_ttl_seconds") {
+        let s = s.as_f64().filter(|s| *s >= 0.0).ok_or_else(|| {
+            ApiError::validation("`file_url_ttl_seconds` should be a non-negative number")
+        })?;
+        c.set_file_url_ttl(std::time::Duration::from_secs_f64(s));
+    }
+    Ok(Json(json!({"ok": true})))
+}
+
+async fn edit_text(State(sh): Sh, Path(id): Path<String>, b: Bytes) -> Reply {
+    let v = body_json(&b)?;
+    done(ctl(&sh).set_block_text(&id, &str_field(&v, "text")?))
+}
+
+async fn edit_append(State(sh): Sh, Path(id): Path<String>, b: Bytes) -> Reply {
+    let v = body_json(&b)?;
+    let children = v.get("children").cloned().unwrap_or(json!([]));
+    let ids = ctl(&sh)
+        .append_blocks(&id, children)
+        .map_err(|e| ApiError::validation(e.to_string()))?;
+    Ok(Json(json!({"ids": ids})))
+}
+
+async fn edit_delete(State(sh): Sh, Path(id): Path<String>) -> Reply {
+    done(ctl(&sh).delete_block(&id))
+}
+
+async fn edit_create_page(State(sh): Sh, b: Bytes) -> Reply {
+    let v = body_json(&b)?;
+    let id = ctl(&sh)
+        .create_page(&str_field(&v, "parent_id")?, &str_field(&v, "title")?)
+        .map_err(|e| ApiError::validation(e.to_string()))?;
+    Ok(Json(json!({"id": id})))
+}
+
+async fn edit_title(State(sh): Sh, Path(id): Path<String>, b: Bytes) -> Reply {
+    let v = body_json(&b)?;
+    done(ctl(&sh).rename_page(&id, &str_field(&v, "title")?))
+}
+
+async fn edit_property(State(sh): Sh, Path(id): Path<String>, b: Bytes) -> Reply {
+    let v = body_json(&b)?;
+    let value = v.get("value").cloned().unwrap_or(Value::Null);
+    done(ctl(&sh).set_property(&id, &str_field(&v, "property")?, value))
+}
+
+async fn object(State(sh): Sh, Path(id): Path<String>) -> Reply {
+    ctl(&sh)
+        .object_json(&id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("object", &id))
+}
+
+async fn children(State(sh): Sh, Path(id): Path<String>) -> Json<Value> {
+    Json(json!({"ids": ctl(&sh).children_ids(&id)}))
+}
+
 /// The `/_emulator` routes.
 pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/_emulator/stats", get(|State(sh): Sh| async move {
-            let c = ctl(&sh);
-            Json(json!({"calls": c.stats(), "total": c.total_calls()}))
-        }))
-        .route("/_emulator/stats/reset", post(|State(sh): Sh| async move {
-            ctl(&sh).reset_stats();
-            Json(json!({"ok": true}))
-        }))
-        .route("/_emulator/faults", get(|State(sh): Sh| async move {
-            let f = ctl(&sh).faults();
-            Json(json!({"rate": f.rate, "burst": f.burst, "fault_rate": f.fault_rate, "latency_ms": f.latency_ms}))
-        }).post(|State(sh): Sh, b: Bytes| async move {
-            let v = body_json(&b)?;
-            let c = ctl(&sh);
-            let mut f = c.faults();
-            if let Some(r) = v.get("rate") { f.rate = r.as_f64(); }
-            if let Some(b) = v.get("burst").and_then(Value::as_u64) { f.burst = b as u32; }
-            if let Some(p) = v.get("fault_rate").and_then(Value::as_f64) { f.fault_rate = p; }
-            if let Some(l) = v.get("latency_ms").and_then(Value::as_u64) { f.latency_ms = l; }
-            c.set_faults(f);
-            Ok::<_, ApiError>(Json(json!({"rate": f.rate, "burst": f.burst, "fault_rate": f.fault_rate, "latency_ms": f.latency_ms})))
-        }))
-        .route("/_emulator/clock/advance", post(|State(sh): Sh, b: Bytes| async move {
-            let v = body_json(&b)?;
-            let secs = v.get("seconds").and_then(Value::as_f64).filter(|s| *s >= 0.0).ok_or_else(|| ApiError::validation("`seconds` should be a non-negative number"))?;
-            let c = ctl(&sh);
-            c.advance_clock(std::time::Duration::from_secs_f64(secs));
-            Ok::<_, ApiError>(Json(json!({"now": super::util::ms_iso(c.now())})))
-        }))
-        .route("/_emulator/edit/blocks/{id}/text", post(|State(sh): Sh, Path(id): Path<String>, b: Bytes| async move {
-            let v = body_json(&b)?;
-            done(ctl(&sh).set_block_text(&id, &str_field(&v, "text")?))
-        }))
-        .route("/_emulator/edit/blocks/{id}/children", post(|State(sh): Sh, Path(id): Path<String>, b: Bytes| async move {
-            let v = body_json(&b)?;
-            let ids = ctl(&sh).append_blocks(&id, v.get("children").cloned().unwrap_or(json!([]))).map_err(|e| ApiError::validation(e.to_string()))?;
-            Ok::<_, ApiError>(Json(json!({"ids": ids})))
-        }))
-        .route("/_emulator/edit/blocks/{id}/delete", post(|State(sh): Sh, Path(id): Path<String>| async move {
-            done(ctl(&sh).delete_block(&id))
-        }))
-        .route("/_emulator/edit/pages", post(|State(sh): Sh, b: Bytes| async move {
-            let v = body_json(&b)?;
-            let id = ctl(&sh).create_page(&str_field(&v, "parent_id")?, &str_field(&v, "title")?).map_err(|e| ApiError::validation(e.to_string()))?;
-            Ok::<_, ApiError>(Json(json!({"id": id})))
-        }))
-        .route("/_emulator/edit/pages/{id}/title", post(|State(sh): Sh, Path(id): Path<String>, b: Bytes| async move {
-            let v = body_json(&b)?;
-            done(ctl(&sh).rename_page(&id, &str_field(&v, "title")?))
-        }))
-        .route("/_emulator/edit/pages/{id}/properties", post(|State(sh): Sh, Path(id): Path<String>, b: Bytes| async move {
-            let v = body_json(&b)?;
-            done(ctl(&sh).set_property(&id, &str_field(&v, "property")?, v.get("value").cloned().unwrap_or(Value::Null)))
-        }))
-        .route("/_emulator/objects/{id}", get(|State(sh): Sh, Path(id): Path<String>| async move {
-            ctl(&sh).object_json(&id).map(Json).ok_or_else(|| ApiError::not_found("object", &id))
-        }))
-        .route("/_emulator/children/{id}", get(|State(sh): Sh, Path(id): Path<String>| async move {
-            Json(json!({"ids": ctl(&sh).children_ids(&id)}))
-        }))
+        .route("/_emulator/stats", get(stats))
+        .route("/_emulator/stats/reset", post(stats_reset))
+        .route("/_emulator/faults", get(faults_get).post(faults_set))
+        .route("/_emulator/clock/advance", post(clock_advance))
+        .route("/_emulator/limits", post(limits))
+        .route("/_emulator/edit/blocks/{id}/text", post(edit_text))
+        .route("/_emulator/edit/blocks/{id}/children", post(edit_append))
+        .route("/_emulator/edit/blocks/{id}/delete", post(edit_delete))
+        .route("/_emulator/edit/pages", post(edit_create_page))
+        .route("/_emulator/edit/pages/{id}/title", post(edit_title))
+        .route("/_emulator/edit/pages/{id}/properties", post(edit_property))
+        .route("/_emulator/objects/{id}", get(object))
+        .route("/_emulator/children/{id}", get(children))
 }

@@ -63,6 +63,8 @@ pub struct FileStore {
     pub ttl: Duration,
     /// `http://127.0.0.1:PORT`, set once the listener is bound.
     pub base_url: String,
+    /// Per-file limit of the workspace (`bot.workspace_limits.max_file_upload_size_in_bytes`).
+    pub max_file_size: u64,
 }
 
 impl FileStore {
@@ -75,6 +77,7 @@ impl FileStore {
             upload_order: Vec::new(),
             ttl: Duration::hours(1),
             base_url: String::new(),
+            max_file_size: WORKSPACE_FILE_LIMIT,
         }
     }
 
@@ -384,6 +387,11 @@ impl FileStore {
                     "Unsupported content type: `{ct}`."
                 )));
             }
+            let limit = self.max_file_size;
+            if file.data.len() as u64 > limit {
+                return Err(limit_error(file.data.len() as u64, limit));
+            }
+            let u = self.uploads.get_mut(id).expect("upload checked above");
             u.content_length = Some(file.data.len() as u64);
             u.status = "uploaded".into();
             u.edited = now;
@@ -412,6 +420,17 @@ impl FileStore {
                     "Part {n} is {len} bytes; parts must be between 5 MiB and 20 MiB, except the last part which may be smaller."
                 )));
             }
+            let limit = self.max_file_size;
+            let so_far: u64 = u
+                .parts
+                .iter()
+                .filter(|(k, _)| **k != n)
+                .map(|(_, b)| b.len() as u64)
+                .sum();
+            if so_far + len as u64 > limit {
+                return Err(limit_error(so_far + len as u64, limit));
+            }
+            let u = self.uploads.get_mut(id).expect("upload checked above");
             u.parts.insert(n, file.data);
             u.content_length = Some(u.parts.values().map(|b| b.len() as u64).sum());
             u.edited = now;
@@ -448,16 +467,12 @@ impl FileStore {
         for b in u.parts.values() {
             all.extend_from_slice(b);
         }
-        if all.len() as u64 > WORKSPACE_FILE_LIMIT {
-            return Err(ApiError::validation(
-                "The file size exceeds the workspace file upload limit.",
-            ));
-        }
         let name = u.filename.clone().unwrap_or_else(|| "file".into());
         let ct = u
             .content_type
             .clone()
             .unwrap_or_else(|| "application/octet-stream".into());
+        self.check_limit(all.len() as u64)?;
         let u = self.uploads.get_mut(id).expect("upload exists");
         u.status = "uploaded".into();
         u.edited = now;
@@ -473,6 +488,21 @@ impl FileStore {
         );
         let u = self.uploads.get(id).expect("upload exists");
         Ok(self.render_upload(u, now))
+    }
+}
+
+fn limit_error(size: u64, limit: u64) -> ApiError {
+    ApiError::validation(format!(
+        "The file size ({size} bytes) is not within the allowed limit of {limit} bytes (max_file_upload_size_in_bytes) for this workspace."
+    ))
+}
+
+impl FileStore {
+    fn check_limit(&self, size: u64) -> ApiResult<()> {
+        if size > self.max_file_size {
+            return Err(limit_error(size, self.max_file_size));
+        }
+        Ok(())
     }
 }
 

@@ -13,6 +13,24 @@
 //! # let _ = calls; Ok(()) }
 //! ```
 //!
+//! Decisions where the reference is silent or ambiguous (kept easy to change):
+//! - Search takes `filter: {"property": "object", "value": "page" | "data_source"}` and
+//!   `sort: {"timestamp": "last_edited_time", "direction"}`; search and query lists have
+//!   `type: "page_or_data_source"`.
+//! - Cursors are the id of the next item (opaque to clients); property-item cursors are
+//!   short opaque strings. `page_size` outside 1..=100 is a `validation_error`.
+//! - Error, list and file upload bodies carry a `request_id`.
+//! - "Two levels of nesting" per request: the request's top-level blocks may have children
+//!   and grandchildren, no deeper. 500 KB = 500 000 bytes.
+//! - Updating a trashed block is 404 (/reference/update-a-block) unless it restores it with
+//!   `in_trash: false`; updating a trashed page or database is a `validation_error`.
+//! - select / multi_select options are created on write; status options must exist.
+//! - The emulator is an internal integration: pages and databases need a page (or data
+//!   source) parent; `Notion-Version` older than `2025-09-03` is refused rather than served
+//!   in the wrong shapes. `mode: "external_url"` uploads are refused.
+//! - Notion-hosted files are served at `/_files/<token>/<name>`; after `expiry_time` the URL
+//!   answers 403 with an S3-like XML body.
+//!
 //! Modules: [`store`] (workspace state and rendering), [`handlers`] (the `/v1` routes),
 //! [`validate`] (request limits), [`props`] (schemas and property values), [`query`]
 //! (filters and sorts), [`files`] (uploads and signed file URLs), [`seed`] (fixture format),
@@ -185,7 +203,8 @@ impl Emulator {
         })
     }
 
-    /// Starts the emulator on its own tokio runtime (for plain, non-async tests).
+    /// Starts the emulator on its own tokio runtime (for plain, non-async tests). Must not be
+    /// called from inside an async runtime; the runtime stops when the emulator is dropped.
     pub fn start_blocking(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -213,7 +213,7 @@ impl Store {
                 "owner": {"type": "workspace", "workspace": true},
                 "workspace_name": self.workspace_name,
                 "workspace_id": self.workspace_id,
-                "workspace_limits": {"max_file_upload_size_in_bytes": super::files::WORKSPACE_FILE_LIMIT},
+                "workspace_limits": {"max_file_upload_size_in_bytes": self.files.max_file_size},
             },
         })
     }
@@ -344,11 +344,7 @@ impl Store {
                     b.data.clone(),
                 )
             } else if let Some(p) = self.pages.get(id) {
-                let parent = if p.parent["type"] == "data_source_id" {
-                    json!({"type": "database_id", "database_id": p.parent["database_id"]})
-                } else {
-                    p.parent.clone()
-                };
+                let parent = p.parent.clone();
                 (
                     parent,
                     p.created,
@@ -476,7 +472,10 @@ impl Store {
                 .user(&p.edited_by)
                 .unwrap_or_else(|| partial_user(&p.edited_by)),
             "rollup" => self.compute_rollup(p, ds, schema),
-            "formula" => stored.unwrap_or(json!({"type": "string", "string": null})),
+            "formula" => self
+                .compute_formula(p, ds, schema)
+                .or(stored)
+                .unwrap_or(json!({"type": "string", "string": null})),
             "verification" => {
                 stored.unwrap_or(json!({"state": "unverified", "verified_by": null, "date": null}))
             }
@@ -523,6 +522,40 @@ impl Store {
             m.insert(ty.into(), value);
         }
         Value::Object(m)
+    }
+
+    /// Evaluates the small formula subset `prop("Name")` and `prop("Name") OP number`
+    /// (OP one of `+ - * /`) over a number property; other formulas keep their stored value.
+    fn compute_formula(&self, p: &Page, ds: &DataSource, schema: &Value) -> Option<Value> {
+        let expr = schema["formula"]["expression"].as_str()?.trim();
+        let rest = expr.strip_prefix("prop(\"")?;
+        let (name, tail) = rest.split_once("\")")?;
+        let (_, prop) = Self::find_prop(ds, name)?;
+        if prop["type"] != "number" {
+            return None;
+        }
+        let pid = prop["id"].as_str()?;
+        let x = p.props.get(pid).and_then(|v| v["number"].as_f64());
+        let tail = tail.trim();
+        let result = if tail.is_empty() {
+            x
+        } else {
+            let (op, num) = tail.split_at(1);
+            let k: f64 = num.trim().parse().ok()?;
+            x.and_then(|x| match op {
+                "+" => Some(x + k),
+                "-" => Some(x - k),
+                "*" => Some(x * k),
+                "/" if k != 0.0 => Some(x / k),
+                _ => None,
+            })
+        };
+        let number = match result {
+            Some(r) if r.fract() == 0.0 && r.abs() < 9e15 => json!(r as i64),
+            Some(r) => json!(r),
+            None => Value::Null,
+        };
+        Some(json!({"type": "number", "number": number}))
     }
 
     fn compute_rollup(&self, p: &Page, ds: &DataSource, schema: &Value) -> Value {
@@ -614,8 +647,6 @@ impl Store {
             "icon": s.icon,
             "archived": trashed,
             "in_trash": trashed,
-            "url": self.url_for("", &s.id),
-            "public_url": null,
         }))
     }
 

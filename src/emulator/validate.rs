@@ -905,9 +905,6 @@ impl<'a> Ingest<'a> {
             }
             _ => {}
         }
-        if ty == "unsupported" || ty == "divider" || ty == "breadcrumb" || ty == "column_list" {
-            // these carry an empty type object in responses
-        }
         let mut children = Vec::new();
         if let Some(cv) = children_v {
             if depth >= 2 && !self.seed {
