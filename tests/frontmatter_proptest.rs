@@ -379,7 +379,7 @@ fn replace_entry(text: &str, index: usize, key: &str, value: &Value) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn rendered_rows_parse_back_unchanged(r in row()) {

@@ -202,7 +202,7 @@ pub fn parse_properties(
             return Err(FrontMatterError::Malformed {
                 line: e.line.map(|l| l + first_line - 1).unwrap_or(first_line),
                 column: e.column.unwrap_or(1),
-                message: e.message,
+                message: shift_lines(&e.message, first_line - 1),
                 body,
             })
         }
@@ -264,6 +264,24 @@ fn parse_one(
     let mut m = Map::new();
     m.insert(type_name.to_string(), payload);
     Ok(Some(Value::Object(m)))
+}
+
+/// Rewrites the reader's "line N" positions (relative to the YAML) as file lines.
+fn shift_lines(message: &str, offset: usize) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(pos) = rest.find("line ") {
+        out.push_str(&rest[..pos + 5]);
+        rest = &rest[pos + 5..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Splits `---\n yaml ---\n body`: `None` when the text has no front matter; `Err` when

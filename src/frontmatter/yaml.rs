@@ -25,7 +25,16 @@ pub fn emit_entry(out: &mut String, key: &str, v: &Value, indent: usize, dates_p
 
 /// [`emit_entry`] at the current position (after `- ` of a sequence item).
 fn emit_entry_here(out: &mut String, key: &str, v: &Value, indent: usize, dates_plain: bool) {
-    out.push_str(&scalar_string(key));
+    let k = scalar_string(key);
+    if k.len() > 1000 {
+        // YAML readers cap implicit keys at 1024 characters: use an explicit `? key`.
+        out.push_str("? ");
+        out.push_str(&k);
+        out.push('\n');
+        push_indent(out, indent);
+    } else {
+        out.push_str(&k);
+    }
     out.push(':');
     emit_after_key(out, v, indent, dates_plain);
 }
@@ -460,6 +469,19 @@ mod tests {
             ".",
         ] {
             assert_eq!(round_trip(&json!(s)), json!(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn very_long_keys_read_back() {
+        let key = "k".repeat(3000);
+        for v in [json!("x"), json!([1, 2]), json!({"a": "b"})] {
+            let mut m = Map::new();
+            m.insert(key.clone(), v.clone());
+            m.insert("next".into(), json!(1));
+            let mut out = String::new();
+            emit_mapping(&mut out, &m, 0);
+            assert_eq!(read(&out).unwrap(), Value::Object(m), "{v}");
         }
     }
 
