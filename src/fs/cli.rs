@@ -439,7 +439,7 @@ fn init_logging(fs: &FsOptions, file: Option<&Path>) {
         _ => "error",
     };
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("notionfs={level},warn")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("notionfs={level},fuser=error,warn")));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let res = match file.and_then(|p| {
         std::fs::OpenOptions::new()

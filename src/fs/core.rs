@@ -17,11 +17,13 @@
 //! # Sizes
 //! A `.md` file's size is exact once its body has been rendered; before that `getattr`
 //! reports 0 and marks the size unknown ([`Attr::size_known`]), so the adapter gives the
-//! kernel no attribute cache for it. `open` renders the body before it returns and asks for
-//! direct I/O whenever the size the kernel last saw differs from the real one
-//! ([`Opened::direct_io`]): reads then go to [`FsCore::read`] and end at the true end of the
-//! file, so `cat`, `cp`, `grep` and editors always get the whole, exact content. Files whose
-//! size the kernel already knows are read through the page cache (fast warm `grep -r`).
+//! kernel no attribute cache for it: the kernel asks again before reading past that size.
+//! `open` renders the body before it returns (fetch on open), so that next `getattr` is
+//! exact. When the kernel holds a size it believes but which is now wrong (the page changed
+//! in Notion since), `open` asks for direct I/O ([`Opened::direct_io`]): reads then go to
+//! [`FsCore::read`] and end at the true end of the file. Either way `cat`, `cp`, `grep` and
+//! editors get the whole, exact content, and files whose size the kernel knows are read
+//! through the page cache (fast warm `grep -r`, and `mmap` works).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -143,8 +145,9 @@ struct State {
     items: HashMap<String, (Vec<Item>, Instant)>,
     attachments: HashMap<String, AttachmentSource>,
     bodies: BodyCache,
-    /// Size last handed to the kernel, by inode.
-    reported: HashMap<u64, u64>,
+    /// Size last handed to the kernel, by inode, and whether it was exact (the kernel
+    /// caches exact sizes for the attribute TTL, and asks again at once otherwise).
+    reported: HashMap<u64, (u64, bool)>,
     /// Hash of the content the kernel's page cache may hold, by inode.
     cached_hash: HashMap<u64, [u8; 32]>,
     handles: HashMap<u64, Handle>,
@@ -408,7 +411,7 @@ impl FsCore {
             }
         };
         if kind == FileKind::File {
-            st.reported.insert(ino, size);
+            st.reported.insert(ino, (size, known));
         }
         Attr {
             ino,
@@ -1164,8 +1167,17 @@ impl FsCore {
             _ => return Err(FsError::IsDir),
         };
         let mut st = self.state();
-        let direct_io = st.reported.get(&ino) != Some(&size);
+        // Direct I/O only when the kernel may hold a wrong size it believes: an unknown size
+        // was handed out with no attribute cache, so the kernel asks again before reading
+        // past it (and shared mmap keeps working for first reads).
+        let direct_io = match st.reported.get(&ino) {
+            Some((s, true)) => *s != size,
+            Some((_, false)) => false,
+            None => true,
+        };
+        let known_before = matches!(st.reported.get(&ino), Some((_, true)));
         let keep_cache = !direct_io
+            && known_before
             && match hash {
                 Some(h) => st.cached_hash.get(&ino) == Some(&h),
                 None => true,
@@ -1177,7 +1189,7 @@ impl FsCore {
         st.next_fh += 1;
         st.handles.insert(fh, handle);
         drop(st);
-        if direct_io {
+        if direct_io || !known_before {
             // Let the kernel learn the real size now rather than after its attribute TTL.
             self.invalidate(ino);
         }
