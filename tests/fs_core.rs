@@ -602,3 +602,34 @@ async fn a_folder_known_only_from_blocks_can_be_looked_up_directly() {
     );
     assert_eq!(f.calls().since(&before).total(), 0);
 }
+
+#[tokio::test]
+async fn a_remote_rename_keeps_the_inode_and_shows_after_the_ttl() {
+    let f = fixture(Duration::from_millis(300)).await;
+    let old = f.ino("/Team Home/Café ☕ Ünïcödé 🚀.md").await;
+    let body = f.cat("/Team Home.md").await;
+    f.emu()
+        .control()
+        .rename_page(&demo::unicode_title_id(), "Renamed/remotely")
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let home = f.ino("/Team Home").await;
+    let names: BTreeSet<String> = f
+        .core
+        .readdir(home)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert!(names.contains("Renamed\u{2215}remotely.md"), "{names:?}");
+    assert!(!names.contains("Café ☕ Ünïcödé 🚀.md"));
+    assert_eq!(f.ino("/Team Home/Renamed\u{2215}remotely.md").await, old);
+    // The parent's body links to the new name.
+    let new_body = String::from_utf8(f.cat("/Team Home.md").await).unwrap();
+    assert_ne!(new_body.as_bytes(), body.as_slice());
+    assert!(
+        new_body.contains("Team Home/Renamed\u{2215}remotely.md"),
+        "{new_body}"
+    );
+}

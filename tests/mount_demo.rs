@@ -333,6 +333,28 @@ fn read_only_mount_and_remote_edits_after_the_ttl() {
     }
     let emu = emulator();
     let m = Mount::start(&emu, &["--read-only", "--ttl", "1"]);
+    // The first read of a page can be a shared mmap (size learnt at open, no direct I/O).
+    let planning = m.p("Team Home/Q3\u{2215}Q4 Planning.md");
+    let f = std::fs::File::open(&planning).unwrap();
+    let len = f.metadata().unwrap().len() as usize;
+    assert!(len > 0);
+    // SAFETY: mapping an open file read-only for its whole length, unmapped below.
+    let mapped = unsafe {
+        use std::os::fd::AsRawFd;
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            f.as_raw_fd(),
+            0,
+        );
+        assert_ne!(p, libc::MAP_FAILED, "mmap failed");
+        let v = std::slice::from_raw_parts(p as *const u8, len).to_vec();
+        libc::munmap(p, len);
+        v
+    };
+    assert_eq!(mapped, std::fs::read(&planning).unwrap());
     let meta = std::fs::metadata(m.p("Team Home.md")).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o444);
     let err = std::fs::write(m.p("Team Home.md"), "x").unwrap_err();

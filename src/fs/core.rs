@@ -831,7 +831,9 @@ impl FsCore {
             }
         };
         if let Some(b) = &cached {
-            if b.matches(&obj.last_edited_time) {
+            // A child renamed in Notion does not touch this page's edit time, but its
+            // `child_page` block (our link and folder entry) changed: read again then.
+            if b.matches(&obj.last_edited_time) && !self.children_renamed(id) {
                 let mut st = self.state();
                 st.bodies.revalidated(id);
                 if let Some((_, t)) = st.items.get_mut(id) {
@@ -885,11 +887,29 @@ impl FsCore {
         Ok(body)
     }
 
+    /// Whether a child page or database of `id` now has another title than its block had
+    /// when the page was read (search and listings keep the objects' titles current).
+    fn children_renamed(&self, id: &str) -> bool {
+        let st = self.state();
+        st.items
+            .get(id)
+            .is_some_and(|(items, _)| Self::renamed(&st, items))
+    }
+
+    fn renamed(st: &State, items: &[Item]) -> bool {
+        items.iter().any(|it| match it {
+            Item::ChildPage { id, title, .. } | Item::ChildDatabase { id, title, .. } => {
+                st.objects.get(id).is_some_and(|o| &o.title != title)
+            }
+            Item::Attachment { .. } => false,
+        })
+    }
+
     /// A body from the disk cache, if it is still the page's content and links to the same
     /// paths as it would now.
     fn body_from_disk(&self, id: &str, obj: &Obj) -> Option<Arc<Body>> {
         let (meta, body) = self.disk.load(id)?;
-        if !body.matches(&obj.last_edited_time) {
+        if !body.matches(&obj.last_edited_time) || Self::renamed(&self.state(), &meta.items) {
             return None;
         }
         let mut paths = self.install_items(id, &obj.title, &meta.items);
