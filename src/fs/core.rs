@@ -152,6 +152,8 @@ struct State {
     cached_hash: HashMap<u64, [u8; 32]>,
     handles: HashMap<u64, Handle>,
     next_fh: u64,
+    /// Digest of the listing the kernel last got for a directory inode (it may cache it).
+    dir_served: HashMap<u64, u64>,
     /// Last check of what changed: when (monotonic) and the wall-clock time it started.
     sweep: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
 }
@@ -210,6 +212,7 @@ impl FsCore {
                 handles: HashMap::new(),
                 next_fh: 1,
                 sweep: None,
+                dir_served: HashMap::new(),
             }),
             permits: Semaphore::new(settings.max_in_flight.max(1)),
             flights: Mutex::new(HashMap::new()),
@@ -328,6 +331,22 @@ impl FsCore {
         Ok(self.attr_of(ino, &key))
     }
 
+    /// Opening a directory: whether the kernel may keep the listing it cached (the listing
+    /// is fresh and the same as the one it got), so `readdir` need not be asked again.
+    pub fn opendir(&self, ino: u64) -> FsResult<bool> {
+        let key = self.key(ino)?;
+        if !key.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        let st = self.state();
+        let current = st
+            .listings
+            .get(&key)
+            .filter(|l| l.fetched.elapsed() < self.settings.ttl)
+            .map(digest);
+        Ok(current.is_some() && current == st.dir_served.get(&ino).copied())
+    }
+
     /// The entries of the directory `ino` (without `.` and `..`).
     pub async fn readdir(&self, ino: u64) -> FsResult<Vec<DirEntry>> {
         let key = self.key(ino)?;
@@ -335,6 +354,7 @@ impl FsCore {
             return Err(FsError::NotDir);
         }
         let listing = self.listing(&key).await?;
+        self.state().dir_served.insert(ino, digest(&listing));
         Ok(listing
             .entries
             .iter()
@@ -1347,6 +1367,17 @@ impl FsCore {
     pub fn cache_bytes(&self) -> usize {
         self.state().bodies.bytes()
     }
+}
+
+/// A digest of a listing's entries (names and identities).
+fn digest(l: &Listing) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for e in &l.entries {
+        e.name.hash(&mut h);
+        e.key.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// `dir/name` relative to the directory `from` (both as components from the root).

@@ -128,6 +128,20 @@ impl Filesystem for NotionFuse {
         }
     }
 
+    fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        // Let the kernel cache listings; it keeps them only while they are current.
+        match self.core.opendir(ino.0) {
+            Ok(keep) => {
+                let mut f = FopenFlags::FOPEN_CACHE_DIR;
+                if keep {
+                    f |= FopenFlags::FOPEN_KEEP_CACHE;
+                }
+                reply.opened(FileHandle(0), f);
+            }
+            Err(e) => reply.error(errno("opendir", ino.0, &e)),
+        }
+    }
+
     fn readdir(
         &self,
         _req: &Request,
@@ -210,27 +224,9 @@ impl Filesystem for NotionFuse {
         reply.ok();
     }
 
-    fn flush(
-        &self,
-        _req: &Request,
-        _ino: INodeNo,
-        _fh: FileHandle,
-        _lock_owner: LockOwner,
-        reply: ReplyEmpty,
-    ) {
-        reply.ok();
-    }
-
-    fn fsync(
-        &self,
-        _req: &Request,
-        _ino: INodeNo,
-        _fh: FileHandle,
-        _datasync: bool,
-        reply: ReplyEmpty,
-    ) {
-        reply.ok();
-    }
+    // `flush` and `fsync` are left unimplemented (ENOSYS): the kernel then stops sending
+    // them, which saves a round trip per close on this read-only path. The write path
+    // implements them (durability on close / fsync).
 
     fn getxattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
         let name = name.to_str().unwrap_or("");
