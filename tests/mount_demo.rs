@@ -483,6 +483,42 @@ fn command_line_errors_and_clean_unmount_on_sigterm() {
     };
     assert!(status.success(), "{}", m.stderr());
     assert!(!mounted(&m.mp));
+    // -d detaches once mounted; the token can come from a file (given as a mount option).
+    let token_file = mp.path().join("token");
+    std::fs::write(&token_file, format!("{}\n", emu.token())).unwrap();
+    let mpd = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let o = Command::new(BIN)
+        .arg("mount")
+        .arg(mpd.path())
+        .arg("-d")
+        .arg("-o")
+        .arg(format!(
+            "token_file={},cache_dir={},ttl=5,noatime",
+            token_file.display(),
+            cache.path().display()
+        ))
+        .env("NOTION_API_URL", &url)
+        .env_remove("NOTION_TOKEN")
+        .env("XDG_CONFIG_HOME", mp.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dmp = mpd.path().canonicalize().unwrap();
+    assert!(mounted(&dmp));
+    assert!(std::fs::read_dir(&dmp).unwrap().count() >= 4);
+    let ok = Command::new("fusermount3")
+        .arg("-u")
+        .arg(&dmp)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    assert!(cache.path().join("notionfs.log").exists());
     // fusermount3 -u ends a mount too.
     let m2 = Mount::start(&emu, &[]);
     let ok = Command::new("fusermount3")
