@@ -187,7 +187,11 @@ pub fn attachment_name(block: &Block, media: &Media) -> String {
         Some(s) => sanitize(&s),
         None => {
             let id = block.id.as_deref().unwrap_or("block").replace('-', "");
-            format!("{}-{}", block.type_name(), &id[..id.len().min(8)])
+            format!(
+                "{}-{}",
+                block.type_name(),
+                id.chars().take(8).collect::<String>()
+            )
         }
     }
 }
