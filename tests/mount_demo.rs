@@ -87,6 +87,16 @@ impl Mount {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+        // Watchdog: a hung request must fail the test, not hang the suite. After 90 s the
+        // mount is detached lazily, which fails whatever still waits on it.
+        let mp = m.mp.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(90));
+            if mounted(&mp) {
+                eprintln!("watchdog: detaching {}", mp.display());
+                let _ = Command::new("fusermount3").arg("-uz").arg(&mp).status();
+            }
+        });
         m
     }
 
@@ -392,12 +402,21 @@ fn faults_are_retried_and_a_dead_api_gives_eio_but_the_mount_stays() {
     if !fuse_usable() {
         return;
     }
-    let emu = emulator();
+    // An emulator on a runtime of our own, so it can be shut down completely (listener and
+    // every connection closed) when the API is to go away.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let emu = rt
+        .block_on(Emulator::start(EmulatorConfig::default()))
+        .unwrap();
     let m = Mount::start(&emu, &[]);
     emu.control().set_faults(Faults {
         rate: None,
         burst: 10,
-        fault_rate: 0.3,
+        fault_rate: 0.2,
         latency_ms: 0,
     });
     let body = std::fs::read_to_string(m.p("Engineering Wiki/Block Showcase.md")).unwrap();
@@ -412,7 +431,8 @@ fn faults_are_retried_and_a_dead_api_gives_eio_but_the_mount_stays() {
     for name in ["Meeting Notes.md", "Untitled.md"] {
         std::fs::read_to_string(m.p(&format!("Team Home/{name}"))).unwrap();
     }
-    drop(emu);
+    rt.block_on(emu.shutdown());
+    rt.shutdown_timeout(Duration::from_secs(2));
     let err = std::fs::read_to_string(m.p("Team Home/Meeting Notes (2).md")).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EIO));
     assert!(m.stderr().contains("I/O error"), "{}", m.stderr());

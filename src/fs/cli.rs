@@ -498,6 +498,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn client_for(url: &str, token: Token, rate: Option<f64>) -> Result<Client, CliError> {
     let mut cfg = ClientConfig::new(url, token);
+    // A FUSE request waits on these calls: an API that accepts but never answers must
+    // turn into EIO in reasonable time, not after minutes.
+    cfg.timeout = Duration::from_secs(20);
     cfg.rate = rate.map(|r| Rate {
         per_second: r,
         burst: r.ceil().max(1.0) as u32,

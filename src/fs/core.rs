@@ -1229,8 +1229,10 @@ impl FsCore {
         st.next_fh += 1;
         st.handles.insert(fh, handle);
         drop(st);
-        if direct_io || !known_before {
+        if direct_io {
             // Let the kernel learn the real size now rather than after its attribute TTL.
+            // (Not for unknown sizes: the kernel asks anyway, and an invalidation racing
+            // with that GETATTR makes the kernel drop its answer — a stale size under mmap.)
             self.invalidate(ino);
         }
         Ok(Opened {
