@@ -17,6 +17,7 @@
 
 pub mod emulator;
 pub mod frontmatter;
+pub mod fs;
 pub mod markdown;
 pub mod notion;
 pub mod sync;

@@ -18,6 +18,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Mount the workspace the token can see.
+    Mount(notionfs::fs::cli::MountArgs),
+    /// Start the built-in emulator with the demo workspace and mount it.
+    Demo(notionfs::fs::cli::DemoArgs),
     /// Run the Notion API emulator alone (binds 127.0.0.1 only).
     Emulator(notionfs::emulator::cli::EmulatorArgs),
     /// Convert between Markdown and JSON arrays of Notion blocks.
@@ -78,18 +82,37 @@ fn convert(direction: Direction) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
-    let result = match cli.command {
-        Command::Emulator(args) => tokio::runtime::Runtime::new()
-            .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(notionfs::emulator::cli::run(args))),
-        Command::Convert { direction } => convert(direction),
+    // Each arm gives the error line and the exit code. `mount` and `demo` set up logging
+    // themselves (-v/-q, the detached daemon's log file).
+    let result: Result<(), (String, u8)> = match cli.command {
+        Command::Mount(args) => notionfs::fs::cli::run_mount(args).map_err(fs_failure),
+        Command::Demo(args) => notionfs::fs::cli::run_demo(args).map_err(fs_failure),
+        Command::Emulator(args) => {
+            init_logging();
+            tokio::runtime::Runtime::new()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(notionfs::emulator::cli::run(args)))
+                .map_err(failure)
+        }
+        Command::Convert { direction } => {
+            init_logging();
+            convert(direction).map_err(failure)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("notionfs: {e:#}");
-            ExitCode::FAILURE
+        Err((message, code)) => {
+            eprintln!("notionfs: {message}");
+            ExitCode::from(code)
         }
     }
+}
+
+fn failure(e: anyhow::Error) -> (String, u8) {
+    (format!("{e:#}"), 1)
+}
+
+fn fs_failure(e: notionfs::fs::cli::CliError) -> (String, u8) {
+    let code = u8::try_from(e.exit_code()).unwrap_or(1);
+    (e.to_string(), code)
 }

@@ -737,11 +737,8 @@ fn the_man_page_example_does_what_it_says() {
     );
     assert_eq!(p.refused.len(), 1);
     assert_eq!(p.refused[0].property, "Score");
-    let man = std::fs::read_to_string(format!(
-        "{}/man/notionfs.5",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let man =
+        std::fs::read_to_string(format!("{}/man/notionfs.5", env!("CARGO_MANIFEST_DIR"))).unwrap();
     assert!(man.contains("\n.SH FRONT MATTER\n"));
     assert!(man.contains("property \"Status\": option \"Doing\" does not exist"));
 }

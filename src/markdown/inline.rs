@@ -875,7 +875,9 @@ fn mention_from(t: &TagToken, title: &str) -> Option<RichText> {
         )),
         Some("user") if t.only_attrs(&["url"]) => {
             let id = t.attr("url")?.strip_prefix("user://")?.to_string();
-            titled(RichTextKind::Mention(Mention::User(Box::new(User::reference(id)))))
+            titled(RichTextKind::Mention(Mention::User(Box::new(
+                User::reference(id),
+            ))))
         }
         Some("date") if t.self_closing && t.only_attrs(&["start", "end", "time-zone"]) => {
             let mut r = titled(RichTextKind::Mention(Mention::Date(DateValue {

@@ -1,0 +1,319 @@
+//! Page bodies: fetching a page's block tree with the fewest calls, and the in-memory cache
+//! of rendered bodies (an LRU bounded in bytes).
+//!
+//! # Fetching
+//! [`fetch_tree`] lists a block's children in pages of 100 and recurses only into blocks
+//! that [`needs_children`] — never into child pages or
+//! databases. Siblings' subtrees are fetched concurrently; the client's rate limiter paces
+//! the requests and a semaphore bounds how many are in flight, so the cost is exactly
+//! `Σ ceil(children/100)` over the page and each block with children, and the wall time is
+//! about the tree's depth in round trips when the rate allows.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::future::{BoxFuture, FutureExt};
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::render::PathMap;
+use super::tree::{needs_children, Item};
+use crate::notion::model::Block;
+use crate::notion::{ApiError, Client};
+
+/// Fetches the children of `id` (all pages) and, concurrently, the subtrees of those that
+/// need them; nested blocks end up inline in `children`.
+pub fn fetch_tree<'a>(
+    client: &'a Client,
+    id: &'a str,
+    permits: &'a Semaphore,
+) -> BoxFuture<'a, Result<Vec<Block>, ApiError>> {
+    async move {
+        let mut blocks: Vec<Block> = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = {
+                // Closed only on shutdown; then fail like the network would.
+                let _permit = permits.acquire().await.map_err(|_| ApiError::Transport {
+                    endpoint: "GET /v1/blocks/{id}/children".into(),
+                    reason: "shutting down".into(),
+                })?;
+                client.children_page(id, cursor.take()).await?
+            };
+            blocks.extend(page.results);
+            match (page.has_more, page.next_cursor) {
+                (true, Some(c)) => cursor = Some(c),
+                _ => break,
+            }
+        }
+        let jobs = blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| needs_children(b))
+            .filter_map(|(i, b)| b.id.clone().map(|id| (i, id)))
+            .map(|(i, bid)| async move { fetch_tree(client, &bid, permits).await.map(|c| (i, c)) });
+        let kids = futures::future::try_join_all(jobs).await?;
+        for (i, c) in kids {
+            blocks[i].children = c;
+        }
+        Ok(blocks)
+    }
+    .boxed()
+}
+
+/// The number of children calls [`fetch_tree`] makes for a tree (children inline): the
+/// theoretical minimum for reading it.
+pub fn min_calls(top_level: &[Block]) -> usize {
+    fn pages(n: usize) -> usize {
+        n.div_ceil(100).max(1)
+    }
+    fn below(blocks: &[Block]) -> usize {
+        blocks
+            .iter()
+            .filter(|b| needs_children(b))
+            .map(|b| pages(b.children.len()) + below(&b.children))
+            .sum()
+    }
+    pages(top_level.len()) + below(top_level)
+}
+
+/// A rendered page body.
+#[derive(Debug)]
+pub struct Body {
+    /// The file's bytes.
+    pub data: Arc<Vec<u8>>,
+    /// SHA-256 of `data`: tells a real change from a refetch of the same content.
+    pub hash: [u8; 32],
+    /// The page's `last_edited_time` it was rendered from.
+    pub last_edited_time: String,
+    /// Wall-clock time of the fetch (to tell whether a minute-rounded timestamp can still
+    /// hide a later edit).
+    pub fetched_utc: chrono::DateTime<chrono::Utc>,
+    /// When it was last checked against Notion.
+    pub validated: Instant,
+}
+
+impl Body {
+    /// A body for `data` read now.
+    pub fn new(data: Vec<u8>, last_edited_time: String) -> Body {
+        let hash: [u8; 32] = Sha256::digest(&data).into();
+        Body {
+            data: Arc::new(data),
+            hash,
+            last_edited_time,
+            fetched_utc: chrono::Utc::now(),
+            validated: Instant::now(),
+        }
+    }
+
+    /// Whether this body is still the page's content given its current `last_edited_time`:
+    /// the same timestamp, and the fetch happened after that minute was over (Notion rounds
+    /// timestamps down to the minute, so an edit later in the same minute keeps the
+    /// timestamp).
+    pub fn matches(&self, last_edited_time: &str) -> bool {
+        if self.last_edited_time != last_edited_time {
+            return false;
+        }
+        match chrono::DateTime::parse_from_rfc3339(last_edited_time) {
+            Ok(t) => {
+                self.fetched_utc >= t.with_timezone(&chrono::Utc) + chrono::Duration::seconds(60)
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// Rendered bodies by page id, least recently used evicted first once over `capacity` bytes.
+pub struct BodyCache {
+    lru: LruCache<String, Arc<Body>>,
+    bytes: usize,
+    capacity: usize,
+}
+
+impl BodyCache {
+    /// An empty cache holding at most `capacity` bytes of bodies.
+    pub fn new(capacity: usize) -> Self {
+        BodyCache {
+            lru: LruCache::unbounded(),
+            bytes: 0,
+            capacity,
+        }
+    }
+
+    /// The cached body of `page_id`, marking it recently used.
+    pub fn get(&mut self, page_id: &str) -> Option<Arc<Body>> {
+        self.lru.get(page_id).cloned()
+    }
+
+    /// The cached body without touching the LRU order (for `getattr`).
+    pub fn peek(&self, page_id: &str) -> Option<Arc<Body>> {
+        self.lru.peek(page_id).cloned()
+    }
+
+    /// Stores `body`, evicting the least recently used bodies to stay under the capacity.
+    /// A body larger than the whole capacity is not kept (open handles still hold it).
+    pub fn put(&mut self, page_id: String, body: Arc<Body>) {
+        if let Some(old) = self.lru.pop(&page_id) {
+            self.bytes -= old.data.len();
+        }
+        if body.data.len() > self.capacity {
+            return;
+        }
+        self.bytes += body.data.len();
+        self.lru.put(page_id, body);
+        while self.bytes > self.capacity {
+            match self.lru.pop_lru() {
+                Some((_, b)) => self.bytes -= b.data.len(),
+                None => break,
+            }
+        }
+    }
+
+    /// Marks the body of `page_id` as checked now.
+    pub fn revalidated(&mut self, page_id: &str) {
+        if let Some(b) = self.lru.pop(page_id) {
+            self.bytes -= b.data.len();
+            let fresh = Body {
+                data: b.data.clone(),
+                hash: b.hash,
+                last_edited_time: b.last_edited_time.clone(),
+                fetched_utc: b.fetched_utc,
+                validated: Instant::now(),
+            };
+            self.put(page_id.to_string(), Arc::new(fresh));
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+/// What the disk cache keeps beside a body: enough to trust it again after a remount.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DiskMeta {
+    /// The page.
+    pub page_id: String,
+    /// The page's `last_edited_time` the body was rendered from.
+    pub last_edited_time: String,
+    /// When the blocks were read.
+    pub fetched_utc: chrono::DateTime<chrono::Utc>,
+    /// SHA-256 of the body, hex.
+    pub hash: String,
+    /// What the page's folder held.
+    pub items: Vec<Item>,
+    /// The paths the body links to (a rename elsewhere makes the body stale).
+    pub paths: PathMap,
+}
+
+/// Rendered bodies on disk under `<cache dir>/bodies`, keyed by page id and checked by
+/// content hash, so a remount serves unchanged pages without reading their blocks.
+pub struct DiskCache {
+    dir: PathBuf,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl DiskCache {
+    /// A cache in `dir` (created 0700).
+    pub fn new(dir: PathBuf) -> std::io::Result<DiskCache> {
+        super::attach::create_private_dir(&dir)?;
+        Ok(DiskCache { dir })
+    }
+
+    fn files(&self, page_id: &str) -> (PathBuf, PathBuf) {
+        let name = hex(&Sha256::digest(page_id.as_bytes()));
+        (
+            self.dir.join(format!("{name}.json")),
+            self.dir.join(format!("{name}.md")),
+        )
+    }
+
+    /// The stored body of `page_id` and its metadata, if present and intact.
+    pub fn load(&self, page_id: &str) -> Option<(DiskMeta, Body)> {
+        let (meta, data) = self.files(page_id);
+        let meta: DiskMeta = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
+        let data = std::fs::read(data).ok()?;
+        let hash: [u8; 32] = Sha256::digest(&data).into();
+        if meta.page_id != page_id || hex(&hash) != meta.hash {
+            return None;
+        }
+        let body = Body {
+            data: Arc::new(data),
+            hash,
+            last_edited_time: meta.last_edited_time.clone(),
+            fetched_utc: meta.fetched_utc,
+            validated: Instant::now(),
+        };
+        Some((meta, body))
+    }
+
+    /// Stores a body (write to a temp file, then rename: never a torn entry).
+    pub fn save(
+        &self,
+        page_id: &str,
+        body: &Body,
+        items: &[Item],
+        paths: &PathMap,
+    ) -> std::io::Result<()> {
+        let (meta_path, data_path) = self.files(page_id);
+        let meta = DiskMeta {
+            page_id: page_id.to_string(),
+            last_edited_time: body.last_edited_time.clone(),
+            fetched_utc: body.fetched_utc,
+            hash: hex(&body.hash),
+            items: items.to_vec(),
+            paths: paths.clone(),
+        };
+        let tmp = data_path.with_extension("md.tmp");
+        std::fs::write(&tmp, body.data.as_slice())?;
+        std::fs::rename(&tmp, &data_path)?;
+        let json = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
+        let tmp = meta_path.with_extension("json.tmp");
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, &meta_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lru_is_bounded_in_bytes() {
+        let mut c = BodyCache::new(10);
+        c.put("a".into(), Arc::new(Body::new(vec![0; 6], "t".into())));
+        c.put("b".into(), Arc::new(Body::new(vec![0; 3], "t".into())));
+        assert_eq!(c.bytes(), 9);
+        c.get("a");
+        c.put("c".into(), Arc::new(Body::new(vec![0; 4], "t".into())));
+        // "b" was least recently used.
+        assert!(c.peek("b").is_none());
+        assert!(c.peek("a").is_some() || c.peek("c").is_some());
+        assert!(c.bytes() <= 10);
+        c.put("huge".into(), Arc::new(Body::new(vec![0; 11], "t".into())));
+        assert!(c.peek("huge").is_none());
+    }
+
+    #[test]
+    fn minute_rounding_is_respected() {
+        let old = "2020-01-01T00:00:00.000Z";
+        let b = Body::new(vec![], old.into());
+        assert!(b.matches(old));
+        assert!(!b.matches("2020-01-01T00:01:00.000Z"));
+        // Fetched within the edit's minute: cannot be trusted.
+        let now = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:00.000Z")
+            .to_string();
+        let b = Body::new(vec![], now.clone());
+        assert!(!b.matches(&now));
+    }
+}

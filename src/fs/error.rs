@@ -1,0 +1,85 @@
+//! The filesystem's typed error and its errno: the ONE place where failures become errno
+//! values (the FUSE adapter only calls [`FsError::errno`]).
+
+use thiserror::Error;
+
+use crate::notion::ApiError;
+
+/// Why a filesystem operation failed.
+#[derive(Debug, Error)]
+pub enum FsError {
+    /// No such entry (or the inode is unknown).
+    #[error("no such file or directory")]
+    NotFound,
+    /// A directory operation on a file.
+    #[error("not a directory")]
+    NotDir,
+    /// A file operation on a directory.
+    #[error("is a directory")]
+    IsDir,
+    /// A write to this mount (read-only mount, or the write path is not available).
+    #[error("read-only file system: {0}")]
+    ReadOnly(&'static str),
+    /// An extended attribute that the entry does not have.
+    #[error("no such attribute")]
+    NoAttr,
+    /// A caller's buffer is too small for the value.
+    #[error("result too large for the buffer")]
+    Range,
+    /// An unknown or already released file handle.
+    #[error("bad file handle")]
+    BadHandle,
+    /// Notion refused or could not be reached; the reason is logged.
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    /// Local I/O (cache dir, attachment download).
+    #[error("local I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// Downloading an attachment from its signed URL failed.
+    #[error("attachment download failed: {0}")]
+    Download(String),
+}
+
+impl FsError {
+    /// The errno reported to the kernel.
+    pub fn errno(&self) -> i32 {
+        match self {
+            FsError::NotFound => libc::ENOENT,
+            FsError::NotDir => libc::ENOTDIR,
+            FsError::IsDir => libc::EISDIR,
+            FsError::ReadOnly(_) => libc::EROFS,
+            FsError::NoAttr => libc::ENODATA,
+            FsError::Range => libc::ERANGE,
+            FsError::BadHandle => libc::EBADF,
+            // An object deleted or unshared in Notion is simply gone.
+            FsError::Api(e) if e.is_not_found() => libc::ENOENT,
+            FsError::Api(_) | FsError::Io(_) | FsError::Download(_) => libc::EIO,
+        }
+    }
+}
+
+/// Result of filesystem operations.
+pub type FsResult<T> = Result<T, FsError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_mapping() {
+        assert_eq!(FsError::NotFound.errno(), libc::ENOENT);
+        assert_eq!(FsError::ReadOnly("write").errno(), libc::EROFS);
+        let gone = ApiError::Api {
+            status: 404,
+            code: "object_not_found".into(),
+            message: "x".into(),
+            endpoint: "GET /v1/pages/{id}".into(),
+        };
+        assert_eq!(FsError::from(gone).errno(), libc::ENOENT);
+        let down = ApiError::Transport {
+            endpoint: "GET /v1/pages/{id}".into(),
+            reason: "connection failed".into(),
+        };
+        assert_eq!(FsError::from(down).errno(), libc::EIO);
+    }
+}

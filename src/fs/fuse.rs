@@ -1,0 +1,466 @@
+//! The thin fuser adapter: translates kernel requests into [`FsCore`] calls and core
+//! results into replies. No filesystem logic lives here.
+//!
+//! FUSE requests arrive on fuser's own worker threads (not tokio workers); each request
+//! runs the core's async method to completion with [`tokio::runtime::Handle::block_on`], so
+//! no tokio worker ever blocks and the core's HTTP calls run on the runtime's reactor.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use fuser::{
+    AccessFlags, Config, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
+    INodeNo, KernelConfig, LockOwner, MountOption, Notifier, OpenAccMode, OpenFlags, ReplyAttr,
+    ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite,
+    ReplyXattr, Request, Session, SessionACL, TimeOrNow, WriteFlags,
+};
+
+use super::core::{Attr, FileKind, FsCore, Invalidate};
+use super::error::FsError;
+
+/// How the mount is set up.
+#[derive(Clone, Debug)]
+pub struct MountConfig {
+    /// Let other users (and root) see the mount.
+    pub allow_other: bool,
+    /// Mount read-only at the kernel level too.
+    pub read_only: bool,
+    /// Worker threads serving requests.
+    pub threads: usize,
+    /// How long the kernel may cache entries and attributes of known size.
+    pub kernel_ttl: Duration,
+}
+
+/// The fuser `Filesystem` over an [`FsCore`].
+pub struct NotionFuse {
+    core: Arc<FsCore>,
+    rt: tokio::runtime::Handle,
+    ttl: Duration,
+}
+
+impl NotionFuse {
+    /// An adapter running the core's async operations on `rt`.
+    pub fn new(core: Arc<FsCore>, rt: tokio::runtime::Handle, kernel_ttl: Duration) -> Self {
+        NotionFuse {
+            core,
+            rt,
+            ttl: kernel_ttl,
+        }
+    }
+
+    /// The kernel may cache an attribute only when its size is exact.
+    fn ttl_for(&self, a: &Attr) -> Duration {
+        if a.size_known {
+            self.ttl
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+fn file_attr(a: &Attr) -> FileAttr {
+    FileAttr {
+        ino: INodeNo(a.ino),
+        size: a.size,
+        blocks: a.size.div_ceil(512),
+        atime: a.mtime,
+        mtime: a.mtime,
+        ctime: a.ctime,
+        crtime: a.ctime,
+        kind: match a.kind {
+            FileKind::Dir => FileType::Directory,
+            FileKind::File => FileType::RegularFile,
+        },
+        perm: a.perm,
+        nlink: if a.kind == FileKind::Dir { 2 } else { 1 },
+        uid: a.uid,
+        gid: a.gid,
+        rdev: 0,
+        blksize: 4096,
+        flags: 0,
+    }
+}
+
+/// The errno of a core error; failures that are not the caller's fault are logged here.
+fn errno(op: &str, ino: u64, e: &FsError) -> Errno {
+    let n = e.errno();
+    if n == libc::EIO {
+        tracing::warn!(op, ino, error = %e, "I/O error");
+    } else {
+        tracing::debug!(op, ino, error = %e, "refused");
+    }
+    Errno::from_i32(n)
+}
+
+fn xattr_reply(reply: ReplyXattr, data: &[u8], size: u32) {
+    if size == 0 {
+        reply.size(data.len() as u32);
+    } else if data.len() > size as usize {
+        reply.error(Errno::ERANGE);
+    } else {
+        reply.data(data);
+    }
+}
+
+impl Filesystem for NotionFuse {
+    fn init(&mut self, _req: &Request, _config: &mut KernelConfig) -> std::io::Result<()> {
+        tracing::info!("mounted");
+        Ok(())
+    }
+
+    fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        let Some(name) = name.to_str() else {
+            return reply.error(Errno::ENOENT);
+        };
+        match self.rt.block_on(self.core.lookup(parent.0, name)) {
+            Ok(a) => reply.entry(&self.ttl_for(&a), &file_attr(&a), Generation(0)),
+            Err(e) => reply.error(errno("lookup", parent.0, &e)),
+        }
+    }
+
+    fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+        match self.core.getattr(ino.0) {
+            Ok(a) => reply.attr(&self.ttl_for(&a), &file_attr(&a)),
+            Err(e) => reply.error(errno("getattr", ino.0, &e)),
+        }
+    }
+
+    fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        // Let the kernel cache listings; it keeps them only while they are current.
+        match self.core.opendir(ino.0) {
+            Ok(keep) => {
+                let mut f = FopenFlags::FOPEN_CACHE_DIR;
+                if keep {
+                    f |= FopenFlags::FOPEN_KEEP_CACHE;
+                }
+                reply.opened(FileHandle(0), f);
+            }
+            Err(e) => reply.error(errno("opendir", ino.0, &e)),
+        }
+    }
+
+    fn readdir(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectory,
+    ) {
+        let entries = match self.rt.block_on(self.core.readdir(ino.0)) {
+            Ok(e) => e,
+            Err(e) => return reply.error(errno("readdir", ino.0, &e)),
+        };
+        let parent = self.core.parent_of(ino.0);
+        let all = [
+            (ino.0, FileType::Directory, ".".to_string()),
+            (parent, FileType::Directory, "..".to_string()),
+        ]
+        .into_iter()
+        .chain(entries.into_iter().map(|e| {
+            let t = match e.kind {
+                FileKind::Dir => FileType::Directory,
+                FileKind::File => FileType::RegularFile,
+            };
+            (e.ino, t, e.name)
+        }));
+        for (i, (ino, kind, name)) in all.enumerate().skip(offset as usize) {
+            if reply.add(INodeNo(ino), (i + 1) as u64, kind, name) {
+                break;
+            }
+        }
+        reply.ok();
+    }
+
+    fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        let write =
+            !matches!(flags.acc_mode(), OpenAccMode::O_RDONLY) || flags.0 & libc::O_TRUNC != 0;
+        match self.rt.block_on(self.core.open(ino.0, write)) {
+            Ok(o) => {
+                let mut f = FopenFlags::empty();
+                if o.direct_io {
+                    f |= FopenFlags::FOPEN_DIRECT_IO;
+                }
+                if o.keep_cache {
+                    f |= FopenFlags::FOPEN_KEEP_CACHE;
+                }
+                reply.opened(FileHandle(o.fh), f);
+            }
+            Err(e) => reply.error(errno("open", ino.0, &e)),
+        }
+    }
+
+    fn read(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        size: u32,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyData,
+    ) {
+        match self.core.read(fh.0, offset, size) {
+            Ok(d) => reply.data(&d),
+            Err(e) => reply.error(errno("read", ino.0, &e)),
+        }
+    }
+
+    fn release(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        _flush: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.core.release(fh.0);
+        reply.ok();
+    }
+
+    // `flush` and `fsync` are left unimplemented (ENOSYS): the kernel then stops sending
+    // them, which saves a round trip per close on this read-only path. The write path
+    // implements them (durability on close / fsync).
+
+    fn getxattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
+        let name = name.to_str().unwrap_or("");
+        match self.core.getxattr(ino.0, name) {
+            Ok(v) => xattr_reply(reply, &v, size),
+            Err(e) => reply.error(errno("getxattr", ino.0, &e)),
+        }
+    }
+
+    fn listxattr(&self, _req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {
+        match self.core.listxattr(ino.0) {
+            Ok(v) => xattr_reply(reply, &v, size),
+            Err(e) => reply.error(errno("listxattr", ino.0, &e)),
+        }
+    }
+
+    fn access(&self, _req: &Request, ino: INodeNo, mask: AccessFlags, reply: ReplyEmpty) {
+        if mask.contains(AccessFlags::W_OK) {
+            return reply.error(errno("access", ino.0, &self.core.write_denied("access")));
+        }
+        match self.core.getattr(ino.0) {
+            Ok(_) => reply.ok(),
+            Err(e) => reply.error(errno("access", ino.0, &e)),
+        }
+    }
+
+    // ----- every modification is refused by the core's single refusal point -----------
+
+    fn setattr(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _mode: Option<u32>,
+        _uid: Option<u32>,
+        _gid: Option<u32>,
+        _size: Option<u64>,
+        _atime: Option<TimeOrNow>,
+        _mtime: Option<TimeOrNow>,
+        _ctime: Option<SystemTime>,
+        _fh: Option<FileHandle>,
+        _crtime: Option<SystemTime>,
+        _chgtime: Option<SystemTime>,
+        _bkuptime: Option<SystemTime>,
+        _flags: Option<fuser::BsdFileFlags>,
+        reply: ReplyAttr,
+    ) {
+        reply.error(errno("setattr", ino.0, &self.core.write_denied("setattr")));
+    }
+
+    fn mknod(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        _name: &OsStr,
+        _mode: u32,
+        _umask: u32,
+        _rdev: u32,
+        reply: ReplyEntry,
+    ) {
+        reply.error(errno("mknod", parent.0, &self.core.write_denied("mknod")));
+    }
+
+    fn mkdir(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        _name: &OsStr,
+        _mode: u32,
+        _umask: u32,
+        reply: ReplyEntry,
+    ) {
+        reply.error(errno("mkdir", parent.0, &self.core.write_denied("mkdir")));
+    }
+
+    fn unlink(&self, _req: &Request, parent: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
+        reply.error(errno("unlink", parent.0, &self.core.write_denied("unlink")));
+    }
+
+    fn rmdir(&self, _req: &Request, parent: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
+        reply.error(errno("rmdir", parent.0, &self.core.write_denied("rmdir")));
+    }
+
+    fn symlink(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        _link_name: &OsStr,
+        _target: &Path,
+        reply: ReplyEntry,
+    ) {
+        reply.error(errno(
+            "symlink",
+            parent.0,
+            &self.core.write_denied("symlink"),
+        ));
+    }
+
+    fn rename(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        _name: &OsStr,
+        _newparent: INodeNo,
+        _newname: &OsStr,
+        _flags: fuser::RenameFlags,
+        reply: ReplyEmpty,
+    ) {
+        reply.error(errno("rename", parent.0, &self.core.write_denied("rename")));
+    }
+
+    fn link(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _newparent: INodeNo,
+        _newname: &OsStr,
+        reply: ReplyEntry,
+    ) {
+        reply.error(errno("link", ino.0, &self.core.write_denied("link")));
+    }
+
+    fn write(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        _offset: u64,
+        _data: &[u8],
+        _write_flags: WriteFlags,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyWrite,
+    ) {
+        reply.error(errno("write", ino.0, &self.core.write_denied("write")));
+    }
+
+    fn create(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        _name: &OsStr,
+        _mode: u32,
+        _umask: u32,
+        _flags: i32,
+        reply: ReplyCreate,
+    ) {
+        reply.error(errno("create", parent.0, &self.core.write_denied("create")));
+    }
+
+    fn setxattr(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _name: &OsStr,
+        _value: &[u8],
+        _flags: i32,
+        _position: u32,
+        reply: ReplyEmpty,
+    ) {
+        reply.error(errno(
+            "setxattr",
+            ino.0,
+            &self.core.write_denied("setxattr"),
+        ));
+    }
+
+    fn removexattr(&self, _req: &Request, ino: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
+        reply.error(errno(
+            "removexattr",
+            ino.0,
+            &self.core.write_denied("removexattr"),
+        ));
+    }
+}
+
+/// Forwards the core's invalidations to the kernel from a thread of its own: a
+/// notification sent from inside a request handler can deadlock against the kernel.
+struct KernelInvalidator {
+    tx: std::sync::Mutex<mpsc::Sender<u64>>,
+}
+
+impl Invalidate for KernelInvalidator {
+    fn inode(&self, ino: u64) {
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = tx.send(ino);
+    }
+}
+
+fn spawn_invalidator(notifier: Notifier) -> KernelInvalidator {
+    let (tx, rx) = mpsc::channel::<u64>();
+    std::thread::Builder::new()
+        .name("notionfs-inval".into())
+        .spawn(move || {
+            for ino in rx {
+                if let Err(e) = notifier.inval_inode(INodeNo(ino), 0, 0) {
+                    tracing::debug!(ino, error = %e, "kernel invalidation not applied");
+                }
+            }
+        })
+        .map(|_| ())
+        .unwrap_or_else(|e| tracing::warn!(error = %e, "no invalidation thread"));
+    KernelInvalidator {
+        tx: std::sync::Mutex::new(tx),
+    }
+}
+
+/// Mounts `core` at `mountpoint` and returns the session (not yet serving: call
+/// `run()` or `spawn()`). Kernel invalidations are wired to the core.
+pub fn mount(
+    core: Arc<FsCore>,
+    rt: tokio::runtime::Handle,
+    mountpoint: &Path,
+    cfg: &MountConfig,
+) -> std::io::Result<Session<NotionFuse>> {
+    let mut config = Config::default();
+    config.mount_options = vec![
+        MountOption::FSName("notionfs".into()),
+        MountOption::Subtype("notionfs".into()),
+        MountOption::NoDev,
+        MountOption::NoSuid,
+        MountOption::NoExec,
+        MountOption::DefaultPermissions,
+    ];
+    if cfg.read_only {
+        config.mount_options.push(MountOption::RO);
+    }
+    config.acl = if cfg.allow_other {
+        SessionACL::All
+    } else {
+        SessionACL::Owner
+    };
+    config.n_threads = Some(cfg.threads.max(1));
+    let fs = NotionFuse::new(core.clone(), rt, cfg.kernel_ttl);
+    let session = Session::new(fs, mountpoint, &config)?;
+    core.set_invalidator(Arc::new(spawn_invalidator(session.notifier())));
+    Ok(session)
+}
