@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::files::fits_block;
 use super::store::Store;
 use super::util::{body_id, json_kind, parse_id, ApiError, ApiResult};
+use crate::notion::model::block::CODE_LANGUAGES;
 
 /// Max elements in any array of a request.
 pub const MAX_ARRAY: usize = 100;
@@ -49,82 +50,6 @@ pub const COLORS: &[&str] = &[
     "purple_background",
     "pink_background",
     "red_background",
-];
-
-/// The 72 code block languages.
-pub const LANGUAGES: &[&str] = &[
-    "abap",
-    "arduino",
-    "bash",
-    "basic",
-    "c",
-    "clojure",
-    "coffeescript",
-    "c++",
-    "c#",
-    "css",
-    "dart",
-    "diff",
-    "docker",
-    "elixir",
-    "elm",
-    "erlang",
-    "flow",
-    "fortran",
-    "f#",
-    "gherkin",
-    "glsl",
-    "go",
-    "graphql",
-    "groovy",
-    "haskell",
-    "html",
-    "java",
-    "javascript",
-    "json",
-    "julia",
-    "kotlin",
-    "latex",
-    "less",
-    "lisp",
-    "livescript",
-    "lua",
-    "makefile",
-    "markdown",
-    "markup",
-    "matlab",
-    "mermaid",
-    "nix",
-    "objective-c",
-    "ocaml",
-    "pascal",
-    "perl",
-    "php",
-    "plain text",
-    "powershell",
-    "prolog",
-    "protobuf",
-    "python",
-    "r",
-    "reason",
-    "ruby",
-    "rust",
-    "sass",
-    "scala",
-    "scheme",
-    "scss",
-    "shell",
-    "sql",
-    "swift",
-    "typescript",
-    "vb.net",
-    "verilog",
-    "vhdl",
-    "visual basic",
-    "webassembly",
-    "xml",
-    "yaml",
-    "java/c/c++/c#",
 ];
 
 /// Every block type the API knows.
@@ -694,7 +619,7 @@ impl<'a> Ingest<'a> {
                     self.rich_text(req(t, "rich_text", &tpath)?, &format!("{tpath}.rich_text"))?,
                 );
                 let lang = string(req(t, "language", &tpath)?, &format!("{tpath}.language"))?;
-                if !LANGUAGES.contains(&lang) {
+                if !CODE_LANGUAGES.contains(&lang) {
                     return Err(ApiError::validation(format!(
                         "body failed validation: {tpath}.language should be one of the supported code languages, instead was `\"{lang}\"`."
                     )));
