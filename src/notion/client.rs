@@ -343,10 +343,7 @@ impl Client {
             None => Body::None,
         };
         let v = self.send(kind, method, endpoint, path, query, body).await?;
-        serde_json::from_value(v).map_err(|e| ApiError::Decode {
-            endpoint: endpoint.to_string(),
-            reason: e.to_string(),
-        })
+        decode(endpoint, v)
     }
 
     async fn get<T: DeserializeOwned>(
@@ -493,10 +490,7 @@ impl Client {
         collect(|c| async move {
             let v = self.page_property(page_id, property_id, c).await?;
             if v.get("object").and_then(Value::as_str) == Some("list") {
-                serde_json::from_value(v).map_err(|e| ApiError::Decode {
-                    endpoint: "GET /v1/pages/{id}/properties/{property_id}".into(),
-                    reason: e.to_string(),
-                })
+                decode("GET /v1/pages/{id}/properties/{property_id}", v)
             } else {
                 Ok(List {
                     results: vec![v],
@@ -594,10 +588,7 @@ impl Client {
                 body,
             )
             .await?;
-        serde_json::from_value(v).map_err(|e| ApiError::Decode {
-            endpoint: "DELETE /v1/blocks/{id}".into(),
-            reason: e.to_string(),
-        })
+        decode("DELETE /v1/blocks/{id}", v)
     }
 
     // ----- databases and data sources ----------------------------------------------
@@ -728,10 +719,7 @@ impl Client {
                 Body::Multipart(Box::new(make)),
             )
             .await?;
-        serde_json::from_value(v).map_err(|e| ApiError::Decode {
-            endpoint: EP.into(),
-            reason: e.to_string(),
-        })
+        decode(EP, v)
     }
 
     /// `POST /v1/file_uploads/{id}/complete`: finishes a multi-part upload.
@@ -851,6 +839,14 @@ fn seg(id: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Reads a response body into its model.
+fn decode<T: DeserializeOwned>(endpoint: &str, v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| ApiError::Decode {
+        endpoint: endpoint.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 fn limit(endpoint: &str, reason: String) -> ApiError {
