@@ -441,6 +441,8 @@ fn init_logging(fs: &FsOptions, file: Option<&Path>) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("notionfs={level},fuser=error,warn")));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Detached: syslog (journald reads it), and a file in the cache dir for machines that
+    // run no syslog daemon.
     let res = match file.and_then(|p| {
         std::fs::OpenOptions::new()
             .create(true)
@@ -448,10 +450,13 @@ fn init_logging(fs: &FsOptions, file: Option<&Path>) {
             .open(p)
             .ok()
     }) {
-        Some(f) => builder
-            .with_ansi(false)
-            .with_writer(std::sync::Mutex::new(f))
-            .try_init(),
+        Some(f) => {
+            use tracing_subscriber::fmt::writer::MakeWriterExt;
+            builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(f).and(super::syslog::Syslog))
+                .try_init()
+        }
         None => builder.with_writer(std::io::stderr).try_init(),
     };
     // Already initialised (tests, or a second mount in one process): keep the first.

@@ -31,6 +31,7 @@ pub mod fuse;
 pub mod inode;
 pub mod names;
 pub mod render;
+pub mod syslog;
 pub mod tree;
 
 pub use self::core::{Attr, DirEntry, FileKind, FsCore, Invalidate, Opened, Settings};
