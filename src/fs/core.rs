@@ -44,6 +44,7 @@ use super::tree::{
     build_entries, derive_items, property_items, AttachmentSource, ChildDesc, ChildrenIndex, Item,
     ListEntry, Listing, Obj, ObjKind,
 };
+use super::write::Writer;
 use crate::frontmatter;
 use crate::notion::model::property::PropertyData;
 use crate::notion::model::property_item::PropertyItemResponse;
@@ -133,6 +134,20 @@ pub trait Invalidate: Send + Sync {
 enum Handle {
     Bytes(Arc<Vec<u8>>),
     File(Arc<std::fs::File>, u64),
+    Write(WriteBuf),
+}
+
+/// An open page file's local write buffer (the whole file).
+struct WriteBuf {
+    page: String,
+    ino: u64,
+    data: Vec<u8>,
+    /// The content the file had when opened (the journal's base).
+    base: Arc<Vec<u8>>,
+    /// Changed since the last flush.
+    dirty: bool,
+    /// Flushed at least once (a push is due on close).
+    saved: bool,
 }
 
 struct State {
@@ -171,6 +186,7 @@ pub struct FsCore {
     disk: DiskCache,
     invalidator: Mutex<Option<Arc<dyn Invalidate>>>,
     started: SystemTime,
+    writer: std::sync::OnceLock<Arc<Writer>>,
 }
 
 fn time_of(iso: &str) -> SystemTime {
@@ -220,6 +236,7 @@ impl FsCore {
             disk,
             invalidator: Mutex::new(None),
             started: SystemTime::now(),
+            writer: std::sync::OnceLock::new(),
             settings,
         })
     }
@@ -398,7 +415,11 @@ impl FsCore {
                 (FileKind::Dir, 0, true, times(st.objects.get(id)))
             }
             NodeKey::PageFile(id) => {
-                let size = st.bodies.peek(id).map(|b| b.data.len() as u64);
+                let writing = st.handles.values().find_map(|h| match h {
+                    Handle::Write(w) if w.ino == ino => Some(w.data.len() as u64),
+                    _ => None,
+                });
+                let size = writing.or_else(|| st.bodies.peek(id).map(|b| b.data.len() as u64));
                 (
                     FileKind::File,
                     size.unwrap_or(0),
@@ -893,6 +914,11 @@ impl FsCore {
             self.row_paths(id, p, &mut paths);
         }
         let data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
+        if let Some(w) = self.writer.get() {
+            if page.is_none() {
+                w.set_base(id, blocks.clone(), paths.clone());
+            }
+        }
         let body = Arc::new(Body::new(data, obj.last_edited_time.clone()));
         if let Err(e) = self.disk.save(id, &body, &items, &paths) {
             tracing::warn!(page = %id, error = %e, "cannot write the disk cache");
@@ -1171,10 +1197,10 @@ impl FsCore {
 
     /// Opens a file for reading: renders or downloads its content first, so reads are exact.
     pub async fn open(&self, ino: u64, write: bool) -> FsResult<Opened> {
-        if write {
-            return Err(self.write_denied("open for writing"));
-        }
         let key = self.key(ino)?;
+        if write {
+            return self.open_write(ino, &key).await;
+        }
         let (handle, size, hash) = match &key {
             NodeKey::PageFile(id) => {
                 let b = self.body(id).await?;
@@ -1249,10 +1275,16 @@ impl FsCore {
             match st.handles.get(&fh) {
                 Some(Handle::Bytes(b)) => Handle::Bytes(b.clone()),
                 Some(Handle::File(f, n)) => Handle::File(f.clone(), *n),
+                Some(Handle::Write(w)) => {
+                    let start = (offset as usize).min(w.data.len());
+                    let end = start.saturating_add(size as usize).min(w.data.len());
+                    return Ok(w.data[start..end].to_vec());
+                }
                 None => return Err(FsError::BadHandle),
             }
         };
         match h {
+            Handle::Write(_) => Err(FsError::BadHandle),
             Handle::Bytes(b) => {
                 let start = (offset as usize).min(b.len());
                 let end = start.saturating_add(size as usize).min(b.len());
@@ -1342,7 +1374,11 @@ impl FsCore {
                 }
             }
         }
-        out.push(("user.notionfs.sync".to_string(), "clean".to_string()));
+        let sync = match (&key, self.writer.get()) {
+            (NodeKey::PageFile(id), Some(w)) => w.state(id).xattr(),
+            _ => "clean".to_string(),
+        };
+        out.push(("user.notionfs.sync".to_string(), sync));
         Ok(out)
     }
 
@@ -1368,6 +1404,159 @@ impl FsCore {
     /// Bytes of rendered bodies held in memory.
     pub fn cache_bytes(&self) -> usize {
         self.state().bodies.bytes()
+    }
+
+    // ----- the write path ----------------------------------------------------------------
+
+    /// Turns on the write path: saves are journaled under `journal_dir` and pushed `delay`
+    /// after the last close. Without it (and on a read-only mount) every write is refused
+    /// by [`FsCore::write_denied`].
+    pub fn enable_writes(
+        &self,
+        journal_dir: &std::path::Path,
+        delay: Duration,
+    ) -> FsResult<Arc<Writer>> {
+        if self.settings.read_only {
+            return Err(FsError::ReadOnly("read-only mount"));
+        }
+        let w = Writer::new(self.client.clone(), journal_dir, delay)?;
+        Ok(self.writer.get_or_init(|| w).clone())
+    }
+
+    /// The write-back engine, if writes are enabled.
+    pub fn writer(&self) -> Option<&Arc<Writer>> {
+        self.writer.get()
+    }
+
+    async fn open_write(&self, ino: u64, key: &NodeKey) -> FsResult<Opened> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("open for writing"));
+        }
+        let NodeKey::PageFile(id) = key else {
+            return Err(match key {
+                NodeKey::Schema(_) | NodeKey::Attachment(_) => self.write_denied("write"),
+                _ => FsError::IsDir,
+            });
+        };
+        let is_row = self.state().objects.get(id).is_some_and(|o| o.is_row());
+        if is_row {
+            return Err(self.write_denied("write to a row"));
+        }
+        let b = self.body(id).await?;
+        let mut st = self.state();
+        let fh = st.next_fh;
+        st.next_fh += 1;
+        st.handles.insert(
+            fh,
+            Handle::Write(WriteBuf {
+                page: id.clone(),
+                ino,
+                data: b.data.as_ref().clone(),
+                base: b.data.clone(),
+                dirty: false,
+                saved: false,
+            }),
+        );
+        Ok(Opened {
+            fh,
+            direct_io: true,
+            keep_cache: false,
+        })
+    }
+
+    /// Writes `data` at `offset` into an open write handle (local only until flush).
+    pub fn write(&self, fh: u64, offset: u64, data: &[u8]) -> FsResult<u32> {
+        let mut st = self.state();
+        let Some(Handle::Write(w)) = st.handles.get_mut(&fh) else {
+            return Err(FsError::BadHandle);
+        };
+        let off = usize::try_from(offset).map_err(|_| FsError::Range)?;
+        let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
+        if w.data.len() < end {
+            w.data.resize(end, 0);
+        }
+        w.data[off..end].copy_from_slice(data);
+        w.dirty = true;
+        Ok(data.len() as u32)
+    }
+
+    /// Sets the size of a file: of the handle `fh`, or of every write handle open on
+    /// `ino` (`truncate(2)` on a path while it is open for writing, or `O_TRUNC`).
+    pub fn truncate(&self, ino: u64, fh: Option<u64>, size: u64) -> FsResult<Attr> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("truncate"));
+        }
+        let size = usize::try_from(size).map_err(|_| FsError::Range)?;
+        {
+            let mut st = self.state();
+            let mut hit = false;
+            for (h, handle) in st.handles.iter_mut() {
+                if let Handle::Write(w) = handle {
+                    if w.ino == ino && fh.is_none_or(|f| f == *h) {
+                        w.data.resize(size, 0);
+                        w.dirty = true;
+                        hit = true;
+                    }
+                }
+            }
+            if !hit {
+                // A truncate of a file nobody has open for writing: not supported yet.
+                return Err(self.write_denied("truncate of a closed file"));
+            }
+        }
+        self.getattr(ino)
+    }
+
+    /// Makes what was written through `fh` durable (journal, fsync'd) and shows it as the
+    /// file's content; returns once it is on disk (`flush` on close, and `fsync`).
+    pub async fn flush(&self, fh: u64) -> FsResult<()> {
+        let (page, ino, data, base) = {
+            let st = self.state();
+            match st.handles.get(&fh) {
+                Some(Handle::Write(w)) if w.dirty => {
+                    (w.page.clone(), w.ino, w.data.clone(), w.base.clone())
+                }
+                Some(_) => return Ok(()),
+                None => return Err(FsError::BadHandle),
+            }
+        };
+        let Some(writer) = self.writer.get().cloned() else {
+            return Err(self.write_denied("flush"));
+        };
+        let (p, d) = (page.clone(), data.clone());
+        tokio::task::spawn_blocking(move || writer.record(&p, &d, &base))
+            .await
+            .map_err(|e| FsError::Io(std::io::Error::other(e)))??;
+        let mut st = self.state();
+        if let Some(Handle::Write(w)) = st.handles.get_mut(&fh) {
+            // Only what this flush wrote is clean; later writes stay dirty.
+            if w.data == data {
+                w.dirty = false;
+            }
+            w.saved = true;
+        }
+        let edited = st
+            .bodies
+            .peek(&page)
+            .map(|b| b.last_edited_time.clone())
+            .unwrap_or_default();
+        let body = Arc::new(Body::new(data, edited));
+        st.reported.insert(ino, (body.data.len() as u64, true));
+        st.cached_hash.insert(ino, body.hash);
+        st.bodies.put(page, body);
+        Ok(())
+    }
+
+    /// Closes a handle; a write handle is flushed first and its page's push scheduled.
+    pub async fn close(&self, fh: u64) -> FsResult<()> {
+        let res = self.flush(fh).await;
+        let h = self.state().handles.remove(&fh);
+        if let (Some(Handle::Write(w)), Some(writer)) = (h, self.writer.get()) {
+            if w.saved {
+                writer.schedule(&w.page);
+            }
+        }
+        res
     }
 }
 

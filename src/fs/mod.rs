@@ -32,6 +32,7 @@ pub mod inode;
 pub mod names;
 pub mod render;
 pub mod tree;
+pub mod write;
 
 pub use self::core::{Attr, DirEntry, FileKind, FsCore, Invalidate, Opened, Settings};
 pub use self::error::{FsError, FsResult};
