@@ -148,6 +148,9 @@ struct WriteBuf {
     dirty: bool,
     /// Flushed at least once (a push is due on close).
     saved: bool,
+    /// Opened with `O_APPEND`: every write goes to the end (the kernel's idea of the size
+    /// may be stale when the body was not rendered before the open).
+    append: bool,
 }
 
 struct State {
@@ -1455,8 +1458,12 @@ impl FsCore {
                 base: b.data.clone(),
                 dirty: false,
                 saved: false,
+                append: false,
             }),
         );
+        drop(st);
+        // Let the kernel learn the real size now.
+        self.invalidate(ino);
         Ok(Opened {
             fh,
             direct_io: true,
@@ -1470,7 +1477,11 @@ impl FsCore {
         let Some(Handle::Write(w)) = st.handles.get_mut(&fh) else {
             return Err(FsError::BadHandle);
         };
-        let off = usize::try_from(offset).map_err(|_| FsError::Range)?;
+        let off = if w.append {
+            w.data.len()
+        } else {
+            usize::try_from(offset).map_err(|_| FsError::Range)?
+        };
         let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
         if w.data.len() < end {
             w.data.resize(end, 0);
@@ -1478,6 +1489,17 @@ impl FsCore {
         w.data[off..end].copy_from_slice(data);
         w.dirty = true;
         Ok(data.len() as u32)
+    }
+
+    /// Marks a write handle as opened with `O_APPEND`.
+    pub fn set_append(&self, fh: u64) -> FsResult<()> {
+        match self.state().handles.get_mut(&fh) {
+            Some(Handle::Write(w)) => {
+                w.append = true;
+                Ok(())
+            }
+            _ => Err(FsError::BadHandle),
+        }
     }
 
     /// Sets the size of a file: of the handle `fh`, or of every write handle open on
@@ -1542,8 +1564,11 @@ impl FsCore {
             .unwrap_or_default();
         let body = Arc::new(Body::new(data, edited));
         st.reported.insert(ino, (body.data.len() as u64, true));
-        st.cached_hash.insert(ino, body.hash);
+        // The kernel may cache the old pages: the next open must not keep them.
+        st.cached_hash.remove(&ino);
         st.bodies.put(page, body);
+        drop(st);
+        self.invalidate(ino);
         Ok(())
     }
 

@@ -178,7 +178,20 @@ impl Filesystem for NotionFuse {
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         let write =
             !matches!(flags.acc_mode(), OpenAccMode::O_RDONLY) || flags.0 & libc::O_TRUNC != 0;
-        match self.rt.block_on(self.core.open(ino.0, write)) {
+        let trunc = flags.0 & libc::O_TRUNC != 0;
+        let opened = self
+            .rt
+            .block_on(self.core.open(ino.0, write))
+            .and_then(|o| {
+                if trunc {
+                    self.core.truncate(ino.0, Some(o.fh), 0)?;
+                }
+                if write && flags.0 & libc::O_APPEND != 0 {
+                    self.core.set_append(o.fh)?;
+                }
+                Ok(o)
+            });
+        match opened {
             Ok(o) => {
                 let mut f = FopenFlags::empty();
                 if o.direct_io {
@@ -213,20 +226,56 @@ impl Filesystem for NotionFuse {
     fn release(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         _flags: OpenFlags,
         _lock_owner: Option<LockOwner>,
         _flush: bool,
         reply: ReplyEmpty,
     ) {
-        self.core.release(fh.0);
-        reply.ok();
+        // Flushes (journals) a write handle that was not flushed and schedules its push.
+        match self.rt.block_on(self.core.close(fh.0)) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("release", ino.0, &e)),
+        }
     }
 
-    // `flush` and `fsync` are left unimplemented (ENOSYS): the kernel then stops sending
-    // them, which saves a round trip per close on this read-only path. The write path
-    // implements them (durability on close / fsync).
+    // Without the write path, `flush` and `fsync` answer ENOSYS: the kernel then stops
+    // sending them, which saves a round trip per close.
+
+    fn flush(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        _lock_owner: LockOwner,
+        reply: ReplyEmpty,
+    ) {
+        if self.core.writer().is_none() {
+            return reply.error(Errno::ENOSYS);
+        }
+        match self.rt.block_on(self.core.flush(fh.0)) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("flush", ino.0, &e)),
+        }
+    }
+
+    fn fsync(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        if self.core.writer().is_none() {
+            return reply.error(Errno::ENOSYS);
+        }
+        match self.rt.block_on(self.core.flush(fh.0)) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("fsync", ino.0, &e)),
+        }
+    }
 
     fn getxattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
         let name = name.to_str().unwrap_or("");
@@ -244,7 +293,7 @@ impl Filesystem for NotionFuse {
     }
 
     fn access(&self, _req: &Request, ino: INodeNo, mask: AccessFlags, reply: ReplyEmpty) {
-        if mask.contains(AccessFlags::W_OK) {
+        if mask.contains(AccessFlags::W_OK) && self.core.writer().is_none() {
             return reply.error(errno("access", ino.0, &self.core.write_denied("access")));
         }
         match self.core.getattr(ino.0) {
@@ -259,21 +308,32 @@ impl Filesystem for NotionFuse {
         &self,
         _req: &Request,
         ino: INodeNo,
-        _mode: Option<u32>,
-        _uid: Option<u32>,
-        _gid: Option<u32>,
-        _size: Option<u64>,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        size: Option<u64>,
         _atime: Option<TimeOrNow>,
         _mtime: Option<TimeOrNow>,
         _ctime: Option<SystemTime>,
-        _fh: Option<FileHandle>,
+        fh: Option<FileHandle>,
         _crtime: Option<SystemTime>,
         _chgtime: Option<SystemTime>,
         _bkuptime: Option<SystemTime>,
         _flags: Option<fuser::BsdFileFlags>,
         reply: ReplyAttr,
     ) {
-        reply.error(errno("setattr", ino.0, &self.core.write_denied("setattr")));
+        if self.core.writer().is_none() || mode.is_some() || uid.is_some() || gid.is_some() {
+            return reply.error(errno("setattr", ino.0, &self.core.write_denied("setattr")));
+        }
+        // Times are Notion's (last edit): setting them is accepted and ignored.
+        let r = match size {
+            Some(s) => self.core.truncate(ino.0, fh.map(|f| f.0), s),
+            None => self.core.getattr(ino.0),
+        };
+        match r {
+            Ok(a) => reply.attr(&self.ttl_for(&a), &file_attr(&a)),
+            Err(e) => reply.error(errno("setattr", ino.0, &e)),
+        }
     }
 
     fn mknod(
@@ -352,15 +412,18 @@ impl Filesystem for NotionFuse {
         &self,
         _req: &Request,
         ino: INodeNo,
-        _fh: FileHandle,
-        _offset: u64,
-        _data: &[u8],
+        fh: FileHandle,
+        offset: u64,
+        data: &[u8],
         _write_flags: WriteFlags,
         _flags: OpenFlags,
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
-        reply.error(errno("write", ino.0, &self.core.write_denied("write")));
+        match self.core.write(fh.0, offset, data) {
+            Ok(n) => reply.written(n),
+            Err(e) => reply.error(errno("write", ino.0, &e)),
+        }
     }
 
     fn create(
