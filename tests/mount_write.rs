@@ -253,3 +253,57 @@ fn sigterm_pushes_pending_and_kill_9_loses_nothing() {
     wait_for("the replay", || last(&emu) == "Saved before kill -9.");
     drop(m);
 }
+
+#[test]
+fn sed_i_cp_and_vim_save_a_page_and_droppings_stay_local() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let page = demo::deep_dive_id();
+    let ids = emu.control().children_ids(&page);
+    let marker = |emu: &Emulator| emu.control().plain_text(&demo::block_id(100)).unwrap();
+
+    // sed -i: a temp file (`sedXXXXXX`, local only) renamed over the page.
+    m.sh(&format!(
+        "sed -i 's/{}/sed-edited/' '{DEEP_DIVE}'",
+        demo::MARKER
+    ));
+    let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    assert!(text.contains("The secret marker is sed-edited."), "{text}");
+    wait_for("sed -i in Notion", || marker(&emu).contains("sed-edited"));
+    assert_eq!(emu.control().children_ids(&page), ids);
+    let dir = m.p("Engineering Wiki/Architecture/Storage Layer");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with("sed")), "{names:?}");
+
+    // cp over the page (open with O_TRUNC, write).
+    let src = cache.path().join("copy.md");
+    std::fs::write(&src, text.replace("sed-edited", "cp-edited")).unwrap();
+    m.sh(&format!("cp '{}' '{DEEP_DIVE}'", src.display()));
+    wait_for("cp in Notion", || marker(&emu).contains("cp-edited"));
+    assert_eq!(emu.control().children_ids(&page), ids);
+
+    // vim in ex mode: substitute on a line, :wq (swap file and backups stay local).
+    wait_for("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
+    m.sh(&format!(
+        "vim -u NONE -i NONE -es -c '%s/cp-edited/vim-edited/' -c 'wq' '{DEEP_DIVE}'"
+    ));
+    wait_for("vim in Notion", || marker(&emu).contains("vim-edited"));
+    assert_eq!(emu.control().children_ids(&page), ids);
+    let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    assert!(text.contains("The secret marker is vim-edited."), "{text}");
+
+    // A dropping is a working file, never a page.
+    let swp = dir.join(".notes.md.swp");
+    std::fs::write(&swp, b"swap").unwrap();
+    assert_eq!(std::fs::read(&swp).unwrap(), b"swap");
+    std::fs::remove_file(&swp).unwrap();
+    assert!(!swp.exists());
+    assert!(emu.control().pages_titled(".notes.md.swp").is_empty());
+}

@@ -135,6 +135,7 @@ enum Handle {
     Bytes(Arc<Vec<u8>>),
     File(Arc<std::fs::File>, u64),
     Write(WriteBuf),
+    Local(u64),
 }
 
 /// An open page file's local write buffer (the whole file).
@@ -174,6 +175,17 @@ struct State {
     dir_served: HashMap<u64, u64>,
     /// Last check of what changed: when (monotonic) and the wall-clock time it started.
     sweep: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
+    /// Editor droppings kept in memory only, by inode.
+    locals: HashMap<u64, LocalFile>,
+    next_local: u64,
+}
+
+/// A file that exists only in this mount's memory (never sent to Notion).
+struct LocalFile {
+    parent: u64,
+    name: String,
+    data: Vec<u8>,
+    mtime: SystemTime,
 }
 
 /// The filesystem core. Async methods run on a tokio runtime; see the module doc of
@@ -190,6 +202,8 @@ pub struct FsCore {
     invalidator: Mutex<Option<Arc<dyn Invalidate>>>,
     started: SystemTime,
     writer: std::sync::OnceLock<Arc<Writer>>,
+    /// Inodes of local files renamed over a page: the kernel keeps using them for the page.
+    aliases: Mutex<HashMap<u64, NodeKey>>,
 }
 
 fn time_of(iso: &str) -> SystemTime {
@@ -232,6 +246,8 @@ impl FsCore {
                 next_fh: 1,
                 sweep: None,
                 dir_served: HashMap::new(),
+                locals: HashMap::new(),
+                next_local: 1,
             }),
             permits: Semaphore::new(settings.max_in_flight.max(1)),
             flights: Mutex::new(HashMap::new()),
@@ -240,6 +256,7 @@ impl FsCore {
             invalidator: Mutex::new(None),
             started: SystemTime::now(),
             writer: std::sync::OnceLock::new(),
+            aliases: Mutex::new(HashMap::new()),
             settings,
         })
     }
@@ -281,7 +298,16 @@ impl FsCore {
     }
 
     fn key(&self, ino: u64) -> FsResult<NodeKey> {
-        self.inodes.key(ino).ok_or(FsError::NotFound)
+        let alias = self
+            .aliases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ino)
+            .cloned();
+        match alias {
+            Some(k) => Ok(k),
+            None => self.inodes.key(ino).ok_or(FsError::NotFound),
+        }
     }
 
     /// The inode of a key, if it was handed out (tests and tools).
@@ -301,6 +327,9 @@ impl FsCore {
 
     /// Finds `name` in the directory `parent`.
     pub async fn lookup(&self, parent: u64, name: &str) -> FsResult<Attr> {
+        if let Some(ino) = self.local_ino(parent, name) {
+            return self.getattr(ino);
+        }
         let dir = self.key(parent)?;
         if !dir.is_dir() {
             return Err(FsError::NotDir);
@@ -374,8 +403,20 @@ impl FsCore {
             return Err(FsError::NotDir);
         }
         let listing = self.listing(&key).await?;
-        self.state().dir_served.insert(ino, digest(&listing));
-        Ok(listing
+        let mut st = self.state();
+        st.dir_served.insert(ino, digest(&listing));
+        let locals: Vec<DirEntry> = st
+            .locals
+            .iter()
+            .filter(|(_, l)| l.parent == ino)
+            .map(|(i, l)| DirEntry {
+                ino: *i,
+                name: l.name.clone(),
+                kind: FileKind::File,
+            })
+            .collect();
+        drop(st);
+        let mut out: Vec<DirEntry> = listing
             .entries
             .iter()
             .map(|e| DirEntry {
@@ -393,7 +434,9 @@ impl FsCore {
                     FileKind::File
                 },
             })
-            .collect())
+            .collect();
+        out.extend(locals);
+        Ok(out)
     }
 
     /// The parent directory of `ino` (the root for the root).
@@ -452,6 +495,14 @@ impl FsCore {
                     .map(|s| (time_of(&s.last_edited_time), time_of(&s.created_time)))
                     .unwrap_or((self.started, self.started));
                 (FileKind::File, size.unwrap_or(0), size.is_some(), t)
+            }
+            NodeKey::Local(_) => {
+                let (size, t) = st
+                    .locals
+                    .get(&ino)
+                    .map(|l| (l.data.len() as u64, l.mtime))
+                    .unwrap_or((0, self.started));
+                (FileKind::File, size, true, (t, t))
             }
         };
         if kind == FileKind::File {
@@ -1201,6 +1252,9 @@ impl FsCore {
     /// Opens a file for reading: renders or downloads its content first, so reads are exact.
     pub async fn open(&self, ino: u64, write: bool) -> FsResult<Opened> {
         let key = self.key(ino)?;
+        if let NodeKey::Local(_) = key {
+            return Ok(self.open_local(ino));
+        }
         if write {
             return self.open_write(ino, &key).await;
         }
@@ -1283,11 +1337,17 @@ impl FsCore {
                     let end = start.saturating_add(size as usize).min(w.data.len());
                     return Ok(w.data[start..end].to_vec());
                 }
+                Some(Handle::Local(i)) => {
+                    let data = st.locals.get(i).map(|l| l.data.as_slice()).unwrap_or(&[]);
+                    let start = (offset as usize).min(data.len());
+                    let end = start.saturating_add(size as usize).min(data.len());
+                    return Ok(data[start..end].to_vec());
+                }
                 None => return Err(FsError::BadHandle),
             }
         };
         match h {
-            Handle::Write(_) => Err(FsError::BadHandle),
+            Handle::Write(_) | Handle::Local(_) => Err(FsError::BadHandle),
             Handle::Bytes(b) => {
                 let start = (offset as usize).min(b.len());
                 let end = start.saturating_add(size as usize).min(b.len());
@@ -1337,7 +1397,7 @@ impl FsCore {
             }
         };
         match &key {
-            NodeKey::Root => {}
+            NodeKey::Root | NodeKey::Local(_) => {}
             NodeKey::PageFile(id)
             | NodeKey::PageDir(id)
             | NodeKey::Database(id)
@@ -1474,6 +1534,18 @@ impl FsCore {
     /// Writes `data` at `offset` into an open write handle (local only until flush).
     pub fn write(&self, fh: u64, offset: u64, data: &[u8]) -> FsResult<u32> {
         let mut st = self.state();
+        if let Some(Handle::Local(i)) = st.handles.get(&fh) {
+            let i = *i;
+            let l = st.locals.get_mut(&i).ok_or(FsError::NotFound)?;
+            let off = usize::try_from(offset).map_err(|_| FsError::Range)?;
+            let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
+            if l.data.len() < end {
+                l.data.resize(end, 0);
+            }
+            l.data[off..end].copy_from_slice(data);
+            l.mtime = SystemTime::now();
+            return Ok(data.len() as u32);
+        }
         let Some(Handle::Write(w)) = st.handles.get_mut(&fh) else {
             return Err(FsError::BadHandle);
         };
@@ -1489,6 +1561,132 @@ impl FsCore {
         w.data[off..end].copy_from_slice(data);
         w.dirty = true;
         Ok(data.len() as u32)
+    }
+
+    /// Whether `ino` is a local (in-memory) file: its mode and owner may be set (ignored).
+    pub fn is_local(&self, ino: u64) -> bool {
+        self.state().locals.contains_key(&ino)
+    }
+
+    fn local_ino(&self, parent: u64, name: &str) -> Option<u64> {
+        self.state()
+            .locals
+            .iter()
+            .find(|(_, l)| l.parent == parent && l.name == name)
+            .map(|(i, _)| *i)
+    }
+
+    fn open_local(&self, ino: u64) -> Opened {
+        let mut st = self.state();
+        let fh = st.next_fh;
+        st.next_fh += 1;
+        st.handles.insert(fh, Handle::Local(ino));
+        Opened {
+            fh,
+            direct_io: true,
+            keep_cache: false,
+        }
+    }
+
+    /// Creates `name` in `parent` and opens it: editor droppings
+    /// ([`super::write::is_dropping`]) live in memory only; anything else is refused for now.
+    pub async fn create(&self, parent: u64, name: &str) -> FsResult<(Attr, Opened)> {
+        if self.writer.get().is_none() || !super::write::is_dropping(name) {
+            return Err(self.write_denied("create"));
+        }
+        if !self.key(parent)?.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        let ino = match self.local_ino(parent, name) {
+            Some(i) => i,
+            None => {
+                let serial = {
+                    let mut st = self.state();
+                    st.next_local += 1;
+                    st.next_local
+                };
+                let ino = self.inodes.ino(
+                    &NodeKey::Local(serial),
+                    Some(Place {
+                        parent,
+                        name: name.to_string(),
+                    }),
+                );
+                self.state().locals.insert(
+                    ino,
+                    LocalFile {
+                        parent,
+                        name: name.to_string(),
+                        data: Vec::new(),
+                        mtime: SystemTime::now(),
+                    },
+                );
+                ino
+            }
+        };
+        let o = self.open_local(ino);
+        Ok((self.getattr(ino)?, o))
+    }
+
+    /// Removes `name` from `parent`: only local files for now.
+    pub fn unlink(&self, parent: u64, name: &str) -> FsResult<()> {
+        match self.local_ino(parent, name) {
+            Some(i) => {
+                self.state().locals.remove(&i);
+                Ok(())
+            }
+            None => Err(self.write_denied("unlink")),
+        }
+    }
+
+    /// Renames a local file: to another dropping name, or over an existing page's `.md`
+    /// (an editor's atomic save: a save of that page).
+    pub async fn rename(
+        &self,
+        parent: u64,
+        name: &str,
+        new_parent: u64,
+        new_name: &str,
+    ) -> FsResult<()> {
+        let Some(src) = self.local_ino(parent, name) else {
+            return Err(self.write_denied("rename"));
+        };
+        if super::write::is_dropping(new_name) {
+            if let Some(old) = self.local_ino(new_parent, new_name) {
+                self.state().locals.remove(&old);
+            }
+            if let Some(l) = self.state().locals.get_mut(&src) {
+                l.parent = new_parent;
+                l.name = new_name.to_string();
+            }
+            return Ok(());
+        }
+        let target = self.lookup(new_parent, new_name).await?;
+        let NodeKey::PageFile(page) = self.key(target.ino)? else {
+            return Err(self.write_denied("rename over this entry"));
+        };
+        let is_row = self.state().objects.get(&page).is_some_and(|o| o.is_row());
+        if is_row {
+            return Err(self.write_denied("save of a row"));
+        }
+        let base = self.body(&page).await?.data.clone();
+        let data = self
+            .state()
+            .locals
+            .get(&src)
+            .map(|l| l.data.clone())
+            .ok_or(FsError::NotFound)?;
+        self.accept(&page, target.ino, data, base).await?;
+        self.state().locals.remove(&src);
+        self.aliases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(src, NodeKey::PageFile(page.clone()));
+        self.invalidate(src);
+        if let Some(w) = self.writer.get() {
+            w.schedule(&page);
+        }
+        Ok(())
     }
 
     /// Marks a write handle as opened with `O_APPEND`.
@@ -1511,6 +1709,12 @@ impl FsCore {
         let size = usize::try_from(size).map_err(|_| FsError::Range)?;
         {
             let mut st = self.state();
+            if let Some(l) = st.locals.get_mut(&ino) {
+                l.data.resize(size, 0);
+                l.mtime = SystemTime::now();
+                drop(st);
+                return self.getattr(ino);
+            }
             let mut hit = false;
             for (h, handle) in st.handles.iter_mut() {
                 if let Handle::Write(w) = handle {
@@ -1542,13 +1746,7 @@ impl FsCore {
                 None => return Err(FsError::BadHandle),
             }
         };
-        let Some(writer) = self.writer.get().cloned() else {
-            return Err(self.write_denied("flush"));
-        };
-        let (p, d) = (page.clone(), data.clone());
-        tokio::task::spawn_blocking(move || writer.record(&p, &d, &base))
-            .await
-            .map_err(|e| FsError::Io(std::io::Error::other(e)))??;
+        self.accept(&page, ino, data.clone(), base).await?;
         let mut st = self.state();
         if let Some(Handle::Write(w)) = st.handles.get_mut(&fh) {
             // Only what this flush wrote is clean; later writes stay dirty.
@@ -1557,6 +1755,27 @@ impl FsCore {
             }
             w.saved = true;
         }
+        Ok(())
+    }
+
+    /// Journals `data` as the new body of `page` (durable when this returns) and shows it
+    /// as the file's content.
+    async fn accept(
+        &self,
+        page: &str,
+        ino: u64,
+        data: Vec<u8>,
+        base: Arc<Vec<u8>>,
+    ) -> FsResult<()> {
+        let Some(writer) = self.writer.get().cloned() else {
+            return Err(self.write_denied("save"));
+        };
+        let (p, d) = (page.to_string(), data.clone());
+        tokio::task::spawn_blocking(move || writer.record(&p, &d, &base))
+            .await
+            .map_err(|e| FsError::Io(std::io::Error::other(e)))??;
+        let mut st = self.state();
+        let page = page.to_string();
         let edited = st
             .bodies
             .peek(&page)

@@ -322,7 +322,8 @@ impl Filesystem for NotionFuse {
         _flags: Option<fuser::BsdFileFlags>,
         reply: ReplyAttr,
     ) {
-        if self.core.writer().is_none() || mode.is_some() || uid.is_some() || gid.is_some() {
+        let owner = mode.is_some() || uid.is_some() || gid.is_some();
+        if self.core.writer().is_none() || (owner && !self.core.is_local(ino.0)) {
             return reply.error(errno("setattr", ino.0, &self.core.write_denied("setattr")));
         }
         // Times are Notion's (last edit): setting them is accepted and ignored.
@@ -361,8 +362,14 @@ impl Filesystem for NotionFuse {
         reply.error(errno("mkdir", parent.0, &self.core.write_denied("mkdir")));
     }
 
-    fn unlink(&self, _req: &Request, parent: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
-        reply.error(errno("unlink", parent.0, &self.core.write_denied("unlink")));
+    fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        let Some(name) = name.to_str() else {
+            return reply.error(Errno::ENOENT);
+        };
+        match self.core.unlink(parent.0, name) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("unlink", parent.0, &e)),
+        }
     }
 
     fn rmdir(&self, _req: &Request, parent: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
@@ -388,13 +395,22 @@ impl Filesystem for NotionFuse {
         &self,
         _req: &Request,
         parent: INodeNo,
-        _name: &OsStr,
-        _newparent: INodeNo,
-        _newname: &OsStr,
+        name: &OsStr,
+        newparent: INodeNo,
+        newname: &OsStr,
         _flags: fuser::RenameFlags,
         reply: ReplyEmpty,
     ) {
-        reply.error(errno("rename", parent.0, &self.core.write_denied("rename")));
+        let (Some(name), Some(newname)) = (name.to_str(), newname.to_str()) else {
+            return reply.error(Errno::ENOENT);
+        };
+        match self
+            .rt
+            .block_on(self.core.rename(parent.0, name, newparent.0, newname))
+        {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("rename", parent.0, &e)),
+        }
     }
 
     fn link(
@@ -430,13 +446,25 @@ impl Filesystem for NotionFuse {
         &self,
         _req: &Request,
         parent: INodeNo,
-        _name: &OsStr,
+        name: &OsStr,
         _mode: u32,
         _umask: u32,
         _flags: i32,
         reply: ReplyCreate,
     ) {
-        reply.error(errno("create", parent.0, &self.core.write_denied("create")));
+        let Some(name) = name.to_str() else {
+            return reply.error(Errno::EINVAL);
+        };
+        match self.rt.block_on(self.core.create(parent.0, name)) {
+            Ok((a, o)) => reply.created(
+                &self.ttl_for(&a),
+                &file_attr(&a),
+                Generation(0),
+                FileHandle(o.fh),
+                FopenFlags::FOPEN_DIRECT_IO,
+            ),
+            Err(e) => reply.error(errno("create", parent.0, &e)),
+        }
     }
 
     fn setxattr(
