@@ -23,10 +23,19 @@ fn client(emu: &Emulator) -> Client {
 }
 
 fn core(emu: &Emulator, cache: &std::path::Path, delay: Duration) -> Arc<FsCore> {
+    core_ttl(emu, cache, delay, Duration::from_secs(60))
+}
+
+fn core_ttl(
+    emu: &Emulator,
+    cache: &std::path::Path,
+    delay: Duration,
+    ttl: Duration,
+) -> Arc<FsCore> {
     let core = FsCore::new(
         client(emu),
         Settings {
-            ttl: Duration::from_secs(60),
+            ttl,
             cache_size: 64 << 20,
             read_only: false,
             uid: 1000,
@@ -219,4 +228,36 @@ async fn unsupported_writes_are_refused_and_the_content_is_kept_on_failure() {
     assert_eq!(core.writer().unwrap().journal().pending_count(), 1);
     let text = emu.control().plain_text(&demo::block_id(100)).unwrap();
     assert!(text.contains(demo::MARKER));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_file_keeps_the_saved_bytes_while_notion_means_the_same() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let ttl = Duration::from_millis(200);
+    let core = core_ttl(&emu, cache.path(), Duration::from_millis(20), ttl);
+    let ino = ino(&core, DEEP_DIVE).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    // Extra blank lines: the same blocks, rendered differently.
+    let saved = old
+        .replace(demo::MARKER, "kept-bytes")
+        .replace("\n\n", "\n\n\n\n");
+    assert_ne!(saved, old);
+    save(&core, ino, saved.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    assert!(emu
+        .control()
+        .plain_text(&demo::block_id(100))
+        .unwrap()
+        .contains("kept-bytes"));
+    tokio::time::sleep(ttl * 3).await;
+    assert_eq!(String::from_utf8(cat(&core, ino).await).unwrap(), saved);
+    // A real change in Notion is shown (rendered from Notion again).
+    emu.control()
+        .set_block_text(&demo::block_id(100), "Changed remotely.")
+        .unwrap();
+    tokio::time::sleep(ttl * 3).await;
+    let now = String::from_utf8(cat(&core, ino).await).unwrap();
+    assert!(now.contains("Changed remotely."), "{now}");
+    assert!(!now.contains("\n\n\n"), "{now}");
 }

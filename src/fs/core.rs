@@ -967,9 +967,19 @@ impl FsCore {
             self.complete_row(p).await?;
             self.row_paths(id, p, &mut paths);
         }
-        let data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
+        let mut data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
         if let Some(w) = self.writer.get() {
             if page.is_none() {
+                // After a save, the file keeps the user's bytes as long as Notion still
+                // means the same blocks (the rendering may normalize them differently).
+                if let Some(c) = cached.as_ref().filter(|c| c.data.as_slice() != data) {
+                    let same = std::str::from_utf8(&c.data).is_ok_and(|t| {
+                        crate::sync::same_content(&blocks, &crate::markdown::parse_with(t, &paths))
+                    });
+                    if same {
+                        data = c.data.as_ref().clone();
+                    }
+                }
                 w.set_base(id, blocks.clone(), paths.clone());
             }
         }
