@@ -261,3 +261,49 @@ async fn the_file_keeps_the_saved_bytes_while_notion_means_the_same() {
     assert!(now.contains("Changed remotely."), "{now}");
     assert!(!now.contains("\n\n\n"), "{now}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_keeps_notions_version_and_the_local_one_beside_it() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let ttl = Duration::from_millis(200);
+    let core = core_ttl(&emu, cache.path(), Duration::from_millis(20), ttl);
+    let ino = ino(&core, DEEP_DIVE).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    // The same block changed in Notion after the file was read, then saved locally.
+    emu.control()
+        .set_block_text(&demo::block_id(100), "Remote wins.")
+        .unwrap();
+    let local = old.replace(demo::MARKER, "local-loses");
+    let before = core.client().stats();
+    save(&core, ino, local.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 0, "{calls:?}");
+    assert_eq!(
+        emu.control().plain_text(&demo::block_id(100)).unwrap(),
+        "Remote wins."
+    );
+    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    let dir = ino_of_dir(&core).await;
+    let names: Vec<String> = core
+        .readdir(dir)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    let copy = names
+        .iter()
+        .find(|n| n.starts_with("Deep Dive: Compaction.conflict-") && n.ends_with(".md"))
+        .unwrap_or_else(|| panic!("no conflict copy in {names:?}"));
+    let copy_ino = core.lookup(dir, copy).await.unwrap().ino;
+    assert_eq!(cat(&core, copy_ino).await, local.as_bytes());
+    let page = String::from_utf8(cat(&core, ino).await).unwrap();
+    assert!(page.contains("Remote wins."), "{page}");
+    assert!(emu.control().pages_titled(copy).is_empty());
+}
+
+async fn ino_of_dir(core: &FsCore) -> u64 {
+    ino(core, "Engineering Wiki/Architecture/Storage Layer").await
+}

@@ -327,6 +327,7 @@ impl FsCore {
 
     /// Finds `name` in the directory `parent`.
     pub async fn lookup(&self, parent: u64, name: &str) -> FsResult<Attr> {
+        self.show_conflicts();
         if let Some(ino) = self.local_ino(parent, name) {
             return self.getattr(ino);
         }
@@ -403,6 +404,7 @@ impl FsCore {
             return Err(FsError::NotDir);
         }
         let listing = self.listing(&key).await?;
+        self.show_conflicts();
         let mut st = self.state();
         st.dir_served.insert(ino, digest(&listing));
         let locals: Vec<DirEntry> = st
@@ -1571,6 +1573,55 @@ impl FsCore {
         w.data[off..end].copy_from_slice(data);
         w.dirty = true;
         Ok(data.len() as u32)
+    }
+
+    /// Shows the conflicts the writer found: the local version as a local file
+    /// `T.conflict-YYYYMMDD-HHMMSS.md` beside the page, and the page read from Notion again.
+    fn show_conflicts(&self) {
+        let Some(w) = self.writer.get() else { return };
+        for c in w.take_conflicts() {
+            let ino = self.inodes.find(&NodeKey::PageFile(c.page.clone()));
+            let Some((ino, place)) = ino.and_then(|i| Some((i, self.inodes.place(i)?))) else {
+                tracing::warn!(page = %c.page, "conflict on a page no longer in the tree");
+                continue;
+            };
+            let stem = place.name.strip_suffix(".md").unwrap_or(&place.name);
+            let name = format!("{stem}.conflict-{}.md", c.stamp);
+            tracing::warn!(file = %name, "conflict copy written");
+            let serial = {
+                let mut st = self.state();
+                st.next_local += 1;
+                st.next_local
+            };
+            let local = self.inodes.ino(
+                &NodeKey::Local(serial),
+                Some(Place {
+                    parent: place.parent,
+                    name: name.clone(),
+                }),
+            );
+            let mut st = self.state();
+            st.locals.insert(
+                local,
+                LocalFile {
+                    parent: place.parent,
+                    name,
+                    data: c.data,
+                    mtime: SystemTime::now(),
+                },
+            );
+            // Read the page again on its next open (Notion's version).
+            if let Some(old) = st.bodies.peek(&c.page) {
+                let mut stale = Body::new(old.data.as_ref().clone(), String::new());
+                stale.validated = Instant::now()
+                    .checked_sub(self.settings.ttl * 2)
+                    .unwrap_or(stale.validated);
+                st.bodies.put(c.page.clone(), Arc::new(stale));
+            }
+            st.cached_hash.remove(&ino);
+            drop(st);
+            self.invalidate(ino);
+        }
     }
 
     /// Whether `ino` is a local (in-memory) file: its mode and owner may be set (ignored).

@@ -106,6 +106,20 @@ pub struct Writer {
     journal: Arc<Journal>,
     delay: Duration,
     pages: Mutex<HashMap<String, PageState>>,
+    /// Conflicts the filesystem has not shown yet: page id, local bytes, when.
+    conflicts: Mutex<Vec<Conflict>>,
+}
+
+/// A save that conflicted with a change made in Notion meanwhile: Notion's version stays
+/// the page; the local bytes become `T.conflict-YYYYMMDD-HHMMSS.md` beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    /// The page.
+    pub page: String,
+    /// The local content that was not written.
+    pub data: Vec<u8>,
+    /// When it was detected (UTC), as `YYYYMMDD-HHMMSS`.
+    pub stamp: String,
 }
 
 impl Writer {
@@ -118,7 +132,13 @@ impl Writer {
             journal: Arc::new(journal),
             delay,
             pages: Mutex::new(HashMap::new()),
+            conflicts: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// Takes the conflicts not taken yet (the core shows them as local files).
+    pub fn take_conflicts(&self) -> Vec<Conflict> {
+        std::mem::take(&mut *self.conflicts.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The journal (tests and `status`).
@@ -212,7 +232,26 @@ impl Writer {
             }
         };
         let Some(rec) = rec else { return };
-        let result = self.push_body(page, &rec.data).await;
+        let result = match self.push_body(page, &rec.data).await {
+            Err(Failure::Conflict(n)) => {
+                tracing::warn!(
+                    page,
+                    blocks = n,
+                    "conflict: Notion's version kept, the local one saved beside it"
+                );
+                self.conflicts
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(Conflict {
+                        page: page.to_string(),
+                        data: rec.data.clone(),
+                        stamp: chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string(),
+                    });
+                Ok(())
+            }
+            Err(Failure::Other(r)) => Err(r),
+            Ok(()) => Ok(()),
+        };
         let mut pages = self.pages();
         let st = pages.entry(page.to_string()).or_default();
         match result {
@@ -243,15 +282,16 @@ impl Writer {
         }
     }
 
-    async fn push_body(&self, page: &str, data: &[u8]) -> Result<(), String> {
-        let text = std::str::from_utf8(data).map_err(|_| "the file is not UTF-8".to_string())?;
+    async fn push_body(&self, page: &str, data: &[u8]) -> Result<(), Failure> {
+        let text = std::str::from_utf8(data)
+            .map_err(|_| Failure::Other("the file is not UTF-8".to_string()))?;
         let base = self.pages().get(page).and_then(|p| p.base.clone());
         let (base, paths, remote) = match base {
             Some((b, p)) => (b, p, Remote::Check),
             None => {
                 let now = read_tree(&self.client, page)
                     .await
-                    .map_err(|e| format!("cannot read the page: {e}"))?;
+                    .map_err(|e| Failure::Other(format!("cannot read the page: {e}")))?;
                 (Arc::new(now), Arc::new(PathMap::default()), Remote::Trust)
             }
         };
@@ -265,12 +305,17 @@ impl Writer {
             Ok(Pushed::Conflict { blocks, remote }) => {
                 self.pages().entry(page.to_string()).or_default().base =
                     Some((Arc::new(remote), paths));
-                Err(format!(
-                    "conflict: {} block(s) changed in Notion too",
-                    blocks.len()
-                ))
+                Err(Failure::Conflict(blocks.len()))
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(Failure::Other(e.to_string())),
         }
     }
+}
+
+/// Why a push did not write.
+enum Failure {
+    /// Both sides changed these many blocks.
+    Conflict(usize),
+    /// Anything else (the reason shown in `failed: REASON`).
+    Other(String),
 }
