@@ -1,5 +1,6 @@
 //! The filesystem operations, independent of FUSE: lookup, getattr, readdir, open, read,
-//! extended attributes, and the single refusal point of writes.
+//! extended attributes, the single refusal point of writes, and the write path (write
+//! buffers, saves, the local overlay of editor droppings; see [`super::write`]).
 //!
 //! # Freshness
 //! Directory listings and object metadata are fresh for `ttl`; after that the next look
@@ -317,8 +318,8 @@ impl FsCore {
 
     // ----- the single refusal point of writes ------------------------------------------
 
-    /// Every modifying operation ends here: this issue implements the read path only, so
-    /// all of them fail with EROFS. The write path replaces this function.
+    /// Every refused modification ends here (EROFS): a read-only mount, the write path not
+    /// enabled, or an operation the write path does not support yet.
     pub fn write_denied(&self, op: &'static str) -> FsError {
         FsError::ReadOnly(op)
     }
