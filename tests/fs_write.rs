@@ -307,3 +307,44 @@ async fn a_conflict_keeps_notions_version_and_the_local_one_beside_it() {
 async fn ino_of_dir(core: &FsCore) -> u64 {
     ino(core, "Engineering Wiki/Architecture/Storage Layer").await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rm_moves_a_page_to_the_trash() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let dir = ino_of_dir(&core).await;
+    let _ = ino(&core, DEEP_DIVE).await;
+    let before = core.client().stats();
+    core.unlink(dir, "Deep Dive: Compaction.md").await.unwrap();
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/pages/{id}"), 1, "{calls:?}");
+    let page = emu.control().page_json(&demo::deep_dive_id());
+    assert!(page.is_none_or(|p| p["in_trash"] == true), "not trashed");
+    assert_eq!(
+        core.lookup(dir, "Deep Dive: Compaction.md")
+            .await
+            .unwrap_err()
+            .errno(),
+        libc::ENOENT
+    );
+    let names: Vec<String> = core
+        .readdir(dir)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with("Deep Dive")),
+        "{names:?}"
+    );
+    // Only pages (and local files) can be removed.
+    assert_eq!(
+        core.unlink(ROOT_INO, "Engineering Wiki")
+            .await
+            .unwrap_err()
+            .errno(),
+        libc::EROFS
+    );
+}

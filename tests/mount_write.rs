@@ -307,3 +307,20 @@ fn sed_i_cp_and_vim_save_a_page_and_droppings_stay_local() {
     assert!(!swp.exists());
     assert!(emu.control().pages_titled(".notes.md.swp").is_empty());
 }
+
+#[test]
+fn rm_trashes_a_page() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    m.sh(&format!("rm '{DEEP_DIVE}'"));
+    assert!(!m.p(DEEP_DIVE).exists());
+    let page = emu.control().page_json(&demo::deep_dive_id());
+    assert!(page.is_none_or(|p| p["in_trash"] == true), "not trashed");
+    // Folders cannot be removed yet.
+    let err = std::fs::remove_dir(m.p("Engineering Wiki/Architecture")).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EROFS));
+}

@@ -1,6 +1,6 @@
 //! The filesystem operations, independent of FUSE: lookup, getattr, readdir, open, read,
 //! extended attributes, the single refusal point of writes, and the write path (write
-//! buffers, saves, the local overlay of editor droppings; see [`super::write`]).
+//! buffers, saves, the local overlay of editor droppings; see [`super::write`](mod@super::write)).
 //!
 //! # Freshness
 //! Directory listings and object metadata are fresh for `ttl`; after that the next look
@@ -1690,15 +1690,37 @@ impl FsCore {
         Ok((self.getattr(ino)?, o))
     }
 
-    /// Removes `name` from `parent`: only local files for now.
-    pub fn unlink(&self, parent: u64, name: &str) -> FsResult<()> {
-        match self.local_ino(parent, name) {
-            Some(i) => {
-                self.state().locals.remove(&i);
-                Ok(())
-            }
-            None => Err(self.write_denied("unlink")),
+    /// Removes `name` from `parent`: a local file is dropped; a page's `T.md` moves the
+    /// page to Notion's trash (its folder goes with it). Anything else is refused.
+    pub async fn unlink(&self, parent: u64, name: &str) -> FsResult<()> {
+        if let Some(i) = self.local_ino(parent, name) {
+            self.state().locals.remove(&i);
+            return Ok(());
         }
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("unlink"));
+        }
+        let target = self.lookup(parent, name).await?;
+        let NodeKey::PageFile(page) = self.key(target.ino)? else {
+            return Err(self.write_denied("unlink of this entry"));
+        };
+        if let Some(w) = self.writer.get() {
+            // A save still waiting for its push is moot: flush it first so nothing is lost
+            // from the trashed page's history.
+            w.push_page(&page).await;
+        }
+        self.client.trash_page(&page).await?;
+        let dir = self.key(parent)?;
+        let mut st = self.state();
+        if let Some(l) = st.listings.get_mut(&dir) {
+            l.entries.retain(|e| {
+                e.key != NodeKey::PageFile(page.clone()) && e.key != NodeKey::PageDir(page.clone())
+            });
+        }
+        st.objects.remove(&page);
+        drop(st);
+        tracing::info!(page = %page, "moved to the trash");
+        Ok(())
     }
 
     /// Renames a local file: to another dropping name, or over an existing page's `.md`

@@ -366,7 +366,7 @@ impl Filesystem for NotionFuse {
         let Some(name) = name.to_str() else {
             return reply.error(Errno::ENOENT);
         };
-        match self.core.unlink(parent.0, name) {
+        match self.rt.block_on(self.core.unlink(parent.0, name)) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(errno("unlink", parent.0, &e)),
         }

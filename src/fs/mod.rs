@@ -12,9 +12,9 @@
 //!   [`Opened`] types, a typed [`FsError`] mapped to errno in one place
 //!   ([`FsError::errno`]), and every refused write goes through one function
 //!   ([`FsCore::write_denied`], EROFS).
-//! - [`write`]: the write-back engine ([`write::Writer`]), enabled by
+//! - [`write`](mod@write): the write-back engine ([`write::Writer`]), enabled by
 //!   [`FsCore::enable_writes`]: page saves journaled on `close`/`fsync`, pushed after the
-//!   quiet period with [`crate::sync::push`]; editor droppings in a local overlay.
+//!   quiet period with [`crate::sync::push()`]; editor droppings in a local overlay.
 //! - [`fuse::NotionFuse`] is the adapter. It runs a multi-threaded fuser session; the
 //!   fuser threads are not tokio workers, and each request calls the core's async methods
 //!   through [`tokio::runtime::Handle::block_on`] on the runtime that owns the HTTP client.

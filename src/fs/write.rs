@@ -1,6 +1,6 @@
 //! The write-back side of the core (spec section 5): saved page bodies are made durable in
 //! the [`Journal`] before `close`/`fsync` returns, then pushed to Notion after a quiet
-//! period with [`crate::sync::push`].
+//! period with [`crate::sync::push()`].
 //!
 //! One [`Writer`] per mount, shared by the core and its push tasks. Per page it keeps the
 //! blocks the file was rendered from (the base of the diff), a generation counter (a new
