@@ -348,3 +348,30 @@ async fn rm_moves_a_page_to_the_trash() {
         libc::EROFS
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mv_in_a_folder_renames_the_page() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let dir = ino_of_dir(&core).await;
+    let page_ino = ino(&core, DEEP_DIVE).await;
+    let before = core.client().stats();
+    core.rename(dir, "Deep Dive: Compaction.md", dir, "Compaction Notes.md")
+        .await
+        .unwrap();
+    assert_eq!(since(&core, &before).count("PATCH /v1/pages/{id}"), 1);
+    assert_eq!(
+        emu.control().plain_text(&demo::deep_dive_id()).unwrap(),
+        "Compaction Notes"
+    );
+    let a = core.lookup(dir, "Compaction Notes.md").await.unwrap();
+    assert_eq!(a.ino, page_ino);
+    assert!(core.lookup(dir, "Deep Dive: Compaction.md").await.is_err());
+    // Across folders: not yet.
+    let err = core
+        .rename(dir, "Compaction Notes.md", ROOT_INO, "X.md")
+        .await
+        .unwrap_err();
+    assert_eq!(err.errno(), libc::EROFS);
+}

@@ -1733,7 +1733,7 @@ impl FsCore {
         new_name: &str,
     ) -> FsResult<()> {
         let Some(src) = self.local_ino(parent, name) else {
-            return Err(self.write_denied("rename"));
+            return self.rename_page(parent, name, new_parent, new_name).await;
         };
         if super::write::is_dropping(new_name) {
             if let Some(old) = self.local_ino(new_parent, new_name) {
@@ -1769,6 +1769,65 @@ impl FsCore {
         self.invalidate(src);
         if let Some(w) = self.writer.get() {
             w.schedule(&page);
+        }
+        Ok(())
+    }
+
+    /// `mv T.md U.md` in the same folder: the page's title becomes `U` (one update-page
+    /// call). Moves across folders and renames of folders are refused for now.
+    async fn rename_page(
+        &self,
+        parent: u64,
+        name: &str,
+        new_parent: u64,
+        new_name: &str,
+    ) -> FsResult<()> {
+        if self.writer.get().is_none() || parent != new_parent {
+            return Err(self.write_denied("rename"));
+        }
+        let src = self.lookup(parent, name).await?;
+        let NodeKey::PageFile(page) = self.key(src.ino)? else {
+            return Err(self.write_denied("rename of this entry"));
+        };
+        let Some(title) = new_name.strip_suffix(".md").filter(|t| !t.is_empty()) else {
+            return Err(self.write_denied("rename to a name without .md"));
+        };
+        if self.lookup(parent, new_name).await.is_ok() {
+            return Err(self.write_denied("rename over an existing entry"));
+        }
+        let is_row = self.state().objects.get(&page).is_some_and(|o| o.is_row());
+        if is_row {
+            return Err(self.write_denied("rename of a row"));
+        }
+        let p = self
+            .client
+            .update_page(
+                &page,
+                json!({"properties": {"title": {"title": [{"type": "text", "text": {"content": title}}]}}}),
+            )
+            .await?;
+        let dir = self.key(parent)?;
+        {
+            let mut st = self.state();
+            let mut o = Obj::from_page(&p);
+            if let Some(old) = st.objects.get(&page) {
+                o.page = old.page.clone();
+            }
+            st.objects.insert(page.clone(), o);
+            // The folder is listed again (the new name), at once.
+            let stale = Instant::now().checked_sub(self.settings.ttl * 2);
+            if let (Some(l), Some(t)) = (st.listings.get_mut(&dir), stale) {
+                l.fetched = t;
+            }
+            if let NodeKey::PageDir(pid) = &dir {
+                if let (Some((_, at)), Some(t)) = (st.items.get_mut(pid), stale) {
+                    *at = t;
+                }
+            }
+        }
+        let listing = self.listing(&dir).await?;
+        if !listing.entries.iter().any(|e| e.name == new_name) {
+            tracing::warn!(page = %page, name = %new_name, "renamed; listed under another name");
         }
         Ok(())
     }
