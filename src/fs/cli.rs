@@ -672,6 +672,18 @@ fn serve_inner(
         max_in_flight: 8,
     };
     let core = Arc::new(FsCore::new(client, settings).map_err(|e| CliError::Mount(e.to_string()))?);
+    // The write path is opt-in while it is being completed (NOTIONFS_WRITE=1).
+    let writer = if !r.read_only && real_env("NOTIONFS_WRITE").as_deref() == Some("1") {
+        let w = core
+            .enable_writes(&cache_dir.join("journal"), r.write_delay)
+            .map_err(|e| CliError::Mount(format!("cannot open the journal: {e}")))?;
+        // Replay what a previous run accepted but did not push (crash, kill -9).
+        let replay = w.clone();
+        rt.spawn(async move { replay.flush_all().await });
+        Some(w)
+    } else {
+        None
+    };
     let cfg = MountConfig {
         allow_other: r.allow_other,
         read_only: r.read_only,
@@ -702,12 +714,26 @@ fn serve_inner(
     });
     let served = session.run();
     tracing::info!("unmounted");
+    if let Some(w) = writer {
+        // Push what is pending, within a bounded wait; the journal keeps the rest.
+        let flushed =
+            rt.block_on(async { tokio::time::timeout(UNMOUNT_PUSH_WAIT, w.flush_all()).await });
+        if flushed.is_err() || w.journal().pending_count() > 0 {
+            tracing::warn!(
+                pending = w.journal().pending_count(),
+                "unmounted with saves not in Notion yet; the next mount pushes them"
+            );
+        }
+    }
     if let Some(emu) = emulator {
         rt.block_on(emu.shutdown());
     }
     rt.shutdown_timeout(Duration::from_secs(2));
     served.map_err(|e| CliError::Mount(e.to_string()))
 }
+
+/// Longest wait at unmount for pending saves to reach Notion.
+const UNMOUNT_PUSH_WAIT: Duration = Duration::from_secs(10);
 
 fn real_env(k: &str) -> Option<String> {
     std::env::var(k).ok()

@@ -1,5 +1,6 @@
 //! The filesystem operations, independent of FUSE: lookup, getattr, readdir, open, read,
-//! extended attributes, and the single refusal point of writes.
+//! extended attributes, the single refusal point of writes, and the write path (write
+//! buffers, saves, the local overlay of editor droppings; see [`super::write`](mod@super::write)).
 //!
 //! # Freshness
 //! Directory listings and object metadata are fresh for `ttl`; after that the next look
@@ -44,6 +45,7 @@ use super::tree::{
     build_entries, derive_items, property_items, AttachmentSource, ChildDesc, ChildrenIndex, Item,
     ListEntry, Listing, Obj, ObjKind,
 };
+use super::write::Writer;
 use crate::frontmatter;
 use crate::notion::model::property::PropertyData;
 use crate::notion::model::property_item::PropertyItemResponse;
@@ -133,6 +135,24 @@ pub trait Invalidate: Send + Sync {
 enum Handle {
     Bytes(Arc<Vec<u8>>),
     File(Arc<std::fs::File>, u64),
+    Write(WriteBuf),
+    Local(u64),
+}
+
+/// An open page file's local write buffer (the whole file).
+struct WriteBuf {
+    page: String,
+    ino: u64,
+    data: Vec<u8>,
+    /// The content the file had when opened (the journal's base).
+    base: Arc<Vec<u8>>,
+    /// Changed since the last flush.
+    dirty: bool,
+    /// Flushed at least once (a push is due on close).
+    saved: bool,
+    /// Opened with `O_APPEND`: every write goes to the end (the kernel's idea of the size
+    /// may be stale when the body was not rendered before the open).
+    append: bool,
 }
 
 struct State {
@@ -156,6 +176,17 @@ struct State {
     dir_served: HashMap<u64, u64>,
     /// Last check of what changed: when (monotonic) and the wall-clock time it started.
     sweep: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
+    /// Editor droppings kept in memory only, by inode.
+    locals: HashMap<u64, LocalFile>,
+    next_local: u64,
+}
+
+/// A file that exists only in this mount's memory (never sent to Notion).
+struct LocalFile {
+    parent: u64,
+    name: String,
+    data: Vec<u8>,
+    mtime: SystemTime,
 }
 
 /// The filesystem core. Async methods run on a tokio runtime; see the module doc of
@@ -171,6 +202,9 @@ pub struct FsCore {
     disk: DiskCache,
     invalidator: Mutex<Option<Arc<dyn Invalidate>>>,
     started: SystemTime,
+    writer: std::sync::OnceLock<Arc<Writer>>,
+    /// Inodes of local files renamed over a page: the kernel keeps using them for the page.
+    aliases: Mutex<HashMap<u64, NodeKey>>,
 }
 
 fn time_of(iso: &str) -> SystemTime {
@@ -213,6 +247,8 @@ impl FsCore {
                 next_fh: 1,
                 sweep: None,
                 dir_served: HashMap::new(),
+                locals: HashMap::new(),
+                next_local: 1,
             }),
             permits: Semaphore::new(settings.max_in_flight.max(1)),
             flights: Mutex::new(HashMap::new()),
@@ -220,6 +256,8 @@ impl FsCore {
             disk,
             invalidator: Mutex::new(None),
             started: SystemTime::now(),
+            writer: std::sync::OnceLock::new(),
+            aliases: Mutex::new(HashMap::new()),
             settings,
         })
     }
@@ -261,7 +299,16 @@ impl FsCore {
     }
 
     fn key(&self, ino: u64) -> FsResult<NodeKey> {
-        self.inodes.key(ino).ok_or(FsError::NotFound)
+        let alias = self
+            .aliases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ino)
+            .cloned();
+        match alias {
+            Some(k) => Ok(k),
+            None => self.inodes.key(ino).ok_or(FsError::NotFound),
+        }
     }
 
     /// The inode of a key, if it was handed out (tests and tools).
@@ -271,8 +318,8 @@ impl FsCore {
 
     // ----- the single refusal point of writes ------------------------------------------
 
-    /// Every modifying operation ends here: this issue implements the read path only, so
-    /// all of them fail with EROFS. The write path replaces this function.
+    /// Every refused modification ends here (EROFS): a read-only mount, the write path not
+    /// enabled, or an operation the write path does not support yet.
     pub fn write_denied(&self, op: &'static str) -> FsError {
         FsError::ReadOnly(op)
     }
@@ -281,6 +328,10 @@ impl FsCore {
 
     /// Finds `name` in the directory `parent`.
     pub async fn lookup(&self, parent: u64, name: &str) -> FsResult<Attr> {
+        self.show_conflicts();
+        if let Some(ino) = self.local_ino(parent, name) {
+            return self.getattr(ino);
+        }
         let dir = self.key(parent)?;
         if !dir.is_dir() {
             return Err(FsError::NotDir);
@@ -354,8 +405,21 @@ impl FsCore {
             return Err(FsError::NotDir);
         }
         let listing = self.listing(&key).await?;
-        self.state().dir_served.insert(ino, digest(&listing));
-        Ok(listing
+        self.show_conflicts();
+        let mut st = self.state();
+        st.dir_served.insert(ino, digest(&listing));
+        let locals: Vec<DirEntry> = st
+            .locals
+            .iter()
+            .filter(|(_, l)| l.parent == ino)
+            .map(|(i, l)| DirEntry {
+                ino: *i,
+                name: l.name.clone(),
+                kind: FileKind::File,
+            })
+            .collect();
+        drop(st);
+        let mut out: Vec<DirEntry> = listing
             .entries
             .iter()
             .map(|e| DirEntry {
@@ -373,7 +437,9 @@ impl FsCore {
                     FileKind::File
                 },
             })
-            .collect())
+            .collect();
+        out.extend(locals);
+        Ok(out)
     }
 
     /// The parent directory of `ino` (the root for the root).
@@ -398,7 +464,11 @@ impl FsCore {
                 (FileKind::Dir, 0, true, times(st.objects.get(id)))
             }
             NodeKey::PageFile(id) => {
-                let size = st.bodies.peek(id).map(|b| b.data.len() as u64);
+                let writing = st.handles.values().find_map(|h| match h {
+                    Handle::Write(w) if w.ino == ino => Some(w.data.len() as u64),
+                    _ => None,
+                });
+                let size = writing.or_else(|| st.bodies.peek(id).map(|b| b.data.len() as u64));
                 (
                     FileKind::File,
                     size.unwrap_or(0),
@@ -428,6 +498,14 @@ impl FsCore {
                     .map(|s| (time_of(&s.last_edited_time), time_of(&s.created_time)))
                     .unwrap_or((self.started, self.started));
                 (FileKind::File, size.unwrap_or(0), size.is_some(), t)
+            }
+            NodeKey::Local(_) => {
+                let (size, t) = st
+                    .locals
+                    .get(&ino)
+                    .map(|l| (l.data.len() as u64, l.mtime))
+                    .unwrap_or((0, self.started));
+                (FileKind::File, size, true, (t, t))
             }
         };
         if kind == FileKind::File {
@@ -892,7 +970,22 @@ impl FsCore {
             self.complete_row(p).await?;
             self.row_paths(id, p, &mut paths);
         }
-        let data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
+        let mut data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
+        if let Some(w) = self.writer.get() {
+            if page.is_none() {
+                // After a save, the file keeps the user's bytes as long as Notion still
+                // means the same blocks (the rendering may normalize them differently).
+                if let Some(c) = cached.as_ref().filter(|c| c.data.as_slice() != data) {
+                    let same = std::str::from_utf8(&c.data).is_ok_and(|t| {
+                        crate::sync::same_content(&blocks, &crate::markdown::parse_with(t, &paths))
+                    });
+                    if same {
+                        data = c.data.as_ref().clone();
+                    }
+                }
+                w.set_base(id, blocks.clone(), paths.clone());
+            }
+        }
         let body = Arc::new(Body::new(data, obj.last_edited_time.clone()));
         if let Err(e) = self.disk.save(id, &body, &items, &paths) {
             tracing::warn!(page = %id, error = %e, "cannot write the disk cache");
@@ -1171,10 +1264,13 @@ impl FsCore {
 
     /// Opens a file for reading: renders or downloads its content first, so reads are exact.
     pub async fn open(&self, ino: u64, write: bool) -> FsResult<Opened> {
-        if write {
-            return Err(self.write_denied("open for writing"));
-        }
         let key = self.key(ino)?;
+        if let NodeKey::Local(_) = key {
+            return Ok(self.open_local(ino));
+        }
+        if write {
+            return self.open_write(ino, &key).await;
+        }
         let (handle, size, hash) = match &key {
             NodeKey::PageFile(id) => {
                 let b = self.body(id).await?;
@@ -1249,10 +1345,22 @@ impl FsCore {
             match st.handles.get(&fh) {
                 Some(Handle::Bytes(b)) => Handle::Bytes(b.clone()),
                 Some(Handle::File(f, n)) => Handle::File(f.clone(), *n),
+                Some(Handle::Write(w)) => {
+                    let start = (offset as usize).min(w.data.len());
+                    let end = start.saturating_add(size as usize).min(w.data.len());
+                    return Ok(w.data[start..end].to_vec());
+                }
+                Some(Handle::Local(i)) => {
+                    let data = st.locals.get(i).map(|l| l.data.as_slice()).unwrap_or(&[]);
+                    let start = (offset as usize).min(data.len());
+                    let end = start.saturating_add(size as usize).min(data.len());
+                    return Ok(data[start..end].to_vec());
+                }
                 None => return Err(FsError::BadHandle),
             }
         };
         match h {
+            Handle::Write(_) | Handle::Local(_) => Err(FsError::BadHandle),
             Handle::Bytes(b) => {
                 let start = (offset as usize).min(b.len());
                 let end = start.saturating_add(size as usize).min(b.len());
@@ -1302,7 +1410,7 @@ impl FsCore {
             }
         };
         match &key {
-            NodeKey::Root => {}
+            NodeKey::Root | NodeKey::Local(_) => {}
             NodeKey::PageFile(id)
             | NodeKey::PageDir(id)
             | NodeKey::Database(id)
@@ -1342,7 +1450,11 @@ impl FsCore {
                 }
             }
         }
-        out.push(("user.notionfs.sync".to_string(), "clean".to_string()));
+        let sync = match (&key, self.writer.get()) {
+            (NodeKey::PageFile(id), Some(w)) => w.state(id).xattr(),
+            _ => "clean".to_string(),
+        };
+        out.push(("user.notionfs.sync".to_string(), sync));
         Ok(out)
     }
 
@@ -1368,6 +1480,470 @@ impl FsCore {
     /// Bytes of rendered bodies held in memory.
     pub fn cache_bytes(&self) -> usize {
         self.state().bodies.bytes()
+    }
+
+    // ----- the write path ----------------------------------------------------------------
+
+    /// Turns on the write path: saves are journaled under `journal_dir` and pushed `delay`
+    /// after the last close. Without it (and on a read-only mount) every write is refused
+    /// by [`FsCore::write_denied`].
+    pub fn enable_writes(
+        &self,
+        journal_dir: &std::path::Path,
+        delay: Duration,
+    ) -> FsResult<Arc<Writer>> {
+        if self.settings.read_only {
+            return Err(FsError::ReadOnly("read-only mount"));
+        }
+        let w = Writer::new(self.client.clone(), journal_dir, delay)?;
+        Ok(self.writer.get_or_init(|| w).clone())
+    }
+
+    /// The write-back engine, if writes are enabled.
+    pub fn writer(&self) -> Option<&Arc<Writer>> {
+        self.writer.get()
+    }
+
+    async fn open_write(&self, ino: u64, key: &NodeKey) -> FsResult<Opened> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("open for writing"));
+        }
+        let NodeKey::PageFile(id) = key else {
+            return Err(match key {
+                NodeKey::Schema(_) | NodeKey::Attachment(_) => self.write_denied("write"),
+                _ => FsError::IsDir,
+            });
+        };
+        let is_row = self.state().objects.get(id).is_some_and(|o| o.is_row());
+        if is_row {
+            return Err(self.write_denied("write to a row"));
+        }
+        let b = self.body(id).await?;
+        let mut st = self.state();
+        let fh = st.next_fh;
+        st.next_fh += 1;
+        st.handles.insert(
+            fh,
+            Handle::Write(WriteBuf {
+                page: id.clone(),
+                ino,
+                data: b.data.as_ref().clone(),
+                base: b.data.clone(),
+                dirty: false,
+                saved: false,
+                append: false,
+            }),
+        );
+        drop(st);
+        // Let the kernel learn the real size now.
+        self.invalidate(ino);
+        Ok(Opened {
+            fh,
+            direct_io: true,
+            keep_cache: false,
+        })
+    }
+
+    /// Writes `data` at `offset` into an open write handle (local only until flush).
+    pub fn write(&self, fh: u64, offset: u64, data: &[u8]) -> FsResult<u32> {
+        let mut st = self.state();
+        if let Some(Handle::Local(i)) = st.handles.get(&fh) {
+            let i = *i;
+            let l = st.locals.get_mut(&i).ok_or(FsError::NotFound)?;
+            let off = usize::try_from(offset).map_err(|_| FsError::Range)?;
+            let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
+            if l.data.len() < end {
+                l.data.resize(end, 0);
+            }
+            l.data[off..end].copy_from_slice(data);
+            l.mtime = SystemTime::now();
+            return Ok(data.len() as u32);
+        }
+        let Some(Handle::Write(w)) = st.handles.get_mut(&fh) else {
+            return Err(FsError::BadHandle);
+        };
+        let off = if w.append {
+            w.data.len()
+        } else {
+            usize::try_from(offset).map_err(|_| FsError::Range)?
+        };
+        let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
+        if w.data.len() < end {
+            w.data.resize(end, 0);
+        }
+        w.data[off..end].copy_from_slice(data);
+        w.dirty = true;
+        Ok(data.len() as u32)
+    }
+
+    /// Shows the conflicts the writer found: the local version as a local file
+    /// `T.conflict-YYYYMMDD-HHMMSS.md` beside the page, and the page read from Notion again.
+    fn show_conflicts(&self) {
+        let Some(w) = self.writer.get() else { return };
+        for c in w.take_conflicts() {
+            let ino = self.inodes.find(&NodeKey::PageFile(c.page.clone()));
+            let Some((ino, place)) = ino.and_then(|i| Some((i, self.inodes.place(i)?))) else {
+                tracing::warn!(page = %c.page, "conflict on a page no longer in the tree");
+                continue;
+            };
+            let stem = place.name.strip_suffix(".md").unwrap_or(&place.name);
+            let name = format!("{stem}.conflict-{}.md", c.stamp);
+            tracing::warn!(file = %name, "conflict copy written");
+            let serial = {
+                let mut st = self.state();
+                st.next_local += 1;
+                st.next_local
+            };
+            let local = self.inodes.ino(
+                &NodeKey::Local(serial),
+                Some(Place {
+                    parent: place.parent,
+                    name: name.clone(),
+                }),
+            );
+            let mut st = self.state();
+            st.locals.insert(
+                local,
+                LocalFile {
+                    parent: place.parent,
+                    name,
+                    data: c.data,
+                    mtime: SystemTime::now(),
+                },
+            );
+            // Read the page again on its next open (Notion's version).
+            if let Some(old) = st.bodies.peek(&c.page) {
+                let mut stale = Body::new(old.data.as_ref().clone(), String::new());
+                stale.validated = Instant::now()
+                    .checked_sub(self.settings.ttl * 2)
+                    .unwrap_or(stale.validated);
+                st.bodies.put(c.page.clone(), Arc::new(stale));
+            }
+            st.cached_hash.remove(&ino);
+            drop(st);
+            self.invalidate(ino);
+        }
+    }
+
+    /// Whether `ino` is a local (in-memory) file: its mode and owner may be set (ignored).
+    pub fn is_local(&self, ino: u64) -> bool {
+        self.state().locals.contains_key(&ino)
+    }
+
+    fn local_ino(&self, parent: u64, name: &str) -> Option<u64> {
+        self.state()
+            .locals
+            .iter()
+            .find(|(_, l)| l.parent == parent && l.name == name)
+            .map(|(i, _)| *i)
+    }
+
+    fn open_local(&self, ino: u64) -> Opened {
+        let mut st = self.state();
+        let fh = st.next_fh;
+        st.next_fh += 1;
+        st.handles.insert(fh, Handle::Local(ino));
+        Opened {
+            fh,
+            direct_io: true,
+            keep_cache: false,
+        }
+    }
+
+    /// Creates `name` in `parent` and opens it: editor droppings
+    /// ([`super::write::is_dropping`]) live in memory only; anything else is refused for now.
+    pub async fn create(&self, parent: u64, name: &str) -> FsResult<(Attr, Opened)> {
+        if self.writer.get().is_none() || !super::write::is_dropping(name) {
+            return Err(self.write_denied("create"));
+        }
+        if !self.key(parent)?.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        let ino = match self.local_ino(parent, name) {
+            Some(i) => i,
+            None => {
+                let serial = {
+                    let mut st = self.state();
+                    st.next_local += 1;
+                    st.next_local
+                };
+                let ino = self.inodes.ino(
+                    &NodeKey::Local(serial),
+                    Some(Place {
+                        parent,
+                        name: name.to_string(),
+                    }),
+                );
+                self.state().locals.insert(
+                    ino,
+                    LocalFile {
+                        parent,
+                        name: name.to_string(),
+                        data: Vec::new(),
+                        mtime: SystemTime::now(),
+                    },
+                );
+                ino
+            }
+        };
+        let o = self.open_local(ino);
+        Ok((self.getattr(ino)?, o))
+    }
+
+    /// Removes `name` from `parent`: a local file is dropped; a page's `T.md` moves the
+    /// page to Notion's trash (its folder goes with it). Anything else is refused.
+    pub async fn unlink(&self, parent: u64, name: &str) -> FsResult<()> {
+        if let Some(i) = self.local_ino(parent, name) {
+            self.state().locals.remove(&i);
+            return Ok(());
+        }
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("unlink"));
+        }
+        let target = self.lookup(parent, name).await?;
+        let NodeKey::PageFile(page) = self.key(target.ino)? else {
+            return Err(self.write_denied("unlink of this entry"));
+        };
+        if let Some(w) = self.writer.get() {
+            // A save still waiting for its push is moot: flush it first so nothing is lost
+            // from the trashed page's history.
+            w.push_page(&page).await;
+        }
+        self.client.trash_page(&page).await?;
+        let dir = self.key(parent)?;
+        let mut st = self.state();
+        if let Some(l) = st.listings.get_mut(&dir) {
+            l.entries.retain(|e| {
+                e.key != NodeKey::PageFile(page.clone()) && e.key != NodeKey::PageDir(page.clone())
+            });
+        }
+        st.objects.remove(&page);
+        drop(st);
+        tracing::info!(page = %page, "moved to the trash");
+        Ok(())
+    }
+
+    /// Renames a local file: to another dropping name, or over an existing page's `.md`
+    /// (an editor's atomic save: a save of that page).
+    pub async fn rename(
+        &self,
+        parent: u64,
+        name: &str,
+        new_parent: u64,
+        new_name: &str,
+    ) -> FsResult<()> {
+        let Some(src) = self.local_ino(parent, name) else {
+            return self.rename_page(parent, name, new_parent, new_name).await;
+        };
+        if super::write::is_dropping(new_name) {
+            if let Some(old) = self.local_ino(new_parent, new_name) {
+                self.state().locals.remove(&old);
+            }
+            if let Some(l) = self.state().locals.get_mut(&src) {
+                l.parent = new_parent;
+                l.name = new_name.to_string();
+            }
+            return Ok(());
+        }
+        let target = self.lookup(new_parent, new_name).await?;
+        let NodeKey::PageFile(page) = self.key(target.ino)? else {
+            return Err(self.write_denied("rename over this entry"));
+        };
+        let is_row = self.state().objects.get(&page).is_some_and(|o| o.is_row());
+        if is_row {
+            return Err(self.write_denied("save of a row"));
+        }
+        let base = self.body(&page).await?.data.clone();
+        let data = self
+            .state()
+            .locals
+            .get(&src)
+            .map(|l| l.data.clone())
+            .ok_or(FsError::NotFound)?;
+        self.accept(&page, target.ino, data, base).await?;
+        self.state().locals.remove(&src);
+        self.aliases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(src, NodeKey::PageFile(page.clone()));
+        self.invalidate(src);
+        if let Some(w) = self.writer.get() {
+            w.schedule(&page);
+        }
+        Ok(())
+    }
+
+    /// `mv T.md U.md` in the same folder: the page's title becomes `U` (one update-page
+    /// call). Moves across folders and renames of folders are refused for now.
+    async fn rename_page(
+        &self,
+        parent: u64,
+        name: &str,
+        new_parent: u64,
+        new_name: &str,
+    ) -> FsResult<()> {
+        if self.writer.get().is_none() || parent != new_parent {
+            return Err(self.write_denied("rename"));
+        }
+        let src = self.lookup(parent, name).await?;
+        let NodeKey::PageFile(page) = self.key(src.ino)? else {
+            return Err(self.write_denied("rename of this entry"));
+        };
+        let Some(title) = new_name.strip_suffix(".md").filter(|t| !t.is_empty()) else {
+            return Err(self.write_denied("rename to a name without .md"));
+        };
+        if self.lookup(parent, new_name).await.is_ok() {
+            return Err(self.write_denied("rename over an existing entry"));
+        }
+        let is_row = self.state().objects.get(&page).is_some_and(|o| o.is_row());
+        if is_row {
+            return Err(self.write_denied("rename of a row"));
+        }
+        let p = self
+            .client
+            .update_page(
+                &page,
+                json!({"properties": {"title": {"title": [{"type": "text", "text": {"content": title}}]}}}),
+            )
+            .await?;
+        let dir = self.key(parent)?;
+        {
+            let mut st = self.state();
+            let mut o = Obj::from_page(&p);
+            if let Some(old) = st.objects.get(&page) {
+                o.page = old.page.clone();
+            }
+            st.objects.insert(page.clone(), o);
+            // The folder is listed again (the new name), at once.
+            let stale = Instant::now().checked_sub(self.settings.ttl * 2);
+            if let (Some(l), Some(t)) = (st.listings.get_mut(&dir), stale) {
+                l.fetched = t;
+            }
+            if let NodeKey::PageDir(pid) = &dir {
+                if let (Some((_, at)), Some(t)) = (st.items.get_mut(pid), stale) {
+                    *at = t;
+                }
+            }
+        }
+        let listing = self.listing(&dir).await?;
+        if !listing.entries.iter().any(|e| e.name == new_name) {
+            tracing::warn!(page = %page, name = %new_name, "renamed; listed under another name");
+        }
+        Ok(())
+    }
+
+    /// Marks a write handle as opened with `O_APPEND`.
+    pub fn set_append(&self, fh: u64) -> FsResult<()> {
+        match self.state().handles.get_mut(&fh) {
+            Some(Handle::Write(w)) => {
+                w.append = true;
+                Ok(())
+            }
+            _ => Err(FsError::BadHandle),
+        }
+    }
+
+    /// Sets the size of a file: of the handle `fh`, or of every write handle open on
+    /// `ino` (`truncate(2)` on a path while it is open for writing, or `O_TRUNC`).
+    pub fn truncate(&self, ino: u64, fh: Option<u64>, size: u64) -> FsResult<Attr> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("truncate"));
+        }
+        let size = usize::try_from(size).map_err(|_| FsError::Range)?;
+        {
+            let mut st = self.state();
+            if let Some(l) = st.locals.get_mut(&ino) {
+                l.data.resize(size, 0);
+                l.mtime = SystemTime::now();
+                drop(st);
+                return self.getattr(ino);
+            }
+            let mut hit = false;
+            for (h, handle) in st.handles.iter_mut() {
+                if let Handle::Write(w) = handle {
+                    if w.ino == ino && fh.is_none_or(|f| f == *h) {
+                        w.data.resize(size, 0);
+                        w.dirty = true;
+                        hit = true;
+                    }
+                }
+            }
+            if !hit {
+                // A truncate of a file nobody has open for writing: not supported yet.
+                return Err(self.write_denied("truncate of a closed file"));
+            }
+        }
+        self.getattr(ino)
+    }
+
+    /// Makes what was written through `fh` durable (journal, fsync'd) and shows it as the
+    /// file's content; returns once it is on disk (`flush` on close, and `fsync`).
+    pub async fn flush(&self, fh: u64) -> FsResult<()> {
+        let (page, ino, data, base) = {
+            let st = self.state();
+            match st.handles.get(&fh) {
+                Some(Handle::Write(w)) if w.dirty => {
+                    (w.page.clone(), w.ino, w.data.clone(), w.base.clone())
+                }
+                Some(_) => return Ok(()),
+                None => return Err(FsError::BadHandle),
+            }
+        };
+        self.accept(&page, ino, data.clone(), base).await?;
+        let mut st = self.state();
+        if let Some(Handle::Write(w)) = st.handles.get_mut(&fh) {
+            // Only what this flush wrote is clean; later writes stay dirty.
+            if w.data == data {
+                w.dirty = false;
+            }
+            w.saved = true;
+        }
+        Ok(())
+    }
+
+    /// Journals `data` as the new body of `page` (durable when this returns) and shows it
+    /// as the file's content.
+    async fn accept(
+        &self,
+        page: &str,
+        ino: u64,
+        data: Vec<u8>,
+        base: Arc<Vec<u8>>,
+    ) -> FsResult<()> {
+        let Some(writer) = self.writer.get().cloned() else {
+            return Err(self.write_denied("save"));
+        };
+        let (p, d) = (page.to_string(), data.clone());
+        tokio::task::spawn_blocking(move || writer.record(&p, &d, &base))
+            .await
+            .map_err(|e| FsError::Io(std::io::Error::other(e)))??;
+        let mut st = self.state();
+        let page = page.to_string();
+        let edited = st
+            .bodies
+            .peek(&page)
+            .map(|b| b.last_edited_time.clone())
+            .unwrap_or_default();
+        let body = Arc::new(Body::new(data, edited));
+        st.reported.insert(ino, (body.data.len() as u64, true));
+        // The kernel may cache the old pages: the next open must not keep them.
+        st.cached_hash.remove(&ino);
+        st.bodies.put(page, body);
+        drop(st);
+        self.invalidate(ino);
+        Ok(())
+    }
+
+    /// Closes a handle; a write handle is flushed first and its page's push scheduled.
+    pub async fn close(&self, fh: u64) -> FsResult<()> {
+        let res = self.flush(fh).await;
+        let h = self.state().handles.remove(&fh);
+        if let (Some(Handle::Write(w)), Some(writer)) = (h, self.writer.get()) {
+            if w.saved {
+                writer.schedule(&w.page);
+            }
+        }
+        res
     }
 }
 

@@ -178,7 +178,20 @@ impl Filesystem for NotionFuse {
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         let write =
             !matches!(flags.acc_mode(), OpenAccMode::O_RDONLY) || flags.0 & libc::O_TRUNC != 0;
-        match self.rt.block_on(self.core.open(ino.0, write)) {
+        let trunc = flags.0 & libc::O_TRUNC != 0;
+        let opened = self
+            .rt
+            .block_on(self.core.open(ino.0, write))
+            .and_then(|o| {
+                if trunc {
+                    self.core.truncate(ino.0, Some(o.fh), 0)?;
+                }
+                if write && flags.0 & libc::O_APPEND != 0 {
+                    self.core.set_append(o.fh)?;
+                }
+                Ok(o)
+            });
+        match opened {
             Ok(o) => {
                 let mut f = FopenFlags::empty();
                 if o.direct_io {
@@ -213,20 +226,56 @@ impl Filesystem for NotionFuse {
     fn release(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         _flags: OpenFlags,
         _lock_owner: Option<LockOwner>,
         _flush: bool,
         reply: ReplyEmpty,
     ) {
-        self.core.release(fh.0);
-        reply.ok();
+        // Flushes (journals) a write handle that was not flushed and schedules its push.
+        match self.rt.block_on(self.core.close(fh.0)) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("release", ino.0, &e)),
+        }
     }
 
-    // `flush` and `fsync` are left unimplemented (ENOSYS): the kernel then stops sending
-    // them, which saves a round trip per close on this read-only path. The write path
-    // implements them (durability on close / fsync).
+    // Without the write path, `flush` and `fsync` answer ENOSYS: the kernel then stops
+    // sending them, which saves a round trip per close.
+
+    fn flush(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        _lock_owner: LockOwner,
+        reply: ReplyEmpty,
+    ) {
+        if self.core.writer().is_none() {
+            return reply.error(Errno::ENOSYS);
+        }
+        match self.rt.block_on(self.core.flush(fh.0)) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("flush", ino.0, &e)),
+        }
+    }
+
+    fn fsync(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        if self.core.writer().is_none() {
+            return reply.error(Errno::ENOSYS);
+        }
+        match self.rt.block_on(self.core.flush(fh.0)) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("fsync", ino.0, &e)),
+        }
+    }
 
     fn getxattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
         let name = name.to_str().unwrap_or("");
@@ -244,7 +293,7 @@ impl Filesystem for NotionFuse {
     }
 
     fn access(&self, _req: &Request, ino: INodeNo, mask: AccessFlags, reply: ReplyEmpty) {
-        if mask.contains(AccessFlags::W_OK) {
+        if mask.contains(AccessFlags::W_OK) && self.core.writer().is_none() {
             return reply.error(errno("access", ino.0, &self.core.write_denied("access")));
         }
         match self.core.getattr(ino.0) {
@@ -259,21 +308,33 @@ impl Filesystem for NotionFuse {
         &self,
         _req: &Request,
         ino: INodeNo,
-        _mode: Option<u32>,
-        _uid: Option<u32>,
-        _gid: Option<u32>,
-        _size: Option<u64>,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        size: Option<u64>,
         _atime: Option<TimeOrNow>,
         _mtime: Option<TimeOrNow>,
         _ctime: Option<SystemTime>,
-        _fh: Option<FileHandle>,
+        fh: Option<FileHandle>,
         _crtime: Option<SystemTime>,
         _chgtime: Option<SystemTime>,
         _bkuptime: Option<SystemTime>,
         _flags: Option<fuser::BsdFileFlags>,
         reply: ReplyAttr,
     ) {
-        reply.error(errno("setattr", ino.0, &self.core.write_denied("setattr")));
+        let owner = mode.is_some() || uid.is_some() || gid.is_some();
+        if self.core.writer().is_none() || (owner && !self.core.is_local(ino.0)) {
+            return reply.error(errno("setattr", ino.0, &self.core.write_denied("setattr")));
+        }
+        // Times are Notion's (last edit): setting them is accepted and ignored.
+        let r = match size {
+            Some(s) => self.core.truncate(ino.0, fh.map(|f| f.0), s),
+            None => self.core.getattr(ino.0),
+        };
+        match r {
+            Ok(a) => reply.attr(&self.ttl_for(&a), &file_attr(&a)),
+            Err(e) => reply.error(errno("setattr", ino.0, &e)),
+        }
     }
 
     fn mknod(
@@ -301,8 +362,14 @@ impl Filesystem for NotionFuse {
         reply.error(errno("mkdir", parent.0, &self.core.write_denied("mkdir")));
     }
 
-    fn unlink(&self, _req: &Request, parent: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
-        reply.error(errno("unlink", parent.0, &self.core.write_denied("unlink")));
+    fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        let Some(name) = name.to_str() else {
+            return reply.error(Errno::ENOENT);
+        };
+        match self.rt.block_on(self.core.unlink(parent.0, name)) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("unlink", parent.0, &e)),
+        }
     }
 
     fn rmdir(&self, _req: &Request, parent: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
@@ -328,13 +395,22 @@ impl Filesystem for NotionFuse {
         &self,
         _req: &Request,
         parent: INodeNo,
-        _name: &OsStr,
-        _newparent: INodeNo,
-        _newname: &OsStr,
+        name: &OsStr,
+        newparent: INodeNo,
+        newname: &OsStr,
         _flags: fuser::RenameFlags,
         reply: ReplyEmpty,
     ) {
-        reply.error(errno("rename", parent.0, &self.core.write_denied("rename")));
+        let (Some(name), Some(newname)) = (name.to_str(), newname.to_str()) else {
+            return reply.error(Errno::ENOENT);
+        };
+        match self
+            .rt
+            .block_on(self.core.rename(parent.0, name, newparent.0, newname))
+        {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("rename", parent.0, &e)),
+        }
     }
 
     fn link(
@@ -352,28 +428,43 @@ impl Filesystem for NotionFuse {
         &self,
         _req: &Request,
         ino: INodeNo,
-        _fh: FileHandle,
-        _offset: u64,
-        _data: &[u8],
+        fh: FileHandle,
+        offset: u64,
+        data: &[u8],
         _write_flags: WriteFlags,
         _flags: OpenFlags,
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
-        reply.error(errno("write", ino.0, &self.core.write_denied("write")));
+        match self.core.write(fh.0, offset, data) {
+            Ok(n) => reply.written(n),
+            Err(e) => reply.error(errno("write", ino.0, &e)),
+        }
     }
 
     fn create(
         &self,
         _req: &Request,
         parent: INodeNo,
-        _name: &OsStr,
+        name: &OsStr,
         _mode: u32,
         _umask: u32,
         _flags: i32,
         reply: ReplyCreate,
     ) {
-        reply.error(errno("create", parent.0, &self.core.write_denied("create")));
+        let Some(name) = name.to_str() else {
+            return reply.error(Errno::EINVAL);
+        };
+        match self.rt.block_on(self.core.create(parent.0, name)) {
+            Ok((a, o)) => reply.created(
+                &self.ttl_for(&a),
+                &file_attr(&a),
+                Generation(0),
+                FileHandle(o.fh),
+                FopenFlags::FOPEN_DIRECT_IO,
+            ),
+            Err(e) => reply.error(errno("create", parent.0, &e)),
+        }
     }
 
     fn setxattr(

@@ -25,6 +25,8 @@ pub enum NodeKey {
     Schema(String),
     /// An attachment: the media block's id.
     Attachment(String),
+    /// A file that lives only in memory (an editor's temp or swap file), by serial number.
+    Local(u64),
 }
 
 impl NodeKey {

@@ -10,8 +10,11 @@
 //!
 //! - [`core::FsCore`] knows nothing of FUSE: its own [`Attr`], [`DirEntry`] and
 //!   [`Opened`] types, a typed [`FsError`] mapped to errno in one place
-//!   ([`FsError::errno`]), and every write refused by one function
-//!   ([`FsCore::write_denied`], EROFS until the write path exists).
+//!   ([`FsError::errno`]), and every refused write goes through one function
+//!   ([`FsCore::write_denied`], EROFS).
+//! - [`write`](mod@write): the write-back engine ([`write::Writer`]), enabled by
+//!   [`FsCore::enable_writes`]: page saves journaled on `close`/`fsync`, pushed after the
+//!   quiet period with [`crate::sync::push()`]; editor droppings in a local overlay.
 //! - [`fuse::NotionFuse`] is the adapter. It runs a multi-threaded fuser session; the
 //!   fuser threads are not tokio workers, and each request calls the core's async methods
 //!   through [`tokio::runtime::Handle::block_on`] on the runtime that owns the HTTP client.
@@ -33,6 +36,7 @@ pub mod names;
 pub mod render;
 pub mod syslog;
 pub mod tree;
+pub mod write;
 
 pub use self::core::{Attr, DirEntry, FileKind, FsCore, Invalidate, Opened, Settings};
 pub use self::error::{FsError, FsResult};

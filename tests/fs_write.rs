@@ -1,0 +1,377 @@
+//! Write path of the filesystem core without FUSE, against the emulator over real HTTP:
+//! saves are journaled before close returns, pushed after the quiet period with the fewest
+//! calls (untouched blocks keep their ids), debounced, replayed after a crash, and shown
+//! by `user.notionfs.sync`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use notionfs::emulator::demo;
+use notionfs::emulator::{Emulator, EmulatorConfig};
+use notionfs::fs::{FsCore, Settings, ROOT_INO};
+use notionfs::notion::{Client, ClientConfig, StatsSnapshot, Token};
+
+const DEEP_DIVE: &str = "Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md";
+
+fn client(emu: &Emulator) -> Client {
+    let mut cfg = ClientConfig::new(emu.base_url(), Token::new(emu.token()));
+    cfg.rate = None;
+    cfg.base_backoff = Duration::from_millis(5);
+    cfg.max_backoff = Duration::from_millis(20);
+    cfg.timeout = Duration::from_secs(5);
+    Client::new(cfg).expect("client")
+}
+
+fn core(emu: &Emulator, cache: &std::path::Path, delay: Duration) -> Arc<FsCore> {
+    core_ttl(emu, cache, delay, Duration::from_secs(60))
+}
+
+fn core_ttl(
+    emu: &Emulator,
+    cache: &std::path::Path,
+    delay: Duration,
+    ttl: Duration,
+) -> Arc<FsCore> {
+    let core = FsCore::new(
+        client(emu),
+        Settings {
+            ttl,
+            cache_size: 64 << 20,
+            read_only: false,
+            uid: 1000,
+            gid: 1000,
+            cache_dir: cache.to_path_buf(),
+            max_in_flight: 8,
+        },
+    )
+    .expect("core");
+    core.enable_writes(&cache.join("journal"), delay)
+        .expect("writes");
+    Arc::new(core)
+}
+
+async fn ino(core: &FsCore, path: &str) -> u64 {
+    let mut ino = ROOT_INO;
+    for part in path.split('/') {
+        ino = core.lookup(ino, part).await.expect("lookup").ino;
+    }
+    ino
+}
+
+async fn cat(core: &FsCore, ino: u64) -> Vec<u8> {
+    let o = core.open(ino, false).await.expect("open");
+    let mut out = Vec::new();
+    loop {
+        let c = core.read(o.fh, out.len() as u64, 4096).expect("read");
+        if c.is_empty() {
+            break;
+        }
+        out.extend(c);
+    }
+    core.release(o.fh);
+    out
+}
+
+/// `open(O_WRONLY|O_TRUNC)`, write everything, close.
+async fn save(core: &FsCore, ino: u64, data: &[u8]) {
+    let o = core.open(ino, true).await.expect("open for writing");
+    core.truncate(ino, Some(o.fh), 0).expect("truncate");
+    for (i, chunk) in data.chunks(7).enumerate() {
+        core.write(o.fh, (i * 7) as u64, chunk).expect("write");
+    }
+    core.close(o.fh).await.expect("close");
+}
+
+fn sync_state(core: &FsCore, ino: u64) -> String {
+    String::from_utf8(core.getxattr(ino, "user.notionfs.sync").expect("xattr")).expect("utf-8")
+}
+
+async fn wait_clean(core: &FsCore, ino: u64) {
+    let t = Instant::now();
+    loop {
+        let s = sync_state(core, ino);
+        if s == "clean" {
+            return;
+        }
+        assert!(!s.starts_with("failed"), "push failed: {s}");
+        assert!(t.elapsed() < Duration::from_secs(10), "still {s}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn since(core: &FsCore, before: &StatsSnapshot) -> StatsSnapshot {
+    core.client().stats().since(before)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_updates_one_block_in_place_with_the_fewest_calls() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(150));
+    let ino = ino(&core, DEEP_DIVE).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    assert!(old.contains(demo::MARKER), "{old}");
+    let ids = emu.control().children_ids(&demo::deep_dive_id());
+    let new = old.replace(demo::MARKER, "edited-in-place");
+
+    let before = core.client().stats();
+    save(&core, ino, new.as_bytes()).await;
+    // Durable and pending before any call was made.
+    assert_eq!(core.writer().unwrap().journal().pending_count(), 1);
+    assert_eq!(sync_state(&core, ino), "pending");
+    assert_eq!(since(&core, &before).total(), 0);
+    // The file shows the saved bytes at once.
+    assert_eq!(cat(&core, ino).await, new.as_bytes());
+
+    wait_clean(&core, ino).await;
+    let calls = since(&core, &before);
+    // One read of the page (remote check) and one in-place update.
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 1, "{calls:?}");
+    assert_eq!(calls.count("GET /v1/blocks/{id}/children"), 1, "{calls:?}");
+    assert_eq!(calls.total(), 2, "{calls:?}");
+    assert_eq!(emu.control().children_ids(&demo::deep_dive_id()), ids);
+    let text = emu.control().plain_text(&demo::block_id(100)).unwrap();
+    assert!(text.contains("edited-in-place"), "{text}");
+    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    assert_eq!(cat(&core, ino).await, new.as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn append_keeps_ids_and_saves_are_debounced() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(300));
+    let ino = ino(&core, DEEP_DIVE).await;
+    let old = cat(&core, ino).await;
+    let ids = emu.control().children_ids(&demo::deep_dive_id());
+
+    let before = core.client().stats();
+    // Two appends (`echo >>`: no truncate, write at the end), closes 50 ms apart.
+    for line in ["First appended line.\n", "Second appended line.\n"] {
+        let o = core.open(ino, true).await.unwrap();
+        let size = core.getattr(ino).unwrap().size;
+        core.write(o.fh, size, format!("\n{line}").as_bytes())
+            .unwrap();
+        core.close(o.fh).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(core.writer().unwrap().journal().pending_count(), 2);
+    wait_clean(&core, ino).await;
+    let calls = since(&core, &before);
+    // One push for both saves: one positioned append of two paragraphs.
+    assert_eq!(
+        calls.count("PATCH /v1/blocks/{id}/children"),
+        1,
+        "{calls:?}"
+    );
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 0, "{calls:?}");
+    let now = emu.control().children_ids(&demo::deep_dive_id());
+    assert_eq!(now.len(), ids.len() + 2);
+    assert_eq!(&now[..ids.len()], &ids[..]);
+    assert_eq!(
+        emu.control().plain_text(&now[ids.len() + 1]).unwrap(),
+        "Second appended line."
+    );
+    let mut want = old.clone();
+    want.extend_from_slice(b"\nFirst appended line.\n\nSecond appended line.\n");
+    assert_eq!(cat(&core, ino).await, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_survives_a_crash_and_is_pushed_by_the_next_mount() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    {
+        // A quiet period long enough that the "crash" (dropping the core) comes first.
+        let core = core(&emu, cache.path(), Duration::from_secs(3600));
+        let ino = ino(&core, DEEP_DIVE).await;
+        let old = String::from_utf8(cat(&core, ino).await).unwrap();
+        save(
+            &core,
+            ino,
+            old.replace(demo::MARKER, "after-crash").as_bytes(),
+        )
+        .await;
+    }
+    let text = emu.control().plain_text(&demo::block_id(100)).unwrap();
+    assert!(text.contains(demo::MARKER), "pushed too early: {text}");
+    let core = core(&emu, cache.path(), Duration::from_millis(10));
+    let writer = core.writer().unwrap().clone();
+    assert_eq!(writer.journal().pending_count(), 1);
+    writer.flush_all().await;
+    assert_eq!(writer.journal().pending_count(), 0);
+    let text = emu.control().plain_text(&demo::block_id(100)).unwrap();
+    assert!(text.contains("after-crash"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_writes_are_refused_and_the_content_is_kept_on_failure() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(50));
+    // Directories cannot be opened for writing.
+    let dir = ino(&core, "Engineering Wiki").await;
+    assert_eq!(
+        core.open(dir, true).await.unwrap_err().errno(),
+        libc::EISDIR
+    );
+    // A body that is not UTF-8 is kept locally and reported as failed.
+    let ino = ino(&core, DEEP_DIVE).await;
+    save(&core, ino, b"\xff\xfe not text\n").await;
+    let t = Instant::now();
+    while !sync_state(&core, ino).starts_with("failed") {
+        assert!(t.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sync_state(&core, ino), "failed: the file is not UTF-8");
+    assert_eq!(cat(&core, ino).await, b"\xff\xfe not text\n");
+    assert_eq!(core.writer().unwrap().journal().pending_count(), 1);
+    let text = emu.control().plain_text(&demo::block_id(100)).unwrap();
+    assert!(text.contains(demo::MARKER));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_file_keeps_the_saved_bytes_while_notion_means_the_same() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let ttl = Duration::from_millis(200);
+    let core = core_ttl(&emu, cache.path(), Duration::from_millis(20), ttl);
+    let ino = ino(&core, DEEP_DIVE).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    // Extra blank lines: the same blocks, rendered differently.
+    let saved = old
+        .replace(demo::MARKER, "kept-bytes")
+        .replace("\n\n", "\n\n\n\n");
+    assert_ne!(saved, old);
+    save(&core, ino, saved.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    assert!(emu
+        .control()
+        .plain_text(&demo::block_id(100))
+        .unwrap()
+        .contains("kept-bytes"));
+    tokio::time::sleep(ttl * 3).await;
+    assert_eq!(String::from_utf8(cat(&core, ino).await).unwrap(), saved);
+    // A real change in Notion is shown (rendered from Notion again).
+    emu.control()
+        .set_block_text(&demo::block_id(100), "Changed remotely.")
+        .unwrap();
+    tokio::time::sleep(ttl * 3).await;
+    let now = String::from_utf8(cat(&core, ino).await).unwrap();
+    assert!(now.contains("Changed remotely."), "{now}");
+    assert!(!now.contains("\n\n\n"), "{now}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_keeps_notions_version_and_the_local_one_beside_it() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let ttl = Duration::from_millis(200);
+    let core = core_ttl(&emu, cache.path(), Duration::from_millis(20), ttl);
+    let ino = ino(&core, DEEP_DIVE).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    // The same block changed in Notion after the file was read, then saved locally.
+    emu.control()
+        .set_block_text(&demo::block_id(100), "Remote wins.")
+        .unwrap();
+    let local = old.replace(demo::MARKER, "local-loses");
+    let before = core.client().stats();
+    save(&core, ino, local.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 0, "{calls:?}");
+    assert_eq!(
+        emu.control().plain_text(&demo::block_id(100)).unwrap(),
+        "Remote wins."
+    );
+    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    let dir = ino_of_dir(&core).await;
+    let names: Vec<String> = core
+        .readdir(dir)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    let copy = names
+        .iter()
+        .find(|n| n.starts_with("Deep Dive: Compaction.conflict-") && n.ends_with(".md"))
+        .unwrap_or_else(|| panic!("no conflict copy in {names:?}"));
+    let copy_ino = core.lookup(dir, copy).await.unwrap().ino;
+    assert_eq!(cat(&core, copy_ino).await, local.as_bytes());
+    let page = String::from_utf8(cat(&core, ino).await).unwrap();
+    assert!(page.contains("Remote wins."), "{page}");
+    assert!(emu.control().pages_titled(copy).is_empty());
+}
+
+async fn ino_of_dir(core: &FsCore) -> u64 {
+    ino(core, "Engineering Wiki/Architecture/Storage Layer").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rm_moves_a_page_to_the_trash() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let dir = ino_of_dir(&core).await;
+    let _ = ino(&core, DEEP_DIVE).await;
+    let before = core.client().stats();
+    core.unlink(dir, "Deep Dive: Compaction.md").await.unwrap();
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/pages/{id}"), 1, "{calls:?}");
+    let page = emu.control().page_json(&demo::deep_dive_id());
+    assert!(page.is_none_or(|p| p["in_trash"] == true), "not trashed");
+    assert_eq!(
+        core.lookup(dir, "Deep Dive: Compaction.md")
+            .await
+            .unwrap_err()
+            .errno(),
+        libc::ENOENT
+    );
+    let names: Vec<String> = core
+        .readdir(dir)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with("Deep Dive")),
+        "{names:?}"
+    );
+    // Only pages (and local files) can be removed.
+    assert_eq!(
+        core.unlink(ROOT_INO, "Engineering Wiki")
+            .await
+            .unwrap_err()
+            .errno(),
+        libc::EROFS
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mv_in_a_folder_renames_the_page() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let dir = ino_of_dir(&core).await;
+    let page_ino = ino(&core, DEEP_DIVE).await;
+    let before = core.client().stats();
+    core.rename(dir, "Deep Dive: Compaction.md", dir, "Compaction Notes.md")
+        .await
+        .unwrap();
+    assert_eq!(since(&core, &before).count("PATCH /v1/pages/{id}"), 1);
+    assert_eq!(
+        emu.control().plain_text(&demo::deep_dive_id()).unwrap(),
+        "Compaction Notes"
+    );
+    let a = core.lookup(dir, "Compaction Notes.md").await.unwrap();
+    assert_eq!(a.ino, page_ino);
+    assert!(core.lookup(dir, "Deep Dive: Compaction.md").await.is_err());
+    // Across folders: not yet.
+    let err = core
+        .rename(dir, "Compaction Notes.md", ROOT_INO, "X.md")
+        .await
+        .unwrap_err();
+    assert_eq!(err.errno(), libc::EROFS);
+}
