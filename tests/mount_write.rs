@@ -326,6 +326,47 @@ fn rm_trashes_a_page() {
 }
 
 #[test]
+fn what_notion_cannot_hold_is_refused_with_eperm() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let page = m.p(DEEP_DIVE);
+    let eperm = |r: std::io::Result<()>, what: &str| {
+        let e = r.expect_err(what);
+        assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{what}: {e}");
+    };
+    eperm(
+        std::fs::hard_link(&page, m.p("Team Home/link.md")),
+        "hard link",
+    );
+    eperm(
+        std::os::unix::fs::symlink(&page, m.p("Team Home/sym.md")),
+        "symlink",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    eperm(
+        std::fs::set_permissions(&page, std::fs::Permissions::from_mode(0o600)),
+        "chmod",
+    );
+    let fifo = std::ffi::CString::new(m.p("Team Home/fifo").into_os_string().into_encoded_bytes())
+        .unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo has no other inputs.
+    let rc = unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) };
+    assert_eq!(rc, -1);
+    assert_eq!(
+        std::io::Error::last_os_error().raw_os_error(),
+        Some(libc::EPERM),
+        "mkfifo"
+    );
+    // Nothing of it reached Notion, and the page still reads.
+    assert!(std::fs::read(&page).is_ok());
+    assert!(!m.p("Team Home/link.md").exists());
+}
+
+#[test]
 fn mv_renames_a_page_in_its_folder() {
     if !fuse_usable() {
         return;

@@ -324,6 +324,16 @@ impl FsCore {
         FsError::ReadOnly(op)
     }
 
+    /// An operation Notion has no counterpart for: EPERM once writes are on (the mount is
+    /// writable, this just cannot be done), EROFS otherwise.
+    pub fn unsupported(&self, op: &'static str) -> FsError {
+        if self.writer.get().is_some() {
+            FsError::Unsupported(op)
+        } else {
+            self.write_denied(op)
+        }
+    }
+
     // ----- lookup / getattr / readdir ---------------------------------------------------
 
     /// Finds `name` in the directory `parent`.

@@ -20,6 +20,10 @@ pub enum FsError {
     /// A write to this mount (read-only mount, or the write path is not available).
     #[error("read-only file system: {0}")]
     ReadOnly(&'static str),
+    /// An operation Notion has nothing to hold (hard link, symlink, device node, owner or
+    /// mode change).
+    #[error("operation not permitted: Notion cannot hold a {0}")]
+    Unsupported(&'static str),
     /// An extended attribute that the entry does not have.
     #[error("no such attribute")]
     NoAttr,
@@ -48,6 +52,7 @@ impl FsError {
             FsError::NotDir => libc::ENOTDIR,
             FsError::IsDir => libc::EISDIR,
             FsError::ReadOnly(_) => libc::EROFS,
+            FsError::Unsupported(_) => libc::EPERM,
             FsError::NoAttr => libc::ENODATA,
             FsError::Range => libc::ERANGE,
             FsError::BadHandle => libc::EBADF,

@@ -323,8 +323,12 @@ impl Filesystem for NotionFuse {
         reply: ReplyAttr,
     ) {
         let owner = mode.is_some() || uid.is_some() || gid.is_some();
-        if self.core.writer().is_none() || (owner && !self.core.is_local(ino.0)) {
+        if self.core.writer().is_none() {
             return reply.error(errno("setattr", ino.0, &self.core.write_denied("setattr")));
+        }
+        if owner && !self.core.is_local(ino.0) {
+            let e = self.core.unsupported("mode or owner change");
+            return reply.error(errno("setattr", ino.0, &e));
         }
         // Times are Notion's (last edit): setting them is accepted and ignored.
         let r = match size {
@@ -347,7 +351,11 @@ impl Filesystem for NotionFuse {
         _rdev: u32,
         reply: ReplyEntry,
     ) {
-        reply.error(errno("mknod", parent.0, &self.core.write_denied("mknod")));
+        reply.error(errno(
+            "mknod",
+            parent.0,
+            &self.core.unsupported("device node"),
+        ));
     }
 
     fn mkdir(
@@ -387,7 +395,7 @@ impl Filesystem for NotionFuse {
         reply.error(errno(
             "symlink",
             parent.0,
-            &self.core.write_denied("symlink"),
+            &self.core.unsupported("symlink"),
         ));
     }
 
@@ -421,7 +429,7 @@ impl Filesystem for NotionFuse {
         _newname: &OsStr,
         reply: ReplyEntry,
     ) {
-        reply.error(errno("link", ino.0, &self.core.write_denied("link")));
+        reply.error(errno("link", ino.0, &self.core.unsupported("hard link")));
     }
 
     fn write(
