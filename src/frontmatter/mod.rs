@@ -39,8 +39,8 @@ use serde_json::{Map, Value};
 pub use context::{hosted_file_key, Context, MemoryContext};
 pub use error::{FrontMatterError, Problem, PropertyError};
 pub use parse::{
-    looks_like_id, split_long_runs, EMAIL_PHONE_LIMIT, EQUATION_LIMIT, LIST_LIMIT,
-    RICH_TEXT_ARRAY_LIMIT, TEXT_CONTENT_LIMIT, URL_LIMIT,
+    looks_like_id, EMAIL_PHONE_LIMIT, EQUATION_LIMIT, LIST_LIMIT, RICH_TEXT_ARRAY_LIMIT,
+    TEXT_CONTENT_LIMIT, URL_LIMIT,
 };
 pub use render::{data_value, date_value};
 pub use schema::schema_yaml;

@@ -16,7 +16,6 @@ use crate::notion::model::property::{
     FileEntry, PropertyConfig, PropertyData, PropertySchema, PropertyValue, SelectOption,
 };
 use crate::notion::model::rich_text::RichTextKind;
-use crate::notion::model::RichText;
 
 /// Characters of one rich text object's `text.content` (API limit).
 pub const TEXT_CONTENT_LIMIT: usize = 2000;
@@ -87,19 +86,13 @@ fn mismatch(expected: &str, found: &Value, example: &str) -> Problem {
     }
 }
 
-/// UTF-16 length: the API's limits are counted by a JavaScript service, so this is the
-/// conservative count (never larger than what Notion counts for the same text).
-fn utf16_len(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
 fn rich_text(v: &Value) -> Result<Value, Problem> {
     let text = match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         other => return Err(mismatch("text", other, "\"Some **bold** words\"")),
     };
-    let runs = split_long_runs(parse_inline(&text));
+    let runs = crate::notion::model::rich_text::split_long_runs(parse_inline(&text));
     for r in &runs {
         match &r.kind {
             RichTextKind::Text(t) => {
@@ -138,44 +131,6 @@ fn rich_text(v: &Value) -> Result<Value, Problem> {
         });
     }
     Ok(serde_json::to_value(runs).expect("rich text serializes"))
-}
-
-/// Splits text runs longer than the API's 2000 characters into several runs of the same
-/// style (the API takes up to 100 objects per array).
-pub fn split_long_runs(runs: Vec<RichText>) -> Vec<RichText> {
-    let mut out = Vec::new();
-    for r in runs {
-        let RichTextKind::Text(t) = &r.kind else {
-            out.push(r);
-            continue;
-        };
-        if utf16_len(&t.content) <= TEXT_CONTENT_LIMIT {
-            out.push(r);
-            continue;
-        }
-        let mut chunk = String::new();
-        let mut units = 0;
-        let mut pieces = Vec::new();
-        for c in t.content.chars() {
-            if units + c.len_utf16() > TEXT_CONTENT_LIMIT {
-                pieces.push(std::mem::take(&mut chunk));
-                units = 0;
-            }
-            units += c.len_utf16();
-            chunk.push(c);
-        }
-        if !chunk.is_empty() {
-            pieces.push(chunk);
-        }
-        for p in pieces {
-            let mut piece = r.clone();
-            if let RichTextKind::Text(pt) = &mut piece.kind {
-                pt.content = p;
-            }
-            out.push(piece);
-        }
-    }
-    out
 }
 
 fn number(v: &Value) -> Result<Value, Problem> {

@@ -23,9 +23,6 @@ use super::escape::{escape_text, neighbour_safe, open_tag, push_entity, read_tag
 use crate::notion::model::rich_text::{DateValue, Equation, IdRef, Text, UrlRef};
 use crate::notion::model::{Annotations, JsonMap, Mention, RichText, RichTextKind, User};
 
-/// Most UTF-16 code units the API accepts in one text object.
-pub const MAX_TEXT_UNITS: usize = 2000;
-
 /// Where inline text is written; changes what must be escaped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ctx {
@@ -105,56 +102,6 @@ pub fn merge_owned(runs: Vec<RichText>) -> Vec<RichText> {
             }
         }
         out.push(r);
-    }
-    out
-}
-
-/// Splits text runs longer than [`MAX_TEXT_UNITS`] UTF-16 code units at character
-/// boundaries, so every object fits the API's limit.
-pub fn split_long_runs(runs: Vec<RichText>) -> Vec<RichText> {
-    // `len()` counts UTF-8 bytes, never fewer than UTF-16 units: a cheap first test.
-    let any_long = runs.iter().any(|r| match &r.kind {
-        RichTextKind::Text(t) => t.content.len() > MAX_TEXT_UNITS,
-        _ => false,
-    });
-    if !any_long {
-        return runs;
-    }
-    let mut out = Vec::with_capacity(runs.len());
-    for r in runs {
-        let long = match &r.kind {
-            RichTextKind::Text(t) => {
-                t.content.len() > MAX_TEXT_UNITS
-                    && t.content.encode_utf16().count() > MAX_TEXT_UNITS
-            }
-            _ => false,
-        };
-        if !long {
-            out.push(r);
-            continue;
-        }
-        let RichTextKind::Text(t) = &r.kind else {
-            continue;
-        };
-        let mut piece = String::new();
-        let mut units = 0;
-        for c in t.content.chars() {
-            if units + c.len_utf16() > MAX_TEXT_UNITS {
-                let mut part = r.clone();
-                if let RichTextKind::Text(pt) = &mut part.kind {
-                    pt.content = std::mem::take(&mut piece);
-                }
-                out.push(part);
-                units = 0;
-            }
-            units += c.len_utf16();
-            piece.push(c);
-        }
-        let mut part = r.clone();
-        if let RichTextKind::Text(pt) = &mut part.kind {
-            pt.content = piece;
-        }
-        out.push(part);
     }
     out
 }
@@ -790,7 +737,7 @@ pub(crate) fn parse_inline(events: &[(Event<'_>, Range<usize>)], src: &str) -> I
     } else if empty_marker {
         vec![RichText::plain(side_text.clone())]
     } else {
-        split_long_runs(merge_owned(b.runs))
+        crate::notion::model::rich_text::split_long_runs(merge_owned(b.runs))
     };
     Inline { runs, empty_marker }
 }

@@ -167,7 +167,7 @@ fn paragraph(runs: Vec<RichText>, color: String) -> Block {
 
 fn literal(text: &str) -> Block {
     let t = text.trim_end_matches(['\n', '\r']);
-    let runs = super::inline::split_long_runs(vec![RichText::plain(t)]);
+    let runs = crate::notion::model::rich_text::split_long_runs(vec![RichText::plain(t)]);
     paragraph(runs, DEFAULT_COLOR.into())
 }
 
@@ -474,11 +474,13 @@ impl<'a> P<'a> {
                     }))
                 } else {
                     Block::new(BlockKind::Code(Code {
-                        rich_text: super::inline::split_long_runs(if text.is_empty() {
-                            Vec::new()
-                        } else {
-                            vec![RichText::plain(text)]
-                        }),
+                        rich_text: crate::notion::model::rich_text::split_long_runs(
+                            if text.is_empty() {
+                                Vec::new()
+                            } else {
+                                vec![RichText::plain(text)]
+                            },
+                        ),
                         caption,
                         language: lang::language_for(&info),
                         extra: JsonMap::new(),

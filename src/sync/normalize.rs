@@ -11,12 +11,8 @@ use std::hash::{Hash, Hasher};
 
 use serde_json::Value;
 
-use crate::notion::model::rich_text::RichTextKind;
+use crate::notion::model::rich_text::{split_long_runs, RichTextKind};
 use crate::notion::model::{Block, BlockKind, JsonMap, RichText};
-
-/// Most characters in one `text.content` of a request (counted in UTF-16 units, the
-/// stricter reading, so the limit holds however Notion counts).
-pub(crate) const MAX_TEXT_CHARS: usize = 2000;
 
 /// Payload keys that together describe a media block's file (`type` + one of the others).
 pub(crate) const FILE_KEYS: [&str; 4] = ["type", "external", "file", "file_upload"];
@@ -155,49 +151,6 @@ pub(crate) fn similarity(a: &str, b: &str) -> u32 {
     ((prefix + suffix) * 1000 / max) as u32
 }
 
-/// Splits text runs longer than [`MAX_TEXT_CHARS`] into consecutive runs of the same style.
-pub(crate) fn split_long_runs(runs: &mut Vec<RichText>) {
-    if !runs.iter().any(|r| match &r.kind {
-        RichTextKind::Text(t) => t.content.encode_utf16().count() > MAX_TEXT_CHARS,
-        _ => false,
-    }) {
-        return;
-    }
-    let mut out = Vec::with_capacity(runs.len() + 1);
-    for r in runs.drain(..) {
-        let RichTextKind::Text(t) = &r.kind else {
-            out.push(r);
-            continue;
-        };
-        if t.content.encode_utf16().count() <= MAX_TEXT_CHARS {
-            out.push(r);
-            continue;
-        }
-        let mut piece = String::new();
-        let mut units = 0;
-        let mut pieces = Vec::new();
-        for c in t.content.chars() {
-            if units + c.len_utf16() > MAX_TEXT_CHARS {
-                pieces.push(std::mem::take(&mut piece));
-                units = 0;
-            }
-            units += c.len_utf16();
-            piece.push(c);
-        }
-        if !piece.is_empty() {
-            pieces.push(piece);
-        }
-        for p in pieces {
-            let mut part = r.clone();
-            if let RichTextKind::Text(pt) = &mut part.kind {
-                pt.content = p;
-            }
-            out.push(part);
-        }
-    }
-    *runs = out;
-}
-
 /// The first request limit (reference: request limits) a payload (or the fields of an
 /// update) breaks, after
 /// [`prepare`]: arrays of more than 100 elements (rich text, cells), equations over 1000
@@ -238,7 +191,7 @@ pub(crate) fn limit_problem(type_name: &str, payload: &Value) -> Option<String> 
 pub(crate) fn prepare(b: &mut Block) {
     for arr in b.kind.rich_text_arrays_mut() {
         arr.iter_mut().for_each(RichText::strip_response_fields);
-        split_long_runs(arr);
+        *arr = split_long_runs(std::mem::take(arr));
     }
     b.children.iter_mut().for_each(prepare);
 }
@@ -279,11 +232,10 @@ mod tests {
     fn long_text_is_split_at_the_limit_and_still_compares_equal() {
         let long: String = "é".repeat(4500);
         let mut runs = vec![RichText::plain(long.clone())];
-        split_long_runs(&mut runs);
+        runs = split_long_runs(runs);
         assert_eq!(runs.len(), 3);
-        assert!(runs
-            .iter()
-            .all(|r| r.text_content().encode_utf16().count() <= MAX_TEXT_CHARS));
+        assert!(runs.iter().all(|r| r.text_content().encode_utf16().count()
+            <= crate::notion::model::rich_text::MAX_TEXT_CONTENT));
         assert_eq!(
             compare_payload(&para(runs)),
             compare_payload(&para(vec![RichText::plain(long)]))

@@ -309,6 +309,61 @@ impl RichText {
     }
 }
 
+/// Most UTF-16 code units in one `text.content` of a request (the API says 2000
+/// characters; a JavaScript service counts UTF-16 units, so this count never exceeds it).
+pub const MAX_TEXT_CONTENT: usize = 2000;
+
+/// Splits text runs longer than [`MAX_TEXT_CONTENT`] UTF-16 code units (the API's
+/// 2000-character limit, counted the conservative way) at character
+/// boundaries, so every object fits the API's limit.
+pub fn split_long_runs(runs: Vec<RichText>) -> Vec<RichText> {
+    // `len()` counts UTF-8 bytes, never fewer than UTF-16 units: a cheap first test.
+    let any_long = runs.iter().any(|r| match &r.kind {
+        RichTextKind::Text(t) => t.content.len() > MAX_TEXT_CONTENT,
+        _ => false,
+    });
+    if !any_long {
+        return runs;
+    }
+    let mut out = Vec::with_capacity(runs.len());
+    for r in runs {
+        let long = match &r.kind {
+            RichTextKind::Text(t) => {
+                t.content.len() > MAX_TEXT_CONTENT
+                    && t.content.encode_utf16().count() > MAX_TEXT_CONTENT
+            }
+            _ => false,
+        };
+        if !long {
+            out.push(r);
+            continue;
+        }
+        let RichTextKind::Text(t) = &r.kind else {
+            continue;
+        };
+        let mut piece = String::new();
+        let mut units = 0;
+        for c in t.content.chars() {
+            if units + c.len_utf16() > MAX_TEXT_CONTENT {
+                let mut part = r.clone();
+                if let RichTextKind::Text(pt) = &mut part.kind {
+                    pt.content = std::mem::take(&mut piece);
+                }
+                out.push(part);
+                units = 0;
+            }
+            units += c.len_utf16();
+            piece.push(c);
+        }
+        let mut part = r.clone();
+        if let RichTextKind::Text(pt) = &mut part.kind {
+            pt.content = piece;
+        }
+        out.push(part);
+    }
+    out
+}
+
 /// Concatenated readable text of a rich text array.
 pub fn plain_text(runs: &[RichText]) -> String {
     runs.iter().map(RichText::text_content).collect()
