@@ -8,47 +8,17 @@
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{fuse_usable, mounted, Mount, BIN};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig, Faults};
 use notionfs::fs::content::fetch_tree;
 use notionfs::fs::render::PathMap;
 use notionfs::notion::{Client, ClientConfig, Token};
-
-const BIN: &str = env!("CARGO_BIN_EXE_notionfs");
-
-fn fuse_usable() -> bool {
-    let dev = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/fuse")
-        .is_ok();
-    let fm = Command::new("fusermount3")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !(dev && fm) {
-        eprintln!("skipping: /dev/fuse is not usable or fusermount3 is missing");
-    }
-    dev && fm
-}
-
-fn mounted(mp: &Path) -> bool {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let want = mp.to_string_lossy().to_string();
-    info.lines()
-        .any(|l| l.split(' ').nth(4).is_some_and(|m| m == want))
-}
-
-struct Mount {
-    mp: PathBuf,
-    child: Option<Child>,
-    log: PathBuf,
-    _dirs: Vec<tempfile::TempDir>,
-}
 
 impl Mount {
     fn start(emu: &Emulator, extra: &[&str]) -> Mount {
@@ -57,8 +27,8 @@ impl Mount {
         let logd = tempfile::tempdir().unwrap();
         let mp = mpd.path().canonicalize().unwrap();
         let log = logd.path().join("stderr.log");
-        let child = Command::new(BIN)
-            .arg("mount")
+        let mut cmd = Command::new(BIN);
+        cmd.arg("mount")
             .arg(&mp)
             .arg("--cache-dir")
             .arg(cache.path())
@@ -66,46 +36,8 @@ impl Mount {
             .args(extra)
             .env("NOTION_TOKEN", emu.token())
             .env("NOTION_API_URL", emu.base_url())
-            .env("XDG_CONFIG_HOME", logd.path())
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("spawn notionfs");
-        let m = Mount {
-            mp,
-            child: Some(child),
-            log,
-            _dirs: vec![mpd, cache, logd],
-        };
-        let start = Instant::now();
-        while !mounted(&m.mp) {
-            assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "not mounted: {}",
-                m.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Watchdog: a hung request must fail the test, not hang the suite. After 90 s the
-        // mount is detached lazily, which fails whatever still waits on it.
-        let mp = m.mp.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs(90));
-            if mounted(&mp) {
-                eprintln!("watchdog: detaching {}", mp.display());
-                let _ = Command::new("fusermount3").arg("-uz").arg(&mp).status();
-            }
-        });
-        m
-    }
-
-    fn p(&self, rel: &str) -> PathBuf {
-        self.mp.join(rel)
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+            .env("XDG_CONFIG_HOME", logd.path());
+        Mount::spawn(cmd, mp, log, vec![mpd, cache, logd])
     }
 
     fn sh(&self, cmd: &str) -> std::process::Output {
@@ -116,27 +48,6 @@ impl Mount {
             .env("LC_ALL", "C")
             .output()
             .expect("sh")
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("fusermount3")
-            .arg("-u")
-            .arg(&self.mp)
-            .stderr(Stdio::null())
-            .status();
-        if let Some(mut c) = self.child.take() {
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
     }
 }
 

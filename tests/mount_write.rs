@@ -4,52 +4,25 @@
 //!
 //! Skipped (with the reason printed) only where FUSE cannot work.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{fuse_usable, mounted, Mount, BIN};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig};
 
-const BIN: &str = env!("CARGO_BIN_EXE_notionfs");
 const DEEP_DIVE: &str = "Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md";
-
-fn fuse_usable() -> bool {
-    let dev = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/fuse")
-        .is_ok();
-    let fm = Command::new("fusermount3")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !(dev && fm) {
-        eprintln!("skipping: /dev/fuse is not usable or fusermount3 is missing");
-    }
-    dev && fm
-}
-
-fn mounted(mp: &Path) -> bool {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let want = mp.to_string_lossy().to_string();
-    info.lines()
-        .any(|l| l.split(' ').nth(4).is_some_and(|m| m == want))
-}
-
-struct Mount {
-    mp: PathBuf,
-    child: Option<Child>,
-    log: PathBuf,
-}
 
 impl Mount {
     /// Mounts with the write path on, the cache in `cache`.
     fn start(emu: &Emulator, mpd: &Path, cache: &Path, delay_ms: u64) -> Mount {
         let mp = mpd.canonicalize().unwrap();
         let log = cache.join(format!("stderr-{delay_ms}.log"));
-        let child = Command::new(BIN)
-            .arg("mount")
+        let mut cmd = Command::new(BIN);
+        cmd.arg("mount")
             .arg(&mp)
             .arg("--cache-dir")
             .arg(cache)
@@ -57,43 +30,8 @@ impl Mount {
             .env("NOTIONFS_WRITE", "1")
             .env("NOTION_TOKEN", emu.token())
             .env("NOTION_API_URL", emu.base_url())
-            .env("XDG_CONFIG_HOME", cache)
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("spawn notionfs");
-        let m = Mount {
-            mp,
-            child: Some(child),
-            log,
-        };
-        let start = Instant::now();
-        while !mounted(&m.mp) {
-            assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "not mounted: {}",
-                m.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let mp = m.mp.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs(90));
-            if mounted(&mp) {
-                eprintln!("watchdog: detaching {}", mp.display());
-                let _ = Command::new("fusermount3").arg("-uz").arg(&mp).status();
-            }
-        });
-        m
-    }
-
-    fn p(&self, rel: &str) -> PathBuf {
-        self.mp.join(rel)
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+            .env("XDG_CONFIG_HOME", cache);
+        Mount::spawn(cmd, mp, log, Vec::new())
     }
 
     fn sh(&self, cmd: &str) {
@@ -140,27 +78,6 @@ impl Mount {
                 .arg("-uz")
                 .arg(&self.mp)
                 .status();
-        }
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("fusermount3")
-            .arg("-u")
-            .arg(&self.mp)
-            .stderr(Stdio::null())
-            .status();
-        if let Some(mut c) = self.child.take() {
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
         }
     }
 }
