@@ -234,16 +234,6 @@ fn shell_tools_see_the_workspace() {
     assert_eq!(got, png);
     let cp = m.sh("cp 'Engineering Wiki/Block Showcase/spec.pdf' /dev/stdout");
     assert_eq!(cp.stdout, demo::PDF_TEXT.as_bytes());
-
-    // Every write is refused with EROFS.
-    let erofs = |r: std::io::Result<()>| {
-        assert_eq!(r.unwrap_err().raw_os_error(), Some(libc::EROFS));
-    };
-    erofs(std::fs::write(m.p("Team Home/New.md"), "x"));
-    erofs(std::fs::write(m.p("Team Home.md"), "x"));
-    erofs(std::fs::create_dir(m.p("Team Home/Dir")));
-    erofs(std::fs::remove_file(m.p("Team Home.md")));
-    erofs(std::fs::rename(m.p("Team Home.md"), m.p("Other.md")));
     assert!(mounted(&m.mp));
 }
 
@@ -278,8 +268,29 @@ fn read_only_mount_and_remote_edits_after_the_ttl() {
     assert_eq!(mapped, std::fs::read(&planning).unwrap());
     let meta = std::fs::metadata(m.p("Team Home.md")).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o444);
-    let err = std::fs::write(m.p("Team Home.md"), "x").unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(libc::EROFS));
+    // Every write is refused with EROFS, and nothing reaches Notion.
+    let before = emu.control().stats();
+    let erofs = |r: std::io::Result<()>| {
+        assert_eq!(r.unwrap_err().raw_os_error(), Some(libc::EROFS));
+    };
+    erofs(std::fs::write(m.p("Team Home/New.md"), "x"));
+    erofs(std::fs::write(m.p("Team Home.md"), "x"));
+    erofs(std::fs::create_dir(m.p("Team Home/Dir")));
+    erofs(std::fs::remove_file(m.p("Team Home.md")));
+    erofs(std::fs::rename(m.p("Team Home.md"), m.p("Other.md")));
+    let writes = |s: &std::collections::BTreeMap<String, u64>| -> u64 {
+        s.iter()
+            .filter(|(k, _)| {
+                !k.starts_with("GET ") && !k.contains("/query") && !k.contains("/search")
+            })
+            .map(|(_, n)| n)
+            .sum()
+    };
+    assert_eq!(
+        writes(&before),
+        writes(&emu.control().stats()),
+        "a read-only mount wrote to Notion"
+    );
     let path = m.p("Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md");
     let old = std::fs::read_to_string(&path).unwrap();
     assert!(old.contains(demo::MARKER));

@@ -59,6 +59,19 @@ impl Mount {
         String::from_utf8_lossy(&o.stdout).to_string()
     }
 
+    /// Waits up to 15 s for `ok`; on timeout fails with the mount's log.
+    fn wait(&self, what: &str, mut ok: impl FnMut() -> bool) {
+        let t = Instant::now();
+        while !ok() {
+            assert!(
+                t.elapsed() < Duration::from_secs(15),
+                "timed out: {what}\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Waits for the process to exit after `signal` (it unmounts and pushes first).
     fn stop(mut self, signal: i32) {
         let mut c = self.child.take().expect("child");
@@ -310,4 +323,155 @@ fn mv_renames_a_page_in_its_folder() {
     )
     .unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EROFS));
+}
+
+#[test]
+fn a_page_served_from_the_disk_cache_saves_with_its_links() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let wiki = "Engineering Wiki.md";
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let text = std::fs::read_to_string(m.p(wiki)).unwrap();
+    assert!(text.contains("<page path="), "{text}");
+    m.stop(libc::SIGTERM);
+
+    // The next mount serves the body from the disk cache: no blocks (no ids) in memory.
+    let ids = emu.control().children_ids(&demo::wiki_id());
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    emu.control().reset_stats();
+    assert_eq!(std::fs::read_to_string(m.p(wiki)).unwrap(), text);
+    assert_eq!(emu.control().calls("GET /v1/blocks/{id}/children"), 0);
+    m.sh(&format!(
+        "printf '\\nAdded after a remount.\\n' >> '{wiki}'"
+    ));
+    m.wait("the append in Notion", || {
+        emu.control().children_ids(&demo::wiki_id()).len() == ids.len() + 1
+    });
+    // The child page and database links were understood: every block kept its id.
+    let now = emu.control().children_ids(&demo::wiki_id());
+    assert_eq!(&now[..ids.len()], &ids[..]);
+    assert_eq!(
+        emu.control().plain_text(now.last().unwrap()).unwrap(),
+        "Added after a remount."
+    );
+    m.wait("clean", || m.sync_xattr(wiki) == "clean");
+}
+
+#[test]
+fn a_replayed_save_never_overwrites_a_remote_edit() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let page = demo::deep_dive_id();
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 600_000);
+    let saved = std::fs::read_to_string(m.p(DEEP_DIVE))
+        .unwrap()
+        .replace(demo::MARKER, "local-marker");
+    std::fs::write(m.p(DEEP_DIVE), &saved).unwrap();
+    m.stop(libc::SIGKILL);
+
+    // Meanwhile the same paragraph is edited in Notion.
+    emu.control()
+        .set_block_text(&demo::block_id(100), "Edited in Notion meanwhile.")
+        .unwrap();
+    let ids = emu.control().children_ids(&page);
+
+    // The replay sees Notion changed since the save's base: Notion's version stays and the
+    // save is kept beside the page.
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let dir = m.p("Engineering Wiki/Architecture/Storage Layer");
+    let conflict = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .find(|n| n.starts_with("Deep Dive: Compaction.conflict-") && n.ends_with(".md"))
+    };
+    m.wait("the conflict copy", || conflict().is_some());
+    assert_eq!(
+        std::fs::read_to_string(dir.join(conflict().unwrap())).unwrap(),
+        saved
+    );
+    assert_eq!(
+        emu.control().plain_text(&demo::block_id(100)).unwrap(),
+        "Edited in Notion meanwhile."
+    );
+    assert_eq!(emu.control().children_ids(&page), ids);
+    let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    assert!(text.contains("Edited in Notion meanwhile."), "{text}");
+    // The local version is also kept on disk, private to the user.
+    let kept: Vec<_> = std::fs::read_dir(cache.path().join("conflicts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), saved);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&kept[0]).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn a_save_of_a_page_with_attachments_and_child_links_touches_only_the_new_line() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let showcase = "Engineering Wiki/Block Showcase.md";
+    let text = std::fs::read_to_string(m.p(showcase)).unwrap();
+    assert!(text.contains("Block Showcase/logo.png"), "{text}");
+    let before: Vec<_> = emu
+        .control()
+        .children_ids(&demo::showcase_id())
+        .iter()
+        .map(|id| emu.control().block_json(id))
+        .collect();
+    emu.control().reset_stats();
+    m.sh(&format!("printf '\\nOne more line.\\n' >> '{showcase}'"));
+    m.wait("the append in Notion", || {
+        emu.control().children_ids(&demo::showcase_id()).len() == before.len() + 1
+            || emu.control().total_calls() > 20
+    });
+    assert_eq!(
+        emu.control().children_ids(&demo::showcase_id()).len(),
+        before.len() + 1,
+        "{:?}",
+        emu.control().stats()
+    );
+    m.wait("clean", || m.sync_xattr(showcase) == "clean");
+    assert_eq!(emu.control().calls("PATCH /v1/blocks/{id}/children"), 1);
+    assert_eq!(emu.control().calls("PATCH /v1/blocks/{id}"), 0);
+    assert_eq!(emu.control().calls("DELETE /v1/blocks/{id}"), 0);
+    let after: Vec<_> = emu
+        .control()
+        .children_ids(&demo::showcase_id())
+        .iter()
+        .take(before.len())
+        .map(|id| emu.control().block_json(id))
+        .collect();
+    let unsigned = |v: &Vec<Option<serde_json::Value>>| -> Vec<String> {
+        v.iter()
+            .map(|b| {
+                let mut b = b.clone().unwrap();
+                let kind = b["type"].as_str().unwrap().to_string();
+                if let Some(f) = b[&kind].get_mut("file") {
+                    f.as_object_mut().unwrap().remove("expiry_time");
+                    let url = f["url"].as_str().unwrap_or_default();
+                    f["url"] = url.rsplit('/').next().unwrap().into();
+                }
+                b.to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        unsigned(&after),
+        unsigned(&before),
+        "an untouched block changed"
+    );
 }

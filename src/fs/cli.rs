@@ -672,8 +672,7 @@ fn serve_inner(
         max_in_flight: 8,
     };
     let core = Arc::new(FsCore::new(client, settings).map_err(|e| CliError::Mount(e.to_string()))?);
-    // The write path is opt-in while it is being completed (NOTIONFS_WRITE=1).
-    let writer = if !r.read_only && real_env("NOTIONFS_WRITE").as_deref() == Some("1") {
+    let writer = if !r.read_only {
         let w = core
             .enable_writes(&cache_dir.join("journal"), r.write_delay)
             .map_err(|e| CliError::Mount(format!("cannot open the journal: {e}")))?;

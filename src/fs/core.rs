@@ -987,7 +987,8 @@ impl FsCore {
                 // means the same blocks (the rendering may normalize them differently).
                 if let Some(c) = cached.as_ref().filter(|c| c.data.as_slice() != data) {
                     let same = std::str::from_utf8(&c.data).is_ok_and(|t| {
-                        crate::sync::same_content(&blocks, &crate::markdown::parse_with(t, &paths))
+                        let parsed = super::render::parse_body(t, &paths, &blocks);
+                        crate::sync::same_content(&blocks, &parsed)
                     });
                     if same {
                         data = c.data.as_ref().clone();
@@ -1505,7 +1506,8 @@ impl FsCore {
         if self.settings.read_only {
             return Err(FsError::ReadOnly("read-only mount"));
         }
-        let w = Writer::new(self.client.clone(), journal_dir, delay)?;
+        let disk = DiskCache::new(self.settings.cache_dir.join("bodies"))?;
+        let w = Writer::new(self.client.clone(), journal_dir, delay, Some(disk))?;
         Ok(self.writer.get_or_init(|| w).clone())
     }
 
@@ -1593,7 +1595,8 @@ impl FsCore {
         for c in w.take_conflicts() {
             let ino = self.inodes.find(&NodeKey::PageFile(c.page.clone()));
             let Some((ino, place)) = ino.and_then(|i| Some((i, self.inodes.place(i)?))) else {
-                tracing::warn!(page = %c.page, "conflict on a page no longer in the tree");
+                // Not looked up yet (a replay at mount time): shown once it is.
+                w.requeue_conflict(c);
                 continue;
             };
             let stem = place.name.strip_suffix(".md").unwrap_or(&place.name);

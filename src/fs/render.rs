@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 
 use crate::frontmatter::{self, Context};
-use crate::markdown::{self, Links};
+use crate::markdown::{self, Links, Resolved};
 use crate::notion::model::property::FileEntry;
-use crate::notion::model::{Block, DataSource, Page};
+use crate::notion::model::{Block, BlockKind, DataSource, FileObject, Page};
 
 /// Paths and names the codecs need, relative to the file being rendered.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -41,6 +41,73 @@ impl Links for PathMap {
 
     fn page_title(&self, id: &str) -> Option<String> {
         self.titles.get(id).cloned()
+    }
+
+    fn resolve(&self, path: &str) -> Option<Resolved> {
+        self.children
+            .iter()
+            .chain(&self.media)
+            .find(|(_, p)| p.as_str() == path)
+            .map(|(id, _)| Resolved {
+                block_id: id.clone(),
+                file: None,
+            })
+    }
+}
+
+/// Parses a saved page body (Markdown) against the blocks it was rendered from: links to
+/// child pages, databases and attachments are resolved back to their blocks, and an
+/// attachment still at its path keeps the base block's file object (a Notion-hosted file
+/// has no URL the file could state).
+pub fn parse_body(text: &str, paths: &PathMap, base: &[Block]) -> Vec<Block> {
+    fn files(tree: &[Block], out: &mut HashMap<String, FileObject>) {
+        for b in tree {
+            if let (Some(id), Some(f)) = (&b.id, media_file(&b.kind)) {
+                out.insert(id.clone(), f.clone());
+            }
+            files(&b.children, out);
+        }
+    }
+    fn rebind(tree: &mut [Block], paths: &PathMap, old: &HashMap<String, FileObject>) {
+        for b in tree {
+            if let Some(id) = b.id.clone() {
+                let at_path = matches!(
+                    media_file(&b.kind),
+                    Some(FileObject::External(e)) if paths.media.get(&id) == Some(&e.url)
+                );
+                if let (true, Some(f), Some(m)) = (at_path, old.get(&id), media_mut(&mut b.kind)) {
+                    *m = f.clone();
+                }
+            }
+            rebind(&mut b.children, paths, old);
+        }
+    }
+    let mut out = markdown::parse_with(text, paths);
+    let mut old = HashMap::new();
+    files(base, &mut old);
+    rebind(&mut out, paths, &old);
+    out
+}
+
+fn media_file(k: &BlockKind) -> Option<&FileObject> {
+    match k {
+        BlockKind::Image(m)
+        | BlockKind::Video(m)
+        | BlockKind::Audio(m)
+        | BlockKind::Pdf(m)
+        | BlockKind::File(m) => Some(&m.file),
+        _ => None,
+    }
+}
+
+fn media_mut(k: &mut BlockKind) -> Option<&mut FileObject> {
+    match k {
+        BlockKind::Image(m)
+        | BlockKind::Video(m)
+        | BlockKind::Audio(m)
+        | BlockKind::Pdf(m)
+        | BlockKind::File(m) => Some(&mut m.file),
+        _ => None,
     }
 }
 

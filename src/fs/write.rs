@@ -8,21 +8,30 @@
 //! during a push is pushed after it). The sync state of each page is what the
 //! `user.notionfs.sync` attribute shows: `pending`, `clean` or `failed: REASON`.
 //!
-//! Scope today: page bodies (pages without front matter). A page whose base blocks are not
-//! in memory (its body came from the disk cache, or a replay after a restart) is diffed
-//! against what Notion holds now (the save wins over remote edits made meanwhile).
+//! Scope today: page bodies (pages without front matter).
+//!
+//! # A save whose base is not in memory
+//! The file may have been served from the disk cache, or the save is replayed from the
+//! journal after a restart: the blocks it was rendered from (with their ids) are gone. The
+//! journal record holds the bytes the edit started from, and the disk cache the paths the
+//! body linked to, so the push reads the page now and decides:
+//! - Notion still means what the edit started from: diff Notion's blocks against the save;
+//! - Notion already holds what the save says: nothing to write;
+//! - otherwise Notion changed meanwhile: a conflict (Notion's version stays, the local one
+//!   is written beside it) — the blocks of the old version are unknown, so no block-wise
+//!   merge is possible here.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::content::DiskCache;
 use super::error::{FsError, FsResult};
-use super::render::PathMap;
-use crate::markdown;
+use super::render::{parse_body, PathMap};
 use crate::notion::model::Block;
 use crate::notion::Client;
-use crate::sync::{push, read_tree, Journal, Pushed, RecordKind, Remote, Seq};
+use crate::sync::{push, read_tree, same_content, Journal, Pushed, RecordKind, Remote, Seq};
 
 #[cfg(test)]
 mod tests {
@@ -105,6 +114,10 @@ pub struct Writer {
     client: Client,
     journal: Arc<Journal>,
     delay: Duration,
+    /// The paths a cached body linked to (to parse a save whose base is not in memory).
+    disk: Option<DiskCache>,
+    /// Where conflicting local versions are kept (beside the journal).
+    conflicts_dir: PathBuf,
     pages: Mutex<HashMap<String, PageState>>,
     /// Conflicts the filesystem has not shown yet: page id, local bytes, when.
     conflicts: Mutex<Vec<Conflict>>,
@@ -123,14 +136,22 @@ pub struct Conflict {
 }
 
 impl Writer {
-    /// A writer journaling under `journal_dir` and pushing `delay` after the last save.
-    pub fn new(client: Client, journal_dir: &Path, delay: Duration) -> FsResult<Arc<Writer>> {
+    /// A writer journaling under `journal_dir` and pushing `delay` after the last save;
+    /// `disk` is the mount's body cache (the paths its bodies linked to).
+    pub fn new(
+        client: Client,
+        journal_dir: &Path,
+        delay: Duration,
+        disk: Option<DiskCache>,
+    ) -> FsResult<Arc<Writer>> {
         let journal =
             Journal::open(journal_dir).map_err(|e| FsError::Io(std::io::Error::other(e)))?;
         Ok(Arc::new(Writer {
             client,
             journal: Arc::new(journal),
             delay,
+            disk,
+            conflicts_dir: journal_dir.with_file_name("conflicts"),
             pages: Mutex::new(HashMap::new()),
             conflicts: Mutex::new(Vec::new()),
         }))
@@ -139,6 +160,36 @@ impl Writer {
     /// Takes the conflicts not taken yet (the core shows them as local files).
     pub fn take_conflicts(&self) -> Vec<Conflict> {
         std::mem::take(&mut *self.conflicts.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Gives back a conflict the core could not show yet (its page is not in the tree).
+    pub fn requeue_conflict(&self, c: Conflict) {
+        self.conflicts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(c);
+    }
+
+    /// Keeps a conflict's local version on disk (`conflicts/STAMP-PAGE.md` beside the
+    /// journal, 0600, fsync'd) before its journal record is let go: the copy shown in the
+    /// tree lives in memory only.
+    fn keep_conflict(&self, c: &Conflict) -> std::io::Result<PathBuf> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        super::attach::create_private_dir(&self.conflicts_dir)?;
+        let path = self
+            .conflicts_dir
+            .join(format!("{}-{}.md", c.stamp, c.page));
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?;
+        f.write_all(&c.data)?;
+        f.sync_all()?;
+        std::fs::File::open(&self.conflicts_dir)?.sync_all()?;
+        Ok(path)
     }
 
     /// The journal (tests and `status`).
@@ -232,22 +283,26 @@ impl Writer {
             }
         };
         let Some(rec) = rec else { return };
-        let result = match self.push_body(page, &rec.data).await {
+        let result = match self.push_body(page, &rec.data, rec.base.as_deref()).await {
             Err(Failure::Conflict(n)) => {
-                tracing::warn!(
-                    page,
-                    blocks = n,
-                    "conflict: Notion's version kept, the local one saved beside it"
-                );
-                self.conflicts
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(Conflict {
-                        page: page.to_string(),
-                        data: rec.data.clone(),
-                        stamp: chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string(),
-                    });
-                Ok(())
+                let c = Conflict {
+                    page: page.to_string(),
+                    data: rec.data.clone(),
+                    stamp: chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string(),
+                };
+                match self.keep_conflict(&c) {
+                    Ok(path) => {
+                        tracing::warn!(
+                            page,
+                            blocks = n,
+                            copy = %path.display(),
+                            "conflict: Notion's version kept, the local one saved beside it"
+                        );
+                        self.requeue_conflict(c);
+                        Ok(())
+                    }
+                    Err(e) => Err(format!("conflict, and its local copy cannot be kept: {e}")),
+                }
             }
             Err(Failure::Other(r)) => Err(r),
             Ok(()) => Ok(()),
@@ -282,20 +337,23 @@ impl Writer {
         }
     }
 
-    async fn push_body(&self, page: &str, data: &[u8]) -> Result<(), Failure> {
+    async fn push_body(
+        &self,
+        page: &str,
+        data: &[u8],
+        started_from: Option<&[u8]>,
+    ) -> Result<(), Failure> {
         let text = std::str::from_utf8(data)
             .map_err(|_| Failure::Other("the file is not UTF-8".to_string()))?;
         let base = self.pages().get(page).and_then(|p| p.base.clone());
         let (base, paths, remote) = match base {
             Some((b, p)) => (b, p, Remote::Check),
-            None => {
-                let now = read_tree(&self.client, page)
-                    .await
-                    .map_err(|e| Failure::Other(format!("cannot read the page: {e}")))?;
-                (Arc::new(now), Arc::new(PathMap::default()), Remote::Trust)
-            }
+            None => match self.unknown_base(page, text, started_from).await? {
+                Some((b, p)) => (b, p, Remote::Trust),
+                None => return Ok(()),
+            },
         };
-        let local = markdown::parse_with(text, paths.as_ref());
+        let local = parse_body(text, &paths, &base);
         match push(&self.client, page, &base, &local, remote).await {
             Ok(Pushed::Done(a)) => {
                 self.pages().entry(page.to_string()).or_default().base =
@@ -308,6 +366,44 @@ impl Writer {
                 Err(Failure::Conflict(blocks.len()))
             }
             Err(e) => Err(Failure::Other(e.to_string())),
+        }
+    }
+
+    /// The base of a save whose rendered-from blocks are not in memory (see the module
+    /// doc): Notion's blocks now, if they still mean what the edit started from; `None` if
+    /// Notion already holds the save; a conflict otherwise.
+    async fn unknown_base(
+        &self,
+        page: &str,
+        text: &str,
+        started_from: Option<&[u8]>,
+    ) -> Result<Option<(Arc<Vec<Block>>, Arc<PathMap>)>, Failure> {
+        let now = read_tree(&self.client, page)
+            .await
+            .map_err(|e| Failure::Other(format!("cannot read the page: {e}")))?;
+        let paths = self
+            .disk
+            .as_ref()
+            .and_then(|d| d.load(page))
+            .map(|(meta, _)| meta.paths)
+            .unwrap_or_default();
+        let means = |t: &str| {
+            let parsed = parse_body(t, &paths, &now);
+            same_content(&now, &parsed)
+        };
+        let unchanged = started_from
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .is_some_and(means);
+        let already = !unchanged && means(text);
+        let paths = Arc::new(paths);
+        if unchanged {
+            return Ok(Some((Arc::new(now), paths)));
+        }
+        self.pages().entry(page.to_string()).or_default().base = Some((Arc::new(now), paths));
+        if already {
+            Ok(None)
+        } else {
+            Err(Failure::Conflict(0))
         }
     }
 }

@@ -11,7 +11,8 @@ use std::hash::{Hash, Hasher};
 
 use serde_json::Value;
 
-use crate::notion::model::rich_text::{split_long_runs, RichTextKind};
+use crate::notion::model::rich_text::{split_long_runs, Mention, RichTextKind};
+use crate::notion::model::User;
 use crate::notion::model::{Block, BlockKind, JsonMap, RichText};
 
 /// Payload keys that together describe a media block's file (`type` + one of the others).
@@ -26,6 +27,15 @@ fn canonical_runs(runs: &[RichText]) -> Vec<RichText> {
         r.plain_text = None;
         r.href = None;
         r.annotations.received = Default::default();
+        // A mention names its target by id; the rest of a user object, and a date's
+        // explicit `"time_zone": null`, are what the response filled in.
+        if let RichTextKind::Mention(m) = &mut r.kind {
+            match m {
+                Mention::User(u) => **u = User::reference(u.id.clone()),
+                Mention::Date(d) => d.extra.retain(|_, v| !v.is_null()),
+                _ => {}
+            }
+        }
         if let (Some(prev), RichTextKind::Text(t)) = (out.last_mut(), &r.kind) {
             if let RichTextKind::Text(pt) = &mut prev.kind {
                 if prev.annotations == r.annotations
@@ -208,6 +218,42 @@ mod tests {
             color: "default".into(),
             extra: JsonMap::new(),
         })
+    }
+
+    #[test]
+    fn mentions_compare_by_what_markdown_states() {
+        let run = |j: serde_json::Value| -> RichText { serde_json::from_value(j).unwrap() };
+        // As the API returns them: the whole user, an explicit null time zone.
+        let received = para(vec![
+            run(
+                serde_json::json!({"type": "mention", "mention": {"type": "user", "user": {
+                "object": "user", "id": "u1", "type": "person", "name": "Ada",
+                "avatar_url": null, "person": {"email": "ada@example.com"}}},
+                "plain_text": "@Ada", "href": null}),
+            ),
+            run(
+                serde_json::json!({"type": "mention", "mention": {"type": "date", "date": {
+                "start": "2025-07-04", "end": null, "time_zone": null}},
+                "plain_text": "2025-07-04", "href": null}),
+            ),
+        ]);
+        // As parsed back from Markdown.
+        let parsed = para(vec![
+            run(
+                serde_json::json!({"type": "mention", "mention": {"type": "user", "user": {
+                "object": "user", "id": "u1"}}}),
+            ),
+            run(
+                serde_json::json!({"type": "mention", "mention": {"type": "date", "date": {
+                "start": "2025-07-04", "end": null}}}),
+            ),
+        ]);
+        assert_eq!(compare_payload(&received), compare_payload(&parsed));
+        let other = para(vec![run(
+            serde_json::json!({"type": "mention", "mention": {
+            "type": "user", "user": {"object": "user", "id": "u2"}}}),
+        )]);
+        assert_ne!(compare_payload(&received), compare_payload(&other));
     }
 
     #[test]
