@@ -454,6 +454,8 @@ async fn a_row_save_sends_only_the_edited_properties_in_one_call() {
         "{calls:?}"
     );
     assert_eq!(calls.count("DELETE /v1/blocks/{id}"), 0, "{calls:?}");
+    // The body did not change: not even read.
+    assert_eq!(calls.total(), 1, "{calls:?}");
     assert_eq!(prop(&emu, &row, "Status")["status"]["name"], "Done");
     assert_eq!(prop(&emu, &row, "Estimate")["number"], 13);
     assert_eq!(plain(&prop(&emu, &row, "Notes")), "Changed in Notion.");

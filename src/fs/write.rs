@@ -24,7 +24,10 @@
 //!    by a save that did not touch it. The changed properties go out in ONE update-page
 //!    call; none changed, no call.
 //! 2. The body (the Markdown after the front matter) goes through the same block diff as a
-//!    page's ([`crate::sync::push()`]).
+//!    page's ([`crate::sync::push()`]), unless it still means the blocks Notion was last
+//!    known to hold (a properties-only save reads no blocks). If it conflicts with a change
+//!    made in Notion (spec 5), the properties have gone out already and the whole saved
+//!    file is kept beside the row as its conflict copy.
 //!
 //! Refused properties (unknown key, option that does not exist — never created —, type
 //! mismatch, value over an API limit, edit of a read-only property) do not stop the rest:
@@ -66,7 +69,21 @@ use crate::sync::{push, read_tree, Journal, Pushed, RecordKind, Remote, Seq};
 
 #[cfg(test)]
 mod tests {
-    use super::is_dropping;
+    use super::{edited_keys, is_dropping};
+
+    #[test]
+    fn edited_keys_are_the_values_that_differ_from_the_start() {
+        let start = "---\nA: 1\nB: [x, y]\nC: text\n---\nbody\n";
+        let now = "---\nA: 1.0\nB:\n  - x\n  - z\nD: new\n---\nother body\n";
+        let mut keys: Vec<String> = edited_keys(now, Some(start)).unwrap().into_iter().collect();
+        keys.sort();
+        // `A` is the same number; `C`, left out, is no edit.
+        assert_eq!(keys, ["B", "D"]);
+        // Without a readable start, every key counts.
+        assert!(edited_keys(now, None).is_none());
+        assert!(edited_keys(now, Some("---\nA: [\n---\n")).is_none());
+        assert!(edited_keys(now, Some("no front matter\n")).is_none());
+    }
 
     #[test]
     fn droppings() {
@@ -478,7 +495,14 @@ impl Writer {
                 Err(e) => reasons.push(format!("the properties were not saved: {e}")),
             }
         }
-        if let Some(body) = plan.body {
+        // A body that means the blocks Notion was last known to hold needs no push (nor
+        // its remote check): a properties-only save reads no blocks.
+        let untouched = |b: &str| {
+            base.as_ref().is_some_and(|(blocks, paths)| {
+                crate::sync::same_content(blocks, &markdown::parse_with(b, paths.as_ref()))
+            })
+        };
+        if let Some(body) = plan.body.filter(|b| !untouched(b)) {
             match self.push_markdown(page, &body, base).await {
                 Ok(()) => {}
                 Err(Failure::Other(r)) => reasons.push(r),
