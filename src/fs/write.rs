@@ -50,12 +50,10 @@
 //! relation paths are resolved only against what the mount has seen (unseen paths are
 //! refused, ids always work).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use std::collections::HashSet;
 
 use serde_json::Value;
 
@@ -546,7 +544,7 @@ fn plan_row(text: &str, start: Option<&str>, row: &RowBase, ctx: &PathMap) -> Ro
     };
     let edited = edited_keys(text, start);
     let is_edited = |k: &str| edited.as_ref().is_none_or(|e| e.contains(k));
-    let mut kept = parsed.clone();
+    let mut kept = parsed;
     kept.changes.retain(|k, _| is_edited(k));
     kept.refused.retain(|r| is_edited(&r.property));
     RowPlan {
