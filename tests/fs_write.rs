@@ -375,3 +375,332 @@ async fn mv_in_a_folder_renames_the_page() {
         .unwrap_err();
     assert_eq!(err.errno(), libc::EROFS);
 }
+
+// ----- rows (front matter + body) -----------------------------------------------------------
+
+const ROW: &str = "Engineering Wiki/Tasks/Implement write-back.md";
+
+fn prop(emu: &Emulator, row: &str, name: &str) -> serde_json::Value {
+    emu.control().page_json(row).expect("row")["properties"][name].clone()
+}
+
+fn rich(text: &str) -> serde_json::Value {
+    serde_json::json!({"rich_text": [{"type": "text", "text": {"content": text}}]})
+}
+
+fn plain(v: &serde_json::Value) -> String {
+    v["rich_text"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| r["plain_text"].as_str().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wait_failed(core: &FsCore, ino: u64) -> String {
+    let t = Instant::now();
+    loop {
+        let s = sync_state(core, ino);
+        if s.starts_with("failed: ") {
+            return s;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "still {s}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn options(emu: &Emulator, name: &str, kind: &str) -> Vec<String> {
+    let ds = emu
+        .control()
+        .object_json(&demo::tasks_ds_id())
+        .expect("data source");
+    ds["properties"][name][kind]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_save_sends_only_the_edited_properties_in_one_call() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let row = demo::task_row_id(4);
+    let ino = ino(&core, ROW).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    let ids = emu.control().children_ids(&row);
+    // Changed in Notion after the file was read: the save does not touch it.
+    emu.control()
+        .set_property(&row, "Notes", rich("Changed in Notion."))
+        .unwrap();
+    let new = old
+        .replace("Status: Not started", "Status: Done")
+        .replace("Estimate: 8", "Estimate: 13");
+    assert_ne!(new, old);
+
+    let before = core.client().stats();
+    save(&core, ino, new.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/pages/{id}"), 1, "{calls:?}");
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 0, "{calls:?}");
+    assert_eq!(
+        calls.count("PATCH /v1/blocks/{id}/children"),
+        0,
+        "{calls:?}"
+    );
+    assert_eq!(calls.count("DELETE /v1/blocks/{id}"), 0, "{calls:?}");
+    // The body did not change: not even read.
+    assert_eq!(calls.total(), 1, "{calls:?}");
+    assert_eq!(prop(&emu, &row, "Status")["status"]["name"], "Done");
+    assert_eq!(prop(&emu, &row, "Estimate")["number"], 13);
+    assert_eq!(plain(&prop(&emu, &row, "Notes")), "Changed in Notion.");
+    assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "Low");
+    assert_eq!(emu.control().children_ids(&row), ids);
+    assert_eq!(cat(&core, ino).await, new.as_bytes());
+    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+
+    // A save that changes nothing in the front matter makes no update-page call.
+    let body_only = new.replace("Body of task 4", "Body of task four");
+    let before = core.client().stats();
+    save(&core, ino, body_only.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/pages/{id}"), 0, "{calls:?}");
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 1, "{calls:?}");
+    assert_eq!(emu.control().children_ids(&row), ids);
+    assert!(emu
+        .control()
+        .plain_text(&ids[1])
+        .unwrap()
+        .starts_with("Body of task four"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_save_with_front_matter_and_body_pushes_both() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let row = demo::task_row_id(4);
+    let ino = ino(&core, ROW).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    let ids = emu.control().children_ids(&row);
+    let new = old
+        .replace("Priority: Low", "Priority: High")
+        .replace("  - backend\n", "  - backend\n  - docs\n")
+        .replace("Done: false", "Done: true")
+        .replace("Due: null", "Due: 2025-08-01")
+        .replace("Body of task 4", "Rewritten body of task 4");
+    let before = core.client().stats();
+    save(&core, ino, new.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/pages/{id}"), 1, "{calls:?}");
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 1, "{calls:?}");
+    assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "High");
+    assert_eq!(prop(&emu, &row, "Done")["checkbox"], true);
+    assert_eq!(prop(&emu, &row, "Due")["date"]["start"], "2025-08-01");
+    let tags: Vec<String> = prop(&emu, &row, "Tags")["multi_select"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(tags, ["infra", "backend", "docs"]);
+    assert_eq!(emu.control().children_ids(&row), ids);
+    assert!(emu
+        .control()
+        .plain_text(&ids[1])
+        .unwrap()
+        .starts_with("Rewritten body of task 4"));
+    assert_eq!(cat(&core, ino).await, new.as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_properties_are_reported_and_the_rest_goes_through() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let row = demo::task_row_id(4);
+    let ino = ino(&core, ROW).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    let ids = emu.control().children_ids(&row);
+    let priorities = options(&emu, "Priority", "select");
+    let bad = old
+        .replace("Estimate: 8", "Estimate: 21\nBogus: 1")
+        .replace("Priority: Low", "Priority: Urgent")
+        .replace("Done: false", "Done: maybe")
+        .replace("Score: 16", "Score: 99")
+        .replace("Body of task 4", "Body kept despite refusals");
+    let before = core.client().stats();
+    save(&core, ino, bad.as_bytes()).await;
+    let state = wait_failed(&core, ino).await;
+    for want in [
+        "property \"Bogus\": no such property",
+        "property \"Priority\": option \"Urgent\" does not exist",
+        "property \"Done\": expected true or false",
+        "property \"Score\": formula properties are read-only",
+    ] {
+        assert!(state.contains(want), "{want} not in {state}");
+    }
+    let calls = since(&core, &before);
+    // The valid property in one call, the body in place; the schema read again once
+    // (the option might have been added in Notion meanwhile).
+    assert_eq!(calls.count("PATCH /v1/pages/{id}"), 1, "{calls:?}");
+    assert_eq!(calls.count("GET /v1/data_sources/{id}"), 1, "{calls:?}");
+    assert_eq!(prop(&emu, &row, "Estimate")["number"], 21);
+    assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "Low");
+    assert_eq!(prop(&emu, &row, "Done")["checkbox"], false);
+    assert_eq!(options(&emu, "Priority", "select"), priorities);
+    assert_eq!(emu.control().children_ids(&row), ids);
+    assert!(emu
+        .control()
+        .plain_text(&ids[1])
+        .unwrap()
+        .starts_with("Body kept despite refusals"));
+    // The user's bytes stay, in the file and in the journal (with the reason).
+    assert_eq!(cat(&core, ino).await, bad.as_bytes());
+    let journal = core.writer().unwrap().journal();
+    let pending = journal.pending().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        pending[0].failure.as_deref(),
+        state.strip_prefix("failed: ")
+    );
+    assert_eq!(
+        core.writer().unwrap().state(&row),
+        notionfs::fs::write::SyncState::Failed(state["failed: ".len()..].to_string())
+    );
+
+    // A later save fixing them clears the failure and confirms every record.
+    let fixed = bad
+        .replace("\nBogus: 1", "")
+        .replace("Priority: Urgent", "Priority: Medium")
+        .replace("Done: maybe", "Done: true")
+        .replace("Score: 99", "Score: 16");
+    save(&core, ino, fixed.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "Medium");
+    assert_eq!(prop(&emu, &row, "Done")["checkbox"], true);
+    assert_eq!(prop(&emu, &row, "Estimate")["number"], 21);
+    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    assert_eq!(cat(&core, ino).await, fixed.as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_front_matter_is_refused_whole_and_the_body_still_pushed() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let row = demo::task_row_id(4);
+    let ino = ino(&core, ROW).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    let ids = emu.control().children_ids(&row);
+    let bad = old
+        .replace("Estimate: 8", "Estimate: 9")
+        .replace("Priority: Low", "Priority: [High")
+        .replace("Body of task 4", "Body pushed anyway");
+    let before = core.client().stats();
+    save(&core, ino, bad.as_bytes()).await;
+    let state = wait_failed(&core, ino).await;
+    assert!(
+        state.starts_with("failed: front matter: malformed YAML at line "),
+        "{state}"
+    );
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/pages/{id}"), 0, "{calls:?}");
+    assert_eq!(prop(&emu, &row, "Estimate")["number"], 8);
+    assert!(emu
+        .control()
+        .plain_text(&ids[1])
+        .unwrap()
+        .starts_with("Body pushed anyway"));
+    assert_eq!(cat(&core, ino).await, bad.as_bytes());
+
+    // No closing `---`: the body cannot be told apart, nothing is pushed.
+    let open = bad
+        .replacen("---\n## Details", "## Details", 1)
+        .replace("Body pushed anyway", "Never pushed");
+    let before = core.client().stats();
+    save(&core, ino, open.as_bytes()).await;
+    let t = Instant::now();
+    while !sync_state(&core, ino).contains("no closing") {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{}",
+            sync_state(&core, ino)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/pages/{id}"), 0, "{calls:?}");
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 0, "{calls:?}");
+
+    // Fixed: the properties go out, the failure is gone.
+    let fixed = bad.replace("Priority: [High", "Priority: High");
+    save(&core, ino, fixed.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    assert_eq!(prop(&emu, &row, "Estimate")["number"], 9);
+    assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "High");
+    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    assert_eq!(emu.control().children_ids(&row), ids);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_save_survives_a_crash_and_is_pushed_by_the_next_mount() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let row = demo::task_row_id(4);
+    let ids = emu.control().children_ids(&row);
+    {
+        let core = core(&emu, cache.path(), Duration::from_secs(3600));
+        let ino = ino(&core, ROW).await;
+        let old = String::from_utf8(cat(&core, ino).await).unwrap();
+        let new = old
+            .replace("Status: Not started", "Status: In progress")
+            .replace("Body of task 4", "Replayed body");
+        save(&core, ino, new.as_bytes()).await;
+    }
+    assert_eq!(prop(&emu, &row, "Status")["status"]["name"], "Not started");
+    // Changed in Notion meanwhile, not by the save: kept.
+    emu.control()
+        .set_property(&row, "Notes", rich("Changed in Notion."))
+        .unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(10));
+    let writer = core.writer().unwrap().clone();
+    let before = core.client().stats();
+    writer.flush_all().await;
+    assert_eq!(writer.journal().pending_count(), 0);
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("PATCH /v1/pages/{id}"), 1, "{calls:?}");
+    assert_eq!(prop(&emu, &row, "Status")["status"]["name"], "In progress");
+    assert_eq!(plain(&prop(&emu, &row, "Notes")), "Changed in Notion.");
+    assert_eq!(emu.control().children_ids(&row), ids);
+    assert!(emu
+        .control()
+        .plain_text(&ids[1])
+        .unwrap()
+        .starts_with("Replayed body"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mv_renames_a_row() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let dir = ino(&core, "Engineering Wiki/Tasks").await;
+    let body = cat(&core, ino(&core, ROW).await).await;
+    core.rename(dir, "Implement write-back.md", dir, "Write-back.md")
+        .await
+        .unwrap();
+    assert_eq!(
+        emu.control().plain_text(&demo::task_row_id(4)).unwrap(),
+        "Write-back"
+    );
+    let a = core.lookup(dir, "Write-back.md").await.unwrap();
+    assert_eq!(cat(&core, a.ino).await, body);
+}

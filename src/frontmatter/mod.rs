@@ -226,6 +226,29 @@ pub fn parse_properties(
     Ok(parsed)
 }
 
+/// The raw values of a file's front matter, keyed as written (no schema involved): `None`
+/// when the file has none, `Err` when it cannot be read. Callers compare two versions of a
+/// file with it (which keys did the user edit).
+pub fn read_values(text: &str) -> Result<Option<Map<String, Value>>, FrontMatterError> {
+    let Some((yaml_text, body, _)) = split(text)? else {
+        return Ok(None);
+    };
+    match yaml::read(yaml_text) {
+        Ok(Value::Null) => Ok(Some(Map::new())),
+        Ok(Value::Object(m)) => Ok(Some(m)),
+        Ok(other) => Err(FrontMatterError::NotAMapping {
+            found: parse::describe(&other),
+            body: body.to_string(),
+        }),
+        Err(e) => Err(FrontMatterError::Malformed {
+            line: e.line.unwrap_or(1) + 1,
+            column: e.column.unwrap_or(1),
+            message: e.message,
+            body: body.to_string(),
+        }),
+    }
+}
+
 /// One key: `Ok(None)` when unchanged, `Ok(Some({type: payload}))` when changed.
 fn parse_one(
     key: &str,

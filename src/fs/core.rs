@@ -982,18 +982,31 @@ impl FsCore {
         }
         let mut data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
         if let Some(w) = self.writer.get() {
-            if page.is_none() {
-                // After a save, the file keeps the user's bytes as long as Notion still
-                // means the same blocks (the rendering may normalize them differently).
-                if let Some(c) = cached.as_ref().filter(|c| c.data.as_slice() != data) {
-                    let same = std::str::from_utf8(&c.data).is_ok_and(|t| {
-                        let parsed = super::render::parse_body(t, &paths, &blocks);
-                        crate::sync::same_content(&blocks, &parsed)
-                    });
-                    if same {
-                        data = c.data.as_ref().clone();
-                    }
+            let row = page.as_ref().zip(schema.as_deref());
+            // Accepted content Notion does not hold yet (pending, or failed: refused
+            // properties) stays what the file shows, and its diff base stays the blocks the
+            // edit started from.
+            let unsynced = w.is_unsynced(id);
+            // After a save, the file keeps the user's bytes as long as Notion still means
+            // the same (the rendering may normalize them differently).
+            if let Some(c) = cached.as_ref().filter(|c| c.data.as_slice() != data) {
+                let same = unsynced
+                    || std::str::from_utf8(&c.data)
+                        .is_ok_and(|t| same_file(t, row, &blocks, &paths));
+                if same {
+                    data = c.data.as_ref().clone();
                 }
+            }
+            if let (Some(p), Some(s)) = (&page, &schema) {
+                w.set_row(
+                    id,
+                    super::write::RowBase {
+                        page: p.clone(),
+                        schema: s.clone(),
+                    },
+                );
+            }
+            if !(unsynced && w.has_base(id)) {
                 w.set_base(id, blocks.clone(), paths.clone());
             }
         }
@@ -1223,37 +1236,9 @@ impl FsCore {
         }
     }
 
-    /// Completes the properties retrieve-page cuts at 25 references, with the property item
-    /// endpoint (only for properties that may be cut).
+    /// Completes the properties retrieve-page cuts at 25 references (see [`complete_row`]).
     async fn complete_row(&self, page: &mut Page) -> FsResult<()> {
-        for (name, prop_id) in frontmatter::needs_full_items(page) {
-            let mut pages = Vec::new();
-            let mut cursor = None;
-            loop {
-                let v = self
-                    .client
-                    .page_property(&page.id, &prop_id, cursor.take())
-                    .await?;
-                let item: PropertyItemResponse =
-                    serde_json::from_value(v).map_err(|e| ApiError::Decode {
-                        endpoint: "GET /v1/pages/{id}/properties/{property_id}".into(),
-                        reason: e.to_string(),
-                    })?;
-                let next = match &item {
-                    PropertyItemResponse::List(l) if l.has_more => l.next_cursor.clone(),
-                    _ => None,
-                };
-                pages.push(item);
-                match next {
-                    Some(c) => cursor = Some(c),
-                    None => break,
-                }
-            }
-            if let Err(e) = frontmatter::apply_full_items(page, &name, &pages) {
-                tracing::warn!(page = %page.id, property = %name, error = %e, "cannot complete a property");
-            }
-        }
-        Ok(())
+        Ok(complete_row(&self.client, page).await?)
     }
 
     /// Path components of a directory from the root.
@@ -1526,10 +1511,6 @@ impl FsCore {
                 _ => FsError::IsDir,
             });
         };
-        let is_row = self.state().objects.get(id).is_some_and(|o| o.is_row());
-        if is_row {
-            return Err(self.write_denied("write to a row"));
-        }
         let b = self.body(id).await?;
         let mut st = self.state();
         let fh = st.next_fh;
@@ -1762,10 +1743,6 @@ impl FsCore {
         let NodeKey::PageFile(page) = self.key(target.ino)? else {
             return Err(self.write_denied("rename over this entry"));
         };
-        let is_row = self.state().objects.get(&page).is_some_and(|o| o.is_row());
-        if is_row {
-            return Err(self.write_denied("save of a row"));
-        }
         let base = self.body(&page).await?.data.clone();
         let data = self
             .state()
@@ -1808,10 +1785,6 @@ impl FsCore {
         if self.lookup(parent, new_name).await.is_ok() {
             return Err(self.write_denied("rename over an existing entry"));
         }
-        let is_row = self.state().objects.get(&page).is_some_and(|o| o.is_row());
-        if is_row {
-            return Err(self.write_denied("rename of a row"));
-        }
         let p = self
             .client
             .update_page(
@@ -1822,10 +1795,9 @@ impl FsCore {
         let dir = self.key(parent)?;
         {
             let mut st = self.state();
-            let mut o = Obj::from_page(&p);
-            if let Some(old) = st.objects.get(&page) {
-                o.page = old.page.clone();
-            }
+            // A row keeps the response's properties (its title changed); the title
+            // property id `title` is the same for pages and rows.
+            let o = Obj::from_page(&p);
             st.objects.insert(page.clone(), o);
             // The folder is listed again (the new name), at once.
             let stale = Instant::now().checked_sub(self.settings.ttl * 2);
@@ -1958,6 +1930,56 @@ impl FsCore {
         }
         res
     }
+}
+
+/// Completes the properties retrieve-page cuts at 25 references, with the property item
+/// endpoint (only for properties that may be cut).
+pub(super) async fn complete_row(client: &Client, page: &mut Page) -> Result<(), ApiError> {
+    for (name, prop_id) in frontmatter::needs_full_items(page) {
+        let mut pages = Vec::new();
+        let mut cursor = None;
+        loop {
+            let v = client
+                .page_property(&page.id, &prop_id, cursor.take())
+                .await?;
+            let item: PropertyItemResponse =
+                serde_json::from_value(v).map_err(|e| ApiError::Decode {
+                    endpoint: "GET /v1/pages/{id}/properties/{property_id}".into(),
+                    reason: e.to_string(),
+                })?;
+            let next = match &item {
+                PropertyItemResponse::List(l) if l.has_more => l.next_cursor.clone(),
+                _ => None,
+            };
+            pages.push(item);
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        if let Err(e) = frontmatter::apply_full_items(page, &name, &pages) {
+            tracing::warn!(page = %page.id, property = %name, error = %e, "cannot complete a property");
+        }
+    }
+    Ok(())
+}
+
+/// Whether a saved file `text` means what Notion holds: for a row, no property to change
+/// or refuse and the same blocks; for a page, the same blocks.
+fn same_file(
+    text: &str,
+    row: Option<(&Page, &DataSource)>,
+    blocks: &[crate::notion::model::Block],
+    paths: &PathMap,
+) -> bool {
+    let body = match row {
+        Some((page, schema)) => match frontmatter::parse(text, page, schema, paths) {
+            Ok(p) if p.changes.is_empty() && p.refused.is_empty() => p.body,
+            _ => return false,
+        },
+        None => text.to_string(),
+    };
+    crate::sync::same_content(blocks, &super::render::parse_body(&body, paths, blocks))
 }
 
 /// A digest of a listing's entries (names and identities).

@@ -8,8 +8,6 @@
 //! during a push is pushed after it). The sync state of each page is what the
 //! `user.notionfs.sync` attribute shows: `pending`, `clean` or `failed: REASON`.
 //!
-//! Scope today: page bodies (pages without front matter).
-//!
 //! # A save whose base is not in memory
 //! The file may have been served from the disk cache, or the save is replayed from the
 //! journal after a restart: the blocks it was rendered from (with their ids) are gone. The
@@ -20,22 +18,77 @@
 //! - otherwise Notion changed meanwhile: a conflict (Notion's version stays, the local one
 //!   is written beside it) — the blocks of the old version are unknown, so no block-wise
 //!   merge is possible here.
+//!
+//! # Rows (spec section 4)
+//! A row's file is its front matter and its body. A save of it is journaled whole, like a
+//! page body, and pushed in two parts:
+//!
+//! 1. Properties: the front matter is read with [`frontmatter::parse`] against the row as
+//!    it was rendered ([`RowBase`]: its page, its data source's schema, and the same
+//!    [`PathMap`] context), and only the keys the user edited count: a key whose value is
+//!    the same as in the file the edit started from (the base of the oldest pending record
+//!    of the row) is left alone, so a property changed in Notion meanwhile is not reverted
+//!    by a save that did not touch it. The changed properties go out in ONE update-page
+//!    call; none changed, no call.
+//! 2. The body (the Markdown after the front matter) goes through the same block diff as a
+//!    page's ([`crate::sync::push()`]), unless it still means the blocks Notion was last
+//!    known to hold (a properties-only save reads no blocks). If it conflicts with a change
+//!    made in Notion (spec 5), the properties have gone out already and the whole saved
+//!    file is kept beside the row as its conflict copy.
+//!
+//! Refused properties (unknown key, option that does not exist — never created —, type
+//! mismatch, value over an API limit, edit of a read-only property) do not stop the rest:
+//! the other properties and the body are pushed, then the save ends as failed with every
+//! reason (`failed: property "Priority": …`), logged once. A refusal naming an unknown key
+//! or option first re-reads the data source once (the schema may have changed in Notion).
+//! The failed record stays in the journal (with its reason, for `notionfs status`) and the
+//! file keeps showing the user's bytes until a later save fixes it: the next save's push
+//! starts from the same base, so it sends what is still to send and, once nothing is
+//! refused, confirms every record of the row.
+//!
+//! Malformed front matter (YAML that does not parse, or is not a mapping) is refused as a
+//! whole: no property is sent, the body after the closing `---` is still pushed, and the
+//! save fails with the reader's message (line and column). A front matter with no closing
+//! `---` cannot be told apart from the body, so nothing of that save is pushed. A row file
+//! saved without any front matter is a body-only save (properties unchanged).
+//!
+//! A row whose state is not in memory (a replay after a restart) is recognised by reading
+//! the page once when the saved text opens with `---`; its schema is read then too, and
+//! relation paths are resolved only against what the mount has seen (unseen paths are
+//! refused, ids always work).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde_json::Value;
+
 use super::content::DiskCache;
 use super::error::{FsError, FsResult};
 use super::render::{parse_body, PathMap};
-use crate::notion::model::Block;
+use crate::frontmatter::{self, Problem};
+use crate::notion::model::{Block, DataSource, Page};
 use crate::notion::Client;
 use crate::sync::{push, read_tree, same_content, Journal, Pushed, RecordKind, Remote, Seq};
 
 #[cfg(test)]
 mod tests {
-    use super::is_dropping;
+    use super::{edited_keys, is_dropping};
+
+    #[test]
+    fn edited_keys_are_the_values_that_differ_from_the_start() {
+        let start = "---\nA: 1\nB: [x, y]\nC: text\n---\nbody\n";
+        let now = "---\nA: 1.0\nB:\n  - x\n  - z\nD: new\n---\nother body\n";
+        let mut keys: Vec<String> = edited_keys(now, Some(start)).unwrap().into_iter().collect();
+        keys.sort();
+        // `A` is the same number; `C`, left out, is no edit.
+        assert_eq!(keys, ["B", "D"]);
+        // Without a readable start, every key counts.
+        assert!(edited_keys(now, None).is_none());
+        assert!(edited_keys(now, Some("---\nA: [\n---\n")).is_none());
+        assert!(edited_keys(now, Some("no front matter\n")).is_none());
+    }
 
     #[test]
     fn droppings() {
@@ -100,10 +153,25 @@ impl SyncState {
     }
 }
 
+/// What the push of a row needs besides its blocks: the row and its data source's schema
+/// as its file was rendered from them.
+#[derive(Clone, Debug)]
+pub struct RowBase {
+    /// The row (lists retrieve-page cuts at 25 entries completed).
+    pub page: Page,
+    /// Its data source.
+    pub schema: Arc<DataSource>,
+}
+
+/// The blocks a file was rendered from and the links used to render it.
+type Base = (Arc<Vec<Block>>, Arc<PathMap>);
+
 #[derive(Default)]
 struct PageState {
     /// Blocks the file was rendered from and the links used to render it.
-    base: Option<(Arc<Vec<Block>>, Arc<PathMap>)>,
+    base: Option<Base>,
+    /// For a row: its properties and schema as rendered.
+    row: Option<Arc<RowBase>>,
     generation: u64,
     sync: Option<SyncState>,
     push_lock: Arc<tokio::sync::Mutex<()>>,
@@ -207,6 +275,26 @@ impl Writer {
             Some((Arc::new(blocks), Arc::new(paths)));
     }
 
+    /// Remembers the properties and schema a row's file was just rendered from (call with
+    /// [`Writer::set_base`] for its blocks).
+    pub fn set_row(&self, page: &str, row: RowBase) {
+        self.pages().entry(page.to_string()).or_default().row = Some(Arc::new(row));
+    }
+
+    /// Whether the base blocks of `page` are in memory.
+    pub fn has_base(&self, page: &str) -> bool {
+        self.pages().get(page).is_some_and(|p| p.base.is_some())
+    }
+
+    /// Whether `page` has accepted content Notion does not hold yet (pending or failed):
+    /// its file keeps showing the local bytes meanwhile.
+    pub fn is_unsynced(&self, page: &str) -> bool {
+        matches!(
+            self.pages().get(page).and_then(|p| p.sync.as_ref()),
+            Some(SyncState::Pending | SyncState::Failed(_))
+        )
+    }
+
     /// The sync state of a page (`Clean` if it was never saved).
     pub fn state(&self, page: &str) -> SyncState {
         self.pages()
@@ -283,7 +371,7 @@ impl Writer {
             }
         };
         let Some(rec) = rec else { return };
-        let result = match self.push_body(page, &rec.data, rec.base.as_deref()).await {
+        let result = match self.push_body(page, &rec.data).await {
             Err(Failure::Conflict(n)) => {
                 let c = Conflict {
                     page: page.to_string(),
@@ -330,22 +418,58 @@ impl Writer {
                 });
             }
             Err(reason) => {
-                tracing::warn!(page, reason = %reason, "push failed; the local content is kept");
+                // Once per save: a retry failing the same way stays quiet.
+                if st.sync != Some(SyncState::Failed(reason.clone())) {
+                    tracing::warn!(page, reason = %reason, "push failed; the local content is kept");
+                }
                 let _ = self.journal.mark_failed(rec.seq, &reason);
                 st.sync = Some(SyncState::Failed(reason));
             }
         }
     }
 
-    async fn push_body(
-        &self,
-        page: &str,
-        data: &[u8],
-        started_from: Option<&[u8]>,
-    ) -> Result<(), Failure> {
+    async fn push_body(&self, page: &str, data: &[u8]) -> Result<(), Failure> {
         let text = std::str::from_utf8(data)
             .map_err(|_| Failure::Other("the file is not UTF-8".to_string()))?;
-        let base = self.pages().get(page).and_then(|p| p.base.clone());
+        // The file the pending edits started from: the base of the oldest pending record.
+        let start = match self.journal.pending_for(page) {
+            Ok(rs) => rs
+                .into_iter()
+                .find(|r| r.kind == RecordKind::Body)
+                .and_then(|r| r.base)
+                .and_then(|b| String::from_utf8(b).ok()),
+            Err(_) => None,
+        };
+        let (base, row) = {
+            let pages = self.pages();
+            let st = pages.get(page);
+            (
+                st.and_then(|p| p.base.clone()),
+                st.and_then(|p| p.row.clone()),
+            )
+        };
+        let row = match row {
+            Some(r) => Some(r),
+            // Not rendered by this mount (a replay): only a text opening with `---` may be
+            // a row's front matter; without one, a row's save is a body like a page's.
+            None if base.is_none() && text.starts_with("---") => self.fetch_row(page).await?,
+            None => None,
+        };
+        match row {
+            Some(r) => self.push_row(page, text, r, base, start.as_deref()).await,
+            None => self.push_markdown(page, text, base, start.as_deref()).await,
+        }
+    }
+
+    /// Pushes a Markdown body through the block diff; `started_from` is the body the edit
+    /// started from (checked against Notion when `base` is not known).
+    async fn push_markdown(
+        &self,
+        page: &str,
+        text: &str,
+        base: Option<Base>,
+        started_from: Option<&str>,
+    ) -> Result<(), Failure> {
         let (base, paths, remote) = match base {
             Some((b, p)) => (b, p, Remote::Check),
             None => match self.unknown_base(page, text, started_from).await? {
@@ -376,7 +500,7 @@ impl Writer {
         &self,
         page: &str,
         text: &str,
-        started_from: Option<&[u8]>,
+        started_from: Option<&str>,
     ) -> Result<Option<(Arc<Vec<Block>>, Arc<PathMap>)>, Failure> {
         let now = read_tree(&self.client, page)
             .await
@@ -391,9 +515,7 @@ impl Writer {
             let parsed = parse_body(t, &paths, &now);
             same_content(&now, &parsed)
         };
-        let unchanged = started_from
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .is_some_and(means);
+        let unchanged = started_from.is_some_and(means);
         let already = !unchanged && means(text);
         let paths = Arc::new(paths);
         if unchanged {
@@ -406,6 +528,151 @@ impl Writer {
             Err(Failure::Conflict(0))
         }
     }
+
+    /// Reads a page not rendered by this mount: its [`RowBase`] if it is a row.
+    async fn fetch_row(&self, page: &str) -> Result<Option<Arc<RowBase>>, Failure> {
+        let read = |e: crate::notion::ApiError| Failure::Other(format!("cannot read the row: {e}"));
+        let mut p = self.client.page(page).await.map_err(read)?;
+        let Some(ds) = p.parent.data_source_id.clone() else {
+            return Ok(None);
+        };
+        let schema = Arc::new(self.client.data_source(&ds).await.map_err(read)?);
+        super::core::complete_row(&self.client, &mut p)
+            .await
+            .map_err(read)?;
+        let row = Arc::new(RowBase { page: p, schema });
+        self.pages().entry(page.to_string()).or_default().row = Some(row.clone());
+        Ok(Some(row))
+    }
+
+    /// Pushes a saved row file: the edited properties in one update-page call, then the
+    /// body (see the module doc). Refusals fail the save after the rest went through.
+    async fn push_row(
+        &self,
+        page: &str,
+        text: &str,
+        mut row: Arc<RowBase>,
+        base: Option<Base>,
+        start: Option<&str>,
+    ) -> Result<(), Failure> {
+        let paths = base.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
+        let mut plan = plan_row(text, start, &row, paths.as_ref());
+        if plan.stale_schema {
+            // The option or property may have been added in Notion since the last read.
+            let ds = row.page.parent.data_source_id.clone().unwrap_or_default();
+            if let Ok(s) = self.client.data_source(&ds).await {
+                row = Arc::new(RowBase {
+                    page: row.page.clone(),
+                    schema: Arc::new(s),
+                });
+                self.pages().entry(page.to_string()).or_default().row = Some(row.clone());
+                plan = plan_row(text, start, &row, paths.as_ref());
+            }
+        }
+        let mut reasons = plan.refused;
+        if let Some(req) = plan.update {
+            match self.client.update_page(page, req).await {
+                Ok(mut p) => {
+                    if let Err(e) = super::core::complete_row(&self.client, &mut p).await {
+                        tracing::warn!(page, error = %e, "cannot complete a row's properties");
+                    }
+                    let schema = row.schema.clone();
+                    self.pages().entry(page.to_string()).or_default().row =
+                        Some(Arc::new(RowBase { page: p, schema }));
+                }
+                Err(e) => reasons.push(format!("the properties were not saved: {e}")),
+            }
+        }
+        // A body that means the blocks Notion was last known to hold needs no push (nor
+        // its remote check): a properties-only save reads no blocks.
+        let untouched = |b: &str| {
+            base.as_ref()
+                .is_some_and(|(blocks, paths)| same_content(blocks, &parse_body(b, paths, blocks)))
+        };
+        if let Some(body) = plan.body.filter(|b| !untouched(b)) {
+            // The body the edit started from, for a row whose blocks are not in memory.
+            let start_body = start
+                .and_then(|s| frontmatter::parse(s, &row.page, &row.schema, paths.as_ref()).ok())
+                .map(|p| p.body);
+            match self
+                .push_markdown(page, &body, base, start_body.as_deref())
+                .await
+            {
+                Ok(()) => {}
+                Err(Failure::Other(r)) => reasons.push(r),
+                Err(c @ Failure::Conflict(_)) => return Err(c),
+            }
+        }
+        if reasons.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::Other(reasons.join("; ")))
+        }
+    }
+}
+
+/// What one saved row file asks of Notion.
+#[derive(Debug, PartialEq)]
+struct RowPlan {
+    /// The update-page request (only the edited, changed, valid properties).
+    update: Option<Value>,
+    /// The Markdown body to push (`None`: it cannot be told apart from the front matter).
+    body: Option<String>,
+    /// Why properties (or the whole front matter) were refused.
+    refused: Vec<String>,
+    /// A refusal a newer schema might lift (unknown key or option).
+    stale_schema: bool,
+}
+
+/// Reads a saved row file `text` against the row as rendered; `start` is the file the edit
+/// started from (keys with the same value there are not the user's edits and are skipped).
+fn plan_row(text: &str, start: Option<&str>, row: &RowBase, ctx: &PathMap) -> RowPlan {
+    let parsed = match frontmatter::parse(text, &row.page, &row.schema, ctx) {
+        Ok(p) => p,
+        Err(e) => {
+            return RowPlan {
+                update: None,
+                body: e.body().map(str::to_string),
+                refused: vec![e.to_string()],
+                stale_schema: false,
+            }
+        }
+    };
+    let edited = edited_keys(text, start);
+    let is_edited = |k: &str| edited.as_ref().is_none_or(|e| e.contains(k));
+    let mut kept = parsed;
+    kept.changes.retain(|k, _| is_edited(k));
+    kept.refused.retain(|r| is_edited(&r.property));
+    RowPlan {
+        update: kept.update_request(),
+        stale_schema: kept.refused.iter().any(|r| {
+            matches!(
+                r.problem,
+                Problem::UnknownKey { .. } | Problem::UnknownOption { .. }
+            )
+        }),
+        refused: kept.refused.iter().map(|r| r.to_string()).collect(),
+        body: Some(kept.body),
+    }
+}
+
+/// The front matter keys whose value differs between `start` and `text` (or that `start`
+/// does not have); `None` (every key counts) when `start` has no readable front matter.
+fn edited_keys(text: &str, start: Option<&str>) -> Option<HashSet<String>> {
+    let old = frontmatter::read_values(start?).ok().flatten()?;
+    let new = frontmatter::read_values(text)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Some(
+        new.iter()
+            .filter(|(k, v)| {
+                old.get(k.as_str())
+                    .is_none_or(|o| !frontmatter::yaml::same(o, v))
+            })
+            .map(|(k, _)| k.clone())
+            .collect(),
+    )
 }
 
 /// Why a push did not write.
