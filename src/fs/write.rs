@@ -352,7 +352,14 @@ impl Writer {
         let rec = match self.journal.pending_for(page) {
             Ok(rs) => rs.into_iter().rfind(|r| r.kind == RecordKind::Body),
             Err(e) => {
-                tracing::warn!(page, error = %e, "cannot read the journal");
+                // The record is still on disk: try again later rather than drop the push.
+                let mut p = self.pages();
+                let st = p.entry(page.to_string()).or_default();
+                st.retry_epoch += 1;
+                st.failures += 1;
+                let wait = retry_wait(st.failures);
+                tracing::warn!(page, error = %e, "cannot read the journal; push retried");
+                self.retry_later(page, st.retry_epoch, wait);
                 return;
             }
         };
