@@ -223,7 +223,10 @@ async fn unsupported_writes_are_refused_and_the_content_is_kept_on_failure() {
         assert!(t.elapsed() < Duration::from_secs(10));
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(sync_state(&core, ino), "failed: the file is not UTF-8");
+    assert_eq!(
+        sync_state(&core, ino),
+        "failed: the file is not UTF-8 text (invalid bytes at byte 0)"
+    );
     assert_eq!(cat(&core, ino).await, b"\xff\xfe not text\n");
     assert_eq!(core.writer().unwrap().journal().pending_count(), 1);
     let text = emu.control().plain_text(&demo::block_id(100)).unwrap();

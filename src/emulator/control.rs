@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `GET /_emulator/stats` | | `{"calls": {"GET /v1/blocks/{id}/children": 3, …}, "total": N}` |
 //! | `POST /_emulator/stats/reset` | | zero the counters |
-//! | `GET`/`POST /_emulator/faults` | `{fault_rate?, rate?, burst?, latency_ms?}` | read / change faults |
+//! | `GET`/`POST /_emulator/faults` | `{fault_rate?, rate?, burst?, latency_ms?, lost_response_rate?}` | read / change faults |
 //! | `POST /_emulator/clock/advance` | `{"seconds": N}` | move the emulator clock forward |
 //! | `POST /_emulator/limits` | `{max_file_upload_size_in_bytes?, file_url_ttl_seconds?}` | upload limit, signed URL lifetime |
 //! | `POST /_emulator/edit/blocks/{id}/text` | `{"text": "…"}` | replace a block's rich text |
@@ -108,6 +108,25 @@ impl Control {
         let mut b = self.shared.bucket.lock().unwrap_or_else(|e| e.into_inner());
         b.tokens = f.burst as f64;
         b.last = std::time::Instant::now();
+    }
+
+    /// Probability that a write (any `/v1` request but a `GET`) is carried out and then
+    /// answered with a 502 or 504 anyway, as when a gateway times out after the change
+    /// happened: the client cannot tell it from a write that did not happen.
+    pub fn lost_response_rate(&self) -> f64 {
+        f64::from_bits(
+            self.shared
+                .lost_responses
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// Sets [`Control::lost_response_rate`] (0 to turn it off).
+    pub fn set_lost_response_rate(&self, p: f64) {
+        self.shared.lost_responses.store(
+            p.clamp(0.0, 1.0).to_bits(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// The emulator's current time.
@@ -430,10 +449,15 @@ fn str_field(v: &Value, key: &str) -> ApiResult<String> {
         .ok_or_else(|| ApiError::validation(format!("`{key}` should be a string")))
 }
 
-fn faults_json(f: Faults) -> Json<Value> {
-    Json(
-        json!({"rate": f.rate, "burst": f.burst, "fault_rate": f.fault_rate, "latency_ms": f.latency_ms}),
-    )
+fn faults_json(c: &Control) -> Json<Value> {
+    let f = c.faults();
+    Json(json!({
+        "rate": f.rate,
+        "burst": f.burst,
+        "fault_rate": f.fault_rate,
+        "latency_ms": f.latency_ms,
+        "lost_response_rate": c.lost_response_rate(),
+    }))
 }
 
 async fn stats(State(sh): Sh) -> Json<Value> {
@@ -447,7 +471,7 @@ async fn stats_reset(State(sh): Sh) -> Json<Value> {
 }
 
 async fn faults_get(State(sh): Sh) -> Json<Value> {
-    faults_json(ctl(&sh).faults())
+    faults_json(&ctl(&sh))
 }
 
 async fn faults_set(State(sh): Sh, b: Bytes) -> Reply {
@@ -471,8 +495,16 @@ async fn faults_set(State(sh): Sh, b: Bytes) -> Reply {
     if let Some(l) = v.get("latency_ms").and_then(Value::as_u64) {
         f.latency_ms = l;
     }
+    if let Some(p) = v.get("lost_response_rate").and_then(Value::as_f64) {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(ApiError::validation(
+                "`lost_response_rate` should be between 0 and 1",
+            ));
+        }
+        c.set_lost_response_rate(p);
+    }
     c.set_faults(f);
-    Ok(faults_json(f))
+    Ok(faults_json(&c))
 }
 
 async fn clock_advance(State(sh): Sh, b: Bytes) -> Reply {

@@ -133,6 +133,8 @@ pub(crate) struct Shared {
     pub token: String,
     pub stats: Mutex<BTreeMap<String, u64>>,
     pub faults: Mutex<Faults>,
+    /// Probability that a write is carried out but answered with a 5xx (f64 bits).
+    pub lost_responses: std::sync::atomic::AtomicU64,
     pub bucket: Mutex<Bucket>,
 }
 
@@ -183,6 +185,7 @@ impl Emulator {
                 tokens: config.burst as f64,
                 last: Instant::now(),
             }),
+            lost_responses: std::sync::atomic::AtomicU64::new(0f64.to_bits()),
         });
         let app = handlers::router(shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

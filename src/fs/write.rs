@@ -56,12 +56,34 @@
 //! the page once when the saved text opens with `---`; its schema is read then too, and
 //! relation paths are resolved only against what the mount has seen (unseen paths are
 //! refused, ids always work).
+//!
+//! # Failed pushes
+//! A push that fails leaves its record in the journal (with the reason beside it, see
+//! [`Journal::mark_failed`]) and is classified from the typed errors ([`PushError`],
+//! [`ApiError`]):
+//! - *transient* (5xx, 429 past the client's own retries, 409, transport errors, an
+//!   unexpected response, a block gone while writing, a push that stopped part way): tried
+//!   again on a timer with exponential backoff and jitter (1 s, 2 s, 4 s, … capped at 60 s)
+//!   until it goes through; the file shows `pending` meanwhile (nothing is asked of the
+//!   user), the log says why.
+//! - *refused* (the content cannot be carried out: [`DiffError`](crate::sync::DiffError),
+//!   Notion's 400 validation errors, a request over an API limit, not UTF-8 text, binary
+//!   data, the page gone or not shared): the file shows `failed: REASON` and the record waits
+//!   for the user's next save (or the next mount).
+//!
+//! A push that stopped part way may have written some of its operations (and a write that
+//! got a 5xx may have happened), so the base in memory no longer describes Notion. Before the
+//! next attempt the page is read again and the content that was being pushed is folded into
+//! the old base ([`absorb`]): what Notion already holds of it counts as done, so the retry
+//! neither duplicates nor loses blocks, and edits made in Notion meanwhile still merge or
+//! conflict as usual.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use rand::Rng;
 use serde_json::Value;
 
 use super::content::DiskCache;
@@ -69,12 +91,22 @@ use super::error::{FsError, FsResult};
 use super::render::{parse_body, PathMap};
 use crate::frontmatter::{self, Problem};
 use crate::notion::model::{Block, DataSource, Page};
-use crate::notion::Client;
-use crate::sync::{push, read_tree, same_content, Journal, Pushed, RecordKind, Remote, Seq};
+use crate::notion::{ApiError, Client};
+use crate::sync::{
+    absorb, push, read_tree, same_content, Journal, PushError, Pushed, RecordKind, Remote, Seq,
+};
+
+/// First wait before retrying a transiently failed push; it doubles on each failure.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// Longest wait between two attempts.
+const MAX_RETRY: Duration = Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {
-    use super::{edited_keys, is_dropping};
+    use super::{classify, edited_keys, is_dropping, retry_wait, text_of, Failure};
+    use crate::notion::ApiError;
+    use crate::sync::{ApplyError, DiffError, PushError};
+    use std::time::Duration;
 
     #[test]
     fn edited_keys_are_the_values_that_differ_from_the_start() {
@@ -88,6 +120,90 @@ mod tests {
         assert!(edited_keys(now, None).is_none());
         assert!(edited_keys(now, Some("---\nA: [\n---\n")).is_none());
         assert!(edited_keys(now, Some("no front matter\n")).is_none());
+    }
+
+    fn api(status: u16, code: &str) -> ApiError {
+        ApiError::Api {
+            status,
+            code: code.into(),
+            message: "m".into(),
+            endpoint: "PATCH /v1/blocks/{id}".into(),
+        }
+    }
+
+    fn applied(source: ApiError) -> PushError {
+        PushError::Apply(ApplyError {
+            completed: vec![0],
+            failed: 1,
+            partial: false,
+            total: 3,
+            source,
+        })
+    }
+
+    fn transient(f: &Failure) -> bool {
+        matches!(f, Failure::Transient(_))
+    }
+
+    #[test]
+    fn server_errors_rate_limits_and_transport_are_retried() {
+        for s in [500, 502, 503, 504, 429, 409] {
+            assert!(transient(&classify(applied(api(s, "x")))), "{s}");
+            assert!(transient(&classify(PushError::Read(api(s, "x")))), "{s}");
+        }
+        let t = ApiError::Transport {
+            endpoint: "e".into(),
+            reason: "reset".into(),
+        };
+        assert!(transient(&classify(applied(t))));
+        // A block removed in Notion while writing: the re-read settles it.
+        assert!(transient(&classify(applied(api(404, "object_not_found")))));
+    }
+
+    #[test]
+    fn content_notion_refuses_waits_for_a_save() {
+        let f = classify(applied(api(400, "validation_error")));
+        assert!(
+            matches!(&f, Failure::Refused(r) if r.contains("validation")),
+            "{f:?}"
+        );
+        let lim = DiffError::Limit {
+            kind: "paragraph".into(),
+            reason: "too long".into(),
+        };
+        assert!(!transient(&classify(PushError::Refused(lim))));
+        let gone = PushError::Read(api(404, "object_not_found"));
+        assert!(!transient(&classify(gone)));
+        assert!(!transient(&classify(PushError::Read(api(
+            401,
+            "unauthorized"
+        )))));
+        let big = ApiError::Limit {
+            endpoint: "e".into(),
+            reason: "over 500 KB".into(),
+        };
+        assert!(!transient(&classify(applied(big))));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let w: Vec<Duration> = (1..=10).map(retry_wait).collect();
+        for (i, d) in w.iter().enumerate() {
+            let full = Duration::from_secs(1 << i).min(Duration::from_secs(60));
+            assert!(*d <= full && *d >= full / 2, "attempt {}: {d:?}", i + 1);
+        }
+    }
+
+    #[test]
+    fn binary_and_invalid_utf8_are_refused_with_the_place() {
+        assert_eq!(text_of(b"# Hi\n\nok\n").unwrap(), "# Hi\n\nok\n");
+        let e = text_of(b"ok \xff\xfe").unwrap_err();
+        assert!(e.contains("not UTF-8") && e.contains("byte 3"), "{e}");
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        let e = text_of(png).unwrap_err();
+        assert!(e.contains("binary"), "{e}");
+        let e = text_of(b"text\0more").unwrap_err();
+        assert!(e.contains("binary") && e.contains("byte 4"), "{e}");
     }
 
     #[test]
@@ -175,10 +291,19 @@ struct PageState {
     generation: u64,
     sync: Option<SyncState>,
     push_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The parsed content of a push that stopped part way: Notion may hold some of it, so
+    /// the base is settled against Notion before the next attempt.
+    unsettled: Option<Arc<Vec<Block>>>,
+    /// Transient failures in a row (the backoff exponent).
+    failures: u32,
+    /// Identifies the live retry timer: a timer whose epoch is no longer current is moot.
+    retry_epoch: u64,
 }
 
 /// The write-back engine of a mount.
 pub struct Writer {
+    /// Itself, for the retry timers.
+    me: Weak<Writer>,
     client: Client,
     journal: Arc<Journal>,
     delay: Duration,
@@ -214,7 +339,8 @@ impl Writer {
     ) -> FsResult<Arc<Writer>> {
         let journal =
             Journal::open(journal_dir).map_err(|e| FsError::Io(std::io::Error::other(e)))?;
-        Ok(Arc::new(Writer {
+        Ok(Arc::new_cyclic(|me| Writer {
+            me: me.clone(),
             client,
             journal: Arc::new(journal),
             delay,
@@ -366,12 +492,24 @@ impl Writer {
         let rec = match self.journal.pending_for(page) {
             Ok(rs) => rs.into_iter().rfind(|r| r.kind == RecordKind::Body),
             Err(e) => {
-                tracing::warn!(page, error = %e, "cannot read the journal");
+                // The record is still on disk: try again later rather than drop the push.
+                let mut p = self.pages();
+                let st = p.entry(page.to_string()).or_default();
+                st.retry_epoch += 1;
+                st.failures += 1;
+                let wait = retry_wait(st.failures);
+                tracing::warn!(page, error = %e, "cannot read the journal; push retried");
+                self.retry_later(page, st.retry_epoch, wait);
                 return;
             }
         };
         let Some(rec) = rec else { return };
-        let result = match self.push_body(page, &rec.data).await {
+        let pushed = match self.settle(page).await {
+            Ok(()) => self.push_body(page, &rec.data).await,
+            Err(f) => Err(f),
+        };
+        // A conflict's local version is kept on disk before its record is let go.
+        let pushed = match pushed {
             Err(Failure::Conflict(n)) => {
                 let c = Conflict {
                     page: page.to_string(),
@@ -387,18 +525,23 @@ impl Writer {
                             "conflict: Notion's version kept, the local one saved beside it"
                         );
                         self.requeue_conflict(c);
-                        Ok(())
+                        Err(Failure::Conflict(n))
                     }
-                    Err(e) => Err(format!("conflict, and its local copy cannot be kept: {e}")),
+                    Err(e) => Err(Failure::Transient(format!(
+                        "conflict, and its local copy cannot be kept: {e}"
+                    ))),
                 }
             }
-            Err(Failure::Other(r)) => Err(r),
-            Ok(()) => Ok(()),
+            other => other,
         };
         let mut pages = self.pages();
         let st = pages.entry(page.to_string()).or_default();
-        match result {
-            Ok(()) => {
+        // Any timer armed before this attempt is moot now.
+        st.retry_epoch += 1;
+        match pushed {
+            // A conflict is settled too: the local content is kept beside the page.
+            Ok(()) | Err(Failure::Conflict(_)) => {
+                st.failures = 0;
                 if let Err(e) = self
                     .journal
                     .confirm_through(page, RecordKind::Body, rec.seq)
@@ -417,10 +560,29 @@ impl Writer {
                     SyncState::Clean
                 });
             }
-            Err(reason) => {
+            Err(Failure::Transient(reason)) => {
+                st.failures += 1;
+                let wait = retry_wait(st.failures);
+                tracing::warn!(
+                    page,
+                    reason = %reason,
+                    attempt = st.failures,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "push failed; the local content is kept and the push retried"
+                );
+                let _ = self.journal.mark_failed(rec.seq, &reason);
+                st.sync = Some(SyncState::Pending);
+                self.retry_later(page, st.retry_epoch, wait);
+            }
+            Err(Failure::Refused(reason)) => {
+                st.failures = 0;
                 // Once per save: a retry failing the same way stays quiet.
                 if st.sync != Some(SyncState::Failed(reason.clone())) {
-                    tracing::warn!(page, reason = %reason, "push failed; the local content is kept");
+                    tracing::warn!(
+                        page,
+                        reason = %reason,
+                        "push refused; the local content is kept until the next save"
+                    );
                 }
                 let _ = self.journal.mark_failed(rec.seq, &reason);
                 st.sync = Some(SyncState::Failed(reason));
@@ -428,9 +590,47 @@ impl Writer {
         }
     }
 
+    /// Pushes `page` again after `wait`, unless another attempt came first.
+    fn retry_later(&self, page: &str, epoch: u64, wait: Duration) {
+        let Some(me) = self.me.upgrade() else { return };
+        let page = page.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let live = me.pages().get(&page).map(|p| p.retry_epoch) == Some(epoch);
+            if live {
+                me.push_page(&page).await;
+            }
+        });
+    }
+
+    /// After a push that stopped part way: reads Notion and folds what it already holds of
+    /// the content that was being pushed into the base.
+    async fn settle(&self, page: &str) -> Result<(), Failure> {
+        let (tried, base) = {
+            let p = self.pages();
+            match p.get(page) {
+                Some(PageState {
+                    unsettled: Some(t),
+                    base: Some(b),
+                    ..
+                }) => (t.clone(), b.clone()),
+                _ => return Ok(()),
+            }
+        };
+        let now = read_tree(&self.client, page)
+            .await
+            .map_err(|e| classify(PushError::Read(e)))?;
+        let settled =
+            absorb(page, &base.0, &tried, &now).map_err(|e| classify(PushError::Refused(e)))?;
+        let mut p = self.pages();
+        let st = p.entry(page.to_string()).or_default();
+        st.base = Some((Arc::new(settled), base.1));
+        st.unsettled = None;
+        Ok(())
+    }
+
     async fn push_body(&self, page: &str, data: &[u8]) -> Result<(), Failure> {
-        let text = std::str::from_utf8(data)
-            .map_err(|_| Failure::Other("the file is not UTF-8".to_string()))?;
+        let text = text_of(data).map_err(Failure::Refused)?;
         // The file the pending edits started from: the base of the oldest pending record.
         let start = match self.journal.pending_for(page) {
             Ok(rs) => rs
@@ -489,7 +689,13 @@ impl Writer {
                     Some((Arc::new(remote), paths));
                 Err(Failure::Conflict(blocks.len()))
             }
-            Err(e) => Err(Failure::Other(e.to_string())),
+            Err(e) => {
+                if matches!(e, PushError::Apply(_)) {
+                    self.pages().entry(page.to_string()).or_default().unsettled =
+                        Some(Arc::new(local));
+                }
+                Err(classify(e))
+            }
         }
     }
 
@@ -504,7 +710,7 @@ impl Writer {
     ) -> Result<Option<(Arc<Vec<Block>>, Arc<PathMap>)>, Failure> {
         let now = read_tree(&self.client, page)
             .await
-            .map_err(|e| Failure::Other(format!("cannot read the page: {e}")))?;
+            .map_err(|e| classify(PushError::Read(e)))?;
         let paths = self
             .disk
             .as_ref()
@@ -517,11 +723,12 @@ impl Writer {
         };
         let unchanged = started_from.is_some_and(means);
         let already = !unchanged && means(text);
-        let paths = Arc::new(paths);
+        let base = (Arc::new(now), Arc::new(paths));
+        // Kept as the page's base: a push that stops part way is settled against it.
+        self.pages().entry(page.to_string()).or_default().base = Some(base.clone());
         if unchanged {
-            return Ok(Some((Arc::new(now), paths)));
+            return Ok(Some(base));
         }
-        self.pages().entry(page.to_string()).or_default().base = Some((Arc::new(now), paths));
         if already {
             Ok(None)
         } else {
@@ -531,7 +738,7 @@ impl Writer {
 
     /// Reads a page not rendered by this mount: its [`RowBase`] if it is a row.
     async fn fetch_row(&self, page: &str) -> Result<Option<Arc<RowBase>>, Failure> {
-        let read = |e: crate::notion::ApiError| Failure::Other(format!("cannot read the row: {e}"));
+        let read = |e: ApiError| classify(PushError::Read(e));
         let mut p = self.client.page(page).await.map_err(read)?;
         let Some(ds) = p.parent.data_source_id.clone() else {
             return Ok(None);
@@ -570,6 +777,9 @@ impl Writer {
             }
         }
         let mut reasons = plan.refused;
+        // A transient failure of either part makes the whole save retried (the properties
+        // still to send are found again from the same start).
+        let mut transient = None;
         if let Some(req) = plan.update {
             match self.client.update_page(page, req).await {
                 Ok(mut p) => {
@@ -579,6 +789,9 @@ impl Writer {
                     let schema = row.schema.clone();
                     self.pages().entry(page.to_string()).or_default().row =
                         Some(Arc::new(RowBase { page: p, schema }));
+                }
+                Err(e) if e.is_transient() => {
+                    transient = Some(format!("the properties were not saved: {e}"))
                 }
                 Err(e) => reasons.push(format!("the properties were not saved: {e}")),
             }
@@ -599,14 +812,17 @@ impl Writer {
                 .await
             {
                 Ok(()) => {}
-                Err(Failure::Other(r)) => reasons.push(r),
+                Err(Failure::Refused(r)) => reasons.push(r),
+                Err(Failure::Transient(r)) => transient = Some(r),
                 Err(c @ Failure::Conflict(_)) => return Err(c),
             }
         }
-        if reasons.is_empty() {
+        if let Some(t) = transient {
+            Err(Failure::Transient(t))
+        } else if reasons.is_empty() {
             Ok(())
         } else {
-            Err(Failure::Other(reasons.join("; ")))
+            Err(Failure::Refused(reasons.join("; ")))
         }
     }
 }
@@ -676,9 +892,59 @@ fn edited_keys(text: &str, start: Option<&str>) -> Option<HashSet<String>> {
 }
 
 /// Why a push did not write.
+#[derive(Debug)]
 enum Failure {
     /// Both sides changed these many blocks.
     Conflict(usize),
-    /// Anything else (the reason shown in `failed: REASON`).
-    Other(String),
+    /// May pass by itself: retried after a backoff (the reason is logged and journaled).
+    Transient(String),
+    /// Cannot pass without a new save (the reason shown in `failed: REASON`).
+    Refused(String),
+}
+
+/// Sorts a push error into retried or refused, by its type and HTTP status.
+fn classify(e: PushError) -> Failure {
+    let transient = match &e {
+        PushError::Refused(_) => false,
+        // The page itself is gone, not shared, or the token is refused: no use retrying.
+        PushError::Read(a) => a.is_transient() || matches!(a, ApiError::Decode { .. }),
+        // A write's outcome is unknown: the next attempt re-reads and settles. A block
+        // removed in Notion meanwhile (404) is settled the same way.
+        PushError::Apply(a) => {
+            a.source.is_transient()
+                || a.source.is_not_found()
+                || matches!(a.source, ApiError::Decode { .. })
+        }
+    };
+    if transient {
+        Failure::Transient(e.to_string())
+    } else {
+        Failure::Refused(e.to_string())
+    }
+}
+
+/// How long to wait before the `n`th retry (`n` ≥ 1): doubling from [`FIRST_RETRY`] up to
+/// [`MAX_RETRY`], with jitter over the upper half so pages do not retry in lockstep.
+fn retry_wait(n: u32) -> Duration {
+    let full = FIRST_RETRY
+        .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+        .min(MAX_RETRY);
+    let ms = full.as_millis() as u64;
+    Duration::from_millis(rand::rng().random_range(ms / 2..=ms))
+}
+
+/// The file's bytes as Markdown text, or why they are not: binary data (a NUL byte, as in
+/// images and most binary formats) or bytes that are not UTF-8.
+fn text_of(data: &[u8]) -> Result<&str, String> {
+    if let Some(i) = data.iter().position(|&b| b == 0) {
+        return Err(format!(
+            "the file holds binary data (a NUL byte at byte {i}), not Markdown text"
+        ));
+    }
+    std::str::from_utf8(data).map_err(|e| {
+        format!(
+            "the file is not UTF-8 text (invalid bytes at byte {})",
+            e.valid_up_to()
+        )
+    })
 }

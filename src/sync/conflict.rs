@@ -13,6 +13,12 @@
 //! - Otherwise [`Reconciled::Conflict`] with the ids changed on both sides: Notion's version
 //!   stays, the caller keeps the local file as `T.conflict-…md`.
 //!
+//! Changes both sides made alike are not conflicts ([`absorb`]): a block Notion already holds
+//! with the local content, a block deleted on both sides, a run of blocks Notion already has
+//! right where the local edit inserts the same run. They are folded into the base first, so
+//! a retry after a push that stopped part way (some operations done, then a 5xx) neither
+//! conflicts with its own writes nor duplicates or loses blocks.
+//!
 //! Per side, by block id: *edited* (own content changed), *gone* (deleted; a local delete
 //! also removes everything inside), *after* (something inserted right after it) and *into*
 //! (something inserted among its children). Remote changes are found by id against base.
@@ -53,6 +59,12 @@ pub fn reconcile(
     if same_content(remote, base) && same_content(base, remote) {
         return diff(page_id, remote, local).map(Reconciled::Clean);
     }
+    // What Notion already holds of the local edit is no longer a change on either side.
+    let absorbed = absorb(page_id, base, local, remote)?;
+    let base = absorbed.as_slice();
+    if same_content(remote, base) && same_content(base, remote) {
+        return diff(page_id, remote, local).map(Reconciled::Clean);
+    }
     let local_plan = diff(page_id, base, local)?;
     let mine = local_touches(base, &local_plan);
     let theirs = remote_touches(page_id, base, remote);
@@ -74,6 +86,128 @@ pub fn reconcile(
     // Blocks created by the replay lose their simulated ids: they are new to Notion.
     let wanted: Vec<Block> = merged.tree.iter().map(strip_sim_ids).collect();
     diff(page_id, remote, &wanted).map(Reconciled::Merged)
+}
+
+/// `base` with the changes of `local` that `remote` already holds folded in, with remote's
+/// ids: an update whose content Notion has, a delete Notion has done, and the leading part of
+/// an inserted run that Notion has right at the insertion point (blocks new to `base`, same
+/// content with their children). What remains between the result and `local` is what is
+/// still to do; what remains between the result and `remote` is what others changed.
+///
+/// Used by [`reconcile`], and by the writer after a failed push: the content it tried to
+/// send is absorbed into the old base, which then describes what Notion holds of it.
+pub fn absorb(
+    page_id: &str,
+    base: &[Block],
+    local: &[Block],
+    remote: &[Block],
+) -> Result<Vec<Block>, DiffError> {
+    let plan = diff(page_id, base, local)?;
+    let base_ids = ids_of(base);
+    let remote_ids = ids_of(remote);
+    let mut out = base.to_vec();
+    for op in &plan.ops {
+        match op {
+            Op::Update { id, .. } => {
+                let (Some(want), Some(have)) = (find(&plan.result, id), find(remote, id)) else {
+                    continue;
+                };
+                let same = have.type_name() == want.type_name()
+                    && payload_matches(&compare_payload(&have.kind), &compare_payload(&want.kind));
+                if let Some(b) = find_mut(&mut out, id).filter(|_| same) {
+                    b.kind = have.kind.clone();
+                }
+            }
+            Op::Delete { id, .. } => {
+                if !remote_ids.contains(id) {
+                    remove(&mut out, id);
+                }
+            }
+            Op::Append {
+                parent,
+                anchor,
+                blocks,
+            } => {
+                let Some(theirs) = children_of(remote, page_id, parent) else {
+                    continue;
+                };
+                let Some(at) = after(theirs, anchor) else {
+                    continue;
+                };
+                let done: Vec<Block> = theirs[at..]
+                    .iter()
+                    .zip(blocks)
+                    .take_while(|(r, l)| {
+                        r.id.as_ref().is_some_and(|i| !base_ids.contains(i))
+                            && same_content(std::slice::from_ref(*r), std::slice::from_ref(*l))
+                    })
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                if done.is_empty() {
+                    continue;
+                }
+                let Some(mine) = children_of_mut(&mut out, page_id, parent) else {
+                    continue;
+                };
+                if let Some(at) = after(mine, anchor) {
+                    mine.splice(at..at, done);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The index right after `anchor` in `list`.
+fn after(list: &[Block], anchor: &Anchor) -> Option<usize> {
+    match anchor {
+        Anchor::Start => Some(0),
+        Anchor::After(a) => list
+            .iter()
+            .position(|b| b.id.as_deref() == Some(a))
+            .map(|i| i + 1),
+    }
+}
+
+/// The children of `parent` (the page itself or a block) in `tree`.
+fn children_of<'a>(tree: &'a [Block], page_id: &str, parent: &str) -> Option<&'a [Block]> {
+    if parent == page_id {
+        Some(tree)
+    } else {
+        find(tree, parent).map(|b| b.children.as_slice())
+    }
+}
+
+fn children_of_mut<'a>(
+    tree: &'a mut Vec<Block>,
+    page_id: &str,
+    parent: &str,
+) -> Option<&'a mut Vec<Block>> {
+    if parent == page_id {
+        Some(tree)
+    } else {
+        find_mut(tree, parent).map(|b| &mut b.children)
+    }
+}
+
+fn find_mut<'a>(tree: &'a mut [Block], id: &str) -> Option<&'a mut Block> {
+    for b in tree {
+        if b.id.as_deref() == Some(id) {
+            return Some(b);
+        }
+        if let Some(f) = find_mut(&mut b.children, id) {
+            return Some(f);
+        }
+    }
+    None
+}
+
+fn remove(tree: &mut Vec<Block>, id: &str) -> bool {
+    if let Some(i) = tree.iter().position(|b| b.id.as_deref() == Some(id)) {
+        tree.remove(i);
+        return true;
+    }
+    tree.iter_mut().any(|b| remove(&mut b.children, id))
 }
 
 fn strip_sim_ids(b: &Block) -> Block {

@@ -307,7 +307,18 @@ impl Journal {
     /// Every record not yet confirmed, oldest first, read back from disk.
     pub fn pending(&self) -> Result<Vec<Record>, JournalError> {
         let paths: Vec<PathBuf> = self.lock().pending.values().cloned().collect();
-        paths.iter().map(|p| read_record(p)).collect()
+        let mut out = Vec::with_capacity(paths.len());
+        for p in &paths {
+            match read_record(p) {
+                Ok(r) => out.push(r),
+                // Confirmed (deleted) since the list was taken: no longer pending.
+                Err(JournalError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound
+                        && !self.lock().pending.values().any(|q| q == p) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 
     /// The pending records of one page, oldest first.

@@ -34,7 +34,7 @@ pub mod push;
 pub mod sim;
 
 pub use apply::{apply, Applied, ApplyError};
-pub use conflict::{reconcile, Reconciled};
+pub use conflict::{absorb, reconcile, Reconciled};
 pub use diff::{diff, same_content, Anchor, DiffError, Op, Plan, TEMP_ID_PREFIX};
 pub use journal::{Journal, JournalError, Record, RecordKind, Seq};
 pub use push::{push, read_tree, PushError, Pushed, Remote};

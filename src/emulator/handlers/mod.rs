@@ -194,7 +194,18 @@ async fn v1_guard(
         ][rand::rng().random_range(0..4)];
         return ApiError::new(status, code, msg).into_response();
     }
-    next.run(req).await
+    let write = req.method() != axum::http::Method::GET;
+    let resp = next.run(req).await;
+    let lost = f64::from_bits(sh.lost_responses.load(std::sync::atomic::Ordering::Relaxed));
+    if write && resp.status().is_success() && lost > 0.0 && rand::rng().random::<f64>() < lost {
+        // The change happened; the answer is lost on the way back.
+        let (status, code, msg) = [
+            (502, "bad_gateway", "Bad Gateway"),
+            (504, "gateway_timeout", "Gateway Timeout"),
+        ][rand::rng().random_range(0..2)];
+        return ApiError::new(status, code, msg).into_response();
+    }
+    resp
 }
 
 /// The oldest `Notion-Version` whose shapes the emulator serves.
