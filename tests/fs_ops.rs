@@ -113,6 +113,8 @@ async fn create_makes_a_page_whose_content_goes_through_the_save_path() {
     let core = core(&emu, cache.path());
     let before = names(&core, "Team Home").await;
     let dir = ino(&core, "Team Home").await;
+    let home_md = ino(&core, "Team Home.md").await;
+    assert!(!cat(&core, home_md).await.contains("Fresh Page"));
 
     let calls = core.client().stats();
     let (attr, o) = core.create(dir, "Fresh Page.md").await.expect("create");
@@ -142,8 +144,11 @@ async fn create_makes_a_page_whose_content_goes_through_the_save_path() {
         emu.control().plain_text(&kids[0]).unwrap(),
         "First line of a new page."
     );
-    // The parent now has a folder entry for it only if it has children: none yet.
+    // No folder for it until it has children (or a mkdir).
     assert!(core.lookup(dir, "Fresh Page").await.is_err());
+    // The parent's body is read again on its next open: it now links to the new page.
+    let home = cat(&core, home_md).await;
+    assert!(home.contains("Team Home/Fresh Page.md"), "{home}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,7 +23,8 @@
 //!   either moves both. A new name at the same time also sets the title (one update-page
 //!   call, after the move). Databases, data sources, `.schema.yaml` and attachments cannot be
 //!   moved or renamed by the API: EPERM. A page cannot move into its own folder: EPERM.
-//!   Pending saves of the page are pushed before it moves.
+//!   Pending saves of the page are pushed before it moves. A ` (2)` suffix is not part of
+//!   a title: `mv "Notes (2).md" B/` keeps the title `Notes`, named in `B/` by its rules.
 //! - **Folders.** `mkdir T` next to an existing `T.md` only shows its folder (no API call);
 //!   elsewhere it creates the page `T` and shows its folder. `rmdir` of an empty page folder
 //!   only hides it again (no API call); a folder with entries gives ENOTEMPTY.
@@ -159,6 +160,10 @@ impl FsCore {
         tracing::info!(page = %p.id, title = %title, "created");
         self.install_new(&p).await?;
         let ino = self.list_page(dir, &dkey, &p.id, stem);
+        if let NodeKey::PageDir(pid) = &dkey {
+            // The parent's body now ends with a link to it.
+            self.reread_later(pid);
+        }
         Ok((p.id.clone(), ino))
     }
 
