@@ -250,9 +250,9 @@ fn rm_trashes_a_page() {
     assert!(!m.p(DEEP_DIVE).exists());
     let page = emu.control().page_json(&demo::deep_dive_id());
     assert!(page.is_none_or(|p| p["in_trash"] == true), "not trashed");
-    // Folders cannot be removed yet.
+    // A folder with entries is not removed (rmdir only hides empty ones).
     let err = std::fs::remove_dir(m.p("Engineering Wiki/Architecture")).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(libc::EROFS));
+    assert_eq!(err.raw_os_error(), Some(libc::ENOTEMPTY));
 }
 
 #[test]
@@ -316,13 +316,13 @@ fn mv_renames_a_page_in_its_folder() {
         body
     );
     assert!(!m.p(DEEP_DIVE).exists());
-    // Across folders: not yet.
+    // To the root: Notion's move API takes no workspace parent.
     let err = std::fs::rename(
         m.p(&format!("{dir}/Compaction Notes.md")),
         m.p("Compaction Notes.md"),
     )
     .unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(libc::EROFS));
+    assert_eq!(err.raw_os_error(), Some(libc::EPERM));
 }
 
 #[test]

@@ -52,6 +52,8 @@ use crate::notion::model::property_item::PropertyItemResponse;
 use crate::notion::model::{DataSource, DataSourceRef, Database, Page};
 use crate::notion::{ApiError, Client};
 
+mod ops;
+
 /// How the core behaves.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -130,6 +132,9 @@ pub struct Opened {
 pub trait Invalidate: Send + Sync {
     /// Attributes and data of `ino` changed.
     fn inode(&self, ino: u64);
+    /// The entry `name` of the directory `parent` is gone or is now another object (the
+    /// kernel may have cached it).
+    fn entry(&self, _parent: u64, _name: &str) {}
 }
 
 enum Handle {
@@ -179,6 +184,9 @@ struct State {
     /// Editor droppings kept in memory only, by inode.
     locals: HashMap<u64, LocalFile>,
     next_local: u64,
+    /// Pages whose folder `T/` is shown although it may be empty: someone `mkdir`ed it, or
+    /// its last child moved away. `rmdir` hides it again.
+    made_dirs: HashSet<String>,
 }
 
 /// A file that exists only in this mount's memory (never sent to Notion).
@@ -249,6 +257,7 @@ impl FsCore {
                 dir_served: HashMap::new(),
                 locals: HashMap::new(),
                 next_local: 1,
+                made_dirs: HashSet::new(),
             }),
             permits: Semaphore::new(settings.max_in_flight.max(1)),
             flights: Mutex::new(HashMap::new()),
@@ -295,6 +304,17 @@ impl FsCore {
             .clone();
         if let Some(inv) = inv {
             inv.inode(ino);
+        }
+    }
+
+    fn invalidate_entry(&self, parent: u64, name: &str) {
+        let inv = self
+            .invalidator
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(inv) = inv {
+            inv.entry(parent, name);
         }
     }
 
@@ -589,6 +609,9 @@ impl FsCore {
     }
 
     fn has_folder(st: &State, page_id: &str) -> bool {
+        if st.made_dirs.contains(page_id) {
+            return true;
+        }
         match st.items.get(page_id) {
             Some((items, _)) => !items.is_empty(),
             None => st.index.get(page_id).is_some_and(|v| !v.is_empty()),
@@ -1645,10 +1668,17 @@ impl FsCore {
     }
 
     /// Creates `name` in `parent` and opens it: editor droppings
-    /// ([`super::write::is_dropping`]) live in memory only; anything else is refused for now.
+    /// ([`super::write::is_dropping`]) live in memory only; `T.md` creates a page (a row in
+    /// a data source folder; see [`ops`]); anything else is refused for now.
     pub async fn create(&self, parent: u64, name: &str) -> FsResult<(Attr, Opened)> {
-        if self.writer.get().is_none() || !super::write::is_dropping(name) {
+        if self.writer.get().is_none() {
             return Err(self.write_denied("create"));
+        }
+        if !super::write::is_dropping(name) {
+            if name.ends_with(".md") {
+                return self.create_page_file(parent, name).await;
+            }
+            return Err(self.write_denied("create of a file that is not a page"));
         }
         if !self.key(parent)?.is_dir() {
             return Err(FsError::NotDir);
@@ -1705,14 +1735,21 @@ impl FsCore {
         }
         self.client.trash_page(&page).await?;
         let dir = self.key(parent)?;
-        let mut st = self.state();
-        if let Some(l) = st.listings.get_mut(&dir) {
-            l.entries.retain(|e| {
-                e.key != NodeKey::PageFile(page.clone()) && e.key != NodeKey::PageDir(page.clone())
-            });
+        self.unlist_page(&dir, &page);
+        let parent_page = self
+            .state()
+            .objects
+            .remove(&page)
+            .and_then(|o| o.parent)
+            .and_then(|p| p.page_id);
+        // Its folder went with it (the kernel may hold that entry).
+        if let Some(stem) = name.strip_suffix(".md") {
+            self.invalidate_entry(parent, stem);
         }
-        st.objects.remove(&page);
-        drop(st);
+        if let Some(pid) = parent_page {
+            // The parent's body links to it.
+            self.reread_later(&pid);
+        }
         tracing::info!(page = %page, "moved to the trash");
         Ok(())
     }
@@ -1739,7 +1776,13 @@ impl FsCore {
             }
             return Ok(());
         }
-        let target = self.lookup(new_parent, new_name).await?;
+        let target = match self.lookup(new_parent, new_name).await {
+            // A temp file renamed onto a new `T.md`: a new page with that content.
+            Err(FsError::NotFound) if new_name.ends_with(".md") => {
+                return self.rename_local_to_new(src, new_parent, new_name).await;
+            }
+            t => t?,
+        };
         let NodeKey::PageFile(page) = self.key(target.ino)? else {
             return Err(self.write_denied("rename over this entry"));
         };
@@ -1763,56 +1806,30 @@ impl FsCore {
         Ok(())
     }
 
-    /// `mv T.md U.md` in the same folder: the page's title becomes `U` (one update-page
-    /// call). Moves across folders and renames of folders are refused for now.
-    async fn rename_page(
-        &self,
-        parent: u64,
-        name: &str,
-        new_parent: u64,
-        new_name: &str,
-    ) -> FsResult<()> {
-        if self.writer.get().is_none() || parent != new_parent {
-            return Err(self.write_denied("rename"));
+    /// A local file renamed onto a new `T.md`: creates the page and saves the file's bytes
+    /// as its content (journaled before this returns).
+    async fn rename_local_to_new(&self, src: u64, new_parent: u64, new_name: &str) -> FsResult<()> {
+        let stem = new_name.strip_suffix(".md").unwrap_or(new_name);
+        if stem.is_empty() {
+            return Err(FsError::BadName("a page needs a title before .md"));
         }
-        let src = self.lookup(parent, name).await?;
-        let NodeKey::PageFile(page) = self.key(src.ino)? else {
-            return Err(self.write_denied("rename of this entry"));
-        };
-        let Some(title) = new_name.strip_suffix(".md").filter(|t| !t.is_empty()) else {
-            return Err(self.write_denied("rename to a name without .md"));
-        };
-        if self.lookup(parent, new_name).await.is_ok() {
-            return Err(self.write_denied("rename over an existing entry"));
-        }
-        let p = self
-            .client
-            .update_page(
-                &page,
-                json!({"properties": {"title": {"title": [{"type": "text", "text": {"content": title}}]}}}),
-            )
-            .await?;
-        let dir = self.key(parent)?;
-        {
-            let mut st = self.state();
-            // A row keeps the response's properties (its title changed); the title
-            // property id `title` is the same for pages and rows.
-            let o = Obj::from_page(&p);
-            st.objects.insert(page.clone(), o);
-            // The folder is listed again (the new name), at once.
-            let stale = Instant::now().checked_sub(self.settings.ttl * 2);
-            if let (Some(l), Some(t)) = (st.listings.get_mut(&dir), stale) {
-                l.fetched = t;
-            }
-            if let NodeKey::PageDir(pid) = &dir {
-                if let (Some((_, at)), Some(t)) = (st.items.get_mut(pid), stale) {
-                    *at = t;
-                }
-            }
-        }
-        let listing = self.listing(&dir).await?;
-        if !listing.entries.iter().any(|e| e.name == new_name) {
-            tracing::warn!(page = %page, name = %new_name, "renamed; listed under another name");
+        let data = self
+            .state()
+            .locals
+            .get(&src)
+            .map(|l| l.data.clone())
+            .ok_or(FsError::NotFound)?;
+        let (page, ino) = self.create_page_in(new_parent, stem).await?;
+        let base = self.body(&page).await?.data.clone();
+        self.accept(&page, ino, data, base).await?;
+        self.state().locals.remove(&src);
+        self.aliases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(src, NodeKey::PageFile(page.clone()));
+        self.invalidate(src);
+        if let Some(w) = self.writer.get() {
+            w.schedule(&page);
         }
         Ok(())
     }
@@ -1973,6 +1990,9 @@ fn same_file(
     paths: &PathMap,
 ) -> bool {
     let body = match row {
+        // A row's file shows its properties: bytes without front matter (a page's, before
+        // it moved into a data source, or a body-only save) are not its whole file.
+        Some(_) if !text.starts_with("---") => return false,
         Some((page, schema)) => match frontmatter::parse(text, page, schema, paths) {
             Ok(p) if p.changes.is_empty() && p.refused.is_empty() => p.body,
             _ => return false,

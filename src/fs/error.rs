@@ -24,6 +24,20 @@ pub enum FsError {
     /// mode change).
     #[error("operation not permitted: Notion cannot hold a {0}")]
     Unsupported(&'static str),
+    /// A namespace operation Notion has no way to carry out (the reason is logged and
+    /// shown): creating a page at the workspace root with an internal integration, moving
+    /// a database, moving a page to the root.
+    #[error("operation not permitted: {0}")]
+    Cannot(&'static str),
+    /// The name is taken by another entry.
+    #[error("file exists")]
+    Exists,
+    /// `rmdir` of a folder that still holds entries.
+    #[error("directory not empty")]
+    NotEmpty,
+    /// A name that cannot be a page (empty title, or not ending in `.md`).
+    #[error("invalid name: {0}")]
+    BadName(&'static str),
     /// An extended attribute that the entry does not have.
     #[error("no such attribute")]
     NoAttr,
@@ -52,7 +66,10 @@ impl FsError {
             FsError::NotDir => libc::ENOTDIR,
             FsError::IsDir => libc::EISDIR,
             FsError::ReadOnly(_) => libc::EROFS,
-            FsError::Unsupported(_) => libc::EPERM,
+            FsError::Unsupported(_) | FsError::Cannot(_) => libc::EPERM,
+            FsError::Exists => libc::EEXIST,
+            FsError::NotEmpty => libc::ENOTEMPTY,
+            FsError::BadName(_) => libc::EINVAL,
             FsError::NoAttr => libc::ENODATA,
             FsError::Range => libc::ERANGE,
             FsError::BadHandle => libc::EBADF,
@@ -74,6 +91,9 @@ mod tests {
     fn errno_mapping() {
         assert_eq!(FsError::NotFound.errno(), libc::ENOENT);
         assert_eq!(FsError::ReadOnly("write").errno(), libc::EROFS);
+        assert_eq!(FsError::Cannot("move a database").errno(), libc::EPERM);
+        assert_eq!(FsError::Exists.errno(), libc::EEXIST);
+        assert_eq!(FsError::NotEmpty.errno(), libc::ENOTEMPTY);
         let gone = ApiError::Api {
             status: 404,
             code: "object_not_found".into(),

@@ -362,12 +362,18 @@ impl Filesystem for NotionFuse {
         &self,
         _req: &Request,
         parent: INodeNo,
-        _name: &OsStr,
+        name: &OsStr,
         _mode: u32,
         _umask: u32,
         reply: ReplyEntry,
     ) {
-        reply.error(errno("mkdir", parent.0, &self.core.write_denied("mkdir")));
+        let Some(name) = name.to_str() else {
+            return reply.error(Errno::EINVAL);
+        };
+        match self.rt.block_on(self.core.mkdir(parent.0, name)) {
+            Ok(a) => reply.entry(&self.ttl_for(&a), &file_attr(&a), Generation(0)),
+            Err(e) => reply.error(errno("mkdir", parent.0, &e)),
+        }
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
@@ -380,8 +386,14 @@ impl Filesystem for NotionFuse {
         }
     }
 
-    fn rmdir(&self, _req: &Request, parent: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
-        reply.error(errno("rmdir", parent.0, &self.core.write_denied("rmdir")));
+    fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        let Some(name) = name.to_str() else {
+            return reply.error(Errno::ENOENT);
+        };
+        match self.rt.block_on(self.core.rmdir(parent.0, name)) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("rmdir", parent.0, &e)),
+        }
     }
 
     fn symlink(
@@ -504,24 +516,42 @@ impl Filesystem for NotionFuse {
 /// Forwards the core's invalidations to the kernel from a thread of its own: a
 /// notification sent from inside a request handler can deadlock against the kernel.
 struct KernelInvalidator {
-    tx: std::sync::Mutex<mpsc::Sender<u64>>,
+    tx: std::sync::Mutex<mpsc::Sender<Inval>>,
+}
+
+/// One invalidation for the kernel.
+enum Inval {
+    Inode(u64),
+    Entry(u64, String),
 }
 
 impl Invalidate for KernelInvalidator {
     fn inode(&self, ino: u64) {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = tx.send(ino);
+        let _ = tx.send(Inval::Inode(ino));
+    }
+
+    fn entry(&self, parent: u64, name: &str) {
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = tx.send(Inval::Entry(parent, name.to_string()));
     }
 }
 
 fn spawn_invalidator(notifier: Notifier) -> KernelInvalidator {
-    let (tx, rx) = mpsc::channel::<u64>();
+    let (tx, rx) = mpsc::channel::<Inval>();
     std::thread::Builder::new()
         .name("notionfs-inval".into())
         .spawn(move || {
-            for ino in rx {
-                if let Err(e) = notifier.inval_inode(INodeNo(ino), 0, 0) {
-                    tracing::debug!(ino, error = %e, "kernel invalidation not applied");
+            for msg in rx {
+                let (what, r) = match msg {
+                    Inval::Inode(ino) => (ino, notifier.inval_inode(INodeNo(ino), 0, 0)),
+                    Inval::Entry(parent, name) => (
+                        parent,
+                        notifier.inval_entry(INodeNo(parent), OsStr::new(&name)),
+                    ),
+                };
+                if let Err(e) = r {
+                    tracing::debug!(ino = what, error = %e, "kernel invalidation not applied");
                 }
             }
         })

@@ -378,7 +378,19 @@ pub(super) async fn page_move(State(sh): Sh, Path(id): Path<String>, body: Bytes
         return Err(ApiError::validation("Moving databases is not supported by this endpoint; update the database's parent instead."));
     }
     let page = page_or_404(&st, &id)?.clone();
-    let (parent, container) = resolve_page_parent(&st, req(&b, "parent", "body")?, "body.parent")?;
+    let pv = req(&b, "parent", "body")?;
+    // Move page takes a page or a data source parent only (no database_id, no workspace).
+    let ty = pv.get("type").and_then(Value::as_str).or_else(|| {
+        ["page_id", "data_source_id"]
+            .into_iter()
+            .find(|k| pv.get(*k).is_some())
+    });
+    if !matches!(ty, Some("page_id" | "data_source_id")) {
+        return Err(ApiError::validation(
+            "body failed validation. Fix one: body.parent.page_id should be defined, instead was `undefined`. body.parent.data_source_id should be defined, instead was `undefined`.",
+        ));
+    }
+    let (parent, container) = resolve_page_parent(&st, pv, "body.parent")?;
     if let Some(c) = &container {
         // no cycles: the new parent may not be the page itself or one of its descendants
         let mut cur = Some(c.clone());

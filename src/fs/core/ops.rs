@@ -1,0 +1,655 @@
+//! Namespace operations through the mount (spec section 5 "Operations", layout of
+//! section 2): creating a page or row (`create`, a rename of a local temp file over a new
+//! name), `mkdir`, `rmdir`, and `rename` of pages (title) and across folders (move page).
+//!
+//! # Design
+//! - **Create is immediate, content is journaled.** A new `T.md` (or a rename of a local temp
+//!   file onto a new `T.md`) creates the page in Notion at once — one `POST /v1/pages` with
+//!   only its title — so the file has a page id, an inode and a place from the start. The
+//!   handle `create` returns is an ordinary write handle on that page: what is written goes
+//!   through the normal save path (`flush` journals it before `close` returns, `close`
+//!   schedules the push), exactly like a save of an existing page. A crash after `create`
+//!   loses nothing that was accepted: the page exists and its content is in the journal. The
+//!   price is that creating needs Notion to be reachable (EIO otherwise, nothing created).
+//! - **Parents.** A page folder `P/` gives `parent: {page_id}`; a data source folder (or a
+//!   database with a single data source) gives `parent: {data_source_id}` and the title goes
+//!   into the schema's title property (a row). The root cannot hold new pages: Notion lets
+//!   only public integrations create workspace-level pages ("For internal integrations, a
+//!   page or data source parent is currently required"), so `create`/`mkdir` at the root and
+//!   moves to the root fail with EPERM and a log line saying why. A database with several
+//!   data sources holds their folders, not rows: EPERM there too.
+//! - **Moves** use `POST /v1/pages/{id}/move` with a `page_id` or `data_source_id` parent (the
+//!   only two the reference allows). A page's `T.md` and its folder `T/` are one page: moving
+//!   either moves both. A new name at the same time also sets the title (one update-page
+//!   call, after the move). Databases, data sources, `.schema.yaml` and attachments cannot be
+//!   moved or renamed by the API: EPERM. A page cannot move into its own folder: EPERM.
+//!   Pending saves of the page are pushed before it moves. A ` (2)` suffix is not part of
+//!   a title: `mv "Notes (2).md" B/` keeps the title `Notes`, named in `B/` by its rules.
+//! - **Folders.** `mkdir T` next to an existing `T.md` only shows its folder (no API call);
+//!   elsewhere it creates the page `T` and shows its folder. `rmdir` of an empty page folder
+//!   only hides it again (no API call); a folder with entries gives ENOTEMPTY.
+//! - **Listings stay right at once.** After each operation the affected directories' listings
+//!   are updated in place from the API's answer (not read again), with the sticky names of
+//!   [`super::super::names`]: the new entry is visible at once, the old one gone, and no
+//!   other entry is renamed. Kernel entries that changed meaning are invalidated.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::{Attr, FsCore, Handle, Opened, State, WriteBuf};
+use crate::fs::content::Body;
+use crate::fs::error::{FsError, FsResult};
+use crate::fs::inode::{NodeKey, Place};
+use crate::fs::render::{render_page, PathMap};
+use crate::fs::tree::{build_entries, ChildDesc, Item, Obj};
+use crate::notion::model::{Page, Parent};
+
+/// Why a page cannot be created at the root.
+const ROOT_CREATE: &str = "create a page at the root: Notion requires a page or data source parent for internal integrations (no workspace-level pages)";
+/// Why a page cannot be moved to the root.
+const ROOT_MOVE: &str =
+    "move a page to the root: Notion's move API takes only a page or data source parent";
+/// Why a multi-source database folder cannot hold pages.
+const MULTI_SOURCE: &str =
+    "put a page in a database with several data sources: use one of its data source folders";
+
+/// Which operation asks for a parent (the refusal reasons differ).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Create,
+    Move,
+}
+
+/// The title a file name stem stands for: the inverse of [`crate::fs::names::sanitize`].
+fn title_of(stem: &str) -> String {
+    match stem {
+        "\u{2024}" => ".".to_string(),
+        "\u{2024}\u{2024}" => "..".to_string(),
+        _ => stem.replace('\u{2215}', "/"),
+    }
+}
+
+/// The stem of a page's file name `T.md` (EINVAL for other names or an empty stem).
+fn page_stem(name: &str) -> FsResult<&str> {
+    match name.strip_suffix(".md") {
+        Some(s) if !s.is_empty() => Ok(s),
+        Some(_) => Err(FsError::BadName("a page needs a title before .md")),
+        None => Err(FsError::BadName("a page's file name ends in .md")),
+    }
+}
+
+impl FsCore {
+    /// Refuses what Notion cannot do, logging why once.
+    fn cannot(&self, why: &'static str) -> FsError {
+        tracing::warn!(reason = why, "refused: Notion cannot do this");
+        FsError::Cannot(why)
+    }
+
+    /// The Notion parent of a page placed in the directory `dir`.
+    async fn parent_for(&self, dir: &NodeKey, op: Op) -> FsResult<Parent> {
+        match dir {
+            NodeKey::Root => Err(self.cannot(if op == Op::Create {
+                ROOT_CREATE
+            } else {
+                ROOT_MOVE
+            })),
+            NodeKey::PageDir(id) => Ok(Parent::page(id.clone())),
+            NodeKey::DataSource(ds) => Ok(Parent::data_source(ds.clone())),
+            NodeKey::Database(db) => match self.database(db).await?.as_slice() {
+                [only] => Ok(Parent::data_source(only.id.clone())),
+                _ => Err(self.cannot(MULTI_SOURCE)),
+            },
+            _ => Err(FsError::NotDir),
+        }
+    }
+
+    /// The key of the title property under `parent`: `title` for pages, the schema's title
+    /// property name for rows.
+    async fn title_key(&self, parent: Option<&Parent>) -> FsResult<String> {
+        let ds = parent
+            .filter(|p| p.kind == "data_source_id")
+            .and_then(|p| p.data_source_id.clone());
+        let Some(ds) = ds else {
+            return Ok("title".to_string());
+        };
+        let s = self.schema(&ds).await?;
+        Ok(s.properties
+            .iter()
+            .find(|(_, p)| p.type_name() == "title")
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| "title".to_string()))
+    }
+
+    /// EEXIST unless `stem.md` and `stem` are free in `dir` (or belong to `page` itself).
+    async fn names_free(&self, dir: u64, stem: &str, page: Option<&str>) -> FsResult<()> {
+        for n in [format!("{stem}.md"), stem.to_string()] {
+            if let Ok(a) = self.lookup(dir, &n).await {
+                let own = match self.key(a.ino)? {
+                    NodeKey::PageFile(p) | NodeKey::PageDir(p) => Some(p),
+                    _ => None,
+                };
+                if own.is_none() || own.as_deref() != page {
+                    return Err(FsError::Exists);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the page `stem` (title from the name) in the directory `dir` and shows it
+    /// there; returns its id and the inode of its `.md`.
+    pub(super) async fn create_page_in(&self, dir: u64, stem: &str) -> FsResult<(String, u64)> {
+        let dkey = self.key(dir)?;
+        if !dkey.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        let parent = self.parent_for(&dkey, Op::Create).await?;
+        self.names_free(dir, stem, None).await?;
+        let key = self.title_key(Some(&parent)).await?;
+        let title = title_of(stem);
+        let p = self
+            .client
+            .create_page(json!({
+                "parent": parent,
+                "properties": {key: {"title": [{"type": "text", "text": {"content": title}}]}},
+            }))
+            .await?;
+        tracing::info!(page = %p.id, title = %title, "created");
+        self.install_new(&p).await?;
+        let ino = self.list_page(dir, &dkey, &p.id, stem);
+        if let NodeKey::PageDir(pid) = &dkey {
+            // The parent's body now ends with a link to it.
+            self.reread_later(pid);
+        }
+        Ok((p.id.clone(), ino))
+    }
+
+    /// Records a page just created: known, empty, its (empty) folder listed, its body
+    /// rendered (a row's front matter), the diff base empty.
+    async fn install_new(&self, p: &Page) -> FsResult<()> {
+        let o = Obj::from_page(p);
+        let schema = match p.parent.data_source_id.as_deref() {
+            Some(ds) if o.is_row() => Some(self.schema(ds).await?),
+            _ => None,
+        };
+        let data = render_page(o.page.as_ref(), schema.as_deref(), &[], &PathMap::default());
+        {
+            let mut st = self.state();
+            st.objects.insert(p.id.clone(), o.clone());
+            st.items.insert(p.id.clone(), (Vec::new(), Instant::now()));
+            st.bodies.put(
+                p.id.clone(),
+                Arc::new(Body::new(data, p.last_edited_time.clone())),
+            );
+        }
+        self.install_items(&p.id, &o.title, &[]);
+        if let (Some(w), false) = (self.writer.get(), o.is_row()) {
+            w.set_base(&p.id, Vec::new(), PathMap::default());
+        }
+        Ok(())
+    }
+
+    /// Puts page `id` (in `objects`) into the listing of `dir` (inode `dino`), or updates
+    /// its title there, keeping every other entry's name; records the inodes' places and
+    /// returns the inode of its `.md`. `wanted` is the stem the caller asked for (a
+    /// different outcome is logged).
+    fn list_page(&self, dino: u64, dir: &NodeKey, id: &str, wanted: &str) -> u64 {
+        let page_items = {
+            let mut st = self.state();
+            let st = &mut *st;
+            let Some(o) = st.objects.get(id).cloned() else {
+                return self.inodes.ino(&NodeKey::PageFile(id.to_string()), None);
+            };
+            match dir {
+                NodeKey::PageDir(pid) => st.items.get(pid).cloned().map(|(mut items, _)| {
+                    let child = items.iter_mut().find_map(|it| match it {
+                        Item::ChildPage { id: c, title, .. } if c == id => Some(title),
+                        _ => None,
+                    });
+                    match child {
+                        Some(t) => *t = o.title.clone(),
+                        None => items.push(Item::ChildPage {
+                            id: id.to_string(),
+                            title: o.title.clone(),
+                            created_time: o.created_time.clone(),
+                            last_edited_time: o.last_edited_time.clone(),
+                        }),
+                    }
+                    let title = st
+                        .objects
+                        .get(pid)
+                        .map(|p| p.title.clone())
+                        .unwrap_or_default();
+                    (pid.clone(), title, items)
+                }),
+                _ => {
+                    Self::relist_flat(st, dir, &o);
+                    None
+                }
+            }
+        };
+        if let Some((pid, title, items)) = page_items {
+            self.install_items(&pid, &title, &items);
+        }
+        // Where it ended up: its names in that directory.
+        let names = self
+            .state()
+            .names
+            .get(dir)
+            .map(|n| n.names_of(&NodeKey::PageFile(id.to_string())))
+            .unwrap_or_default();
+        let file = names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| format!("{wanted}.md"));
+        if file != format!("{wanted}.md") {
+            tracing::warn!(page = %id, name = %file, wanted = %wanted, "listed under another name");
+        }
+        let ino = self.inodes.ino(
+            &NodeKey::PageFile(id.to_string()),
+            Some(Place {
+                parent: dino,
+                name: file,
+            }),
+        );
+        if let (Some(folder), Some(_)) = (
+            names.get(1),
+            self.inodes.find(&NodeKey::PageDir(id.to_string())),
+        ) {
+            self.inodes.ino(
+                &NodeKey::PageDir(id.to_string()),
+                Some(Place {
+                    parent: dino,
+                    name: folder.clone(),
+                }),
+            );
+        }
+        ino
+    }
+
+    /// Rebuilds the listing of a root or data source directory with `o` added or renamed,
+    /// from the entries it has (names stay sticky).
+    fn relist_flat(st: &mut State, dir: &NodeKey, o: &Obj) {
+        let Some(l) = st.listings.get(dir) else {
+            return;
+        };
+        let folders: HashSet<&str> = l
+            .entries
+            .iter()
+            .filter_map(|e| match &e.key {
+                NodeKey::PageDir(p) => Some(p.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut descs = Vec::new();
+        for e in &l.entries {
+            match &e.key {
+                NodeKey::PageFile(p) if *p != o.id => {
+                    if let Some(po) = st.objects.get(p) {
+                        descs.push(ChildDesc {
+                            key: e.key.clone(),
+                            title: po.title.clone(),
+                            created_time: po.created_time.clone(),
+                            id: p.clone(),
+                            has_folder: folders.contains(p.as_str()) || st.made_dirs.contains(p),
+                        });
+                    }
+                }
+                NodeKey::Schema(ds) => descs.push(ChildDesc {
+                    key: e.key.clone(),
+                    title: String::new(),
+                    created_time: String::new(),
+                    id: ds.clone(),
+                    has_folder: false,
+                }),
+                NodeKey::Database(d) | NodeKey::DataSource(d) => {
+                    let (title, created) = st
+                        .objects
+                        .get(d)
+                        .map(|x| (x.title.clone(), x.created_time.clone()))
+                        .unwrap_or_else(|| (e.name.clone(), String::new()));
+                    descs.push(ChildDesc {
+                        key: e.key.clone(),
+                        title,
+                        created_time: created,
+                        id: d.clone(),
+                        has_folder: false,
+                    });
+                }
+                _ => {}
+            }
+        }
+        descs.push(Self::page_desc(st, o));
+        let names = st.names.entry(dir.clone()).or_default();
+        let entries = build_entries(names, &descs);
+        if let Some(l) = st.listings.get_mut(dir) {
+            l.entries = entries;
+        }
+    }
+
+    /// Takes page `id` (its `.md` and folder) out of the listing of `dir`. A page folder
+    /// whose last child leaves stays shown (empty) until `rmdir`.
+    pub(super) fn unlist_page(&self, dir: &NodeKey, id: &str) {
+        let mut st = self.state();
+        let st = &mut *st;
+        if let NodeKey::PageDir(pid) = dir {
+            if let Some((items, _)) = st.items.get_mut(pid) {
+                items.retain(|it| !matches!(it, Item::ChildPage { id: c, .. } if c == id));
+                if items.is_empty() {
+                    st.made_dirs.insert(pid.clone());
+                }
+            }
+        }
+        if let Some(l) = st.listings.get_mut(dir) {
+            l.entries.retain(|e| {
+                e.key != NodeKey::PageFile(id.to_string())
+                    && e.key != NodeKey::PageDir(id.to_string())
+            });
+        }
+    }
+
+    /// Marks a page's rendered body for reading again on its next open (its links or front
+    /// matter changed), unless a save of it is still pending (its bytes must stay shown).
+    pub(super) fn reread_later(&self, id: &str) {
+        if self
+            .writer
+            .get()
+            .is_some_and(|w| w.state(id) != super::super::write::SyncState::Clean)
+        {
+            return;
+        }
+        let mut st = self.state();
+        let past = Instant::now().checked_sub(self.settings.ttl * 2);
+        let Some(past) = past else { return };
+        if let Some(old) = st.bodies.peek(id) {
+            let mut stale = Body::new(old.data.as_ref().clone(), String::new());
+            stale.validated = past;
+            st.bodies.put(id.to_string(), Arc::new(stale));
+        }
+        if let Some(o) = st.objects.get_mut(id) {
+            o.fetched = past;
+        }
+    }
+
+    /// Creates `T.md` in `parent` as a new page (or row) and opens it for writing: see the
+    /// module doc.
+    pub(super) async fn create_page_file(
+        &self,
+        parent: u64,
+        name: &str,
+    ) -> FsResult<(Attr, Opened)> {
+        let stem = page_stem(name)?;
+        let (page, ino) = self.create_page_in(parent, stem).await?;
+        let base = self.body(&page).await?.data.clone();
+        let fh = {
+            let mut st = self.state();
+            let fh = st.next_fh;
+            st.next_fh += 1;
+            st.handles.insert(
+                fh,
+                Handle::Write(WriteBuf {
+                    page,
+                    ino,
+                    // A new file starts empty (a row's rendered front matter shows once
+                    // closed, if nothing was written).
+                    data: Vec::new(),
+                    base,
+                    dirty: false,
+                    saved: false,
+                    append: false,
+                }),
+            );
+            fh
+        };
+        Ok((
+            self.getattr(ino)?,
+            Opened {
+                fh,
+                direct_io: true,
+                keep_cache: false,
+            },
+        ))
+    }
+
+    /// `mkdir T`: shows the folder of the page `T.md` beside it, or creates the page `T`
+    /// (a row in a data source folder) and shows its folder.
+    pub async fn mkdir(&self, parent: u64, name: &str) -> FsResult<Attr> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("mkdir"));
+        }
+        let dir = self.key(parent)?;
+        if !dir.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        if self.lookup(parent, name).await.is_ok() {
+            return Err(FsError::Exists);
+        }
+        // `T.md` is here and `T` is its reserved folder name: only show the folder.
+        let owner = {
+            let st = self.state();
+            let names = st.names.get(&dir);
+            st.listings.get(&dir).and_then(|l| {
+                l.entries.iter().find_map(|e| match &e.key {
+                    NodeKey::PageFile(id)
+                        if names.is_some_and(|n| {
+                            n.names_of(&e.key).get(1).map(String::as_str) == Some(name)
+                        }) =>
+                    {
+                        Some((id.clone(), e.name.clone()))
+                    }
+                    _ => None,
+                })
+            })
+        };
+        let page = match owner {
+            Some((id, file)) => {
+                self.inodes.ino(
+                    &NodeKey::PageFile(id.clone()),
+                    Some(Place { parent, name: file }),
+                );
+                // Its folder listing (empty, or it would be shown already).
+                self.listing(&NodeKey::PageDir(id.clone())).await?;
+                id
+            }
+            None => self.create_page_in(parent, name).await?.0,
+        };
+        {
+            let mut st = self.state();
+            st.made_dirs.insert(page.clone());
+            self.reveal_folder(&mut st, &page);
+        }
+        let ino = self.inodes.ino(
+            &NodeKey::PageDir(page),
+            Some(Place {
+                parent,
+                name: name.to_string(),
+            }),
+        );
+        self.getattr(ino)
+    }
+
+    /// `rmdir T`: hides an empty page folder (no API call). A folder with entries gives
+    /// ENOTEMPTY; database and data source folders are never empty.
+    pub async fn rmdir(&self, parent: u64, name: &str) -> FsResult<()> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("rmdir"));
+        }
+        let a = self.lookup(parent, name).await?;
+        let key = self.key(a.ino)?;
+        let page = match &key {
+            NodeKey::PageDir(id) => id.clone(),
+            NodeKey::Database(_) | NodeKey::DataSource(_) => return Err(FsError::NotEmpty),
+            k if !k.is_dir() => return Err(FsError::NotDir),
+            _ => return Err(self.write_denied("rmdir of this folder")),
+        };
+        let listing = self.listing(&key).await?;
+        let has_local = self.state().locals.values().any(|l| l.parent == a.ino);
+        if !listing.entries.is_empty() || has_local {
+            return Err(FsError::NotEmpty);
+        }
+        let dir = self.key(parent)?;
+        let mut st = self.state();
+        st.made_dirs.remove(&page);
+        if let Some(l) = st.listings.get_mut(&dir) {
+            l.entries.retain(|e| e.key != key);
+        }
+        tracing::debug!(page = %page, "folder hidden");
+        Ok(())
+    }
+
+    /// `rename` of a page's `T.md` or folder `T/`: a new name sets the title; another
+    /// folder moves the page there (see the module doc).
+    pub(super) async fn rename_page(
+        &self,
+        parent: u64,
+        name: &str,
+        new_parent: u64,
+        new_name: &str,
+    ) -> FsResult<()> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("rename"));
+        }
+        let src = self.lookup(parent, name).await?;
+        let (page, is_dir) = match self.key(src.ino)? {
+            NodeKey::PageFile(p) => (p, false),
+            NodeKey::PageDir(p) => (p, true),
+            NodeKey::Database(_) | NodeKey::DataSource(_) => {
+                return Err(self.cannot(
+                    "move or rename a database: Notion's API moves and renames pages only here",
+                ))
+            }
+            NodeKey::Schema(_) => return Err(self.cannot("rename a data source's .schema.yaml")),
+            NodeKey::Attachment(_) => {
+                return Err(self.cannot("move or rename an attachment (a block of its page)"))
+            }
+            _ => return Err(FsError::NotFound),
+        };
+        let (old_stem, new_stem) = if is_dir {
+            (name, new_name)
+        } else {
+            (
+                name.strip_suffix(".md").unwrap_or(name),
+                page_stem(new_name)?,
+            )
+        };
+        if new_stem.is_empty() {
+            return Err(FsError::BadName("empty name"));
+        }
+        let dir = self.key(parent)?;
+        let new_dir = self.key(new_parent)?;
+        if !new_dir.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        let moving = parent != new_parent;
+        if moving && self.inside(new_parent, &page) {
+            return Err(self.cannot("move a page into its own folder"));
+        }
+        if !moving && new_stem == old_stem {
+            return Ok(());
+        }
+        self.names_free(new_parent, new_stem, Some(&page)).await?;
+        let mut updated: Option<Page> = None;
+        if moving {
+            let target = self.parent_for(&new_dir, Op::Move).await?;
+            if let Some(w) = self.writer.get() {
+                // Its pending saves go first: the move changes how the file renders.
+                w.push_page(&page).await;
+            }
+            let p = self.client.move_page(&page, &target).await?;
+            tracing::info!(page = %page, to = ?target.id(), "moved");
+            updated = Some(p);
+        }
+        if new_stem != old_stem {
+            let parent_now = match &updated {
+                Some(p) => Some(p.parent.clone()),
+                None => self
+                    .state()
+                    .objects
+                    .get(&page)
+                    .and_then(|o| o.parent.clone()),
+            };
+            let key = self.title_key(parent_now.as_ref()).await?;
+            let title = title_of(new_stem);
+            let p = self
+                .client
+                .update_page(
+                    &page,
+                    json!({"properties": {key: {"title": [{"type": "text", "text": {"content": title}}]}}}),
+                )
+                .await?;
+            tracing::info!(page = %page, title = %title, "renamed");
+            updated = Some(p);
+        }
+        let Some(p) = updated else { return Ok(()) };
+        let old_parent_page = {
+            let mut st = self.state();
+            let mut o = Obj::from_page(&p);
+            if !moving {
+                // Keep what completing the row's long properties added.
+                if let Some(old) = st.objects.get(&page).and_then(|x| x.page.clone()) {
+                    if o.page.is_some() {
+                        o.page = Some(old);
+                    }
+                }
+            }
+            let old = st.objects.insert(page.clone(), o);
+            old.and_then(|x| x.parent).and_then(|x| x.page_id)
+        };
+        if moving {
+            self.unlist_page(&dir, &page);
+        }
+        self.list_page(new_parent, &new_dir, &page, new_stem);
+        // The companion entry the kernel may still hold at the old place.
+        let companion = if is_dir {
+            format!("{old_stem}.md")
+        } else {
+            old_stem.to_string()
+        };
+        self.invalidate_entry(parent, &companion);
+        // Links in bodies: its own (its folder's name), and its old and new parents'.
+        self.reread_later(&page);
+        if moving {
+            for pid in [old_parent_page, p.parent.page_id.clone()]
+                .into_iter()
+                .flatten()
+            {
+                self.reread_later(&pid);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the directory `dir` is the folder of `page` or inside it.
+    fn inside(&self, mut dir: u64, page: &str) -> bool {
+        for _ in 0..256 {
+            match self.inodes.key(dir) {
+                Some(NodeKey::PageDir(p)) if p == page => return true,
+                Some(NodeKey::Root) | None => return false,
+                _ => {}
+            }
+            match self.inodes.place(dir) {
+                Some(pl) => dir = pl.parent,
+                None => return false,
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_from_names() {
+        assert_eq!(title_of("Q3\u{2215}Q4"), "Q3/Q4");
+        assert_eq!(title_of("\u{2024}\u{2024}"), "..");
+        assert_eq!(title_of("Plain"), "Plain");
+        assert_eq!(page_stem("T.md").unwrap(), "T");
+        assert!(matches!(page_stem(".md"), Err(FsError::BadName(_))));
+        assert!(matches!(page_stem("T.txt"), Err(FsError::BadName(_))));
+    }
+}
