@@ -186,8 +186,17 @@ impl FsCore {
             );
         }
         self.install_items(&p.id, &o.title, &[]);
-        if let (Some(w), false) = (self.writer.get(), o.is_row()) {
+        if let Some(w) = self.writer.get() {
             w.set_base(&p.id, Vec::new(), PathMap::default());
+            if let Some(schema) = schema {
+                w.set_row(
+                    &p.id,
+                    crate::fs::write::RowBase {
+                        page: p.clone(),
+                        schema,
+                    },
+                );
+            }
         }
         Ok(())
     }
