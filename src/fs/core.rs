@@ -205,6 +205,8 @@ pub struct FsCore {
     writer: std::sync::OnceLock<Arc<Writer>>,
     /// Inodes of local files renamed over a page: the kernel keeps using them for the page.
     aliases: Mutex<HashMap<u64, NodeKey>>,
+    /// The mount's control socket, shown as `user.notionfs.control` on the root.
+    control: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 fn time_of(iso: &str) -> SystemTime {
@@ -258,6 +260,7 @@ impl FsCore {
             started: SystemTime::now(),
             writer: std::sync::OnceLock::new(),
             aliases: Mutex::new(HashMap::new()),
+            control: std::sync::OnceLock::new(),
             settings,
         })
     }
@@ -1403,9 +1406,17 @@ impl FsCore {
 
     /// Every extended attribute of `ino`, name and value.
     pub fn xattrs(&self, ino: u64) -> FsResult<Vec<(String, String)>> {
+        // A conflict found since the last lookup gets its copy's name first.
+        self.show_conflicts();
         let key = self.key(ino)?;
         let st = self.state();
         let mut out = Vec::new();
+        if let (NodeKey::Root, Some(sock)) = (&key, self.control.get()) {
+            out.push((
+                "user.notionfs.control".to_string(),
+                sock.to_string_lossy().into_owned(),
+            ));
+        }
         let mut push_obj = |id: &str, object: &str, url: String, edited: String| {
             out.push(("user.notion.id".to_string(), id.to_string()));
             out.push(("user.notion.url".to_string(), url));
@@ -1485,6 +1496,21 @@ impl FsCore {
             out.push(0);
         }
         Ok(out)
+    }
+
+    /// Records where the mount's control socket listens (`user.notionfs.control` on the
+    /// root, which `notionfs status` and `sync` read to find it).
+    pub fn set_control_socket(&self, path: std::path::PathBuf) {
+        let _ = self.control.set(path);
+    }
+
+    /// The path of a page's file relative to the mount root, if it is in the tree.
+    pub fn page_path(&self, id: &str) -> Option<String> {
+        let ino = self.inodes.find(&NodeKey::PageFile(id.to_string()))?;
+        let place = self.inodes.place(ino)?;
+        let mut parts = self.abs_dir(place.parent)?;
+        parts.push(place.name);
+        Some(parts.join("/"))
     }
 
     /// Bytes of rendered bodies held in memory.
@@ -1588,7 +1614,8 @@ impl FsCore {
 
     /// Shows the conflicts the writer found: the local version as a local file
     /// `T.conflict-YYYYMMDD-HHMMSS.md` beside the page, and the page read from Notion again.
-    fn show_conflicts(&self) {
+    /// Called on lookup, readdir, xattrs and by `notionfs status`.
+    pub fn show_conflicts(&self) {
         let Some(w) = self.writer.get() else { return };
         for c in w.take_conflicts() {
             let ino = self.inodes.find(&NodeKey::PageFile(c.page.clone()));
@@ -1599,6 +1626,7 @@ impl FsCore {
             let stem = place.name.strip_suffix(".md").unwrap_or(&place.name);
             let name = format!("{stem}.conflict-{}.md", c.stamp);
             tracing::warn!(file = %name, "conflict copy written");
+            w.set_conflict_name(&c.page, &name);
             let serial = {
                 let mut st = self.state();
                 st.next_local += 1;

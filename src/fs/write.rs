@@ -6,7 +6,9 @@
 //! blocks the file was rendered from (the base of the diff), a generation counter (a new
 //! save restarts the quiet period) and a push lock (a page's pushes are serialized; a save
 //! during a push is pushed after it). The sync state of each page is what the
-//! `user.notionfs.sync` attribute shows: `pending`, `clean` or `failed: REASON`.
+//! `user.notionfs.sync` attribute shows: `pending`, `clean`, `failed: REASON` or
+//! `conflict: NAME` (the conflict copy beside the page, until the next save).
+//! [`Writer::snapshot`] lists what is not clean, for `notionfs status`.
 //!
 //! Scope today: page bodies (pages without front matter). A page whose base blocks are not
 //! in memory (its body came from the disk cache, or a replay after a restart) is diffed
@@ -78,6 +80,9 @@ pub enum SyncState {
     Clean,
     /// The last push failed (the local content is kept).
     Failed(String),
+    /// The last push conflicted with a change made in Notion: Notion's version stays, the
+    /// local one is the conflict copy named here (file name beside the page).
+    Conflict(String),
 }
 
 impl SyncState {
@@ -87,6 +92,7 @@ impl SyncState {
             SyncState::Pending => "pending".into(),
             SyncState::Clean => "clean".into(),
             SyncState::Failed(r) => format!("failed: {r}"),
+            SyncState::Conflict(name) => format!("conflict: {name}"),
         }
     }
 }
@@ -120,6 +126,19 @@ pub struct Conflict {
     pub data: Vec<u8>,
     /// When it was detected (UTC), as `YYYYMMDD-HHMMSS`.
     pub stamp: String,
+}
+
+/// What [`Writer::snapshot`] reports about one page that is not clean.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageStatus {
+    /// The page (for a record creating a page: its parent).
+    pub page: String,
+    /// `Pending`, `Failed` or `Conflict` (never `Clean`).
+    pub state: SyncState,
+    /// When the oldest record not in Notion yet was accepted (RFC 3339), if any.
+    pub since: Option<String>,
+    /// What its pending records ask for, oldest first, one entry per kind.
+    pub kinds: Vec<RecordKind>,
 }
 
 impl Writer {
@@ -162,6 +181,84 @@ impl Writer {
             .get(page)
             .and_then(|p| p.sync.clone())
             .unwrap_or(SyncState::Clean)
+    }
+
+    /// Every page that is not clean: pending or failed records in the journal (also those
+    /// replayed from an earlier run) and conflicts not superseded by a later save.
+    pub fn snapshot(&self) -> Vec<PageStatus> {
+        // A push may confirm (delete) a record while it is being read back: read again.
+        let mut records = self.journal.pending();
+        for _ in 0..5 {
+            if records.is_ok() {
+                break;
+            }
+            records = self.journal.pending();
+        }
+        let records = records.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list the journal");
+            Vec::new()
+        });
+        let states: HashMap<String, SyncState> = self
+            .pages()
+            .iter()
+            .filter_map(|(k, p)| Some((k.clone(), p.sync.clone()?)))
+            .collect();
+        let mut out: Vec<PageStatus> = Vec::new();
+        for r in records {
+            let i = match out.iter().position(|p| p.page == r.page_id) {
+                Some(i) => i,
+                None => {
+                    out.push(PageStatus {
+                        page: r.page_id.clone(),
+                        state: SyncState::Pending,
+                        since: Some(r.created.clone()),
+                        kinds: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let p = &mut out[i];
+            if !p.kinds.contains(&r.kind) {
+                p.kinds.push(r.kind);
+            }
+            // The newest record decides (a failure noted before a restart included).
+            p.state = match &r.failure {
+                Some(f) => SyncState::Failed(f.clone()),
+                None => SyncState::Pending,
+            };
+        }
+        for p in &mut out {
+            // What this run saw last wins over the journal's notes.
+            if let Some(s @ (SyncState::Failed(_) | SyncState::Pending)) = states.get(&p.page) {
+                p.state = s.clone();
+            }
+        }
+        let mut rest: Vec<PageStatus> = states
+            .into_iter()
+            .filter(|(k, s)| {
+                matches!(s, SyncState::Conflict(_) | SyncState::Failed(_))
+                    && !out.iter().any(|p| &p.page == k)
+            })
+            .map(|(page, state)| PageStatus {
+                page,
+                state,
+                since: None,
+                kinds: Vec::new(),
+            })
+            .collect();
+        rest.sort_by(|a, b| a.page.cmp(&b.page));
+        out.extend(rest);
+        out
+    }
+
+    /// Names the conflict copy of `page` (the core does when it shows the file), so
+    /// `user.notionfs.sync` says `conflict: NAME` until the next save.
+    pub fn set_conflict_name(&self, page: &str, name: &str) {
+        if let Some(p) = self.pages().get_mut(page) {
+            if matches!(p.sync, Some(SyncState::Conflict(_))) {
+                p.sync = Some(SyncState::Conflict(name.to_string()));
+            }
+        }
     }
 
     /// Makes a saved body durable (blocking: call from `spawn_blocking`).
@@ -232,6 +329,7 @@ impl Writer {
             }
         };
         let Some(rec) = rec else { return };
+        let mut conflict = None;
         let result = match self.push_body(page, &rec.data).await {
             Err(Failure::Conflict(n)) => {
                 tracing::warn!(
@@ -239,14 +337,11 @@ impl Writer {
                     blocks = n,
                     "conflict: Notion's version kept, the local one saved beside it"
                 );
-                self.conflicts
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(Conflict {
-                        page: page.to_string(),
-                        data: rec.data.clone(),
-                        stamp: chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string(),
-                    });
+                conflict = Some(Conflict {
+                    page: page.to_string(),
+                    data: rec.data.clone(),
+                    stamp: chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string(),
+                });
                 Ok(())
             }
             Err(Failure::Other(r)) => Err(r),
@@ -268,10 +363,11 @@ impl Writer {
                     .pending_for(page)
                     .map(|r| !r.is_empty())
                     .unwrap_or(false);
-                st.sync = Some(if newer {
-                    SyncState::Pending
-                } else {
-                    SyncState::Clean
+                st.sync = Some(match (newer, &conflict) {
+                    (true, _) => SyncState::Pending,
+                    // The core names the copy when it shows it (set_conflict_name).
+                    (false, Some(c)) => SyncState::Conflict(format!("conflict-{}.md", c.stamp)),
+                    (false, None) => SyncState::Clean,
                 });
             }
             Err(reason) => {
@@ -279,6 +375,14 @@ impl Writer {
                 let _ = self.journal.mark_failed(rec.seq, &reason);
                 st.sync = Some(SyncState::Failed(reason));
             }
+        }
+        drop(pages);
+        // Handed to the core only now, so the name it gives lands on the state set above.
+        if let Some(c) = conflict {
+            self.conflicts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(c);
         }
     }
 
