@@ -397,12 +397,12 @@ impl Ctx {
             match &p.state {
                 SyncState::Pending => pending.push(save(None)),
                 SyncState::Failed(r) => failed.push(save(Some(r.clone()))),
-                SyncState::Conflict(name) => conflicts.push(ConflictEntry {
+                SyncState::Conflict(stamp) => conflicts.push(ConflictEntry {
                     page: p.page.clone(),
-                    copy: match path.as_deref().and_then(|p| p.rsplit_once('/')) {
-                        Some((dir, _)) => format!("{dir}/{name}"),
-                        None => name.clone(),
-                    },
+                    copy: self
+                        .core
+                        .conflict_copy(&p.page, stamp)
+                        .unwrap_or_else(|| format!("conflict-{stamp}.md")),
                     path,
                 }),
                 SyncState::Clean => {}
@@ -411,18 +411,22 @@ impl Ctx {
         (pending, failed, conflicts)
     }
 
-    /// The writer's page states, conflicts named after their copies first.
-    fn snapshot(&self, w: &Writer) -> Vec<PageStatus> {
+    /// The writer's page states, conflicts named after their copies first. The journal is
+    /// read from disk: off the runtime's workers.
+    async fn snapshot(&self, w: &Arc<Writer>) -> Vec<PageStatus> {
         self.core.show_conflicts();
-        w.snapshot()
+        let w = w.clone();
+        tokio::task::spawn_blocking(move || w.snapshot())
+            .await
+            .unwrap_or_default()
     }
 
     async fn status(&self) -> Status {
         let writer = self.core.writer().cloned();
-        let pages = writer
-            .as_ref()
-            .map(|w| self.snapshot(w))
-            .unwrap_or_default();
+        let pages = match &writer {
+            Some(w) => self.snapshot(w).await,
+            None => Vec::new(),
+        };
         let journal_records = writer
             .as_ref()
             .map(|w| w.journal().pending_count())
@@ -471,7 +475,7 @@ impl Ctx {
         if !wait {
             let w = writer.clone();
             tokio::spawn(async move { w.flush_all().await });
-            let (pending, failed, _) = self.classify(self.snapshot(&writer));
+            let (pending, failed, _) = self.classify(self.snapshot(&writer).await);
             return SyncReport {
                 writes: true,
                 waited: false,
@@ -480,12 +484,12 @@ impl Ctx {
                 conflicts: Vec::new(),
             };
         }
-        let (_, _, before) = self.classify(self.snapshot(&writer));
+        let (_, _, before) = self.classify(self.snapshot(&writer).await);
         // Saves made while pushing are pushed too; a few rounds, not forever.
         let mut snapshot = Vec::new();
         for _ in 0..SYNC_ROUNDS {
             writer.flush_all().await;
-            snapshot = self.snapshot(&writer);
+            snapshot = self.snapshot(&writer).await;
             if !snapshot
                 .iter()
                 .any(|p| matches!(p.state, SyncState::Pending))

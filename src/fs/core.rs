@@ -45,7 +45,7 @@ use super::tree::{
     build_entries, derive_items, property_items, AttachmentSource, ChildDesc, ChildrenIndex, Item,
     ListEntry, Listing, Obj, ObjKind,
 };
-use super::write::Writer;
+use super::write::{SyncState, Writer};
 use crate::frontmatter;
 use crate::notion::model::property::PropertyData;
 use crate::notion::model::property_item::PropertyItemResponse;
@@ -1406,9 +1406,20 @@ impl FsCore {
 
     /// Every extended attribute of `ino`, name and value.
     pub fn xattrs(&self, ino: u64) -> FsResult<Vec<(String, String)>> {
-        // A conflict found since the last lookup gets its copy's name first.
+        // A conflict found since the last lookup shows its copy first.
         self.show_conflicts();
         let key = self.key(ino)?;
+        let sync = match (&key, self.writer.get()) {
+            (NodeKey::PageFile(id), Some(w)) => match w.state(id) {
+                SyncState::Conflict(stamp) => {
+                    let copy = self.conflict_copy(id, &stamp).unwrap_or_default();
+                    let name = copy.rsplit('/').next().unwrap_or_default();
+                    format!("conflict: {name}")
+                }
+                s => s.xattr(),
+            },
+            _ => "clean".to_string(),
+        };
         let st = self.state();
         let mut out = Vec::new();
         if let (NodeKey::Root, Some(sock)) = (&key, self.control.get()) {
@@ -1471,10 +1482,6 @@ impl FsCore {
                 }
             }
         }
-        let sync = match (&key, self.writer.get()) {
-            (NodeKey::PageFile(id), Some(w)) => w.state(id).xattr(),
-            _ => "clean".to_string(),
-        };
         out.push(("user.notionfs.sync".to_string(), sync));
         Ok(out)
     }
@@ -1510,6 +1517,28 @@ impl FsCore {
         let place = self.inodes.place(ino)?;
         let mut parts = self.abs_dir(place.parent)?;
         parts.push(place.name);
+        Some(parts.join("/"))
+    }
+
+    /// The path relative to the mount root of the conflict copy `T.conflict-STAMP.md` of
+    /// page `id` (the file shown beside the page, else the name it gets), if the page is in
+    /// the tree.
+    pub fn conflict_copy(&self, id: &str, stamp: &str) -> Option<String> {
+        let ino = self.inodes.find(&NodeKey::PageFile(id.to_string()))?;
+        let place = self.inodes.place(ino)?;
+        let suffix = format!(".conflict-{stamp}.md");
+        let shown = self
+            .state()
+            .locals
+            .values()
+            .find(|l| l.parent == place.parent && l.name.ends_with(&suffix))
+            .map(|l| l.name.clone());
+        let name = shown.unwrap_or_else(|| {
+            let stem = place.name.strip_suffix(".md").unwrap_or(&place.name);
+            format!("{stem}{suffix}")
+        });
+        let mut parts = self.abs_dir(place.parent)?;
+        parts.push(name);
         Some(parts.join("/"))
     }
 
@@ -1626,7 +1655,6 @@ impl FsCore {
             let stem = place.name.strip_suffix(".md").unwrap_or(&place.name);
             let name = format!("{stem}.conflict-{}.md", c.stamp);
             tracing::warn!(file = %name, "conflict copy written");
-            w.set_conflict_name(&c.page, &name);
             let serial = {
                 let mut st = self.state();
                 st.next_local += 1;

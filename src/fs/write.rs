@@ -81,18 +81,20 @@ pub enum SyncState {
     /// The last push failed (the local content is kept).
     Failed(String),
     /// The last push conflicted with a change made in Notion: Notion's version stays, the
-    /// local one is the conflict copy named here (file name beside the page).
+    /// local one is the copy `T.conflict-STAMP.md` beside the page; this holds `STAMP`
+    /// (`YYYYMMDD-HHMMSS`, UTC), the core names the file.
     Conflict(String),
 }
 
 impl SyncState {
-    /// The value of the `user.notionfs.sync` attribute.
+    /// The value of the `user.notionfs.sync` attribute (for a conflict the core puts the
+    /// copy's file name in place of the stamp).
     pub fn xattr(&self) -> String {
         match self {
             SyncState::Pending => "pending".into(),
             SyncState::Clean => "clean".into(),
             SyncState::Failed(r) => format!("failed: {r}"),
-            SyncState::Conflict(name) => format!("conflict: {name}"),
+            SyncState::Conflict(stamp) => format!("conflict: {stamp}"),
         }
     }
 }
@@ -251,16 +253,6 @@ impl Writer {
         out
     }
 
-    /// Names the conflict copy of `page` (the core does when it shows the file), so
-    /// `user.notionfs.sync` says `conflict: NAME` until the next save.
-    pub fn set_conflict_name(&self, page: &str, name: &str) {
-        if let Some(p) = self.pages().get_mut(page) {
-            if matches!(p.sync, Some(SyncState::Conflict(_))) {
-                p.sync = Some(SyncState::Conflict(name.to_string()));
-            }
-        }
-    }
-
     /// Makes a saved body durable (blocking: call from `spawn_blocking`).
     pub fn record(&self, page: &str, data: &[u8], base: &[u8]) -> FsResult<Seq> {
         let seq = self
@@ -347,6 +339,13 @@ impl Writer {
             Err(Failure::Other(r)) => Err(r),
             Ok(()) => Ok(()),
         };
+        if let Some(c) = &conflict {
+            // Listed before the state says so: whoever sees `Conflict` can show the copy.
+            self.conflicts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(c.clone());
+        }
         let mut pages = self.pages();
         let st = pages.entry(page.to_string()).or_default();
         match result {
@@ -365,8 +364,7 @@ impl Writer {
                     .unwrap_or(false);
                 st.sync = Some(match (newer, &conflict) {
                     (true, _) => SyncState::Pending,
-                    // The core names the copy when it shows it (set_conflict_name).
-                    (false, Some(c)) => SyncState::Conflict(format!("conflict-{}.md", c.stamp)),
+                    (false, Some(c)) => SyncState::Conflict(c.stamp.clone()),
                     (false, None) => SyncState::Clean,
                 });
             }
@@ -375,14 +373,6 @@ impl Writer {
                 let _ = self.journal.mark_failed(rec.seq, &reason);
                 st.sync = Some(SyncState::Failed(reason));
             }
-        }
-        drop(pages);
-        // Handed to the core only now, so the name it gives lands on the state set above.
-        if let Some(c) = conflict {
-            self.conflicts
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(c);
         }
     }
 
