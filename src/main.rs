@@ -22,6 +22,10 @@ enum Command {
     Mount(notionfs::fs::cli::MountArgs),
     /// Start the built-in emulator with the demo workspace and mount it.
     Demo(notionfs::fs::cli::DemoArgs),
+    /// Show a running mount's pending, failed and conflicted saves, cache use and API calls.
+    Status(notionfs::fs::control::StatusArgs),
+    /// Push a running mount's pending saves now (--wait: until Notion has them all).
+    Sync(notionfs::fs::control::SyncArgs),
     /// Run the Notion API emulator alone (binds 127.0.0.1 only).
     Emulator(notionfs::emulator::cli::EmulatorArgs),
     /// Convert between Markdown and JSON arrays of Notion blocks.
@@ -87,6 +91,8 @@ fn main() -> ExitCode {
     let result: Result<(), (String, u8)> = match cli.command {
         Command::Mount(args) => notionfs::fs::cli::run_mount(args).map_err(fs_failure),
         Command::Demo(args) => notionfs::fs::cli::run_demo(args).map_err(fs_failure),
+        Command::Status(args) => notionfs::fs::control::run_status(args).map_err(control_failure),
+        Command::Sync(args) => notionfs::fs::control::run_sync(args).map_err(control_failure),
         Command::Emulator(args) => {
             init_logging();
             tokio::runtime::Runtime::new()
@@ -110,6 +116,10 @@ fn main() -> ExitCode {
 
 fn failure(e: anyhow::Error) -> (String, u8) {
     (format!("{e:#}"), 1)
+}
+
+fn control_failure(e: notionfs::fs::control::ControlError) -> (String, u8) {
+    (e.to_string(), 1)
 }
 
 fn fs_failure(e: notionfs::fs::cli::CliError) -> (String, u8) {

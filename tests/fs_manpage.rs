@@ -1,5 +1,5 @@
-//! The man page documents every long option of `mount`, `demo` and `emulator`, as the
-//! clap definitions declare them.
+//! The man page documents every long option of `mount`, `demo`, `emulator`, `status` and
+//! `sync`, as the clap definitions declare them.
 
 use clap::{Args, Command};
 
@@ -19,6 +19,8 @@ fn every_long_option_is_in_the_man_page() {
         notionfs::fs::cli::MountArgs::augment_args(Command::new("mount")),
         notionfs::fs::cli::DemoArgs::augment_args(Command::new("demo")),
         notionfs::emulator::cli::EmulatorArgs::augment_args(Command::new("emulator")),
+        notionfs::fs::control::StatusArgs::augment_args(Command::new("status")),
+        notionfs::fs::control::SyncArgs::augment_args(Command::new("sync")),
     ];
     let mut checked = 0;
     for cmd in &cmds {

@@ -280,7 +280,16 @@ async fn a_conflict_keeps_notions_version_and_the_local_one_beside_it() {
     let local = old.replace(demo::MARKER, "local-loses");
     let before = core.client().stats();
     save(&core, ino, local.as_bytes()).await;
-    wait_clean(&core, ino).await;
+    // The attribute names the conflict copy (spec: `conflict: PATH`).
+    let t = Instant::now();
+    let state = loop {
+        let s = sync_state(&core, ino);
+        if s != "pending" {
+            break s;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "still pending");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let calls = since(&core, &before);
     assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 0, "{calls:?}");
     assert_eq!(
@@ -300,6 +309,7 @@ async fn a_conflict_keeps_notions_version_and_the_local_one_beside_it() {
         .iter()
         .find(|n| n.starts_with("Deep Dive: Compaction.conflict-") && n.ends_with(".md"))
         .unwrap_or_else(|| panic!("no conflict copy in {names:?}"));
+    assert_eq!(state, format!("conflict: {copy}"));
     let copy_ino = core.lookup(dir, copy).await.unwrap().ino;
     assert_eq!(cat(&core, copy_ino).await, local.as_bytes());
     let page = String::from_utf8(cat(&core, ino).await).unwrap();

@@ -1,4 +1,4 @@
-//! Namespace operations through the kernel (`NOTIONFS_WRITE=1`), with real tools: `touch`,
+//! Namespace operations through the kernel, with real tools: `touch`,
 //! `echo >`, `cp` and an editor's temp-then-`mv` create pages and rows; `mkdir`/`rmdir`;
 //! `mv` within a folder (title) and across folders (move page, to a page folder and to a
 //! data source folder). Each checks the emulator's state and the listing afterwards.
@@ -27,7 +27,6 @@ impl Mount {
             .arg("--cache-dir")
             .arg(cache)
             .args(["--rate", "1000", "--write-delay", "200"])
-            .env("NOTIONFS_WRITE", "1")
             .env("NOTION_TOKEN", emu.token())
             .env("NOTION_API_URL", emu.base_url())
             .env("XDG_CONFIG_HOME", cache);

@@ -1,4 +1,4 @@
-//! Saving database rows through a real mount (the kernel, `NOTIONFS_WRITE=1`, the emulator):
+//! Saving database rows through a real mount (the kernel, the emulator):
 //! `sed -i`, `echo >>` and vim saves of a row's `.md` send its edited properties in one
 //! update-page call and its body through the block diff (ids kept); refused properties
 //! (unknown key, option that does not exist, malformed YAML) are reported in
@@ -27,7 +27,6 @@ fn start(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
         .arg("--cache-dir")
         .arg(cache)
         .args(["--rate", "1000", "--write-delay", "200"])
-        .env("NOTIONFS_WRITE", "1")
         .env("NOTION_TOKEN", emu.token())
         .env("NOTION_API_URL", emu.base_url())
         .env("XDG_CONFIG_HOME", cache);

@@ -65,7 +65,6 @@ fn mount(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
         .arg("--cache-dir")
         .arg(cache)
         .args(["--rate", "1000", "--write-delay", "100"])
-        .env("NOTIONFS_WRITE", "1")
         .env("NOTION_TOKEN", emu.token())
         .env("NOTION_API_URL", emu.base_url())
         .env("XDG_CONFIG_HOME", cache);

@@ -1,4 +1,4 @@
-//! Real mounts through the kernel with the write path on (`NOTIONFS_WRITE=1`): saves made
+//! Real mounts through the kernel: saves made
 //! with `echo >>` and `>` reach the emulator after `--write-delay`, `user.notionfs.sync`
 //! follows them, SIGTERM pushes what is pending, and a `kill -9` loses nothing.
 //!
@@ -27,7 +27,6 @@ impl Mount {
             .arg("--cache-dir")
             .arg(cache)
             .args(["--rate", "1000", "--write-delay", &delay_ms.to_string()])
-            .env("NOTIONFS_WRITE", "1")
             .env("NOTION_TOKEN", emu.token())
             .env("NOTION_API_URL", emu.base_url())
             .env("XDG_CONFIG_HOME", cache);

@@ -13,6 +13,7 @@ use std::time::Duration;
 use clap::ArgAction;
 use serde::Deserialize;
 
+use super::control::{ControlServer, ServeError};
 use super::core::{FsCore, Settings};
 use super::fuse::{self, MountConfig};
 use crate::notion::ratelimit::Rate;
@@ -672,6 +673,19 @@ fn serve_inner(
         max_in_flight: 8,
     };
     let core = Arc::new(FsCore::new(client, settings).map_err(|e| CliError::Mount(e.to_string()))?);
+    // Before the journal is opened: a live mount on the same cache dir refuses this one.
+    // Read-only mounts serve it too (status shows their cache and API use).
+    let control = {
+        let _rt = rt.enter();
+        match ControlServer::start(core.clone(), cache_dir, mountpoint) {
+            Ok(c) => Some(c),
+            Err(e @ ServeError::InUse(_)) => return Err(CliError::Mount(e.to_string())),
+            Err(e) => {
+                tracing::warn!("{e}; notionfs status and sync cannot reach this mount");
+                None
+            }
+        }
+    };
     let writer = if !r.read_only {
         let w = core
             .enable_writes(&cache_dir.join("journal"), r.write_delay)
@@ -689,13 +703,22 @@ fn serve_inner(
         threads: 4,
         kernel_ttl: r.ttl.min(Duration::from_secs(1)),
     };
-    let mut session = fuse::mount(core, rt.handle().clone(), mountpoint, &cfg).map_err(|e| {
+    let mounted = fuse::mount(core, rt.handle().clone(), mountpoint, &cfg).map_err(|e| {
         if e.raw_os_error() == Some(libc::EBUSY) {
             CliError::Busy(mountpoint.to_path_buf())
         } else {
             CliError::Mount(e.to_string())
         }
-    })?;
+    });
+    let mut session = match mounted {
+        Ok(s) => s,
+        Err(e) => {
+            if let Some(c) = control {
+                c.shutdown();
+            }
+            return Err(e);
+        }
+    };
     tracing::info!(mountpoint = %mountpoint.display(), "mounted; unmount with fusermount3 -u or Ctrl-C");
     report(status_fd, true);
     let mut unmounter = session.unmount_callable();
@@ -723,6 +746,9 @@ fn serve_inner(
                 "unmounted with saves not in Notion yet; the next mount pushes them"
             );
         }
+    }
+    if let Some(c) = control {
+        c.shutdown();
     }
     if let Some(emu) = emulator {
         rt.block_on(emu.shutdown());

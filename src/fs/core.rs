@@ -45,7 +45,7 @@ use super::tree::{
     build_entries, derive_items, property_items, AttachmentSource, ChildDesc, ChildrenIndex, Item,
     ListEntry, Listing, Obj, ObjKind,
 };
-use super::write::Writer;
+use super::write::{SyncState, Writer};
 use crate::frontmatter;
 use crate::notion::model::property::PropertyData;
 use crate::notion::model::property_item::PropertyItemResponse;
@@ -213,6 +213,8 @@ pub struct FsCore {
     writer: std::sync::OnceLock<Arc<Writer>>,
     /// Inodes of local files renamed over a page: the kernel keeps using them for the page.
     aliases: Mutex<HashMap<u64, NodeKey>>,
+    /// The mount's control socket, shown as `user.notionfs.control` on the root.
+    control: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 fn time_of(iso: &str) -> SystemTime {
@@ -267,6 +269,7 @@ impl FsCore {
             started: SystemTime::now(),
             writer: std::sync::OnceLock::new(),
             aliases: Mutex::new(HashMap::new()),
+            control: std::sync::OnceLock::new(),
             settings,
         })
     }
@@ -1412,9 +1415,28 @@ impl FsCore {
 
     /// Every extended attribute of `ino`, name and value.
     pub fn xattrs(&self, ino: u64) -> FsResult<Vec<(String, String)>> {
+        // A conflict found since the last lookup shows its copy first.
+        self.show_conflicts();
         let key = self.key(ino)?;
+        let sync = match (&key, self.writer.get()) {
+            (NodeKey::PageFile(id), Some(w)) => match w.state(id) {
+                SyncState::Conflict(stamp) => {
+                    let copy = self.conflict_copy(id, &stamp).unwrap_or_default();
+                    let name = copy.rsplit('/').next().unwrap_or_default();
+                    format!("conflict: {name}")
+                }
+                s => s.xattr(),
+            },
+            _ => "clean".to_string(),
+        };
         let st = self.state();
         let mut out = Vec::new();
+        if let (NodeKey::Root, Some(sock)) = (&key, self.control.get()) {
+            out.push((
+                "user.notionfs.control".to_string(),
+                sock.to_string_lossy().into_owned(),
+            ));
+        }
         let mut push_obj = |id: &str, object: &str, url: String, edited: String| {
             out.push(("user.notion.id".to_string(), id.to_string()));
             out.push(("user.notion.url".to_string(), url));
@@ -1469,10 +1491,6 @@ impl FsCore {
                 }
             }
         }
-        let sync = match (&key, self.writer.get()) {
-            (NodeKey::PageFile(id), Some(w)) => w.state(id).xattr(),
-            _ => "clean".to_string(),
-        };
         out.push(("user.notionfs.sync".to_string(), sync));
         Ok(out)
     }
@@ -1494,6 +1512,43 @@ impl FsCore {
             out.push(0);
         }
         Ok(out)
+    }
+
+    /// Records where the mount's control socket listens (`user.notionfs.control` on the
+    /// root, which `notionfs status` and `sync` read to find it).
+    pub fn set_control_socket(&self, path: std::path::PathBuf) {
+        let _ = self.control.set(path);
+    }
+
+    /// The path of a page's file relative to the mount root, if it is in the tree.
+    pub fn page_path(&self, id: &str) -> Option<String> {
+        let ino = self.inodes.find(&NodeKey::PageFile(id.to_string()))?;
+        let place = self.inodes.place(ino)?;
+        let mut parts = self.abs_dir(place.parent)?;
+        parts.push(place.name);
+        Some(parts.join("/"))
+    }
+
+    /// The path relative to the mount root of the conflict copy `T.conflict-STAMP.md` of
+    /// page `id` (the file shown beside the page, else the name it gets), if the page is in
+    /// the tree.
+    pub fn conflict_copy(&self, id: &str, stamp: &str) -> Option<String> {
+        let ino = self.inodes.find(&NodeKey::PageFile(id.to_string()))?;
+        let place = self.inodes.place(ino)?;
+        let suffix = format!(".conflict-{stamp}.md");
+        let shown = self
+            .state()
+            .locals
+            .values()
+            .find(|l| l.parent == place.parent && l.name.ends_with(&suffix))
+            .map(|l| l.name.clone());
+        let name = shown.unwrap_or_else(|| {
+            let stem = place.name.strip_suffix(".md").unwrap_or(&place.name);
+            format!("{stem}{suffix}")
+        });
+        let mut parts = self.abs_dir(place.parent)?;
+        parts.push(name);
+        Some(parts.join("/"))
     }
 
     /// Bytes of rendered bodies held in memory.
@@ -1594,7 +1649,8 @@ impl FsCore {
 
     /// Shows the conflicts the writer found: the local version as a local file
     /// `T.conflict-YYYYMMDD-HHMMSS.md` beside the page, and the page read from Notion again.
-    fn show_conflicts(&self) {
+    /// Called on lookup, readdir, xattrs and by `notionfs status`.
+    pub fn show_conflicts(&self) {
         let Some(w) = self.writer.get() else { return };
         for c in w.take_conflicts() {
             let ino = self.inodes.find(&NodeKey::PageFile(c.page.clone()));

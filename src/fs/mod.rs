@@ -20,6 +20,8 @@
 //!   through [`tokio::runtime::Handle::block_on`] on the runtime that owns the HTTP client.
 //!   So a slow Notion call blocks one FUSE thread, never a tokio worker.
 //! - [`cli`] holds `notionfs mount` and `notionfs demo`: settings, token handling, signals.
+//! - [`control`]: the mount's control socket, and the `notionfs status` / `notionfs sync`
+//!   commands that talk to it.
 //!
 //! Reads cost what they need: `lookup`, `getattr` and `readdir` never fetch a page body;
 //! a body is read on `open` with the fewest calls (see [`content`]) and served from memory
@@ -28,6 +30,7 @@
 pub mod attach;
 pub mod cli;
 pub mod content;
+pub mod control;
 pub mod core;
 pub mod error;
 pub mod fuse;

@@ -6,7 +6,9 @@
 //! blocks the file was rendered from (the base of the diff), a generation counter (a new
 //! save restarts the quiet period) and a push lock (a page's pushes are serialized; a save
 //! during a push is pushed after it). The sync state of each page is what the
-//! `user.notionfs.sync` attribute shows: `pending`, `clean` or `failed: REASON`.
+//! `user.notionfs.sync` attribute shows: `pending`, `clean`, `failed: REASON` or
+//! `conflict: NAME` (the conflict copy beside the page, until the next save).
+//! [`Writer::snapshot`] lists what is not clean, for `notionfs status`.
 //!
 //! # A save whose base is not in memory
 //! The file may have been served from the disk cache, or the save is replayed from the
@@ -256,15 +258,21 @@ pub enum SyncState {
     Clean,
     /// The last push failed (the local content is kept).
     Failed(String),
+    /// The last push conflicted with a change made in Notion: Notion's version stays, the
+    /// local one is the copy `T.conflict-STAMP.md` beside the page; this holds `STAMP`
+    /// (`YYYYMMDD-HHMMSS`, UTC), the core names the file.
+    Conflict(String),
 }
 
 impl SyncState {
-    /// The value of the `user.notionfs.sync` attribute.
+    /// The value of the `user.notionfs.sync` attribute (for a conflict the core puts the
+    /// copy's file name in place of the stamp).
     pub fn xattr(&self) -> String {
         match self {
             SyncState::Pending => "pending".into(),
             SyncState::Clean => "clean".into(),
             SyncState::Failed(r) => format!("failed: {r}"),
+            SyncState::Conflict(stamp) => format!("conflict: {stamp}"),
         }
     }
 }
@@ -326,6 +334,19 @@ pub struct Conflict {
     pub data: Vec<u8>,
     /// When it was detected (UTC), as `YYYYMMDD-HHMMSS`.
     pub stamp: String,
+}
+
+/// What [`Writer::snapshot`] reports about one page that is not clean.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageStatus {
+    /// The page (for a record creating a page: its parent).
+    pub page: String,
+    /// `Pending`, `Failed` or `Conflict` (never `Clean`).
+    pub state: SyncState,
+    /// When the oldest record not in Notion yet was accepted (RFC 3339), if any.
+    pub since: Option<String>,
+    /// What its pending records ask for, oldest first, one entry per kind.
+    pub kinds: Vec<RecordKind>,
 }
 
 impl Writer {
@@ -429,6 +450,74 @@ impl Writer {
             .unwrap_or(SyncState::Clean)
     }
 
+    /// Every page that is not clean: pending or failed records in the journal (also those
+    /// replayed from an earlier run) and conflicts not superseded by a later save.
+    pub fn snapshot(&self) -> Vec<PageStatus> {
+        // A push may confirm (delete) a record while it is being read back: read again.
+        let mut records = self.journal.pending();
+        for _ in 0..5 {
+            if records.is_ok() {
+                break;
+            }
+            records = self.journal.pending();
+        }
+        let records = records.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list the journal");
+            Vec::new()
+        });
+        let states: HashMap<String, SyncState> = self
+            .pages()
+            .iter()
+            .filter_map(|(k, p)| Some((k.clone(), p.sync.clone()?)))
+            .collect();
+        let mut out: Vec<PageStatus> = Vec::new();
+        for r in records {
+            let i = match out.iter().position(|p| p.page == r.page_id) {
+                Some(i) => i,
+                None => {
+                    out.push(PageStatus {
+                        page: r.page_id.clone(),
+                        state: SyncState::Pending,
+                        since: Some(r.created.clone()),
+                        kinds: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let p = &mut out[i];
+            if !p.kinds.contains(&r.kind) {
+                p.kinds.push(r.kind);
+            }
+            // The newest record decides (a failure noted before a restart included).
+            p.state = match &r.failure {
+                Some(f) => SyncState::Failed(f.clone()),
+                None => SyncState::Pending,
+            };
+        }
+        for p in &mut out {
+            // What this run saw last wins over the journal's notes.
+            if let Some(s @ (SyncState::Failed(_) | SyncState::Pending)) = states.get(&p.page) {
+                p.state = s.clone();
+            }
+        }
+        let mut rest: Vec<PageStatus> = states
+            .into_iter()
+            .filter(|(k, s)| {
+                matches!(s, SyncState::Conflict(_) | SyncState::Failed(_))
+                    && !out.iter().any(|p| &p.page == k)
+            })
+            .map(|(page, state)| PageStatus {
+                page,
+                state,
+                since: None,
+                kinds: Vec::new(),
+            })
+            .collect();
+        rest.sort_by(|a, b| a.page.cmp(&b.page));
+        out.extend(rest);
+        out
+    }
+
     /// Makes a saved body durable (blocking: call from `spawn_blocking`).
     pub fn record(&self, page: &str, data: &[u8], base: &[u8]) -> FsResult<Seq> {
         let seq = self
@@ -508,7 +597,9 @@ impl Writer {
             Ok(()) => self.push_body(page, &rec.data).await,
             Err(f) => Err(f),
         };
-        // A conflict's local version is kept on disk before its record is let go.
+        // A conflict's local version is kept on disk before its record is let go, and
+        // listed before the state says so: whoever sees `Conflict` can show the copy.
+        let mut conflict = None;
         let pushed = match pushed {
             Err(Failure::Conflict(n)) => {
                 let c = Conflict {
@@ -524,6 +615,7 @@ impl Writer {
                             copy = %path.display(),
                             "conflict: Notion's version kept, the local one saved beside it"
                         );
+                        conflict = Some(c.stamp.clone());
                         self.requeue_conflict(c);
                         Err(Failure::Conflict(n))
                     }
@@ -554,10 +646,10 @@ impl Writer {
                     .pending_for(page)
                     .map(|r| !r.is_empty())
                     .unwrap_or(false);
-                st.sync = Some(if newer {
-                    SyncState::Pending
-                } else {
-                    SyncState::Clean
+                st.sync = Some(match (newer, &conflict) {
+                    (true, _) => SyncState::Pending,
+                    (false, Some(stamp)) => SyncState::Conflict(stamp.clone()),
+                    (false, None) => SyncState::Clean,
                 });
             }
             Err(Failure::Transient(reason)) => {
