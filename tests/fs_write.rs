@@ -726,3 +726,46 @@ async fn mv_renames_a_row() {
     };
     assert_eq!(without_edit(cat(&core, a.ino).await), without_edit(body));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_not_pushed_before_a_restart_is_what_the_file_shows_and_is_built_on() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let page = demo::deep_dive_id();
+    let ids = emu.control().children_ids(&page);
+    let first = {
+        // A mount accepts a save, then dies before its quiet period ends.
+        let a = core(&emu, cache.path(), Duration::from_secs(3600));
+        let f = ino(&a, DEEP_DIVE).await;
+        let text = String::from_utf8(cat(&a, f).await).unwrap();
+        let edited = text.replace(demo::MARKER, "saved-before-the-crash");
+        save(&a, f, edited.as_bytes()).await;
+        edited
+    };
+    assert!(emu
+        .control()
+        .plain_text(&demo::block_id(100))
+        .unwrap()
+        .contains(demo::MARKER));
+
+    // The next mount shows the save (not Notion's older text), even before replaying it...
+    let b = core(&emu, cache.path(), Duration::from_millis(20));
+    let f = ino(&b, DEEP_DIVE).await;
+    assert_eq!(String::from_utf8(cat(&b, f).await).unwrap(), first);
+    // ...so an edit made now builds on it, and both reach Notion.
+    let second = format!("{first}\nAdded after the restart.\n");
+    save(&b, f, second.as_bytes()).await;
+    wait_clean(&b, f).await;
+    assert!(emu
+        .control()
+        .plain_text(&demo::block_id(100))
+        .unwrap()
+        .contains("saved-before-the-crash"));
+    let now = emu.control().children_ids(&page);
+    assert_eq!(&now[..ids.len()], &ids[..]);
+    assert_eq!(
+        emu.control().plain_text(now.last().unwrap()).unwrap(),
+        "Added after the restart."
+    );
+    assert_eq!(b.writer().unwrap().journal().pending_count(), 0);
+}

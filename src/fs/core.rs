@@ -976,7 +976,15 @@ impl FsCore {
                 return Ok(st.bodies.peek(id).unwrap_or_else(|| b.clone()));
             }
         }
-        if cached.is_none() {
+        // A save accepted but not in Notion yet (its body left the memory cache, or it is
+        // replayed from the journal after a restart) is what the file shows, never the
+        // older content Notion or the disk cache hold: an edit made from that older view
+        // would replace the save.
+        let pending = match (cached.is_none(), self.writer.get()) {
+            (true, Some(w)) => w.pending_body(id),
+            _ => None,
+        };
+        if cached.is_none() && pending.is_none() {
             if let Some(b) = self.body_from_disk(id, &obj) {
                 return Ok(b);
             }
@@ -1015,6 +1023,9 @@ impl FsCore {
             let unsynced = w.is_unsynced(id);
             // After a save, the file keeps the user's bytes as long as Notion still means
             // the same (the rendering may normalize them differently).
+            if let Some(p) = &pending {
+                data = p.clone();
+            }
             if let Some(c) = cached.as_ref().filter(|c| c.data.as_slice() != data) {
                 let same = unsynced
                     || std::str::from_utf8(&c.data)
@@ -1032,7 +1043,9 @@ impl FsCore {
                     },
                 );
             }
-            if !(unsynced && w.has_base(id)) {
+            // Not for a save whose base is unknown: its push compares what the edit started
+            // from with Notion (see `write`), which these blocks may no longer be.
+            if !(unsynced && w.has_base(id)) && pending.is_none() {
                 w.set_base(id, blocks.clone(), paths.clone());
             }
         }

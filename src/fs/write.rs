@@ -436,10 +436,23 @@ impl Writer {
     /// Whether `page` has accepted content Notion does not hold yet (pending or failed):
     /// its file keeps showing the local bytes meanwhile.
     pub fn is_unsynced(&self, page: &str) -> bool {
-        matches!(
-            self.pages().get(page).and_then(|p| p.sync.as_ref()),
-            Some(SyncState::Pending | SyncState::Failed(_))
-        )
+        let state = self.pages().get(page).and_then(|p| p.sync.clone());
+        match state {
+            Some(SyncState::Pending | SyncState::Failed(_)) => true,
+            Some(_) => false,
+            // Not pushed by this run: a record replayed from an earlier one may wait.
+            None => self.pending_body(page).is_some(),
+        }
+    }
+
+    /// The newest accepted body of `page` that Notion does not hold yet, if any.
+    pub fn pending_body(&self, page: &str) -> Option<Vec<u8>> {
+        self.journal
+            .pending_for(page)
+            .ok()?
+            .into_iter()
+            .rfind(|r| r.kind == RecordKind::Body)
+            .map(|r| r.data)
     }
 
     /// The sync state of a page (`Clean` if it was never saved).
@@ -551,22 +564,19 @@ impl Writer {
     pub async fn flush_all(self: &Arc<Self>) {
         let pages: Vec<String> = match self.journal.pending() {
             Ok(rs) => {
-                let mut ps: Vec<String> = rs
-                    .into_iter()
-                    .filter(|r| r.kind == RecordKind::Body)
+                let mut seen = HashSet::new();
+                rs.into_iter()
+                    .filter(|r| r.kind == RecordKind::Body && seen.insert(r.page_id.clone()))
                     .map(|r| r.page_id)
-                    .collect();
-                ps.dedup();
-                ps
+                    .collect()
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot list the journal");
                 return;
             }
         };
-        for p in pages {
-            self.push_page(&p).await;
-        }
+        // Different pages push concurrently (the client keeps to the rate limit).
+        futures::future::join_all(pages.iter().map(|p| self.push_page(p))).await;
     }
 
     /// Pushes the newest pending body of `page` (serialized per page).
