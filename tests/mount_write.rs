@@ -474,3 +474,86 @@ fn a_save_of_a_page_with_attachments_and_child_links_touches_only_the_new_line()
         "an untouched block changed"
     );
 }
+
+#[test]
+fn emacs_style_save_backup_rename_then_write_updates_the_page() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let page = demo::deep_dive_id();
+    let ids = emu.control().children_ids(&page);
+    let dir = "Engineering Wiki/Architecture/Storage Layer";
+    let old = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    let new = old.replace(demo::MARKER, "emacs-edited");
+    let src = cache.path().join("emacs.md");
+    std::fs::write(&src, &new).unwrap();
+    // Emacs: an autosave `#T.md#`, the original renamed to the backup `T.md~`, the new
+    // content written to `T.md`, the autosave removed.
+    m.sh(&format!(
+        "cp '{src}' '{dir}/#Deep Dive: Compaction.md#' && \
+         mv '{DEEP_DIVE}' '{DEEP_DIVE}~' && \
+         cat '{src}' > '{DEEP_DIVE}' && \
+         rm '{dir}/#Deep Dive: Compaction.md#'",
+        src = src.display()
+    ));
+    assert_eq!(std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap(), new);
+    assert_eq!(
+        std::fs::read_to_string(m.p(&format!("{DEEP_DIVE}~"))).unwrap(),
+        old
+    );
+    m.wait("the save in Notion", || {
+        emu.control()
+            .plain_text(&demo::block_id(100))
+            .is_some_and(|t| t.contains("emacs-edited"))
+    });
+    // The same page, the same blocks; no page was made of the backup or the autosave.
+    assert_eq!(emu.control().children_ids(&page), ids);
+    assert_eq!(emu.control().pages_titled("Deep Dive: Compaction").len(), 1);
+    assert!(emu
+        .control()
+        .pages_titled("Deep Dive: Compaction.md~")
+        .is_empty());
+    m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
+}
+
+#[test]
+fn vim_saves_with_backupcopy_yes_and_no() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let page = demo::deep_dive_id();
+    let ids = emu.control().children_ids(&page);
+    let marker = |emu: &Emulator| emu.control().plain_text(&demo::block_id(100)).unwrap();
+    let mut from = demo::MARKER.to_string();
+    // `yes`: the original is copied to the backup and overwritten in place; `no`: the
+    // original is renamed to the backup and a new file written. (`backupskip=`: vim skips
+    // backups under /tmp by default, where the test mounts.)
+    for mode in ["yes", "no"] {
+        let to = format!("vim-backupcopy-{mode}");
+        m.sh(&format!(
+            "vim -u NONE -i NONE -es -c 'set backup backupcopy={mode} backupskip=' \
+             -c '%s/{from}/{to}/' -c 'wq' '{DEEP_DIVE}'"
+        ));
+        m.wait(&format!("backupcopy={mode} in Notion"), || {
+            marker(&emu).contains(&to)
+        });
+        assert_eq!(emu.control().children_ids(&page), ids, "backupcopy={mode}");
+        let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+        assert!(
+            text.contains(&format!("The secret marker is {to}.")),
+            "{text}"
+        );
+        // The backup is a local file holding the text before the save.
+        let backup = std::fs::read_to_string(m.p(&format!("{DEEP_DIVE}~"))).unwrap();
+        assert!(backup.contains(&from), "backupcopy={mode}: {backup}");
+        m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
+        from = to;
+    }
+    assert_eq!(emu.control().pages_titled("Deep Dive: Compaction").len(), 1);
+}

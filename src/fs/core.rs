@@ -1833,6 +1833,9 @@ impl FsCore {
         new_name: &str,
     ) -> FsResult<()> {
         let Some(src) = self.local_ino(parent, name) else {
+            if super::write::is_dropping(new_name) {
+                return self.backup_page(parent, name, new_parent, new_name).await;
+            }
             return self.rename_page(parent, name, new_parent, new_name).await;
         };
         if super::write::is_dropping(new_name) {
@@ -1872,6 +1875,54 @@ impl FsCore {
         if let Some(w) = self.writer.get() {
             w.schedule(&page);
         }
+        Ok(())
+    }
+
+    /// `mv T.md T.md~` (emacs's backup before a save): the backup becomes a local file
+    /// holding the page's content and the page stays where it is, so the save that follows
+    /// (`T.md` written anew) updates it rather than creating another page.
+    async fn backup_page(
+        &self,
+        parent: u64,
+        name: &str,
+        new_parent: u64,
+        new_name: &str,
+    ) -> FsResult<()> {
+        let src = self.lookup(parent, name).await?;
+        let NodeKey::PageFile(page) = self.key(src.ino)? else {
+            return Err(FsError::Unsupported(
+                "rename of this entry to an editor's file name",
+            ));
+        };
+        let data = self.body(&page).await?.data.as_ref().clone();
+        if let Some(old) = self.local_ino(new_parent, new_name) {
+            self.state().locals.remove(&old);
+        }
+        let serial = {
+            let mut st = self.state();
+            st.next_local += 1;
+            st.next_local
+        };
+        let ino = self.inodes.ino(
+            &NodeKey::Local(serial),
+            Some(Place {
+                parent: new_parent,
+                name: new_name.to_string(),
+            }),
+        );
+        self.state().locals.insert(
+            ino,
+            LocalFile {
+                parent: new_parent,
+                name: new_name.to_string(),
+                data,
+                mtime: SystemTime::now(),
+            },
+        );
+        // The kernel moved its entry for `T.md` to the new name: both are looked up again.
+        self.invalidate_entry(parent, name);
+        self.invalidate_entry(new_parent, new_name);
+        tracing::debug!(page = %page, backup = %new_name, "local backup copy of a page");
         Ok(())
     }
 
