@@ -557,3 +557,69 @@ fn vim_saves_with_backupcopy_yes_and_no() {
     }
     assert_eq!(emu.control().pages_titled("Deep Dive: Compaction").len(), 1);
 }
+
+#[test]
+fn a_commented_paragraph_keeps_its_id_and_comment_through_edits_around_it() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let page = demo::deep_dive_id();
+    let ids = emu.control().children_ids(&page);
+    let commented = ids[0].clone();
+    // A comment thread on the first paragraph, made through the API.
+    let client = notionfs::notion::Client::new(notionfs::notion::ClientConfig::new(
+        emu.base_url().as_str(),
+        notionfs::notion::Token::new(emu.token()),
+    ))
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(client.create_comment(serde_json::json!({
+        "parent": {"block_id": commented},
+        "rich_text": [{"type": "text", "text": {"content": "Keep this paragraph."}}]
+    })))
+    .expect("comment");
+
+    // The paragraph after it is edited, one is inserted before it and one appended.
+    let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    let edited = format!(
+        "Inserted first.\n\n{}\nAppended last.\n",
+        text.replace(demo::MARKER, "edited-next-door")
+    );
+    m.sh(&format!("cat > '{DEEP_DIVE}' <<'EOF'\n{edited}EOF"));
+    m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
+    assert_eq!(
+        std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap(),
+        edited,
+        "{}",
+        m.stderr()
+    );
+    let now = emu.control().children_ids(&page);
+    assert_eq!(now.len(), ids.len() + 2, "{}", m.stderr());
+    assert_eq!(
+        now[1..=ids.len()],
+        ids[..],
+        "untouched blocks kept their ids"
+    );
+    assert_eq!(
+        emu.control().plain_text(&now[0]).unwrap(),
+        "Inserted first."
+    );
+    assert_eq!(
+        emu.control().plain_text(now.last().unwrap()).unwrap(),
+        "Appended last."
+    );
+    assert!(emu
+        .control()
+        .plain_text(&ids[1])
+        .unwrap()
+        .contains("edited-next-door"));
+    let comments = rt.block_on(client.comments(&commented)).unwrap();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(
+        comments[0].rich_text[0].plain_text.as_deref(),
+        Some("Keep this paragraph.")
+    );
+}
