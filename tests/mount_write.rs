@@ -623,3 +623,27 @@ fn a_commented_paragraph_keeps_its_id_and_comment_through_edits_around_it() {
         Some("Keep this paragraph.")
     );
 }
+
+#[test]
+fn truncate_of_a_closed_file_is_a_save() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let page = demo::deep_dive_id();
+    let ids = emu.control().children_ids(&page);
+    let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    // Cut the file after its first paragraph: the second one goes.
+    let keep = text.find("\n\n").unwrap() + 1;
+    m.sh(&format!("truncate -s {keep} '{DEEP_DIVE}'"));
+    assert_eq!(
+        std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap(),
+        text[..keep]
+    );
+    m.wait("the cut in Notion", || {
+        emu.control().children_ids(&page) == ids[..1]
+    });
+    m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
+}

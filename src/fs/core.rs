@@ -1991,8 +1991,34 @@ impl FsCore {
                 }
             }
             if !hit {
-                // A truncate of a file nobody has open for writing: not supported yet.
-                return Err(self.write_denied("truncate of a closed file"));
+                return Err(FsError::NotOpen);
+            }
+        }
+        self.getattr(ino)
+    }
+
+    /// `truncate(2)` of a page's file nobody has open for writing: a save of the cut (or
+    /// zero-extended) content, journaled before this returns and pushed after the quiet
+    /// period like any other.
+    pub async fn truncate_closed(&self, ino: u64, size: u64) -> FsResult<Attr> {
+        match self.truncate(ino, None, size) {
+            Err(FsError::NotOpen) => {}
+            other => return other,
+        }
+        let size = usize::try_from(size).map_err(|_| FsError::Range)?;
+        let NodeKey::PageFile(page) = self.key(ino)? else {
+            return Err(match self.key(ino)? {
+                k if k.is_dir() => FsError::IsDir,
+                _ => self.write_denied("truncate"),
+            });
+        };
+        let base = self.body(&page).await?.data.clone();
+        let mut data = base.as_ref().clone();
+        data.resize(size, 0);
+        if data != *base {
+            self.accept(&page, ino, data, base).await?;
+            if let Some(w) = self.writer.get() {
+                w.schedule(&page);
             }
         }
         self.getattr(ino)

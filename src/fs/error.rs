@@ -47,6 +47,9 @@ pub enum FsError {
     /// An unknown or already released file handle.
     #[error("bad file handle")]
     BadHandle,
+    /// No handle has this file open for writing (an internal signal of `truncate`).
+    #[error("the file is not open for writing")]
+    NotOpen,
     /// Notion refused or could not be reached; the reason is logged.
     #[error("{0}")]
     Api(#[from] ApiError),
@@ -72,7 +75,7 @@ impl FsError {
             FsError::BadName(_) => libc::EINVAL,
             FsError::NoAttr => libc::ENODATA,
             FsError::Range => libc::ERANGE,
-            FsError::BadHandle => libc::EBADF,
+            FsError::BadHandle | FsError::NotOpen => libc::EBADF,
             // An object deleted or unshared in Notion is simply gone.
             FsError::Api(e) if e.is_not_found() => libc::ENOENT,
             FsError::Api(_) | FsError::Io(_) | FsError::Download(_) => libc::EIO,

@@ -332,6 +332,7 @@ impl Filesystem for NotionFuse {
         }
         // Times are Notion's (last edit): setting them is accepted and ignored.
         let r = match size {
+            Some(s) if fh.is_none() => self.rt.block_on(self.core.truncate_closed(ino.0, s)),
             Some(s) => self.core.truncate(ino.0, fh.map(|f| f.0), s),
             None => self.core.getattr(ino.0),
         };
