@@ -12,25 +12,14 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{fuse_usable, Mount, BIN};
+use common::{fuse_usable, Mount};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig};
 
 impl Mount {
     /// Mounts with the write path on, a short quiet period, the cache in `cache`.
     fn start(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
-        let mp = mpd.canonicalize().unwrap();
-        let log = cache.join("stderr.log");
-        let mut cmd = Command::new(BIN);
-        cmd.arg("mount")
-            .arg(&mp)
-            .arg("--cache-dir")
-            .arg(cache)
-            .args(["--rate", "1000", "--write-delay", "200"])
-            .env("NOTION_TOKEN", emu.token())
-            .env("NOTION_API_URL", emu.base_url())
-            .env("XDG_CONFIG_HOME", cache);
-        Mount::spawn(cmd, mp, log, Vec::new())
+        Mount::start_on(emu, mpd, cache, &["--write-delay", "200"])
     }
 
     /// Runs `cmd` in the mount; returns whether it succeeded and its stderr.

@@ -13,24 +13,13 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{fuse_usable, Mount, BIN};
+use common::{fuse_usable, Mount};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig};
 use serde_json::{json, Value};
 
 fn start(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
-    let mp = mpd.canonicalize().unwrap();
-    let log = cache.join("stderr.log");
-    let mut cmd = Command::new(BIN);
-    cmd.arg("mount")
-        .arg(&mp)
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(["--rate", "1000", "--write-delay", "200"])
-        .env("NOTION_TOKEN", emu.token())
-        .env("NOTION_API_URL", emu.base_url())
-        .env("XDG_CONFIG_HOME", cache);
-    Mount::spawn(cmd, mp, log, Vec::new())
+    Mount::start_on(emu, mpd, cache, &["--write-delay", "200"])
 }
 
 fn sh(m: &Mount, cmd: &str) {
@@ -50,12 +39,7 @@ fn sh(m: &Mount, cmd: &str) {
 }
 
 fn sync_xattr(m: &Mount, rel: &str) -> String {
-    let o = Command::new("getfattr")
-        .args(["--only-values", "-n", "user.notionfs.sync"])
-        .arg(m.p(rel))
-        .output()
-        .expect("getfattr");
-    String::from_utf8_lossy(&o.stdout).to_string()
+    common::sync_xattr(&m.p(rel))
 }
 
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {

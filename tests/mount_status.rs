@@ -22,19 +22,10 @@ const DEEP_DIVE: &str = "Engineering Wiki/Architecture/Storage Layer/Deep Dive: 
 const LONG_DELAY: u64 = 60_000;
 
 fn start(emu: &Emulator, mpd: &Path, cache: &Path, extra: &[&str]) -> Mount {
-    let mp = mpd.canonicalize().unwrap();
-    let log = cache.join("stderr.log");
-    let mut cmd = Command::new(BIN);
-    cmd.arg("mount")
-        .arg(&mp)
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(["--rate", "1000", "--write-delay", &LONG_DELAY.to_string()])
-        .args(extra)
-        .env("NOTION_TOKEN", emu.token())
-        .env("NOTION_API_URL", emu.base_url())
-        .env("XDG_CONFIG_HOME", cache);
-    Mount::spawn(cmd, mp, log, Vec::new())
+    let delay = LONG_DELAY.to_string();
+    let mut args = vec!["--write-delay", delay.as_str()];
+    args.extend_from_slice(extra);
+    Mount::start_on(emu, mpd, cache, &args)
 }
 
 /// Runs `notionfs ARGS`.

@@ -7,12 +7,11 @@
 //! Skipped (with the reason printed) only where FUSE cannot work.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{fuse_usable, Mount, BIN};
+use common::{fuse_usable, sync_xattr, Mount};
 use notionfs::emulator::{Emulator, EmulatorConfig, Faults, Seed};
 use notionfs::markdown;
 use notionfs::notion::{Client, ClientConfig, Token};
@@ -57,27 +56,7 @@ fn seed() -> Seed {
 }
 
 fn mount(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
-    let mp = mpd.canonicalize().unwrap();
-    let log = cache.join("stderr.log");
-    let mut cmd = Command::new(BIN);
-    cmd.arg("mount")
-        .arg(&mp)
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(["--rate", "1000", "--write-delay", "100"])
-        .env("NOTION_TOKEN", emu.token())
-        .env("NOTION_API_URL", emu.base_url())
-        .env("XDG_CONFIG_HOME", cache);
-    Mount::spawn(cmd, mp, log, Vec::new())
-}
-
-fn sync_xattr(path: &Path) -> String {
-    let o = Command::new("getfattr")
-        .args(["--only-values", "-n", "user.notionfs.sync"])
-        .arg(path)
-        .output()
-        .expect("getfattr");
-    String::from_utf8_lossy(&o.stdout).to_string()
+    Mount::start_on(emu, mpd, cache, &["--write-delay", "100"])
 }
 
 /// One page's paragraphs as the test last wrote them; `orig` marks the seeded ones never

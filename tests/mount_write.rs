@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{fuse_usable, mounted, Mount, BIN};
+use common::{fuse_usable, mounted, Mount};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig};
 
@@ -19,18 +19,7 @@ const DEEP_DIVE: &str = "Engineering Wiki/Architecture/Storage Layer/Deep Dive: 
 impl Mount {
     /// Mounts with the write path on, the cache in `cache`.
     fn start(emu: &Emulator, mpd: &Path, cache: &Path, delay_ms: u64) -> Mount {
-        let mp = mpd.canonicalize().unwrap();
-        let log = cache.join(format!("stderr-{delay_ms}.log"));
-        let mut cmd = Command::new(BIN);
-        cmd.arg("mount")
-            .arg(&mp)
-            .arg("--cache-dir")
-            .arg(cache)
-            .args(["--rate", "1000", "--write-delay", &delay_ms.to_string()])
-            .env("NOTION_TOKEN", emu.token())
-            .env("NOTION_API_URL", emu.base_url())
-            .env("XDG_CONFIG_HOME", cache);
-        Mount::spawn(cmd, mp, log, Vec::new())
+        Mount::start_on(emu, mpd, cache, &["--write-delay", &delay_ms.to_string()])
     }
 
     fn sh(&self, cmd: &str) {
@@ -50,12 +39,7 @@ impl Mount {
     }
 
     fn sync_xattr(&self, rel: &str) -> String {
-        let o = Command::new("getfattr")
-            .args(["--only-values", "-n", "user.notionfs.sync"])
-            .arg(self.p(rel))
-            .output()
-            .expect("getfattr");
-        String::from_utf8_lossy(&o.stdout).to_string()
+        common::sync_xattr(&self.p(rel))
     }
 
     /// Waits up to 15 s for `ok`; on timeout fails with the mount's log.

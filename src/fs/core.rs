@@ -1858,22 +1858,28 @@ impl FsCore {
         let NodeKey::PageFile(page) = self.key(target.ino)? else {
             return Err(self.write_denied("rename over this entry"));
         };
-        let base = self.body(&page).await?.data.clone();
+        self.save_local_as(src, &page, target.ino).await
+    }
+
+    /// Saves the local file `src` as the content of `page` (file `ino`): journaled before
+    /// this returns, the local file gone (its inode now names the page), the push scheduled.
+    async fn save_local_as(&self, src: u64, page: &str, ino: u64) -> FsResult<()> {
+        let base = self.body(page).await?.data.clone();
         let data = self
             .state()
             .locals
             .get(&src)
             .map(|l| l.data.clone())
             .ok_or(FsError::NotFound)?;
-        self.accept(&page, target.ino, data, base).await?;
+        self.accept(page, ino, data, base).await?;
         self.state().locals.remove(&src);
         self.aliases
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(src, NodeKey::PageFile(page.clone()));
+            .insert(src, NodeKey::PageFile(page.to_string()));
         self.invalidate(src);
         if let Some(w) = self.writer.get() {
-            w.schedule(&page);
+            w.schedule(page);
         }
         Ok(())
     }
@@ -1933,25 +1939,11 @@ impl FsCore {
         if stem.is_empty() {
             return Err(FsError::BadName("a page needs a title before .md"));
         }
-        let data = self
-            .state()
-            .locals
-            .get(&src)
-            .map(|l| l.data.clone())
-            .ok_or(FsError::NotFound)?;
-        let (page, ino) = self.create_page_in(new_parent, stem).await?;
-        let base = self.body(&page).await?.data.clone();
-        self.accept(&page, ino, data, base).await?;
-        self.state().locals.remove(&src);
-        self.aliases
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(src, NodeKey::PageFile(page.clone()));
-        self.invalidate(src);
-        if let Some(w) = self.writer.get() {
-            w.schedule(&page);
+        if !self.state().locals.contains_key(&src) {
+            return Err(FsError::NotFound);
         }
-        Ok(())
+        let (page, ino) = self.create_page_in(new_parent, stem).await?;
+        self.save_local_as(src, &page, ino).await
     }
 
     /// Marks a write handle as opened with `O_APPEND`.

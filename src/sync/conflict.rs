@@ -30,7 +30,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::diff::{diff, same_content, Anchor, DiffError, Op, Plan, TEMP_ID_PREFIX};
 use super::normalize::{compare_payload, payload_matches};
-use super::sim::simulate;
+use super::sim::{find_mut, remove, simulate};
 use crate::notion::model::Block;
 
 /// The decision for one edited page.
@@ -188,26 +188,6 @@ fn children_of_mut<'a>(
     } else {
         find_mut(tree, parent).map(|b| &mut b.children)
     }
-}
-
-fn find_mut<'a>(tree: &'a mut [Block], id: &str) -> Option<&'a mut Block> {
-    for b in tree {
-        if b.id.as_deref() == Some(id) {
-            return Some(b);
-        }
-        if let Some(f) = find_mut(&mut b.children, id) {
-            return Some(f);
-        }
-    }
-    None
-}
-
-fn remove(tree: &mut Vec<Block>, id: &str) -> bool {
-    if let Some(i) = tree.iter().position(|b| b.id.as_deref() == Some(id)) {
-        tree.remove(i);
-        return true;
-    }
-    tree.iter_mut().any(|b| remove(&mut b.children, id))
 }
 
 fn strip_sim_ids(b: &Block) -> Block {

@@ -111,7 +111,8 @@ fn assign(b: &Block, next: &mut usize, ids: &mut HashMap<String, String>) -> Blo
     out
 }
 
-fn find_mut<'a>(tree: &'a mut [Block], id: &str) -> Option<&'a mut Block> {
+/// The block `id` anywhere in `tree`.
+pub(crate) fn find_mut<'a>(tree: &'a mut [Block], id: &str) -> Option<&'a mut Block> {
     for b in tree {
         if b.id.as_deref() == Some(id) {
             return Some(b);
@@ -123,7 +124,8 @@ fn find_mut<'a>(tree: &'a mut [Block], id: &str) -> Option<&'a mut Block> {
     None
 }
 
-fn remove(tree: &mut Vec<Block>, id: &str) -> bool {
+/// Removes the block `id` (with its children) from anywhere in `tree`.
+pub(crate) fn remove(tree: &mut Vec<Block>, id: &str) -> bool {
     if let Some(i) = tree.iter().position(|b| b.id.as_deref() == Some(id)) {
         tree.remove(i);
         return true;

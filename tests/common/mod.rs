@@ -1,6 +1,9 @@
 //! Shared by the real-mount tests: whether FUSE works here, and a `notionfs mount` child
 //! process that is waited for, watched, and unmounted on drop.
 
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -87,6 +90,29 @@ impl Mount {
         m
     }
 
+    /// `notionfs mount` of the emulator's workspace at `mpd` (its cache and config in
+    /// `cache`, no client rate limit), with `extra` flags such as `--write-delay 100`.
+    pub fn start_on(
+        emu: &notionfs::emulator::Emulator,
+        mpd: &Path,
+        cache: &Path,
+        extra: &[&str],
+    ) -> Mount {
+        let mp = mpd.canonicalize().unwrap();
+        let log = cache.join("stderr.log");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("mount")
+            .arg(&mp)
+            .arg("--cache-dir")
+            .arg(cache)
+            .args(["--rate", "1000"])
+            .args(extra)
+            .env("NOTION_TOKEN", emu.token())
+            .env("NOTION_API_URL", emu.base_url())
+            .env("XDG_CONFIG_HOME", cache);
+        Mount::spawn(cmd, mp, log, Vec::new())
+    }
+
     /// A path inside the mount.
     pub fn p(&self, rel: &str) -> PathBuf {
         self.mp.join(rel)
@@ -117,4 +143,14 @@ impl Drop for Mount {
             let _ = c.wait();
         }
     }
+}
+
+/// The `user.notionfs.sync` attribute of `path` (empty if it cannot be read).
+pub fn sync_xattr(path: &Path) -> String {
+    let o = Command::new("getfattr")
+        .args(["--only-values", "-n", "user.notionfs.sync"])
+        .arg(path)
+        .output()
+        .expect("getfattr");
+    String::from_utf8_lossy(&o.stdout).to_string()
 }
