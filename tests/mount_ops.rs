@@ -309,10 +309,14 @@ fn mv_renames_and_moves_pages_across_folders() {
     let deep =
         std::fs::read_to_string(m.p("Team Home/Storage Layer/Deep Dive: Compaction.md")).unwrap();
     assert!(deep.contains(demo::MARKER));
-    assert!(!m.p("Engineering Wiki/Architecture/Storage Layer").exists());
-    assert!(!m
-        .p("Engineering Wiki/Architecture/Storage Layer.md")
-        .exists());
+    // The kernel forgets the old names once the mount's invalidations (sent off the
+    // request thread) reach it, within its entry TTL at the latest.
+    wait_for("the old names gone", || {
+        !m.p("Engineering Wiki/Architecture/Storage Layer").exists()
+            && !m
+                .p("Engineering Wiki/Architecture/Storage Layer.md")
+                .exists()
+    });
 
     // And back by its .md (the folder follows).
     m.sh("mv 'Team Home/Storage Layer.md' 'Engineering Wiki/Architecture/'");
@@ -321,7 +325,9 @@ fn mv_renames_and_moves_pages_across_folders() {
         m.ls("Engineering Wiki/Architecture"),
         set(&["Storage Layer", "Storage Layer.md"])
     );
-    assert!(!m.p("Team Home/Storage Layer").exists());
+    wait_for("the old folder gone", || {
+        !m.p("Team Home/Storage Layer").exists()
+    });
 
     // What Notion cannot do: a clear errno, nothing changed.
     m.sh_fails(
