@@ -693,6 +693,8 @@ fn serve_inner(
         // Replay what a previous run accepted but did not push (crash, kill -9).
         let replay = w.clone();
         rt.spawn(async move { replay.flush_all().await });
+        let uploads = core.clone();
+        rt.spawn(async move { uploads.replay_uploads() });
         Some(w)
     } else {
         None
