@@ -191,6 +191,26 @@ fn copies_become_media_blocks_and_rm_deletes_them() {
         txt
     );
 
+    // Notion refuses an upload the local check let through (the limit shrank since it was
+    // read): the file stays, and says why.
+    emu.control().set_max_upload_size(1000);
+    ok(
+        &m,
+        &format!(
+            "cp '{}' '{FOLDER}/late.png'",
+            src.path().join("diagram.png").display()
+        ),
+    );
+    let late = format!("{FOLDER}/late.png");
+    let mut sync = String::new();
+    wait(&m, "the refusal in user.notionfs.sync", || {
+        sync = xattr(&m, &late, "user.notionfs.sync");
+        sync.starts_with("failed: ")
+    });
+    assert!(sync.contains("1000 bytes"), "{sync}");
+    assert_eq!(std::fs::read(m.p(&late)).unwrap(), png);
+    emu.control().set_max_upload_size(5 * 1024 * 1024 * 1024);
+
     // `rm` deletes the block.
     let image_id = block["id"].as_str().unwrap().to_string();
     ok(&m, &format!("rm '{rel}'"));
@@ -205,7 +225,7 @@ fn copies_become_media_blocks_and_rm_deletes_them() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert_eq!(emu.control().calls(CREATE), 2);
+    assert_eq!(emu.control().calls(CREATE), 3);
 }
 
 #[test]
@@ -299,6 +319,8 @@ fn a_copy_survives_kill_9_and_the_next_mount_uploads_it() {
             src.path().join("report.pdf").display()
         ),
     );
+    let rel = format!("{FOLDER}/report.pdf");
+    assert_eq!(xattr(&m, &rel, "user.notionfs.sync"), "pending");
     let staged: Vec<_> = std::fs::read_dir(cache.path().join("uploads"))
         .unwrap()
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
@@ -320,7 +342,6 @@ fn a_copy_survives_kill_9_and_the_next_mount_uploads_it() {
         !block.is_null()
     });
     assert_eq!(block["type"], "pdf", "{block}");
-    let rel = format!("{FOLDER}/report.pdf");
     attachment_id(&m, &rel);
     assert_eq!(std::fs::read(m.p(&rel)).unwrap(), pdf);
 }

@@ -1454,6 +1454,10 @@ impl FsCore {
                 }
                 s => s.xattr(),
             },
+            (NodeKey::Local(_), _) => self
+                .uploads
+                .sync_state(ino)
+                .unwrap_or_else(|| "clean".to_string()),
             _ => "clean".to_string(),
         };
         let st = self.state();

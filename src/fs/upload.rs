@@ -21,9 +21,16 @@
 //!    staged file deleted, and the attachment replaces the local file in the listing (applied
 //!    by the core on its next lookup / readdir, see [`Uploads::take_done`]).
 //!    Transient failures are retried with backoff; a refusal is logged and noted on the
-//!    record (`notionfs status`), which stays for the next mount to retry.
-//! 5. A mount replays the upload records a previous run left (crash, `kill -9`, unmount
-//!    before the upload finished).
+//!    record (`notionfs status`), which stays for the next mount to retry. Meanwhile the
+//!    local file's `user.notionfs.sync` says `pending`, or `failed: REASON`.
+//! 5. Unmount waits for uploads in flight (within the push window of SIGTERM); a mount
+//!    replays the upload records a previous run left (crash, `kill -9`, unmount before the
+//!    upload finished).
+//!
+//! Synchronous uploads in `close` were the alternative: simpler (the attachment exists when
+//! `cp` returns) but a copy would then wait for the network, and fail when Notion is down
+//! although its bytes are safe. Background uploads keep `close` local and fast; the price
+//! is the window in which the file is a local copy.
 //!
 //! The window between the append and the confirmation is not idempotent: a crash exactly
 //! there uploads the file again at the next mount (a duplicate block, never a lost file).
@@ -33,6 +40,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -137,6 +145,8 @@ pub struct Staged {
     pub cancelled: bool,
     /// Its upload started.
     pub started: bool,
+    /// Why its upload failed, if it did.
+    pub failure: Option<String>,
 }
 
 /// An upload whose block is in Notion: the core lists it as an attachment.
@@ -168,6 +178,10 @@ struct Inner {
     staged: Mutex<HashMap<u64, Staged>>,
     done: Mutex<Vec<Done>>,
     limit: tokio::sync::OnceCell<Option<u64>>,
+    /// Uploads running (or waiting to retry) in this process.
+    running: AtomicUsize,
+    /// Woken when `running` drops to zero.
+    idle: tokio::sync::Notify,
 }
 
 /// The uploads of one mount. Cheap to clone.
@@ -190,6 +204,8 @@ impl Uploads {
                 staged: Mutex::new(HashMap::new()),
                 done: Mutex::new(Vec::new()),
                 limit: tokio::sync::OnceCell::new(),
+                running: AtomicUsize::new(0),
+                idle: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -260,6 +276,17 @@ impl Uploads {
         }
         s.dirty = true;
         Ok(())
+    }
+
+    /// The `user.notionfs.sync` of a local file: `pending` while its upload is on its way,
+    /// `failed: REASON` when it failed; `None` for a file that is not a future attachment.
+    pub fn sync_state(&self, ino: u64) -> Option<String> {
+        let st = self.staged();
+        let s = st.get(&ino)?;
+        Some(match &s.failure {
+            Some(f) => format!("failed: {f}"),
+            None => "pending".to_string(),
+        })
     }
 
     /// Whether `ino` was refused for its size (its local file is to be dropped).
@@ -373,26 +400,62 @@ impl Uploads {
 
     fn spawn(&self, client: Client, writer: Arc<Writer>, ino: Option<u64>, page: String, seq: Seq) {
         let me = self.clone();
+        self.inner.running.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
-            let mut attempt = 0u32;
-            loop {
-                match me.run(&client, &writer, ino, &page, seq).await {
-                    Ok(()) => return,
-                    Err(UploadError::Api(e)) if e.is_transient() && attempt < 8 => {
-                        attempt += 1;
-                        let wait = Duration::from_millis(500 << attempt.min(6));
-                        tracing::warn!(page = %page, error = %e, attempt, "upload failed; retried");
-                        tokio::time::sleep(wait).await;
-                    }
-                    Err(e) => {
-                        let reason = e.to_string();
-                        tracing::warn!(page = %page, reason = %reason, "upload failed; kept for the next mount");
-                        let _ = writer.journal().mark_failed(seq, &reason);
-                        return;
-                    }
-                }
+            me.attempts(&client, &writer, ino, &page, seq).await;
+            if me.inner.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+                me.inner.idle.notify_waiters();
             }
         });
+    }
+
+    /// Waits until no upload runs in this process (unmount: what is left stays in the
+    /// journal for the next mount).
+    pub async fn idle(&self) {
+        loop {
+            let woken = self.inner.idle.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.inner.running.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            woken.await;
+        }
+    }
+
+    /// Runs one upload, retrying transient failures with backoff.
+    async fn attempts(
+        &self,
+        client: &Client,
+        writer: &Writer,
+        ino: Option<u64>,
+        page: &str,
+        seq: Seq,
+    ) {
+        let mut attempt = 0u32;
+        loop {
+            match self.run(client, writer, ino, page, seq).await {
+                Ok(()) => return,
+                Err(UploadError::Api(e)) if e.is_transient() && attempt < 8 => {
+                    attempt += 1;
+                    let wait = Duration::from_millis(500 << attempt.min(6));
+                    tracing::warn!(page, error = %e, attempt, "upload failed; retried");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    if let Some(i) = ino {
+                        let mut st = self.staged();
+                        if let Some(s) = st.get_mut(&i).filter(|s| s.seq == Some(seq)) {
+                            s.failure = Some(reason.clone());
+                        }
+                    }
+                    tracing::warn!(page, reason = %reason, "upload failed; kept for the next mount");
+                    let _ = writer.journal().mark_failed(seq, &reason);
+                    return;
+                }
+            }
+        }
     }
 
     fn cancelled(&self, ino: Option<u64>) -> bool {

@@ -115,6 +115,11 @@ impl FsCore {
         }
     }
 
+    /// Waits until no upload runs in this process (unmount).
+    pub async fn uploads_idle(&self) {
+        self.uploads.idle().await;
+    }
+
     /// Shows the uploads whose block is in Notion: the attachment replaces the local file,
     /// and the page (whose body now shows the block) is read again on its next open.
     pub(super) fn apply_uploads(&self) {
