@@ -210,6 +210,22 @@ fn copies_become_media_blocks_and_rm_deletes_them() {
     assert!(sync.contains("1000 bytes"), "{sync}");
     assert_eq!(std::fs::read(m.p(&late)).unwrap(), png);
     emu.control().set_max_upload_size(5 * 1024 * 1024 * 1024);
+    // `rm` of the refused copy drops it, journal record and staged bytes included.
+    ok(&m, &format!("rm '{late}'"));
+    assert!(!m.p(&late).exists());
+    let staged: Vec<_> = std::fs::read_dir(cache.path().join("uploads"))
+        .unwrap()
+        .map(|e| std::fs::metadata(e.unwrap().path()).unwrap().len())
+        .collect();
+    let jr: Vec<_> = std::fs::read_dir(cache.path().join("journal"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(staged.is_empty(), "{staged:?} {jr:?}\n{}", m.stderr());
+    let records: Vec<_> = std::fs::read_dir(cache.path().join("journal"))
+        .unwrap()
+        .collect();
+    assert!(records.is_empty(), "{records:?}");
 
     // `rm` deletes the block.
     let image_id = block["id"].as_str().unwrap().to_string();

@@ -143,8 +143,11 @@ pub struct Staged {
     pub seq: Option<Seq>,
     /// Removed (`rm`) before its block was appended.
     pub cancelled: bool,
-    /// Its upload started.
+    /// Its upload is running.
     pub started: bool,
+    /// The record whose upload was started last (a close without a change since, like
+    /// that of a read, starts nothing).
+    pub launched: Option<Seq>,
     /// Why its upload failed, if it did.
     pub failure: Option<String>,
 }
@@ -255,13 +258,17 @@ impl Uploads {
     }
 
     /// Before a write (or truncate) makes `ino` `size` bytes long: refuses it past the
-    /// workspace limit (logged once), else notes the file changed.
+    /// workspace limit (logged once) or once its upload started, else notes the change.
     pub fn check_size(&self, ino: u64, size: u64) -> FsResult<()> {
         let limit = self.inner.limit.get().copied().flatten();
         let mut st = self.staged();
         let Some(s) = st.get_mut(&ino) else {
             return Ok(());
         };
+        // Its bytes are on their way: a change now would be lost or make a second block.
+        if s.started {
+            return Err(FsError::ReadOnly("write to a file being uploaded"));
+        }
         if let Some(limit) = limit.filter(|l| size > *l) {
             if s.refused.is_none() {
                 tracing::warn!(
@@ -347,6 +354,7 @@ impl Uploads {
         if let Some(s) = self.staged().get_mut(&ino) {
             s.seq = Some(seq);
             s.dirty = false;
+            s.failure = None;
         }
         if let Some(old) = old {
             self.drop_record(writer, old);
@@ -375,10 +383,11 @@ impl Uploads {
             let mut st = self.staged();
             let Some(s) = st.get_mut(&ino) else { return };
             let Some(seq) = s.seq else { return };
-            if s.started || s.refused.is_some() {
+            if s.started || s.refused.is_some() || s.launched == Some(seq) {
                 return;
             }
             s.started = true;
+            s.launched = Some(seq);
             (s.page.clone(), seq)
         };
         self.spawn(client.clone(), writer.clone(), Some(ino), page, seq);
@@ -447,7 +456,9 @@ impl Uploads {
                     if let Some(i) = ino {
                         let mut st = self.staged();
                         if let Some(s) = st.get_mut(&i).filter(|s| s.seq == Some(seq)) {
+                            // A later save (write and close) tries again; `rm` drops it.
                             s.failure = Some(reason.clone());
+                            s.started = false;
                         }
                     }
                     tracing::warn!(page, reason = %reason, "upload failed; kept for the next mount");
