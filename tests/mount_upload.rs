@@ -361,3 +361,47 @@ fn a_copy_survives_kill_9_and_the_next_mount_uploads_it() {
     attachment_id(&m, &rel);
     assert_eq!(std::fs::read(m.p(&rel)).unwrap(), pdf);
 }
+
+#[test]
+fn sigterm_waits_for_an_upload_in_flight() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let (mpd, cache, src) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let png = bytes(5000, 11);
+    std::fs::write(src.path().join("slow.png"), &png).unwrap();
+    let mut m = start(&emu, mpd.path(), cache.path());
+    let page = demo::showcase_id();
+    ok(&m, &format!("ls '{FOLDER}' > /dev/null"));
+    let before = emu.control().children_ids(&page);
+    // Each request takes 300 ms: the upload (create, send, append) is still running when
+    // the signal comes.
+    let healthy = emu.control().faults();
+    emu.control().set_faults(notionfs::emulator::Faults {
+        latency_ms: 300,
+        ..healthy
+    });
+    ok(
+        &m,
+        &format!("cp '{}' '{FOLDER}/'", src.path().join("slow.png").display()),
+    );
+    let mut c = m.child.take().unwrap();
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+    let t = Instant::now();
+    while c.try_wait().unwrap().is_none() {
+        assert!(t.elapsed() < Duration::from_secs(20), "{}", m.stderr());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let block = new_last(&emu, &page, &before).expect("the block was appended before exit");
+    assert_eq!(block["type"], "image", "{block}");
+    let left: Vec<_> = std::fs::read_dir(cache.path().join("uploads"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
