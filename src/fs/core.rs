@@ -1758,7 +1758,8 @@ impl FsCore {
 
     /// Creates `name` in `parent` and opens it: editor droppings
     /// ([`super::write::is_dropping`]) live in memory only; `T.md` creates a page (a row in
-    /// a data source folder; see [`ops`]); anything else is refused for now.
+    /// a data source folder; see [`ops`]); any other file in a page's
+    /// folder becomes an attachment (see [`super::upload`]).
     pub async fn create(&self, parent: u64, name: &str) -> FsResult<(Attr, Opened)> {
         if self.writer.get().is_none() {
             return Err(self.write_denied("create"));
@@ -1804,7 +1805,8 @@ impl FsCore {
     }
 
     /// Removes `name` from `parent`: a local file is dropped; a page's `T.md` moves the
-    /// page to Notion's trash (its folder goes with it). Anything else is refused.
+    /// page to Notion's trash (its folder goes with it); an attachment's block is deleted.
+    /// Anything else is refused.
     pub async fn unlink(&self, parent: u64, name: &str) -> FsResult<()> {
         // An upload that just finished is an attachment now.
         self.apply_uploads();
