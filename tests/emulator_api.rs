@@ -1800,3 +1800,23 @@ async fn comments_and_data_source_admin() {
         .await;
     assert_error(&r, 400, "validation_error");
 }
+
+#[tokio::test]
+async fn multi_part_uploads_need_a_filename_or_a_content_type() {
+    let t = T::new().await;
+    let r = t
+        .post(
+            "/v1/file_uploads",
+            json!({"mode": "multi_part", "number_of_parts": 2}),
+        )
+        .await;
+    assert_error(&r, 400, "validation_error");
+    let r = t
+        .post(
+            "/v1/file_uploads",
+            json!({"mode": "multi_part", "number_of_parts": 2, "content_type": "video/mp4"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["content_type"], "video/mp4");
+}

@@ -294,9 +294,11 @@ impl FileStore {
             }
             (_, None) => None,
         };
-        if mode == "multi_part" && filename.is_none() {
+        // sending-larger-files: "a `filename` with a valid extension or a separate MIME
+        // `content_type` parameter that can be used to detect an extension".
+        if mode == "multi_part" && filename.is_none() && content_type.is_none() {
             return Err(ApiError::validation(
-                "body failed validation: body.filename should be defined for mode `multi_part`.",
+                "body failed validation: body.filename or body.content_type should be defined for mode `multi_part`.",
             ));
         }
         let id = super::util::new_uuid();

@@ -693,6 +693,8 @@ fn serve_inner(
         // Replay what a previous run accepted but did not push (crash, kill -9).
         let replay = w.clone();
         rt.spawn(async move { replay.flush_all().await });
+        let uploads = core.clone();
+        rt.spawn(async move { uploads.replay_uploads() });
         Some(w)
     } else {
         None
@@ -703,6 +705,7 @@ fn serve_inner(
         threads: 4,
         kernel_ttl: r.ttl.min(Duration::from_secs(1)),
     };
+    let core_ref = core.clone();
     let mounted = fuse::mount(core, rt.handle().clone(), mountpoint, &cfg).map_err(|e| {
         if e.raw_os_error() == Some(libc::EBUSY) {
             CliError::Busy(mountpoint.to_path_buf())
@@ -738,8 +741,10 @@ fn serve_inner(
     tracing::info!("unmounted");
     if let Some(w) = writer {
         // Push what is pending, within a bounded wait; the journal keeps the rest.
-        let flushed =
-            rt.block_on(async { tokio::time::timeout(UNMOUNT_PUSH_WAIT, w.flush_all()).await });
+        let flushed = rt.block_on(async {
+            let both = futures::future::join(w.flush_all(), core_ref.uploads_idle());
+            tokio::time::timeout(UNMOUNT_PUSH_WAIT, both).await
+        });
         if flushed.is_err() || w.journal().pending_count() > 0 {
             tracing::warn!(
                 pending = w.journal().pending_count(),

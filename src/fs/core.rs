@@ -53,6 +53,7 @@ use crate::notion::model::{DataSource, DataSourceRef, Database, Page};
 use crate::notion::{ApiError, Client};
 
 mod ops;
+mod uploads;
 
 /// How the core behaves.
 #[derive(Clone, Debug)]
@@ -215,6 +216,8 @@ pub struct FsCore {
     aliases: Mutex<HashMap<u64, NodeKey>>,
     /// The mount's control socket, shown as `user.notionfs.control` on the root.
     control: std::sync::OnceLock<std::path::PathBuf>,
+    /// Files copied into page folders, on their way to becoming attachments.
+    uploads: super::upload::Uploads,
 }
 
 fn time_of(iso: &str) -> SystemTime {
@@ -238,6 +241,7 @@ impl FsCore {
     pub fn new(client: Client, settings: Settings) -> FsResult<FsCore> {
         let attachments = Attachments::new(settings.cache_dir.join("attachments"))?;
         let disk = DiskCache::new(settings.cache_dir.join("bodies"))?;
+        let uploads = super::upload::Uploads::new(settings.cache_dir.join("uploads"))?;
         Ok(FsCore {
             client,
             inodes: Inodes::new(),
@@ -270,6 +274,7 @@ impl FsCore {
             writer: std::sync::OnceLock::new(),
             aliases: Mutex::new(HashMap::new()),
             control: std::sync::OnceLock::new(),
+            uploads,
             settings,
         })
     }
@@ -373,7 +378,11 @@ impl FsCore {
         if !listing.entries.iter().any(|e| e.name == name) {
             // The folder of a page whose blocks were never read may exist (attachments are
             // only known from the blocks): read that page's blocks, then look again.
-            if let Some(page) = self.unrevealed_folder(&dir, &listing, name) {
+            if let Some((page, file)) = self.unrevealed_folder(&dir, &listing, name) {
+                // Revealing the folder finds its directory through the page file's inode.
+                let place = Place { parent, name: file };
+                self.inodes
+                    .ino(&NodeKey::PageFile(page.clone()), Some(place));
                 self.load_page(&page).await?;
                 listing = self.listing(&dir).await?;
             }
@@ -395,7 +404,12 @@ impl FsCore {
 
     /// The page whose reserved, not yet shown folder name is `name` in `dir`, if its blocks
     /// have not been read (so whether the folder exists is unknown).
-    fn unrevealed_folder(&self, dir: &NodeKey, listing: &Listing, name: &str) -> Option<String> {
+    fn unrevealed_folder(
+        &self,
+        dir: &NodeKey,
+        listing: &Listing,
+        name: &str,
+    ) -> Option<(String, String)> {
         let st = self.state();
         let names = st.names.get(dir)?;
         listing.entries.iter().find_map(|e| match &e.key {
@@ -403,7 +417,7 @@ impl FsCore {
                 if !st.items.contains_key(id)
                     && names.names_of(&e.key).get(1).map(String::as_str) == Some(name) =>
             {
-                Some(id.clone())
+                Some((id.clone(), e.name.clone()))
             }
             _ => None,
         })
@@ -1440,6 +1454,10 @@ impl FsCore {
                 }
                 s => s.xattr(),
             },
+            (NodeKey::Local(_), _) => self
+                .uploads
+                .sync_state(ino)
+                .unwrap_or_else(|| "clean".to_string()),
             _ => "clean".to_string(),
         };
         let st = self.state();
@@ -1636,6 +1654,7 @@ impl FsCore {
             let l = st.locals.get_mut(&i).ok_or(FsError::NotFound)?;
             let off = usize::try_from(offset).map_err(|_| FsError::Range)?;
             let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
+            self.uploads.check_size(i, l.data.len().max(end) as u64)?;
             if l.data.len() < end {
                 l.data.resize(end, 0);
             }
@@ -1664,6 +1683,7 @@ impl FsCore {
     /// `T.conflict-YYYYMMDD-HHMMSS.md` beside the page, and the page read from Notion again.
     /// Called on lookup, readdir, xattrs and by `notionfs status`.
     pub fn show_conflicts(&self) {
+        self.apply_uploads();
         let Some(w) = self.writer.get() else { return };
         for c in w.take_conflicts() {
             let ino = self.inodes.find(&NodeKey::PageFile(c.page.clone()));
@@ -1738,7 +1758,8 @@ impl FsCore {
 
     /// Creates `name` in `parent` and opens it: editor droppings
     /// ([`super::write::is_dropping`]) live in memory only; `T.md` creates a page (a row in
-    /// a data source folder; see [`ops`]); anything else is refused for now.
+    /// a data source folder; see [`ops`]); any other file in a page's
+    /// folder becomes an attachment (see [`super::upload`]).
     pub async fn create(&self, parent: u64, name: &str) -> FsResult<(Attr, Opened)> {
         if self.writer.get().is_none() {
             return Err(self.write_denied("create"));
@@ -1747,7 +1768,7 @@ impl FsCore {
             if name.ends_with(".md") {
                 return self.create_page_file(parent, name).await;
             }
-            return Err(self.write_denied("create of a file that is not a page"));
+            return self.create_attachment(parent, name).await;
         }
         if !self.key(parent)?.is_dir() {
             return Err(FsError::NotDir);
@@ -1784,9 +1805,13 @@ impl FsCore {
     }
 
     /// Removes `name` from `parent`: a local file is dropped; a page's `T.md` moves the
-    /// page to Notion's trash (its folder goes with it). Anything else is refused.
+    /// page to Notion's trash (its folder goes with it); an attachment's block is deleted.
+    /// Anything else is refused.
     pub async fn unlink(&self, parent: u64, name: &str) -> FsResult<()> {
+        // An upload that just finished is an attachment now.
+        self.apply_uploads();
         if let Some(i) = self.local_ino(parent, name) {
+            self.forget_attachment(i).await;
             self.state().locals.remove(&i);
             return Ok(());
         }
@@ -1794,8 +1819,12 @@ impl FsCore {
             return Err(self.write_denied("unlink"));
         }
         let target = self.lookup(parent, name).await?;
-        let NodeKey::PageFile(page) = self.key(target.ino)? else {
-            return Err(self.write_denied("unlink of this entry"));
+        let page = match self.key(target.ino)? {
+            NodeKey::PageFile(page) => page,
+            NodeKey::Attachment(block) => {
+                return self.remove_attachment(parent, name, &block).await
+            }
+            _ => return Err(self.write_denied("unlink of this entry")),
         };
         if let Some(w) = self.writer.get() {
             // A save still waiting for its push is moot: flush it first so nothing is lost
@@ -1967,6 +1996,7 @@ impl FsCore {
         {
             let mut st = self.state();
             if let Some(l) = st.locals.get_mut(&ino) {
+                self.uploads.check_size(ino, size as u64)?;
                 l.data.resize(size, 0);
                 l.mtime = SystemTime::now();
                 drop(st);
@@ -2019,6 +2049,9 @@ impl FsCore {
     /// Makes what was written through `fh` durable (journal, fsync'd) and shows it as the
     /// file's content; returns once it is on disk (`flush` on close, and `fsync`).
     pub async fn flush(&self, fh: u64) -> FsResult<()> {
+        if let Some(ino) = self.staged_handle(fh) {
+            return self.flush_attachment(ino).await;
+        }
         let (page, ino, data, base) = {
             let st = self.state();
             match st.handles.get(&fh) {
@@ -2076,7 +2109,11 @@ impl FsCore {
 
     /// Closes a handle; a write handle is flushed first and its page's push scheduled.
     pub async fn close(&self, fh: u64) -> FsResult<()> {
+        let staged = self.staged_handle(fh);
         let res = self.flush(fh).await;
+        if let Some(ino) = staged.filter(|_| res.is_ok()) {
+            self.start_attachment(ino);
+        }
         let h = self.state().handles.remove(&fh);
         if let (Some(Handle::Write(w)), Some(writer)) = (h, self.writer.get()) {
             if w.saved {

@@ -59,6 +59,14 @@ pub enum FsError {
     /// Downloading an attachment from its signed URL failed.
     #[error("attachment download failed: {0}")]
     Download(String),
+    /// A file copied into a page's folder is larger than the workspace accepts.
+    #[error("file too large: {size} bytes, the workspace accepts at most {limit} bytes per file")]
+    TooBig {
+        /// The size the file would have.
+        size: u64,
+        /// The workspace's per-file upload limit.
+        limit: u64,
+    },
 }
 
 impl FsError {
@@ -76,6 +84,7 @@ impl FsError {
             FsError::NoAttr => libc::ENODATA,
             FsError::Range => libc::ERANGE,
             FsError::BadHandle | FsError::NotOpen => libc::EBADF,
+            FsError::TooBig { .. } => libc::EFBIG,
             // An object deleted or unshared in Notion is simply gone.
             FsError::Api(e) if e.is_not_found() => libc::ENOENT,
             FsError::Api(_) | FsError::Io(_) | FsError::Download(_) => libc::EIO,
@@ -97,6 +106,9 @@ mod tests {
         assert_eq!(FsError::Cannot("move a database").errno(), libc::EPERM);
         assert_eq!(FsError::Exists.errno(), libc::EEXIST);
         assert_eq!(FsError::NotEmpty.errno(), libc::ENOTEMPTY);
+        let big = FsError::TooBig { size: 6, limit: 5 };
+        assert_eq!(big.errno(), libc::EFBIG);
+        assert!(big.to_string().contains("at most 5 bytes"));
         let gone = ApiError::Api {
             status: 404,
             code: "object_not_found".into(),

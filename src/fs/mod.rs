@@ -39,6 +39,7 @@ pub mod names;
 pub mod render;
 pub mod syslog;
 pub mod tree;
+pub mod upload;
 pub mod write;
 
 pub use self::core::{Attr, DirEntry, FileKind, FsCore, Invalidate, Opened, Settings};

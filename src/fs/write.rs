@@ -650,11 +650,12 @@ impl Writer {
                 {
                     tracing::warn!(page, error = %e, "cannot confirm a journal record");
                 }
-                // Still pending if another save came in meanwhile.
+                // Still pending if another save came in meanwhile (an attachment on its way
+                // is not a save of the file: it has its own state, see `super::upload`).
                 let newer = self
                     .journal
                     .pending_for(page)
-                    .map(|r| !r.is_empty())
+                    .map(|r| r.iter().any(|r| r.kind != RecordKind::Upload))
                     .unwrap_or(false);
                 st.sync = Some(match (newer, &conflict) {
                     (true, _) => SyncState::Pending,
