@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{fuse_usable, Mount, BIN};
+use common::{fuse_usable, Mount};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig};
 use serde_json::Value;
@@ -21,18 +21,7 @@ const CREATE: &str = "POST /v1/file_uploads";
 const COMPLETE: &str = "POST /v1/file_uploads/{id}/complete";
 
 fn start(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
-    let mp = mpd.canonicalize().unwrap();
-    let log = cache.join("stderr.log");
-    let mut cmd = Command::new(BIN);
-    cmd.arg("mount")
-        .arg(&mp)
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(["--rate", "1000", "--write-delay", "200"])
-        .env("NOTION_TOKEN", emu.token())
-        .env("NOTION_API_URL", emu.base_url())
-        .env("XDG_CONFIG_HOME", cache);
-    Mount::spawn(cmd, mp, log, Vec::new())
+    Mount::start_on(emu, mpd, cache, &["--write-delay", "200"])
 }
 
 fn sh(m: &Mount, cmd: &str) -> Output {

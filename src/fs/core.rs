@@ -1695,28 +1695,8 @@ impl FsCore {
             let stem = place.name.strip_suffix(".md").unwrap_or(&place.name);
             let name = format!("{stem}.conflict-{}.md", c.stamp);
             tracing::warn!(file = %name, "conflict copy written");
-            let serial = {
-                let mut st = self.state();
-                st.next_local += 1;
-                st.next_local
-            };
-            let local = self.inodes.ino(
-                &NodeKey::Local(serial),
-                Some(Place {
-                    parent: place.parent,
-                    name: name.clone(),
-                }),
-            );
+            self.new_local(place.parent, &name, c.data);
             let mut st = self.state();
-            st.locals.insert(
-                local,
-                LocalFile {
-                    parent: place.parent,
-                    name,
-                    data: c.data,
-                    mtime: SystemTime::now(),
-                },
-            );
             // Read the page again on its next open (Notion's version).
             if let Some(old) = st.bodies.peek(&c.page) {
                 let mut stale = Body::new(old.data.as_ref().clone(), String::new());
@@ -1729,6 +1709,32 @@ impl FsCore {
             drop(st);
             self.invalidate(ino);
         }
+    }
+
+    /// A new local (in-memory) file `name` in `parent` holding `data`; its inode.
+    pub(super) fn new_local(&self, parent: u64, name: &str, data: Vec<u8>) -> u64 {
+        let serial = {
+            let mut st = self.state();
+            st.next_local += 1;
+            st.next_local
+        };
+        let ino = self.inodes.ino(
+            &NodeKey::Local(serial),
+            Some(Place {
+                parent,
+                name: name.to_string(),
+            }),
+        );
+        self.state().locals.insert(
+            ino,
+            LocalFile {
+                parent,
+                name: name.to_string(),
+                data,
+                mtime: SystemTime::now(),
+            },
+        );
+        ino
     }
 
     /// Whether `ino` is a local (in-memory) file: its mode and owner may be set (ignored).
@@ -1775,30 +1781,7 @@ impl FsCore {
         }
         let ino = match self.local_ino(parent, name) {
             Some(i) => i,
-            None => {
-                let serial = {
-                    let mut st = self.state();
-                    st.next_local += 1;
-                    st.next_local
-                };
-                let ino = self.inodes.ino(
-                    &NodeKey::Local(serial),
-                    Some(Place {
-                        parent,
-                        name: name.to_string(),
-                    }),
-                );
-                self.state().locals.insert(
-                    ino,
-                    LocalFile {
-                        parent,
-                        name: name.to_string(),
-                        data: Vec::new(),
-                        mtime: SystemTime::now(),
-                    },
-                );
-                ino
-            }
+            None => self.new_local(parent, name, Vec::new()),
         };
         let o = self.open_local(ino);
         Ok((self.getattr(ino)?, o))
@@ -1933,27 +1916,7 @@ impl FsCore {
         if let Some(old) = self.local_ino(new_parent, new_name) {
             self.state().locals.remove(&old);
         }
-        let serial = {
-            let mut st = self.state();
-            st.next_local += 1;
-            st.next_local
-        };
-        let ino = self.inodes.ino(
-            &NodeKey::Local(serial),
-            Some(Place {
-                parent: new_parent,
-                name: new_name.to_string(),
-            }),
-        );
-        self.state().locals.insert(
-            ino,
-            LocalFile {
-                parent: new_parent,
-                name: new_name.to_string(),
-                data,
-                mtime: SystemTime::now(),
-            },
-        );
+        self.new_local(new_parent, new_name, data);
         // The kernel moved its entry for `T.md` to the new name: both are looked up again.
         self.invalidate_entry(parent, name);
         self.invalidate_entry(new_parent, new_name);

@@ -3,11 +3,9 @@
 //! upload at release, the attachment that replaces it once its block is in Notion, and `rm`
 //! of an attachment (its block is deleted).
 
-use std::time::SystemTime;
-
-use super::{FsCore, Handle, LocalFile, Opened};
+use super::{FsCore, Handle, Opened};
 use crate::fs::error::{FsError, FsResult};
-use crate::fs::inode::{NodeKey, Place};
+use crate::fs::inode::NodeKey;
 use crate::fs::tree::{derive_items, Item};
 use crate::fs::upload::kind_of;
 use crate::fs::Attr;
@@ -33,27 +31,7 @@ impl FsCore {
         }
         // Known before the first write, which checks against it.
         self.uploads.limit(&self.client).await;
-        let serial = {
-            let mut st = self.state();
-            st.next_local += 1;
-            st.next_local
-        };
-        let ino = self.inodes.ino(
-            &NodeKey::Local(serial),
-            Some(Place {
-                parent,
-                name: name.to_string(),
-            }),
-        );
-        self.state().locals.insert(
-            ino,
-            LocalFile {
-                parent,
-                name: name.to_string(),
-                data: Vec::new(),
-                mtime: SystemTime::now(),
-            },
-        );
+        let ino = self.new_local(parent, name, Vec::new());
         self.uploads.register(ino, &page, name);
         let o = self.open_local(ino);
         Ok((self.getattr(ino)?, o))
