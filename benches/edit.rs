@@ -1,11 +1,15 @@
 //! Cost of typical editing sessions on a 300-block page: API calls and wall time of
-//! diff + apply against the in-process emulator, next to the minimum number of calls.
+//! diff + apply against the in-process emulator, next to the minimum number of calls; then
+//! a whole session through the filesystem core (no kernel): open the file, change three
+//! paragraphs, save, until Notion has it — with the reads the open and the pre-push check
+//! for remote changes cost.
 //!
 //! Run: `cargo bench --bench edit`. Prints one line per scenario.
 
 use std::time::{Duration, Instant};
 
 use notionfs::emulator::{Emulator, EmulatorConfig, Seed};
+use notionfs::fs::{FsCore, Settings, ROOT_INO};
 use notionfs::notion::model::block::{Code, Heading, TextBlock, ToDo};
 use notionfs::notion::model::{Block, BlockKind, JsonMap, RichText};
 use notionfs::notion::{Client, ClientConfig, Token};
@@ -86,7 +90,7 @@ struct Outcome {
     apply_time: Duration,
 }
 
-async fn run(latency_ms: u64, edit: &dyn Fn(&mut Vec<Block>)) -> Outcome {
+async fn emulator(latency_ms: u64) -> Emulator {
     let blocks = page();
     let children: Vec<_> = blocks.iter().map(Block::to_request).collect();
     let seed = json!({
@@ -94,16 +98,24 @@ async fn run(latency_ms: u64, edit: &dyn Fn(&mut Vec<Block>)) -> Outcome {
         "bot": {"id": "be0c0000-0000-4000-8000-0000000000b0", "name": "Bench bot"},
         "pages": [{"id": PAGE, "parent": {"workspace": true}, "title": "Doc", "children": children}]
     });
-    let emu = Emulator::start(EmulatorConfig {
+    Emulator::start(EmulatorConfig {
         seed: Seed::from_json(&seed.to_string()).expect("seed"),
         latency_ms,
         ..EmulatorConfig::default()
     })
     .await
-    .expect("emulator");
+    .expect("emulator")
+}
+
+fn client(emu: &Emulator) -> Client {
     let mut cfg = ClientConfig::new(emu.base_url(), Token::new(emu.token()));
     cfg.rate = None;
-    let client = Client::new(cfg).expect("client");
+    Client::new(cfg).expect("client")
+}
+
+async fn run(latency_ms: u64, edit: &dyn Fn(&mut Vec<Block>)) -> Outcome {
+    let emu = emulator(latency_ms).await;
+    let client = client(&emu);
     let old = read_tree(&client, PAGE).await;
     let mut new = strip(&old);
     edit(&mut new);
@@ -158,7 +170,88 @@ fn session(t: &mut Vec<Block>) {
     t.remove(150);
 }
 
-#[tokio::main(flavor = "current_thread")]
+/// API calls (reads, writes) and wall time of one whole session through the core.
+struct Session {
+    open_calls: u64,
+    open_time: Duration,
+    save_reads: u64,
+    save_writes: u64,
+    save_time: Duration,
+}
+
+fn counts(emu: &Emulator) -> (u64, u64) {
+    let stats = emu.control().stats();
+    let reads = stats
+        .iter()
+        .filter(|(k, _)| k.starts_with("GET ") || k.ends_with("/query") || k.contains("search"))
+        .map(|(_, n)| n)
+        .sum::<u64>();
+    (reads, emu.control().total_calls() - reads)
+}
+
+async fn session_through_the_core(latency_ms: u64) -> Session {
+    let emu = emulator(latency_ms).await;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let core = FsCore::new(
+        client(&emu),
+        Settings {
+            ttl: Duration::from_secs(60),
+            cache_size: 64 << 20,
+            read_only: false,
+            uid: 0,
+            gid: 0,
+            cache_dir: cache.path().to_path_buf(),
+            max_in_flight: 8,
+        },
+    )
+    .expect("core");
+    let writer = core
+        .enable_writes(&cache.path().join("journal"), Duration::ZERO)
+        .expect("writes");
+    let ino = core.lookup(ROOT_INO, "Doc.md").await.expect("lookup").ino;
+    emu.control().reset_stats();
+
+    let t0 = Instant::now();
+    let o = core.open(ino, false).await.expect("open");
+    let mut text = Vec::new();
+    loop {
+        let c = core.read(o.fh, text.len() as u64, 1 << 16).expect("read");
+        if c.is_empty() {
+            break;
+        }
+        text.extend(c);
+    }
+    core.release(o.fh);
+    let open_time = t0.elapsed();
+    let open_calls = emu.control().total_calls();
+    emu.control().reset_stats();
+
+    let mut text = String::from_utf8(text).expect("utf-8");
+    for n in [2, 9, 20] {
+        let line = format!("Section {n}, paragraph 1: some prose about the topic at hand.");
+        assert!(text.contains(&line), "{line}");
+        text = text.replace(&line, &format!("Section {n}, paragraph 1: rewritten."));
+    }
+    let t1 = Instant::now();
+    let w = core.open(ino, true).await.expect("open for writing");
+    core.truncate(ino, Some(w.fh), 0).expect("truncate");
+    core.write(w.fh, 0, text.as_bytes()).expect("write");
+    core.close(w.fh).await.expect("close");
+    while writer.journal().pending_count() > 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let save_time = t1.elapsed();
+    let (save_reads, save_writes) = counts(&emu);
+    Session {
+        open_calls,
+        open_time,
+        save_reads,
+        save_writes,
+        save_time,
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let size: usize = page().iter().map(Block::tree_size).sum();
     println!("notionfs write-back: diff + apply on a {size}-block page (emulator over HTTP)");
@@ -188,4 +281,26 @@ async fn main() {
         }
     }
     println!("(replacing the body instead would cost {size} deletes + appends)");
+    println!();
+    println!("whole session through the filesystem core: open, change 3 paragraphs, save");
+    println!(
+        "{:<9} {:>10} {:>10} {:>11} {:>12} {:>9} {:>12}",
+        "latency", "open calls", "open time", "check reads", "writes (min)", "", "save->Notion"
+    );
+    for latency in [0, 50] {
+        let s = session_through_the_core(latency).await;
+        println!(
+            "{:>7}ms {:>10} {:>8.1}ms {:>11} {:>8} ({}) {:>9} {:>10.1}ms",
+            latency,
+            s.open_calls,
+            s.open_time.as_secs_f64() * 1e3,
+            s.save_reads,
+            s.save_writes,
+            3,
+            "",
+            s.save_time.as_secs_f64() * 1e3
+        );
+        assert_eq!(s.save_writes, 3, "more writes than the minimum");
+    }
+    println!("(check reads: the page read again before the push, to merge or refuse remote edits)");
 }

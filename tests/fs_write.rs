@@ -125,7 +125,8 @@ async fn save_updates_one_block_in_place_with_the_fewest_calls() {
 
     wait_clean(&core, ino).await;
     let calls = since(&core, &before);
-    // One read of the page (remote check) and one in-place update.
+    // One read of the page (remote check: the page's blocks fit in one call) and one
+    // in-place update.
     assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 1, "{calls:?}");
     assert_eq!(calls.count("GET /v1/blocks/{id}/children"), 1, "{calls:?}");
     assert_eq!(calls.total(), 2, "{calls:?}");
@@ -768,4 +769,64 @@ async fn a_save_not_pushed_before_a_restart_is_what_the_file_shows_and_is_built_
         "Added after the restart."
     );
     assert_eq!(b.writer().unwrap().journal().pending_count(), 0);
+}
+
+/// Block Showcase: a page whose content takes many list-children calls to read.
+const SHOWCASE: &str = "Engineering Wiki/Block Showcase.md";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_checks_an_untouched_big_page_with_one_retrieve_page_call() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let ino = ino(&core, SHOWCASE).await;
+    let before = core.client().stats();
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    let reading = since(&core, &before).count("GET /v1/blocks/{id}/children");
+    assert!(reading > 5, "the showcase reads in {reading} calls");
+    let line = "A paragraph with a yellow background block color.";
+    assert!(old.contains(line), "{old}");
+
+    // Notion's edit time says nothing changed since the read: no content read-back.
+    let before = core.client().stats();
+    save(
+        &core,
+        ino,
+        old.replace(line, "Edited without a read-back.").as_bytes(),
+    )
+    .await;
+    wait_clean(&core, ino).await;
+    let calls = since(&core, &before);
+    assert_eq!(calls.count("GET /v1/pages/{id}"), 1, "{calls:?}");
+    assert_eq!(calls.count("GET /v1/blocks/{id}/children"), 0, "{calls:?}");
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 1, "{calls:?}");
+    assert_eq!(calls.total(), 2, "{calls:?}");
+
+    // After an edit in Notion the edit time moved: the content is read, the edits merged.
+    let cache2 = tempfile::tempdir().unwrap();
+    let core = self::core(&emu, cache2.path(), Duration::from_millis(20));
+    let ino = self::ino(&core, SHOWCASE).await;
+    let text = String::from_utf8(cat(&core, ino).await).unwrap();
+    let first = emu.control().children_ids(&demo::showcase_id())[0].clone();
+    emu.control()
+        .set_block_text(&first, "Changed in Notion meanwhile.")
+        .unwrap();
+    let before = core.client().stats();
+    save(
+        &core,
+        ino,
+        text.replace("Edited without a read-back.", "Edited again.")
+            .as_bytes(),
+    )
+    .await;
+    wait_clean(&core, ino).await;
+    let calls = since(&core, &before);
+    assert!(calls.count("GET /v1/blocks/{id}/children") > 5, "{calls:?}");
+    assert_eq!(
+        emu.control().plain_text(&first).unwrap(),
+        "Changed in Notion meanwhile."
+    );
+    assert!(String::from_utf8(cat(&core, ino).await)
+        .unwrap()
+        .contains("Edited again."),);
 }

@@ -1003,6 +1003,7 @@ impl FsCore {
                 return Ok(b);
             }
         }
+        let read_at = SystemTime::now();
         let blocks = match fetch_tree(&self.client, id, &self.permits).await {
             Ok(b) => b,
             Err(e) => {
@@ -1061,6 +1062,7 @@ impl FsCore {
             // from with Notion (see `write`), which these blocks may no longer be.
             if !(unsynced && w.has_base(id)) && pending.is_none() {
                 w.set_base(id, blocks.clone(), paths.clone());
+                w.set_base_time(id, &obj.last_edited_time, read_at);
             }
         }
         let body = Arc::new(Body::new(data, obj.last_edited_time.clone()));

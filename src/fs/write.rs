@@ -83,7 +83,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 use serde_json::Value;
@@ -97,6 +97,9 @@ use crate::notion::{ApiError, Client};
 use crate::sync::{
     absorb, push, read_tree, same_content, Journal, PushError, Pushed, RecordKind, Remote, Seq,
 };
+
+/// How far the local clock may be off Notion's for [`Writer::set_base_time`]'s shortcut.
+const CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// First wait before retrying a transiently failed push; it doubles on each failure.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -296,6 +299,9 @@ struct PageState {
     base: Option<Base>,
     /// For a row: its properties and schema as rendered.
     row: Option<Arc<RowBase>>,
+    /// The page's `last_edited_time` when `base` was read from Notion, and when (local
+    /// clock); `None` once the base is the result of our own push (its time is unknown).
+    base_edited: Option<(String, SystemTime)>,
     generation: u64,
     sync: Option<SyncState>,
     push_lock: Arc<tokio::sync::Mutex<()>>,
@@ -417,9 +423,21 @@ impl Writer {
     }
 
     /// Remembers the blocks a page's file was just rendered from.
-    pub fn set_base(&self, page: &str, blocks: Vec<Block>, paths: PathMap) {
-        self.pages().entry(page.to_string()).or_default().base =
-            Some((Arc::new(blocks), Arc::new(paths)));
+    pub fn set_base(&self, page: &str, blocks: Vec<Block>, paths: impl Into<Arc<PathMap>>) {
+        let mut pages = self.pages();
+        let st = pages.entry(page.to_string()).or_default();
+        st.base = Some((Arc::new(blocks), paths.into()));
+        st.base_edited = None;
+    }
+
+    /// Says when the base blocks of `page` were read (the local time their read started)
+    /// and the page's `last_edited_time` then: a later push may then skip reading the
+    /// content to check for remote edits (see [`Writer::set_base`]).
+    pub fn set_base_time(&self, page: &str, last_edited_time: &str, read_at: SystemTime) {
+        self.pages()
+            .entry(page.to_string())
+            .or_default()
+            .base_edited = Some((last_edited_time.to_string(), read_at));
     }
 
     /// Remembers the properties and schema a row's file was just rendered from (call with
@@ -728,6 +746,7 @@ impl Writer {
         let mut p = self.pages();
         let st = p.entry(page.to_string()).or_default();
         st.base = Some((Arc::new(settled), base.1));
+        st.base_edited = None;
         st.unsettled = None;
         Ok(())
     }
@@ -774,7 +793,14 @@ impl Writer {
         started_from: Option<&str>,
     ) -> Result<(), Failure> {
         let (base, paths, remote) = match base {
-            Some((b, p)) => (b, p, Remote::Check),
+            Some((b, p)) => {
+                let remote = if self.unchanged_since_base(page).await {
+                    Remote::Trust
+                } else {
+                    Remote::Check
+                };
+                (b, p, remote)
+            }
             None => match self.unknown_base(page, text, started_from).await? {
                 Some((b, p)) => (b, p, Remote::Trust),
                 None => return Ok(()),
@@ -783,13 +809,11 @@ impl Writer {
         let local = parse_body(text, &paths, &base);
         match push(&self.client, page, &base, &local, remote).await {
             Ok(Pushed::Done(a)) => {
-                self.pages().entry(page.to_string()).or_default().base =
-                    Some((Arc::new(a.tree), paths));
+                self.set_base(page, a.tree, paths);
                 Ok(())
             }
             Ok(Pushed::Conflict { blocks, remote }) => {
-                self.pages().entry(page.to_string()).or_default().base =
-                    Some((Arc::new(remote), paths));
+                self.set_base(page, remote, paths);
                 Err(Failure::Conflict(blocks.len()))
             }
             Err(e) => {
@@ -799,6 +823,38 @@ impl Writer {
                 }
                 Err(classify(e))
             }
+        }
+    }
+
+    /// Whether Notion provably holds the base blocks still, from one retrieve-page call:
+    /// its `last_edited_time` is the one the blocks were read under, and they were read at
+    /// least a minute (plus [`CLOCK_SKEW`]) after it. Notion rounds that time down to the
+    /// minute, so an edit after the read would have moved it. Anything else is a doubt,
+    /// settled by reading the content.
+    async fn unchanged_since_base(&self, page: &str) -> bool {
+        let (edited, read_at) = {
+            let pages = self.pages();
+            let Some(st) = pages.get(page) else {
+                return false;
+            };
+            match (&st.base_edited, &st.base) {
+                // Reading the content costs one call anyway: no shortcut to take.
+                (Some(e), Some((b, _))) if tree_reads(b) > 1 => e.clone(),
+                _ => return false,
+            }
+        };
+        let Ok(at) = chrono::DateTime::parse_from_rfc3339(&edited) else {
+            return false;
+        };
+        let read_at = chrono::DateTime::<chrono::Utc>::from(read_at);
+        let margin = chrono::Duration::minutes(1)
+            + chrono::Duration::from_std(CLOCK_SKEW).unwrap_or_default();
+        if read_at < at + margin {
+            return false;
+        }
+        match self.client.page(page).await {
+            Ok(p) => p.last_edited_time == edited,
+            Err(_) => false,
         }
     }
 
@@ -828,7 +884,12 @@ impl Writer {
         let already = !unchanged && means(text);
         let base = (Arc::new(now), Arc::new(paths));
         // Kept as the page's base: a push that stops part way is settled against it.
-        self.pages().entry(page.to_string()).or_default().base = Some(base.clone());
+        {
+            let mut pages = self.pages();
+            let st = pages.entry(page.to_string()).or_default();
+            st.base = Some(base.clone());
+            st.base_edited = None;
+        }
         if unchanged {
             return Ok(Some(base));
         }
@@ -992,6 +1053,17 @@ fn edited_keys(text: &str, start: Option<&str>) -> Option<HashSet<String>> {
             .map(|(k, _)| k.clone())
             .collect(),
     )
+}
+
+/// How many list-children calls reading `tree` back costs (100 children a call, one more
+/// list per block with children; child pages and databases are not read into).
+fn tree_reads(tree: &[Block]) -> usize {
+    tree.len().div_ceil(100).max(1)
+        + tree
+            .iter()
+            .filter(|b| !b.children.is_empty())
+            .map(|b| tree_reads(&b.children))
+            .sum::<usize>()
 }
 
 /// Why a push did not write.
