@@ -302,5 +302,8 @@ async fn main() {
         );
         assert_eq!(s.save_writes, 3, "more writes than the minimum");
     }
-    println!("(check reads: the page read again before the push, to merge or refuse remote edits)");
+    println!(
+        "(check reads: before the push, one retrieve-page call shows the page untouched since \
+         it was read; otherwise its content is read again to merge or refuse remote edits)"
+    );
 }
