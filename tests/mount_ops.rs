@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -20,33 +19,6 @@ impl Mount {
     /// Mounts with the write path on, a short quiet period, the cache in `cache`.
     fn start(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
         Mount::start_on(emu, mpd, cache, &["--write-delay", "200"])
-    }
-
-    /// Runs `cmd` in the mount; returns whether it succeeded and its stderr.
-    fn try_sh(&self, cmd: &str) -> (bool, String) {
-        let o = Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .current_dir(&self.mp)
-            .env("LC_ALL", "C")
-            .output()
-            .expect("sh");
-        (
-            o.status.success(),
-            String::from_utf8_lossy(&o.stderr).to_string(),
-        )
-    }
-
-    fn sh(&self, cmd: &str) {
-        let (ok, err) = self.try_sh(cmd);
-        assert!(ok, "{cmd}: {err}\n{}", self.stderr());
-    }
-
-    /// Runs `cmd`, which must fail with `msg` (strerror text) in its stderr.
-    fn sh_fails(&self, cmd: &str, msg: &str) {
-        let (ok, err) = self.try_sh(cmd);
-        assert!(!ok, "{cmd} succeeded");
-        assert!(err.contains(msg), "{cmd}: {err}");
     }
 
     /// The names `ls -a` shows in `rel` (without `.` and `..`).
@@ -100,7 +72,7 @@ fn touch_echo_cp_and_editor_temp_files_create_pages_and_rows() {
     let home0 = m.ls("Team Home");
 
     // touch: an empty page under Team Home, listed at once.
-    m.sh("touch 'Team Home/Touched.md'");
+    m.shell("touch 'Team Home/Touched.md'");
     let touched = only_page_titled(&emu, "Touched");
     assert_eq!(parent(&emu, &touched)["page_id"], demo::team_home_id());
     assert!(emu.control().children_ids(&touched).is_empty());
@@ -110,7 +82,7 @@ fn touch_echo_cp_and_editor_temp_files_create_pages_and_rows() {
     assert_eq!(std::fs::read(m.p("Team Home/Touched.md")).unwrap(), b"");
 
     // echo >: the page with its content (pushed after the quiet period).
-    m.sh("echo 'Hello from echo.' > 'Team Home/Echoed.md'");
+    m.shell("echo 'Hello from echo.' > 'Team Home/Echoed.md'");
     let echoed = only_page_titled(&emu, "Echoed");
     assert_eq!(
         std::fs::read_to_string(m.p("Team Home/Echoed.md")).unwrap(),
@@ -123,7 +95,7 @@ fn touch_echo_cp_and_editor_temp_files_create_pages_and_rows() {
     // cp file.md Folder/: create + write + close.
     let src = cache.path().join("Copied In.md");
     std::fs::write(&src, "# Copied\n\nCopied through the kernel.\n").unwrap();
-    m.sh(&format!("cp '{}' 'Engineering Wiki/'", src.display()));
+    m.shell(&format!("cp '{}' 'Engineering Wiki/'", src.display()));
     let copied = only_page_titled(&emu, "Copied In");
     assert_eq!(parent(&emu, &copied)["page_id"], demo::wiki_id());
     assert!(m.ls("Engineering Wiki").contains("Copied In.md"));
@@ -133,7 +105,7 @@ fn touch_echo_cp_and_editor_temp_files_create_pages_and_rows() {
 
     // An editor's atomic save of a new file: temp file (local only), then rename onto the
     // new name.
-    m.sh(
+    m.shell(
         "cd 'Team Home' && printf 'Written by an editor.\\n' > '.Fresh.md.tmp-4242' \
          && mv '.Fresh.md.tmp-4242' 'Fresh.md'",
     );
@@ -153,7 +125,7 @@ fn touch_echo_cp_and_editor_temp_files_create_pages_and_rows() {
     // Rows: in a database's folder (one data source) a row titled by the name; a body
     // written at once goes through the normal save.
     let rows0 = emu.control().rows(&demo::tasks_ds_id()).len();
-    m.sh("touch 'Engineering Wiki/Tasks/Touched task.md'");
+    m.shell("touch 'Engineering Wiki/Tasks/Touched task.md'");
     let row = only_page_titled(&emu, "Touched task");
     assert_eq!(parent(&emu, &row)["data_source_id"], demo::tasks_ds_id());
     assert_eq!(emu.control().rows(&demo::tasks_ds_id()).len(), rows0 + 1);
@@ -163,7 +135,7 @@ fn touch_echo_cp_and_editor_temp_files_create_pages_and_rows() {
         text.starts_with("---\n"),
         "a row shows its front matter: {text}"
     );
-    m.sh("echo 'Row body.' > 'Engineering Wiki/Tracker/Bugs/Echoed bug.md'");
+    m.shell("echo 'Row body.' > 'Engineering Wiki/Tracker/Bugs/Echoed bug.md'");
     let bug = only_page_titled(&emu, "Echoed bug");
     assert_eq!(parent(&emu, &bug)["data_source_id"], demo::bugs_ds_id());
     wait_for("the row's body in Notion", || {
@@ -171,8 +143,8 @@ fn touch_echo_cp_and_editor_temp_files_create_pages_and_rows() {
     });
 
     // The root: Notion gives internal integrations no workspace-level pages.
-    m.sh_fails("touch Top.md", "Operation not permitted");
-    m.sh_fails(
+    m.shell_fails("touch Top.md", "Operation not permitted");
+    m.shell_fails(
         "touch 'Engineering Wiki/Tracker/Bug.md'",
         "Operation not permitted",
     );
@@ -191,7 +163,7 @@ fn mkdir_and_rmdir() {
     let home0 = m.ls("Team Home");
 
     // mkdir a new name: the page and its folder.
-    m.sh("mkdir 'Team Home/Projects'");
+    m.shell("mkdir 'Team Home/Projects'");
     let projects = only_page_titled(&emu, "Projects");
     assert_eq!(parent(&emu, &projects)["page_id"], demo::team_home_id());
     let mut want = home0.clone();
@@ -201,7 +173,9 @@ fn mkdir_and_rmdir() {
     assert!(m.p("Team Home/Projects").is_dir());
 
     // A page made inside it, then mkdir -p deeper.
-    m.sh("echo 'Plan.' > 'Team Home/Projects/Plan.md' && mkdir -p 'Team Home/Projects/Q1/Week 1'");
+    m.shell(
+        "echo 'Plan.' > 'Team Home/Projects/Plan.md' && mkdir -p 'Team Home/Projects/Q1/Week 1'",
+    );
     let plan = only_page_titled(&emu, "Plan");
     assert_eq!(parent(&emu, &plan)["page_id"], projects.as_str());
     let q1 = only_page_titled(&emu, "Q1");
@@ -211,24 +185,24 @@ fn mkdir_and_rmdir() {
     assert_eq!(m.ls("Team Home/Projects"), set(&["Plan.md", "Q1", "Q1.md"]));
 
     // rmdir: an empty folder is hidden (the page stays); a full one is refused.
-    m.sh("rmdir 'Team Home/Projects/Q1/Week 1'");
+    m.shell("rmdir 'Team Home/Projects/Q1/Week 1'");
     assert_eq!(m.ls("Team Home/Projects/Q1"), set(&["Week 1.md"]));
     assert!(emu
         .control()
         .page_json(&week)
         .is_some_and(|p| p["in_trash"] == false));
-    m.sh_fails("rmdir 'Team Home/Projects'", "Directory not empty");
-    m.sh_fails("rmdir 'Engineering Wiki/Tasks'", "Directory not empty");
+    m.shell_fails("rmdir 'Team Home/Projects'", "Directory not empty");
+    m.shell_fails("rmdir 'Engineering Wiki/Tasks'", "Directory not empty");
     assert!(m.p("Team Home/Projects").is_dir());
 
     // rmdir of a new page's empty folder keeps the page; mkdir beside an existing page
     // only shows its folder again, rmdir hides it: no API call.
-    m.sh("mkdir 'Team Home/Touchless'");
-    m.sh("rmdir 'Team Home/Touchless'");
+    m.shell("mkdir 'Team Home/Touchless'");
+    m.shell("rmdir 'Team Home/Touchless'");
     assert!(m.ls("Team Home").contains("Touchless.md"));
     assert!(!m.ls("Team Home").contains("Touchless"));
     let calls = emu.control().total_calls();
-    m.sh("mkdir 'Team Home/Touchless' && rmdir 'Team Home/Touchless'");
+    m.shell("mkdir 'Team Home/Touchless' && rmdir 'Team Home/Touchless'");
     assert_eq!(
         emu.control().total_calls(),
         calls,
@@ -237,14 +211,14 @@ fn mkdir_and_rmdir() {
     assert_eq!(emu.control().pages_titled("Touchless").len(), 1);
 
     // In a data source folder: a row with a folder.
-    m.sh("mkdir 'Engineering Wiki/Tasks/Row with notes'");
+    m.shell("mkdir 'Engineering Wiki/Tasks/Row with notes'");
     let row = only_page_titled(&emu, "Row with notes");
     assert_eq!(parent(&emu, &row)["data_source_id"], demo::tasks_ds_id());
     let tasks = m.ls("Engineering Wiki/Tasks");
     assert!(tasks.contains("Row with notes") && tasks.contains("Row with notes.md"));
 
     // The root cannot hold new pages.
-    m.sh_fails("mkdir Top", "Operation not permitted");
+    m.shell_fails("mkdir Top", "Operation not permitted");
     assert!(emu.control().pages_titled("Top").is_empty());
 }
 
@@ -263,7 +237,7 @@ fn mv_renames_and_moves_pages_across_folders() {
     let arch0 = m.ls("Engineering Wiki/Architecture");
 
     // Same folder: the title.
-    m.sh(&format!("mv 'Team Home/{name}' 'Team Home/Roadmap.md'"));
+    m.shell(&format!("mv 'Team Home/{name}' 'Team Home/Roadmap.md'"));
     assert_eq!(emu.control().plain_text(&planning).unwrap(), "Roadmap");
     let mut want = home0.clone();
     want.remove(name);
@@ -271,7 +245,7 @@ fn mv_renames_and_moves_pages_across_folders() {
     assert_eq!(m.ls("Team Home"), want);
 
     // To another page's folder: move page, same name.
-    m.sh("mv 'Team Home/Roadmap.md' 'Engineering Wiki/Architecture/'");
+    m.shell("mv 'Team Home/Roadmap.md' 'Engineering Wiki/Architecture/'");
     assert_eq!(parent(&emu, &planning)["page_id"], demo::architecture_id());
     want.remove("Roadmap.md");
     assert_eq!(m.ls("Team Home"), want);
@@ -284,7 +258,9 @@ fn mv_renames_and_moves_pages_across_folders() {
     );
 
     // To a data source folder with a new name: a row, renamed by its title property.
-    m.sh("mv 'Engineering Wiki/Architecture/Roadmap.md' 'Engineering Wiki/Tasks/Roadmap task.md'");
+    m.shell(
+        "mv 'Engineering Wiki/Architecture/Roadmap.md' 'Engineering Wiki/Tasks/Roadmap task.md'",
+    );
     assert_eq!(
         parent(&emu, &planning)["data_source_id"],
         demo::tasks_ds_id()
@@ -296,7 +272,7 @@ fn mv_renames_and_moves_pages_across_folders() {
     assert!(row.starts_with("---\n"), "now a row: {row}");
 
     // A page's folder moves the page, its file and its children together.
-    m.sh("mv 'Engineering Wiki/Architecture/Storage Layer' 'Team Home/'");
+    m.shell("mv 'Engineering Wiki/Architecture/Storage Layer' 'Team Home/'");
     let storage = demo::storage_id();
     assert_eq!(parent(&emu, &storage)["page_id"], demo::team_home_id());
     let h = m.ls("Team Home");
@@ -319,7 +295,7 @@ fn mv_renames_and_moves_pages_across_folders() {
     });
 
     // And back by its .md (the folder follows).
-    m.sh("mv 'Team Home/Storage Layer.md' 'Engineering Wiki/Architecture/'");
+    m.shell("mv 'Team Home/Storage Layer.md' 'Engineering Wiki/Architecture/'");
     assert_eq!(parent(&emu, &storage)["page_id"], demo::architecture_id());
     assert_eq!(
         m.ls("Engineering Wiki/Architecture"),
@@ -330,19 +306,19 @@ fn mv_renames_and_moves_pages_across_folders() {
     });
 
     // What Notion cannot do: a clear errno, nothing changed.
-    m.sh_fails(
+    m.shell_fails(
         "mv 'Team Home/Meeting Notes.md' ./",
         "Operation not permitted",
     );
-    m.sh_fails(
+    m.shell_fails(
         "mv 'Engineering Wiki/Tasks' 'Team Home/'",
         "Operation not permitted",
     );
-    m.sh_fails(
+    m.shell_fails(
         "mv 'Engineering Wiki/Architecture.md' 'Engineering Wiki/Architecture/'",
         "Operation not permitted",
     );
-    m.sh_fails(
+    m.shell_fails(
         "mv 'Team Home/Meeting Notes.md' 'Engineering Wiki/Tracker/'",
         "Operation not permitted",
     );

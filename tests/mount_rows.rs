@@ -8,7 +8,6 @@
 //! Skipped (with the reason printed) only where FUSE cannot work.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -20,22 +19,6 @@ use serde_json::{json, Value};
 
 fn start(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
     Mount::start_on(emu, mpd, cache, &["--write-delay", "200"])
-}
-
-fn sh(m: &Mount, cmd: &str) {
-    let o = Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .current_dir(&m.mp)
-        .env("LC_ALL", "C")
-        .output()
-        .expect("sh");
-    assert!(
-        o.status.success(),
-        "{cmd}: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        m.stderr()
-    );
 }
 
 fn sync_xattr(m: &Mount, rel: &str) -> String {
@@ -105,12 +88,9 @@ fn sed_i_and_echo_save_a_row_with_one_update_page_call() {
         .unwrap();
     emu.control().reset_stats();
 
-    sh(
-        &m,
-        &format!(
-            "sed -i 's/^Status: Not started$/Status: Done/; s/^Estimate: 8$/Estimate: 13/' '{rel}'"
-        ),
-    );
+    m.shell(&format!(
+        "sed -i 's/^Status: Not started$/Status: Done/; s/^Estimate: 8$/Estimate: 13/' '{rel}'"
+    ));
     let saved = std::fs::read_to_string(m.p(rel)).unwrap();
     assert_eq!(
         saved,
@@ -136,7 +116,7 @@ fn sed_i_and_echo_save_a_row_with_one_update_page_call() {
 
     // `echo >>`: the body grows by one paragraph; no update-page call.
     emu.control().reset_stats();
-    sh(&m, &format!("printf '\\nAppended to a row.\\n' >> '{rel}'"));
+    m.shell(&format!("printf '\\nAppended to a row.\\n' >> '{rel}'"));
     wait_for("the append in Notion", || {
         emu.control().children_ids(&row).len() == ids.len() + 1
     });
@@ -163,13 +143,10 @@ fn vim_saves_front_matter_and_body_of_a_row_in_one_save() {
     assert!(old.contains("\nPriority: Low\n"), "{old}");
     assert!(old.contains("Body of task 7"), "{old}");
     emu.control().reset_stats();
-    sh(
-        &m,
-        &format!(
-            "vim -u NONE -i NONE -es -c '%s/^Priority: Low$/Priority: High/' \
+    m.shell(&format!(
+        "vim -u NONE -i NONE -es -c '%s/^Priority: Low$/Priority: High/' \
              -c '%s/Body of task 7/Body of task seven/' -c 'wq' '{rel}'"
-        ),
-    );
+    ));
     wait_for("the body in Notion", || {
         text(&emu, &ids[1]).starts_with("Body of task seven")
     });
@@ -214,10 +191,9 @@ fn bad_front_matter_is_refused_with_a_reason_and_the_rest_goes_through() {
     let priorities = select_options(&emu, "Priority");
 
     // An unknown property beside a valid change: the change goes out, the key is refused.
-    sh(
-        &m,
-        &format!("sed -i 's/^Estimate: 4$/Estimate: 5\\nBogus: 1/' '{rel}'"),
-    );
+    m.shell(&format!(
+        "sed -i 's/^Estimate: 4$/Estimate: 5\\nBogus: 1/' '{rel}'"
+    ));
     let state = wait_state(&m, rel, |s| s.starts_with("failed: "));
     assert!(
         state.contains("property \"Bogus\": no such property in this data source"),
@@ -235,13 +211,10 @@ fn bad_front_matter_is_refused_with_a_reason_and_the_rest_goes_through() {
     );
 
     // An option that does not exist (never created), with a body edit that goes through.
-    sh(
-        &m,
-        &format!(
-            "sed -i '/^Bogus: 1$/d; s/^Priority: Low$/Priority: Urgent/; \
+    m.shell(&format!(
+        "sed -i '/^Bogus: 1$/d; s/^Priority: Low$/Priority: Urgent/; \
              s/Body of task 10/Body of task ten/' '{rel}'"
-        ),
-    );
+    ));
     wait_for("the body in Notion", || {
         text(&emu, &ids[1]).starts_with("Body of task ten")
     });
@@ -263,13 +236,10 @@ fn bad_front_matter_is_refused_with_a_reason_and_the_rest_goes_through() {
 
     // Malformed YAML: the front matter is refused whole; the body still goes out.
     emu.control().reset_stats();
-    sh(
-        &m,
-        &format!(
-            "sed -i 's/^Priority: Urgent$/Priority: [High/; \
+    m.shell(&format!(
+        "sed -i 's/^Priority: Urgent$/Priority: [High/; \
              s/Body of task ten/Body of task X/' '{rel}'"
-        ),
-    );
+    ));
     wait_for("the body in Notion", || {
         text(&emu, &ids[1]).starts_with("Body of task X")
     });
@@ -283,10 +253,9 @@ fn bad_front_matter_is_refused_with_a_reason_and_the_rest_goes_through() {
     assert!(shown.contains("\nPriority: [High\n"), "{shown}");
 
     // A good save clears the failure.
-    sh(
-        &m,
-        &format!("sed -i 's/^Priority: \\[High$/Priority: High/' '{rel}'"),
-    );
+    m.shell(&format!(
+        "sed -i 's/^Priority: \\[High$/Priority: High/' '{rel}'"
+    ));
     wait_state(&m, rel, |s| s == "clean");
     assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "High");
     assert_eq!(prop(&emu, &row, "Estimate")["number"], 5);

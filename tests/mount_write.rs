@@ -22,22 +22,6 @@ impl Mount {
         Mount::start_on(emu, mpd, cache, &["--write-delay", &delay_ms.to_string()])
     }
 
-    fn sh(&self, cmd: &str) {
-        let o = Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .current_dir(&self.mp)
-            .env("LC_ALL", "C")
-            .output()
-            .expect("sh");
-        assert!(
-            o.status.success(),
-            "{cmd}: {}\n{}",
-            String::from_utf8_lossy(&o.stderr),
-            self.stderr()
-        );
-    }
-
     fn sync_xattr(&self, rel: &str) -> String {
         common::sync_xattr(&self.p(rel))
     }
@@ -99,8 +83,8 @@ fn echo_append_and_overwrite_reach_notion() {
 
     // `echo >>` twice (a blank line, then a line: a new paragraph), pushed once; the
     // other blocks keep their ids.
-    m.sh(&format!("echo >> '{DEEP_DIVE}'"));
-    m.sh(&format!(
+    m.shell(&format!("echo >> '{DEEP_DIVE}'"));
+    m.shell(&format!(
         "echo 'Appended through the kernel.' >> '{DEEP_DIVE}'"
     ));
     let after_append = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
@@ -144,7 +128,7 @@ fn sigterm_pushes_pending_and_kill_9_loses_nothing() {
 
     // SIGTERM with a save still in its quiet period: pushed before exiting.
     let m = Mount::start(&emu, mpd.path(), cache.path(), 600_000);
-    m.sh(&format!(
+    m.shell(&format!(
         "printf '\\nSaved before SIGTERM.\\n' >> '{DEEP_DIVE}'"
     ));
     assert_eq!(m.sync_xattr(DEEP_DIVE), "pending");
@@ -157,7 +141,7 @@ fn sigterm_pushes_pending_and_kill_9_loses_nothing() {
 
     // kill -9 with a save in its quiet period: the next mount pushes it.
     let m = Mount::start(&emu, mpd.path(), cache.path(), 600_000);
-    m.sh(&format!(
+    m.shell(&format!(
         "printf '\\nSaved before kill -9.\\n' >> '{DEEP_DIVE}'"
     ));
     m.stop(libc::SIGKILL);
@@ -180,7 +164,7 @@ fn sed_i_cp_and_vim_save_a_page_and_droppings_stay_local() {
     let marker = |emu: &Emulator| emu.control().plain_text(&demo::block_id(100)).unwrap();
 
     // sed -i: a temp file (`sedXXXXXX`, local only) renamed over the page.
-    m.sh(&format!(
+    m.shell(&format!(
         "sed -i 's/{}/sed-edited/' '{DEEP_DIVE}'",
         demo::MARKER
     ));
@@ -198,13 +182,13 @@ fn sed_i_cp_and_vim_save_a_page_and_droppings_stay_local() {
     // cp over the page (open with O_TRUNC, write).
     let src = cache.path().join("copy.md");
     std::fs::write(&src, text.replace("sed-edited", "cp-edited")).unwrap();
-    m.sh(&format!("cp '{}' '{DEEP_DIVE}'", src.display()));
+    m.shell(&format!("cp '{}' '{DEEP_DIVE}'", src.display()));
     wait_for("cp in Notion", || marker(&emu).contains("cp-edited"));
     assert_eq!(emu.control().children_ids(&page), ids);
 
     // vim in ex mode: substitute on a line, :wq (swap file and backups stay local).
     wait_for("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
-    m.sh(&format!(
+    m.shell(&format!(
         "vim -u NONE -i NONE -es -c '%s/cp-edited/vim-edited/' -c 'wq' '{DEEP_DIVE}'"
     ));
     wait_for("vim in Notion", || marker(&emu).contains("vim-edited"));
@@ -229,7 +213,7 @@ fn rm_trashes_a_page() {
     let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
-    m.sh(&format!("rm '{DEEP_DIVE}'"));
+    m.shell(&format!("rm '{DEEP_DIVE}'"));
     assert!(!m.p(DEEP_DIVE).exists());
     let page = emu.control().page_json(&demo::deep_dive_id());
     assert!(page.is_none_or(|p| p["in_trash"] == true), "not trashed");
@@ -289,7 +273,7 @@ fn mv_renames_a_page_in_its_folder() {
     let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
     let dir = "Engineering Wiki/Architecture/Storage Layer";
     let body = std::fs::read(m.p(DEEP_DIVE)).unwrap();
-    m.sh(&format!("mv '{DEEP_DIVE}' '{dir}/Compaction Notes.md'"));
+    m.shell(&format!("mv '{DEEP_DIVE}' '{dir}/Compaction Notes.md'"));
     assert_eq!(
         emu.control().plain_text(&demo::deep_dive_id()).unwrap(),
         "Compaction Notes"
@@ -327,7 +311,7 @@ fn a_page_served_from_the_disk_cache_saves_with_its_links() {
     emu.control().reset_stats();
     assert_eq!(std::fs::read_to_string(m.p(wiki)).unwrap(), text);
     assert_eq!(emu.control().calls("GET /v1/blocks/{id}/children"), 0);
-    m.sh(&format!(
+    m.shell(&format!(
         "printf '\\nAdded after a remount.\\n' >> '{wiki}'"
     ));
     m.wait("the append in Notion", || {
@@ -416,7 +400,7 @@ fn a_save_of_a_page_with_attachments_and_child_links_touches_only_the_new_line()
         .map(|id| emu.control().block_json(id))
         .collect();
     emu.control().reset_stats();
-    m.sh(&format!("printf '\\nOne more line.\\n' >> '{showcase}'"));
+    m.shell(&format!("printf '\\nOne more line.\\n' >> '{showcase}'"));
     m.wait("the append in Notion", || {
         emu.control().children_ids(&demo::showcase_id()).len() == before.len() + 1
             || emu.control().total_calls() > 20
@@ -476,7 +460,7 @@ fn emacs_style_save_backup_rename_then_write_updates_the_page() {
     std::fs::write(&src, &new).unwrap();
     // Emacs: an autosave `#T.md#`, the original renamed to the backup `T.md~`, the new
     // content written to `T.md`, the autosave removed.
-    m.sh(&format!(
+    m.shell(&format!(
         "cp '{src}' '{dir}/#Deep Dive: Compaction.md#' && \
          mv '{DEEP_DIVE}' '{DEEP_DIVE}~' && \
          cat '{src}' > '{DEEP_DIVE}' && \
@@ -520,7 +504,7 @@ fn vim_saves_with_backupcopy_yes_and_no() {
     // backups under /tmp by default, where the test mounts.)
     for mode in ["yes", "no"] {
         let to = format!("vim-backupcopy-{mode}");
-        m.sh(&format!(
+        m.shell(&format!(
             "vim -u NONE -i NONE -es -c 'set backup backupcopy={mode} backupskip=' \
              -c '%s/{from}/{to}/' -c 'wq' '{DEEP_DIVE}'"
         ));
@@ -572,7 +556,7 @@ fn a_commented_paragraph_keeps_its_id_and_comment_through_edits_around_it() {
         "Inserted first.\n\n{}\nAppended last.\n",
         text.replace(demo::MARKER, "edited-next-door")
     );
-    m.sh(&format!("cat > '{DEEP_DIVE}' <<'EOF'\n{edited}EOF"));
+    m.shell(&format!("cat > '{DEEP_DIVE}' <<'EOF'\n{edited}EOF"));
     m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
     assert_eq!(
         std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap(),
@@ -621,7 +605,7 @@ fn truncate_of_a_closed_file_is_a_save() {
     let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
     // Cut the file after its first paragraph: the second one goes.
     let keep = text.find("\n\n").unwrap() + 1;
-    m.sh(&format!("truncate -s {keep} '{DEEP_DIVE}'"));
+    m.shell(&format!("truncate -s {keep} '{DEEP_DIVE}'"));
     assert_eq!(
         std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap(),
         text[..keep]

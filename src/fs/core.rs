@@ -161,6 +161,21 @@ struct WriteBuf {
     append: bool,
 }
 
+impl WriteBuf {
+    /// A write handle on `page` (file `ino`) holding `data`, opened from `base`.
+    fn handle(page: String, ino: u64, data: Vec<u8>, base: Arc<Vec<u8>>) -> Handle {
+        Handle::Write(WriteBuf {
+            page,
+            ino,
+            data,
+            base,
+            dirty: false,
+            saved: false,
+            append: false,
+        })
+    }
+}
+
 struct State {
     objects: HashMap<String, Obj>,
     index: ChildrenIndex,
@@ -1035,7 +1050,12 @@ impl FsCore {
             // Accepted content Notion does not hold yet (pending, or failed: refused
             // properties) stays what the file shows, and its diff base stays the blocks the
             // edit started from.
-            let unsynced = w.is_unsynced(id);
+            // (The journal was read above when nothing was cached: not again.)
+            let unsynced = match (&pending, cached.is_none()) {
+                (Some(_), _) => true,
+                (None, true) => w.unsynced_in_memory(id).unwrap_or(false),
+                (None, false) => w.is_unsynced(id),
+            };
             // After a save, the file keeps the user's bytes as long as Notion still means
             // the same (the rendering may normalize them differently).
             if let Some(p) = &pending {
@@ -1623,29 +1643,15 @@ impl FsCore {
             });
         };
         let b = self.body(id).await?;
-        let mut st = self.state();
-        let fh = st.next_fh;
-        st.next_fh += 1;
-        st.handles.insert(
-            fh,
-            Handle::Write(WriteBuf {
-                page: id.clone(),
-                ino,
-                data: b.data.as_ref().clone(),
-                base: b.data.clone(),
-                dirty: false,
-                saved: false,
-                append: false,
-            }),
-        );
-        drop(st);
+        let o = self.open_handle(WriteBuf::handle(
+            id.clone(),
+            ino,
+            b.data.as_ref().clone(),
+            b.data.clone(),
+        ));
         // Let the kernel learn the real size now.
         self.invalidate(ino);
-        Ok(Opened {
-            fh,
-            direct_io: true,
-            keep_cache: false,
-        })
+        Ok(o)
     }
 
     /// Writes `data` at `offset` into an open write handle (local only until flush).
@@ -1753,10 +1759,15 @@ impl FsCore {
     }
 
     fn open_local(&self, ino: u64) -> Opened {
+        self.open_handle(Handle::Local(ino))
+    }
+
+    /// Registers a handle whose content lives here (direct I/O: the kernel caches none of it).
+    fn open_handle(&self, h: Handle) -> Opened {
         let mut st = self.state();
         let fh = st.next_fh;
         st.next_fh += 1;
-        st.handles.insert(fh, Handle::Local(ino));
+        st.handles.insert(fh, h);
         Opened {
             fh,
             direct_io: true,

@@ -454,12 +454,18 @@ impl Writer {
     /// Whether `page` has accepted content Notion does not hold yet (pending or failed):
     /// its file keeps showing the local bytes meanwhile.
     pub fn is_unsynced(&self, page: &str) -> bool {
-        let state = self.pages().get(page).and_then(|p| p.sync.clone());
-        match state {
-            Some(SyncState::Pending | SyncState::Failed(_)) => true,
-            Some(_) => false,
-            // Not pushed by this run: a record replayed from an earlier one may wait.
-            None => self.pending_body(page).is_some(),
+        // Not pushed by this run: a record replayed from an earlier one may wait.
+        self.unsynced_in_memory(page)
+            .unwrap_or_else(|| self.pending_body(page).is_some())
+    }
+
+    /// [`Writer::is_unsynced`] as far as this run knows (`None`: no push or save of the page
+    /// yet, only the journal can tell).
+    pub fn unsynced_in_memory(&self, page: &str) -> Option<bool> {
+        match self.pages().get(page).and_then(|p| p.sync.as_ref()) {
+            Some(SyncState::Pending | SyncState::Failed(_)) => Some(true),
+            Some(_) => Some(false),
+            None => None,
         }
     }
 
@@ -606,8 +612,18 @@ impl Writer {
             .push_lock
             .clone();
         let _g = lock.lock().await;
-        let rec = match self.journal.pending_for(page) {
-            Ok(rs) => rs.into_iter().rfind(|r| r.kind == RecordKind::Body),
+        // The newest body is pushed; the oldest one's base is what the pending edits started
+        // from.
+        let (rec, start) = match self.journal.pending_for(page) {
+            Ok(rs) => {
+                let mut bodies = rs.into_iter().filter(|r| r.kind == RecordKind::Body);
+                let first = bodies.next();
+                let start = first
+                    .as_ref()
+                    .and_then(|r| r.base.clone())
+                    .and_then(|b| String::from_utf8(b).ok());
+                (bodies.next_back().or(first), start)
+            }
             Err(e) => {
                 // The record is still on disk: try again later rather than drop the push.
                 let mut p = self.pages();
@@ -622,7 +638,7 @@ impl Writer {
         };
         let Some(rec) = rec else { return };
         let pushed = match self.settle(page).await {
-            Ok(()) => self.push_body(page, &rec.data).await,
+            Ok(()) => self.push_body(page, &rec.data, start.as_deref()).await,
             Err(f) => Err(f),
         };
         // A conflict's local version is kept on disk before its record is let go, and
@@ -751,17 +767,10 @@ impl Writer {
         Ok(())
     }
 
-    async fn push_body(&self, page: &str, data: &[u8]) -> Result<(), Failure> {
+    /// Pushes `data`, the newest saved content of `page`; `start` is the file the pending
+    /// edits started from.
+    async fn push_body(&self, page: &str, data: &[u8], start: Option<&str>) -> Result<(), Failure> {
         let text = text_of(data).map_err(Failure::Refused)?;
-        // The file the pending edits started from: the base of the oldest pending record.
-        let start = match self.journal.pending_for(page) {
-            Ok(rs) => rs
-                .into_iter()
-                .find(|r| r.kind == RecordKind::Body)
-                .and_then(|r| r.base)
-                .and_then(|b| String::from_utf8(b).ok()),
-            Err(_) => None,
-        };
         let (base, row) = {
             let pages = self.pages();
             let st = pages.get(page);
@@ -778,8 +787,8 @@ impl Writer {
             None => None,
         };
         match row {
-            Some(r) => self.push_row(page, text, r, base, start.as_deref()).await,
-            None => self.push_markdown(page, text, base, start.as_deref()).await,
+            Some(r) => self.push_row(page, text, r, base, start).await,
+            None => self.push_markdown(page, text, base, start).await,
         }
     }
 

@@ -113,6 +113,34 @@ impl Mount {
         Mount::spawn(cmd, mp, log, Vec::new())
     }
 
+    /// Runs `sh -c cmd` in the mount (C locale); whether it succeeded, and its stderr.
+    pub fn try_shell(&self, cmd: &str) -> (bool, String) {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(&self.mp)
+            .env("LC_ALL", "C")
+            .output()
+            .expect("sh");
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    }
+
+    /// Runs `cmd` in the mount; fails the test (with the mount's log) if it fails.
+    pub fn shell(&self, cmd: &str) {
+        let (ok, err) = self.try_shell(cmd);
+        assert!(ok, "{cmd}: {err}\n{}", self.stderr());
+    }
+
+    /// Runs `cmd`, which must fail with `msg` (strerror text) in its stderr.
+    pub fn shell_fails(&self, cmd: &str, msg: &str) {
+        let (ok, err) = self.try_shell(cmd);
+        assert!(!ok, "{cmd} succeeded");
+        assert!(err.contains(msg), "{cmd}: {err}");
+    }
+
     /// A path inside the mount.
     pub fn p(&self, rel: &str) -> PathBuf {
         self.mp.join(rel)

@@ -39,7 +39,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::{Attr, FsCore, Handle, Opened, State, WriteBuf};
+use super::{Attr, FsCore, Opened, State, WriteBuf};
 use crate::fs::content::Body;
 use crate::fs::error::{FsError, FsResult};
 use crate::fs::inode::{NodeKey, Place};
@@ -393,34 +393,10 @@ impl FsCore {
         let stem = page_stem(name)?;
         let (page, ino) = self.create_page_in(parent, stem).await?;
         let base = self.body(&page).await?.data.clone();
-        let fh = {
-            let mut st = self.state();
-            let fh = st.next_fh;
-            st.next_fh += 1;
-            st.handles.insert(
-                fh,
-                Handle::Write(WriteBuf {
-                    page,
-                    ino,
-                    // A new file starts empty (a row's rendered front matter shows once
-                    // closed, if nothing was written).
-                    data: Vec::new(),
-                    base,
-                    dirty: false,
-                    saved: false,
-                    append: false,
-                }),
-            );
-            fh
-        };
-        Ok((
-            self.getattr(ino)?,
-            Opened {
-                fh,
-                direct_io: true,
-                keep_cache: false,
-            },
-        ))
+        // A new file starts empty (a row's rendered front matter shows once closed, if
+        // nothing was written).
+        let o = self.open_handle(WriteBuf::handle(page, ino, Vec::new(), base));
+        Ok((self.getattr(ino)?, o))
     }
 
     /// `mkdir T`: shows the folder of the page `T.md` beside it, or creates the page `T`
