@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use notionfs::emulator::{demo, Emulator, EmulatorConfig, Faults};
-use notionfs::fs::content::{fetch_tree, min_calls};
-use notionfs::fs::fuse::{self, MountConfig};
 use notionfs::fs::{FileKind, FsCore, Settings, ROOT_INO};
+use notionfs::fuse::{self, MountConfig};
 use notionfs::notion::model::{DataSource, Page};
+use notionfs::notion::tree::{fetch_tree, min_calls};
 use notionfs::notion::{Client, ClientConfig, Token};
 use serde_json::json;
 
@@ -94,7 +94,7 @@ async fn theoretical_minimum(c: &Client) -> u64 {
     let permits = tokio::sync::Semaphore::new(IN_FLIGHT);
     for p in pages {
         let p: Page = serde_json::from_value(p).unwrap();
-        let tree = fetch_tree(c, &p.id, &permits).await.unwrap();
+        let tree = fetch_tree(c, &p.id, Some(&permits)).await.unwrap();
         calls += min_calls(&tree) as u64;
     }
     calls

@@ -19,13 +19,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Mount the workspace the token can see.
-    Mount(notionfs::fs::cli::MountArgs),
+    Mount(notionfs::cli::MountArgs),
     /// Start the built-in emulator with the demo workspace and mount it.
-    Demo(notionfs::fs::cli::DemoArgs),
+    Demo(notionfs::cli::DemoArgs),
     /// Show a running mount's pending, failed and conflicted saves, cache use and API calls.
-    Status(notionfs::fs::control::StatusArgs),
+    Status(notionfs::cli::status::StatusArgs),
     /// Push a running mount's pending saves now (--wait: until Notion has them all).
-    Sync(notionfs::fs::control::SyncArgs),
+    Sync(notionfs::cli::status::SyncArgs),
     /// Run the Notion API emulator alone (binds 127.0.0.1 only).
     Emulator(notionfs::emulator::cli::EmulatorArgs),
     /// Convert between Markdown and JSON arrays of Notion blocks.
@@ -89,10 +89,10 @@ fn main() -> ExitCode {
     // Each arm gives the error line and the exit code. `mount` and `demo` set up logging
     // themselves (-v/-q, the detached daemon's log file).
     let result: Result<(), (String, u8)> = match cli.command {
-        Command::Mount(args) => notionfs::fs::cli::run_mount(args).map_err(fs_failure),
-        Command::Demo(args) => notionfs::fs::cli::run_demo(args).map_err(fs_failure),
-        Command::Status(args) => notionfs::fs::control::run_status(args).map_err(control_failure),
-        Command::Sync(args) => notionfs::fs::control::run_sync(args).map_err(control_failure),
+        Command::Mount(args) => notionfs::cli::run_mount(args).map_err(fs_failure),
+        Command::Demo(args) => notionfs::cli::run_demo(args).map_err(fs_failure),
+        Command::Status(args) => notionfs::cli::status::run_status(args).map_err(control_failure),
+        Command::Sync(args) => notionfs::cli::status::run_sync(args).map_err(control_failure),
         Command::Emulator(args) => {
             init_logging();
             tokio::runtime::Runtime::new()
@@ -118,11 +118,11 @@ fn failure(e: anyhow::Error) -> (String, u8) {
     (format!("{e:#}"), 1)
 }
 
-fn control_failure(e: notionfs::fs::control::ControlError) -> (String, u8) {
+fn control_failure(e: notionfs::cli::status::ControlError) -> (String, u8) {
     (e.to_string(), 1)
 }
 
-fn fs_failure(e: notionfs::fs::cli::CliError) -> (String, u8) {
+fn fs_failure(e: notionfs::cli::CliError) -> (String, u8) {
     let code = u8::try_from(e.exit_code()).unwrap_or(1);
     (e.to_string(), code)
 }

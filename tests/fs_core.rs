@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig, Faults};
-use notionfs::fs::content::{fetch_tree, min_calls};
 use notionfs::fs::render::PathMap;
 use notionfs::fs::{FileKind, FsCore, NodeKey, Settings, ROOT_INO};
+use notionfs::notion::tree::{fetch_tree, min_calls};
 use notionfs::notion::{Client, ClientConfig, Token};
 
 const CHILDREN: &str = "GET /v1/blocks/{id}/children";
@@ -214,7 +214,7 @@ async fn reading_a_page_costs_exactly_the_minimum_and_rereading_costs_nothing() 
     // The theoretical minimum, from the tree itself (fetched by an independent client).
     let other = client(f.emu());
     let permits = tokio::sync::Semaphore::new(4);
-    let tree = fetch_tree(&other, &demo::showcase_id(), &permits)
+    let tree = fetch_tree(&other, &demo::showcase_id(), Some(&permits))
         .await
         .expect("tree");
     let minimum = min_calls(&tree) as u64;
@@ -249,7 +249,7 @@ async fn bodies_are_the_converters_output() {
     let permits = tokio::sync::Semaphore::new(4);
     // A plain page with a child page: links point into its folder.
     let body = f.cat("/Engineering Wiki/Architecture.md").await;
-    let blocks = fetch_tree(&other, &demo::architecture_id(), &permits)
+    let blocks = fetch_tree(&other, &demo::architecture_id(), Some(&permits))
         .await
         .unwrap();
     let mut links = PathMap::default();
@@ -263,7 +263,7 @@ async fn bodies_are_the_converters_output() {
     let row = f.cat("/Engineering Wiki/Tasks/Write spec.md").await;
     let page = other.page(&demo::task_row_id(1)).await.unwrap();
     let schema = other.data_source(&demo::tasks_ds_id()).await.unwrap();
-    let blocks = fetch_tree(&other, &demo::task_row_id(1), &permits)
+    let blocks = fetch_tree(&other, &demo::task_row_id(1), Some(&permits))
         .await
         .unwrap();
     let ctx = row_context(&page, "Write spec");

@@ -16,11 +16,11 @@ fn every_long_option_is_in_the_man_page() {
     // roff writes a literal dash as "\-".
     let text = page.replace("\\-", "-");
     let cmds = [
-        notionfs::fs::cli::MountArgs::augment_args(Command::new("mount")),
-        notionfs::fs::cli::DemoArgs::augment_args(Command::new("demo")),
+        notionfs::cli::MountArgs::augment_args(Command::new("mount")),
+        notionfs::cli::DemoArgs::augment_args(Command::new("demo")),
         notionfs::emulator::cli::EmulatorArgs::augment_args(Command::new("emulator")),
-        notionfs::fs::control::StatusArgs::augment_args(Command::new("status")),
-        notionfs::fs::control::SyncArgs::augment_args(Command::new("sync")),
+        notionfs::cli::status::StatusArgs::augment_args(Command::new("status")),
+        notionfs::cli::status::SyncArgs::augment_args(Command::new("sync")),
     ];
     let mut checked = 0;
     for cmd in &cmds {

@@ -587,7 +587,7 @@ async fn refused_properties_are_reported_and_the_rest_goes_through() {
     );
     assert_eq!(
         core.writer().unwrap().state(&row),
-        notionfs::fs::write::SyncState::Failed(state["failed: ".len()..].to_string())
+        notionfs::writeback::SyncState::Failed(state["failed: ".len()..].to_string())
     );
 
     // A later save fixing them clears the failure and confirms every record.

@@ -16,8 +16,8 @@ mod common;
 use common::{fuse_usable, mounted, Mount, BIN};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig, Faults};
-use notionfs::fs::content::fetch_tree;
 use notionfs::fs::render::PathMap;
+use notionfs::notion::tree::fetch_tree;
 use notionfs::notion::{Client, ClientConfig, Token};
 
 impl Mount {
@@ -159,7 +159,7 @@ fn shell_tools_see_the_workspace() {
     let c = client(&emu);
     let permits = tokio::sync::Semaphore::new(4);
     let blocks = rt
-        .block_on(fetch_tree(&c, &demo::architecture_id(), &permits))
+        .block_on(fetch_tree(&c, &demo::architecture_id(), Some(&permits)))
         .unwrap();
     let mut links = PathMap::default();
     links
@@ -171,7 +171,7 @@ fn shell_tools_see_the_workspace() {
     let page = rt.block_on(c.page(&demo::task_row_id(1))).unwrap();
     let schema = rt.block_on(c.data_source(&demo::tasks_ds_id())).unwrap();
     let blocks = rt
-        .block_on(fetch_tree(&c, &demo::task_row_id(1), &permits))
+        .block_on(fetch_tree(&c, &demo::task_row_id(1), Some(&permits)))
         .unwrap();
     let want = format!(
         "{}{}",

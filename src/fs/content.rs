@@ -1,86 +1,18 @@
-//! Page bodies: fetching a page's block tree with the fewest calls, and the in-memory cache
-//! of rendered bodies (an LRU bounded in bytes).
-//!
-//! # Fetching
-//! [`fetch_tree`] lists a block's children in pages of 100 and recurses only into blocks
-//! that [`needs_children`] — never into child pages or
-//! databases. Siblings' subtrees are fetched concurrently; the client's rate limiter paces
-//! the requests and a semaphore bounds how many are in flight, so the cost is exactly
-//! `Σ ceil(children/100)` over the page and each block with children, and the wall time is
-//! about the tree's depth in round trips when the rate allows.
+//! Rendered page bodies: the in-memory cache (an LRU bounded in bytes) and the disk cache
+//! that lets a remount serve unchanged pages without reading their blocks.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures::future::{BoxFuture, FutureExt};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use super::render::PathMap;
-use super::tree::{needs_children, Item};
-use crate::notion::model::Block;
-use crate::notion::{ApiError, Client};
-
-/// Fetches the children of `id` (all pages) and, concurrently, the subtrees of those that
-/// need them; nested blocks end up inline in `children`.
-pub fn fetch_tree<'a>(
-    client: &'a Client,
-    id: &'a str,
-    permits: &'a Semaphore,
-) -> BoxFuture<'a, Result<Vec<Block>, ApiError>> {
-    async move {
-        let mut blocks: Vec<Block> = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = {
-                // Closed only on shutdown; then fail like the network would.
-                let _permit = permits.acquire().await.map_err(|_| ApiError::Transport {
-                    endpoint: "GET /v1/blocks/{id}/children".into(),
-                    reason: "shutting down".into(),
-                })?;
-                client.children_page(id, cursor.take()).await?
-            };
-            blocks.extend(page.results);
-            match (page.has_more, page.next_cursor) {
-                (true, Some(c)) => cursor = Some(c),
-                _ => break,
-            }
-        }
-        let jobs = blocks
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| needs_children(b))
-            .filter_map(|(i, b)| b.id.clone().map(|id| (i, id)))
-            .map(|(i, bid)| async move { fetch_tree(client, &bid, permits).await.map(|c| (i, c)) });
-        let kids = futures::future::try_join_all(jobs).await?;
-        for (i, c) in kids {
-            blocks[i].children = c;
-        }
-        Ok(blocks)
-    }
-    .boxed()
-}
-
-/// The number of children calls [`fetch_tree`] makes for a tree (children inline): the
-/// theoretical minimum for reading it.
-pub fn min_calls(top_level: &[Block]) -> usize {
-    fn pages(n: usize) -> usize {
-        n.div_ceil(100).max(1)
-    }
-    fn below(blocks: &[Block]) -> usize {
-        blocks
-            .iter()
-            .filter(|b| needs_children(b))
-            .map(|b| pages(b.children.len()) + below(&b.children))
-            .sum()
-    }
-    pages(top_level.len()) + below(top_level)
-}
+use super::tree::Item;
 
 /// A rendered page body.
 #[derive(Debug)]

@@ -299,20 +299,6 @@ pub fn property_items(page: &Page) -> Vec<Item> {
     out
 }
 
-/// Whether a block's children must be fetched to render the page: every block with
-/// children except child pages and databases (their content is their own file) and synced
-/// block copies (rendered as a placeholder naming the original).
-pub fn needs_children(b: &Block) -> bool {
-    if !b.has_children {
-        return false;
-    }
-    match &b.kind {
-        BlockKind::ChildPage(_) | BlockKind::ChildDatabase(_) => false,
-        BlockKind::SyncedBlock(s) => s.synced_from.is_none(),
-        _ => true,
-    }
-}
-
 /// One child of a directory before naming.
 #[derive(Clone, Debug)]
 pub struct ChildDesc {
@@ -451,8 +437,8 @@ mod tests {
         assert!(matches!(&items[0], Item::ChildPage { title, .. } if title == "Child"));
         assert!(matches!(&items[1], Item::Attachment { name, .. } if name == "diagram v2.png"));
         assert!(matches!(&items[2], Item::ChildDatabase { title, .. } if title == "Tasks"));
-        assert!(!needs_children(&all[0]));
-        assert!(needs_children(&all[3]));
+        assert!(!all[0].needs_children());
+        assert!(all[3].needs_children());
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod error;
 pub mod model;
 pub mod ratelimit;
 pub mod stats;
+pub mod tree;
 
 pub use client::{Client, ClientConfig, Position, Token};
 pub use error::ApiError;

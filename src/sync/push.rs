@@ -17,7 +17,7 @@ use thiserror::Error;
 use super::apply::{apply, Applied, ApplyError};
 use super::conflict::{reconcile, Reconciled};
 use super::diff::{diff, DiffError};
-use crate::notion::model::{Block, BlockKind};
+use crate::notion::model::Block;
 use crate::notion::{ApiError, Client};
 
 /// Whether to compare with Notion's current content before writing.
@@ -89,17 +89,5 @@ pub async fn push(
 /// `has_children`, and never into child pages or databases (their bodies are other files)
 /// or synced copies (their content belongs to the original).
 pub async fn read_tree(client: &Client, id: &str) -> Result<Vec<Block>, ApiError> {
-    let mut out = client.children(id).await?;
-    for b in &mut out {
-        let foreign = matches!(
-            b.kind,
-            BlockKind::ChildPage(_) | BlockKind::ChildDatabase(_)
-        ) || matches!(&b.kind, BlockKind::SyncedBlock(s) if s.synced_from.is_some());
-        if b.has_children && !foreign {
-            if let Some(bid) = b.id.clone() {
-                b.children = Box::pin(read_tree(client, &bid)).await?;
-            }
-        }
-    }
-    Ok(out)
+    crate::notion::tree::fetch_tree(client, id, None).await
 }

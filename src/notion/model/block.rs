@@ -573,6 +573,20 @@ pub struct Block {
 }
 
 impl Block {
+    /// Whether this block's children belong to its page's content (and must be read to
+    /// render it): every block with children except child pages and databases (their
+    /// content is their own) and synced block copies (a placeholder naming the original).
+    pub fn needs_children(&self) -> bool {
+        if !self.has_children {
+            return false;
+        }
+        match &self.kind {
+            BlockKind::ChildPage(_) | BlockKind::ChildDatabase(_) => false,
+            BlockKind::SyncedBlock(s) => s.synced_from.is_none(),
+            _ => true,
+        }
+    }
+
     /// A new local block of the given kind, with no id and no children.
     pub fn new(kind: BlockKind) -> Self {
         Block {

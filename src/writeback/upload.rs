@@ -48,9 +48,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Digest;
 
-use super::attach::create_private_dir;
-use super::error::{FsError, FsResult};
-use super::write::Writer;
+use super::Writer;
+use crate::fs::{create_private_dir, FsError, FsResult};
 use crate::notion::client::NewFileUpload;
 use crate::notion::model::Block;
 use crate::notion::{ApiError, Client};

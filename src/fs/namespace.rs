@@ -39,7 +39,8 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::{Attr, FsCore, Opened, State, WriteBuf};
+use super::handles::WriteBuf;
+use super::{Attr, FsCore, Opened, State};
 use crate::fs::content::Body;
 use crate::fs::error::{FsError, FsResult};
 use crate::fs::inode::{NodeKey, Place};
@@ -48,23 +49,23 @@ use crate::fs::tree::{build_entries, ChildDesc, Item, Obj};
 use crate::notion::model::{Page, Parent};
 
 /// Why a page cannot be created at the root.
-const ROOT_CREATE: &str = "create a page at the root: Notion requires a page or data source parent for internal integrations (no workspace-level pages)";
+pub(super) const ROOT_CREATE: &str = "create a page at the root: Notion requires a page or data source parent for internal integrations (no workspace-level pages)";
 /// Why a page cannot be moved to the root.
-const ROOT_MOVE: &str =
+pub(super) const ROOT_MOVE: &str =
     "move a page to the root: Notion's move API takes only a page or data source parent";
 /// Why a multi-source database folder cannot hold pages.
-const MULTI_SOURCE: &str =
+pub(super) const MULTI_SOURCE: &str =
     "put a page in a database with several data sources: use one of its data source folders";
 
 /// Which operation asks for a parent (the refusal reasons differ).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(super) enum Op {
     Create,
     Move,
 }
 
 /// The title a file name stem stands for: the inverse of [`crate::fs::names::sanitize`].
-fn title_of(stem: &str) -> String {
+pub(super) fn title_of(stem: &str) -> String {
     match stem {
         "\u{2024}" => ".".to_string(),
         "\u{2024}\u{2024}" => "..".to_string(),
@@ -73,7 +74,7 @@ fn title_of(stem: &str) -> String {
 }
 
 /// The stem of a page's file name `T.md` (EINVAL for other names or an empty stem).
-fn page_stem(name: &str) -> FsResult<&str> {
+pub(super) fn page_stem(name: &str) -> FsResult<&str> {
     match name.strip_suffix(".md") {
         Some(s) if !s.is_empty() => Ok(s),
         Some(_) => Err(FsError::BadName("a page needs a title before .md")),
@@ -83,13 +84,13 @@ fn page_stem(name: &str) -> FsResult<&str> {
 
 impl FsCore {
     /// Refuses what Notion cannot do, logging why once.
-    fn cannot(&self, why: &'static str) -> FsError {
+    pub(super) fn cannot(&self, why: &'static str) -> FsError {
         tracing::warn!(reason = why, "refused: Notion cannot do this");
         FsError::Cannot(why)
     }
 
     /// The Notion parent of a page placed in the directory `dir`.
-    async fn parent_for(&self, dir: &NodeKey, op: Op) -> FsResult<Parent> {
+    pub(super) async fn parent_for(&self, dir: &NodeKey, op: Op) -> FsResult<Parent> {
         match dir {
             NodeKey::Root => Err(self.cannot(if op == Op::Create {
                 ROOT_CREATE
@@ -108,7 +109,7 @@ impl FsCore {
 
     /// The key of the title property under `parent`: `title` for pages, the schema's title
     /// property name for rows.
-    async fn title_key(&self, parent: Option<&Parent>) -> FsResult<String> {
+    pub(super) async fn title_key(&self, parent: Option<&Parent>) -> FsResult<String> {
         let ds = parent
             .filter(|p| p.kind == "data_source_id")
             .and_then(|p| p.data_source_id.clone());
@@ -124,7 +125,12 @@ impl FsCore {
     }
 
     /// EEXIST unless `stem.md` and `stem` are free in `dir` (or belong to `page` itself).
-    async fn names_free(&self, dir: u64, stem: &str, page: Option<&str>) -> FsResult<()> {
+    pub(super) async fn names_free(
+        &self,
+        dir: u64,
+        stem: &str,
+        page: Option<&str>,
+    ) -> FsResult<()> {
         for n in [format!("{stem}.md"), stem.to_string()] {
             if let Ok(a) = self.lookup(dir, &n).await {
                 let own = match self.key(a.ino)? {
@@ -169,7 +175,7 @@ impl FsCore {
 
     /// Records a page just created: known, empty, its (empty) folder listed, its body
     /// rendered (a row's front matter), the diff base empty.
-    async fn install_new(&self, p: &Page) -> FsResult<()> {
+    pub(super) async fn install_new(&self, p: &Page) -> FsResult<()> {
         let o = Obj::from_page(p);
         let schema = match p.parent.data_source_id.as_deref() {
             Some(ds) if o.is_row() => Some(self.schema(ds).await?),
@@ -191,7 +197,7 @@ impl FsCore {
             if let Some(schema) = schema {
                 w.set_row(
                     &p.id,
-                    crate::fs::write::RowBase {
+                    crate::writeback::RowBase {
                         page: p.clone(),
                         schema,
                     },
@@ -205,7 +211,7 @@ impl FsCore {
     /// its title there, keeping every other entry's name; records the inodes' places and
     /// returns the inode of its `.md`. `wanted` is the stem the caller asked for (a
     /// different outcome is logged).
-    fn list_page(&self, dino: u64, dir: &NodeKey, id: &str, wanted: &str) -> u64 {
+    pub(super) fn list_page(&self, dino: u64, dir: &NodeKey, id: &str, wanted: &str) -> u64 {
         let page_items = {
             let mut st = self.state();
             let st = &mut *st;
@@ -281,7 +287,7 @@ impl FsCore {
 
     /// Rebuilds the listing of a root or data source directory with `o` added or renamed,
     /// from the entries it has (names stay sticky).
-    fn relist_flat(st: &mut State, dir: &NodeKey, o: &Obj) {
+    pub(super) fn relist_flat(st: &mut State, dir: &NodeKey, o: &Obj) {
         let Some(l) = st.listings.get(dir) else {
             return;
         };
@@ -366,7 +372,7 @@ impl FsCore {
         if self
             .writer
             .get()
-            .is_some_and(|w| w.state(id) != super::super::write::SyncState::Clean)
+            .is_some_and(|w| w.state(id) != crate::writeback::SyncState::Clean)
         {
             return;
         }
@@ -608,7 +614,7 @@ impl FsCore {
     }
 
     /// Whether the directory `dir` is the folder of `page` or inside it.
-    fn inside(&self, mut dir: u64, page: &str) -> bool {
+    pub(super) fn inside(&self, mut dir: u64, page: &str) -> bool {
         for _ in 0..256 {
             match self.inodes.key(dir) {
                 Some(NodeKey::PageDir(p)) if p == page => return true,
@@ -621,6 +627,189 @@ impl FsCore {
             }
         }
         false
+    }
+}
+
+impl FsCore {
+    /// Creates `name` in `parent` and opens it: editor droppings
+    /// ([`crate::writeback::is_dropping`]) live in memory only; `T.md` creates a page (a row in
+    /// a data source folder; see [`ops`]); any other file in a page's
+    /// folder becomes an attachment (see [`super::upload`]).
+    pub async fn create(&self, parent: u64, name: &str) -> FsResult<(Attr, Opened)> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("create"));
+        }
+        if !crate::writeback::is_dropping(name) {
+            if name.ends_with(".md") {
+                return self.create_page_file(parent, name).await;
+            }
+            return self.create_attachment(parent, name).await;
+        }
+        if !self.key(parent)?.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        let ino = match self.local_ino(parent, name) {
+            Some(i) => i,
+            None => self.new_local(parent, name, Vec::new()),
+        };
+        let o = self.open_local(ino);
+        Ok((self.getattr(ino)?, o))
+    }
+
+    /// Removes `name` from `parent`: a local file is dropped; a page's `T.md` moves the
+    /// page to Notion's trash (its folder goes with it); an attachment's block is deleted.
+    /// Anything else is refused.
+    pub async fn unlink(&self, parent: u64, name: &str) -> FsResult<()> {
+        // An upload that just finished is an attachment now.
+        self.apply_uploads();
+        if let Some(i) = self.local_ino(parent, name) {
+            self.forget_attachment(i).await;
+            self.state().locals.remove(&i);
+            return Ok(());
+        }
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("unlink"));
+        }
+        let target = self.lookup(parent, name).await?;
+        let page = match self.key(target.ino)? {
+            NodeKey::PageFile(page) => page,
+            NodeKey::Attachment(block) => {
+                return self.remove_attachment(parent, name, &block).await
+            }
+            _ => return Err(self.write_denied("unlink of this entry")),
+        };
+        if let Some(w) = self.writer.get() {
+            // A save still waiting for its push is moot: flush it first so nothing is lost
+            // from the trashed page's history.
+            w.push_page(&page).await;
+        }
+        self.client.trash_page(&page).await?;
+        let dir = self.key(parent)?;
+        self.unlist_page(&dir, &page);
+        let parent_page = self
+            .state()
+            .objects
+            .remove(&page)
+            .and_then(|o| o.parent)
+            .and_then(|p| p.page_id);
+        // Its folder went with it (the kernel may hold that entry).
+        if let Some(stem) = name.strip_suffix(".md") {
+            self.invalidate_entry(parent, stem);
+        }
+        if let Some(pid) = parent_page {
+            // The parent's body links to it.
+            self.reread_later(&pid);
+        }
+        tracing::info!(page = %page, "moved to the trash");
+        Ok(())
+    }
+
+    /// Renames a local file: to another dropping name, or over an existing page's `.md`
+    /// (an editor's atomic save: a save of that page).
+    pub async fn rename(
+        &self,
+        parent: u64,
+        name: &str,
+        new_parent: u64,
+        new_name: &str,
+    ) -> FsResult<()> {
+        let Some(src) = self.local_ino(parent, name) else {
+            if crate::writeback::is_dropping(new_name) {
+                return self.backup_page(parent, name, new_parent, new_name).await;
+            }
+            return self.rename_page(parent, name, new_parent, new_name).await;
+        };
+        if crate::writeback::is_dropping(new_name) {
+            if let Some(old) = self.local_ino(new_parent, new_name) {
+                self.state().locals.remove(&old);
+            }
+            if let Some(l) = self.state().locals.get_mut(&src) {
+                l.parent = new_parent;
+                l.name = new_name.to_string();
+            }
+            return Ok(());
+        }
+        let target = match self.lookup(new_parent, new_name).await {
+            // A temp file renamed onto a new `T.md`: a new page with that content.
+            Err(FsError::NotFound) if new_name.ends_with(".md") => {
+                return self.rename_local_to_new(src, new_parent, new_name).await;
+            }
+            t => t?,
+        };
+        let NodeKey::PageFile(page) = self.key(target.ino)? else {
+            return Err(self.write_denied("rename over this entry"));
+        };
+        self.save_local_as(src, &page, target.ino).await
+    }
+
+    /// Saves the local file `src` as the content of `page` (file `ino`): journaled before
+    /// this returns, the local file gone (its inode now names the page), the push scheduled.
+    pub(super) async fn save_local_as(&self, src: u64, page: &str, ino: u64) -> FsResult<()> {
+        let base = self.body(page).await?.data.clone();
+        let data = self
+            .state()
+            .locals
+            .get(&src)
+            .map(|l| l.data.clone())
+            .ok_or(FsError::NotFound)?;
+        self.accept(page, ino, data, base).await?;
+        self.state().locals.remove(&src);
+        self.aliases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(src, NodeKey::PageFile(page.to_string()));
+        self.invalidate(src);
+        if let Some(w) = self.writer.get() {
+            w.schedule(page);
+        }
+        Ok(())
+    }
+
+    /// `mv T.md T.md~` (emacs's backup before a save): the backup becomes a local file
+    /// holding the page's content and the page stays where it is, so the save that follows
+    /// (`T.md` written anew) updates it rather than creating another page.
+    pub(super) async fn backup_page(
+        &self,
+        parent: u64,
+        name: &str,
+        new_parent: u64,
+        new_name: &str,
+    ) -> FsResult<()> {
+        let src = self.lookup(parent, name).await?;
+        let NodeKey::PageFile(page) = self.key(src.ino)? else {
+            return Err(FsError::Unsupported(
+                "rename of this entry to an editor's file name",
+            ));
+        };
+        let data = self.body(&page).await?.data.as_ref().clone();
+        if let Some(old) = self.local_ino(new_parent, new_name) {
+            self.state().locals.remove(&old);
+        }
+        self.new_local(new_parent, new_name, data);
+        // The kernel moved its entry for `T.md` to the new name: both are looked up again.
+        self.invalidate_entry(parent, name);
+        self.invalidate_entry(new_parent, new_name);
+        tracing::debug!(page = %page, backup = %new_name, "local backup copy of a page");
+        Ok(())
+    }
+
+    /// A local file renamed onto a new `T.md`: creates the page and saves the file's bytes
+    /// as its content (journaled before this returns).
+    pub(super) async fn rename_local_to_new(
+        &self,
+        src: u64,
+        new_parent: u64,
+        new_name: &str,
+    ) -> FsResult<()> {
+        let stem = new_name.strip_suffix(".md").unwrap_or(new_name);
+        if stem.is_empty() {
+            return Err(FsError::BadName("a page needs a title before .md"));
+        }
+        if !self.state().locals.contains_key(&src) {
+            return Err(FsError::NotFound);
+        }
+        let (page, ino) = self.create_page_in(new_parent, stem).await?;
+        self.save_local_as(src, &page, ino).await
     }
 }
 

@@ -3,12 +3,13 @@
 //! upload at release, the attachment that replaces it once its block is in Notion, and `rm`
 //! of an attachment (its block is deleted).
 
-use super::{FsCore, Handle, Opened};
+use super::handles::Handle;
+use super::{FsCore, Opened};
 use crate::fs::error::{FsError, FsResult};
 use crate::fs::inode::NodeKey;
 use crate::fs::tree::{derive_items, Item};
-use crate::fs::upload::kind_of;
 use crate::fs::Attr;
+use crate::writeback::upload::kind_of;
 
 impl FsCore {
     /// Creates `name` in the folder `parent` as a future attachment of its page: a local

@@ -18,8 +18,7 @@ use fuser::{
     ReplyXattr, Request, Session, SessionACL, TimeOrNow, WriteFlags,
 };
 
-use super::core::{Attr, FileKind, FsCore, Invalidate};
-use super::error::FsError;
+use crate::fs::{Attr, FileKind, FsCore, FsError, Invalidate};
 
 /// How the mount is set up.
 #[derive(Clone, Debug)]

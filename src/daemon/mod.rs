@@ -1,0 +1,329 @@
+//! Running a mount: from resolved settings to a served, then cleanly drained, mount.
+//!
+//! [`serve`] goes through these steps, each a function below:
+//! 1. check the mount point and the token (before detaching, so errors reach the
+//!    terminal), and make the cache dir;
+//! 2. detach (`-d`, [`process`]) and start logging ([`logging`], [`syslog`]);
+//! 3. build the backend: the HTTP client, or an emulator in this process (`demo`), and the
+//!    filesystem core with its write-back engine;
+//! 4. start the control socket ([`control`]) — it also refuses a second mount on the same
+//!    cache dir — and replay what the journal holds;
+//! 5. mount ([`crate::fuse`]) and serve until unmounted or signalled (SIGINT/SIGTERM
+//!    unmount);
+//! 6. drain: push what is pending within [`UNMOUNT_PUSH_WAIT`] (the journal keeps the
+//!    rest), stop the control socket and the emulator.
+
+pub mod control;
+pub mod logging;
+pub mod mountinfo;
+pub mod process;
+pub mod syslog;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::settings::{default_cache_dir, Resolved};
+use crate::cli::CliError;
+use crate::fs::{FsCore, Settings};
+use crate::fuse::{self, MountConfig};
+use crate::notion::ratelimit::Rate;
+use crate::notion::{ApiError, Client, ClientConfig, Token};
+use crate::writeback::Writer;
+use control::{ControlServer, ServeError};
+
+/// Longest wait at unmount for pending saves to reach Notion.
+pub const UNMOUNT_PUSH_WAIT: Duration = Duration::from_secs(10);
+
+/// What to serve: a real API, or an emulator started in this process.
+pub enum Backend {
+    /// A Notion API at `url`, with the user's token.
+    Api {
+        /// Base URL.
+        url: String,
+        /// The integration token.
+        token: Token,
+    },
+    /// The built-in emulator seeded with the demo workspace.
+    Demo,
+}
+
+/// Mounts the workspace at `mountpoint` with the settings `r` and serves it until it is
+/// unmounted (see the module doc for the steps).
+pub fn serve(backend: Backend, r: Resolved, mountpoint: &Path) -> Result<(), CliError> {
+    let mountpoint = check_mountpoint(mountpoint)?;
+    let ws_name = match &backend {
+        Backend::Api { url, token } => check_token_before_detaching(url, token)?,
+        Backend::Demo => "demo".to_string(),
+    };
+    let cache_dir = r
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| default_cache_dir(&ws_name));
+    crate::fs::create_private_dir(&cache_dir)
+        .map_err(|e| CliError::Invalid(format!("cache dir {}: {e}", cache_dir.display())))?;
+    let status_fd = if r.daemon {
+        Some(process::daemonize()?)
+    } else {
+        None
+    };
+    let log_file = status_fd.map(|_| cache_dir.join("notionfs.log"));
+    logging::init(r.log_level, log_file.as_deref());
+    let result = run(backend, &r, &cache_dir, &mountpoint, status_fd);
+    if let Err(e) = &result {
+        tracing::error!("{e}");
+        process::report(status_fd, false);
+    }
+    result
+}
+
+/// A running backend: the core, its writer, and the emulator when it runs in this process.
+struct Built {
+    core: Arc<FsCore>,
+    writer: Option<Arc<Writer>>,
+    emulator: Option<crate::emulator::Emulator>,
+}
+
+/// Steps 3 to 6 of the module doc, after detaching.
+fn run(
+    backend: Backend,
+    r: &Resolved,
+    cache_dir: &Path,
+    mountpoint: &Path,
+    status_fd: Option<i32>,
+) -> Result<(), CliError> {
+    let rt = runtime()?;
+    let (client, emulator) = build_client(&rt, backend, r.rate)?;
+    let core = build_core(client, r, cache_dir)?;
+    // Before the journal is opened: a live mount on the same cache dir refuses this one.
+    let control = start_control(&rt, &core, cache_dir, mountpoint)?;
+    let built = match enable_writes(&rt, core, r) {
+        Ok(w) => Built {
+            core: w.0,
+            writer: w.1,
+            emulator,
+        },
+        Err(e) => {
+            if let Some(c) = control {
+                c.shutdown();
+            }
+            return Err(e);
+        }
+    };
+    let served = mount_and_serve(&rt, &built.core, r, mountpoint, status_fd);
+    if served.is_ok() {
+        drain(&rt, &built);
+    }
+    if let Some(c) = control {
+        c.shutdown();
+    }
+    if let Some(emu) = built.emulator {
+        rt.block_on(emu.shutdown());
+    }
+    rt.shutdown_timeout(Duration::from_secs(2));
+    served
+}
+
+/// The HTTP client, and the emulator it talks to for `demo`.
+fn build_client(
+    rt: &tokio::runtime::Runtime,
+    backend: Backend,
+    rate: Option<f64>,
+) -> Result<(Client, Option<crate::emulator::Emulator>), CliError> {
+    match backend {
+        Backend::Api { url, token } => Ok((client_for(&url, token, rate)?, None)),
+        Backend::Demo => {
+            let emu = rt
+                .block_on(crate::emulator::Emulator::start(
+                    crate::emulator::EmulatorConfig::default(),
+                ))
+                .map_err(|e| CliError::Mount(format!("cannot start the emulator: {e}")))?;
+            let client = client_for(&emu.base_url(), Token::new(emu.token()), rate)?;
+            tracing::info!(url = %emu.base_url(), "demo emulator running");
+            Ok((client, Some(emu)))
+        }
+    }
+}
+
+/// The filesystem core over `client`.
+fn build_core(client: Client, r: &Resolved, cache_dir: &Path) -> Result<Arc<FsCore>, CliError> {
+    let settings = Settings {
+        ttl: r.ttl,
+        cache_size: r.cache_size as usize,
+        read_only: r.read_only,
+        uid: r.uid,
+        gid: r.gid,
+        cache_dir: cache_dir.to_path_buf(),
+        max_in_flight: 8,
+    };
+    FsCore::new(client, settings)
+        .map(Arc::new)
+        .map_err(|e| CliError::Mount(e.to_string()))
+}
+
+/// The control socket. Read-only mounts serve it too (status shows their cache and API
+/// use). A live mount on the same cache dir refuses this one; other failures only cost
+/// `status`/`sync` and are logged.
+fn start_control(
+    rt: &tokio::runtime::Runtime,
+    core: &Arc<FsCore>,
+    cache_dir: &Path,
+    mountpoint: &Path,
+) -> Result<Option<ControlServer>, CliError> {
+    let _rt = rt.enter();
+    match ControlServer::start(core.clone(), cache_dir, mountpoint) {
+        Ok(c) => Ok(Some(c)),
+        Err(e @ ServeError::InUse(_)) => Err(CliError::Mount(e.to_string())),
+        Err(e) => {
+            tracing::warn!("{e}; notionfs status and sync cannot reach this mount");
+            Ok(None)
+        }
+    }
+}
+
+/// Opens the journal (unless read-only) and replays what a previous run accepted but did
+/// not push (crash, kill -9), in the background.
+fn enable_writes(
+    rt: &tokio::runtime::Runtime,
+    core: Arc<FsCore>,
+    r: &Resolved,
+) -> Result<(Arc<FsCore>, Option<Arc<Writer>>), CliError> {
+    if r.read_only {
+        return Ok((core, None));
+    }
+    let journal = core.settings().cache_dir.join("journal");
+    let w = core
+        .enable_writes(&journal, r.write_delay)
+        .map_err(|e| CliError::Mount(format!("cannot open the journal: {e}")))?;
+    let replay = w.clone();
+    rt.spawn(async move { replay.flush_all().await });
+    let uploads = core.clone();
+    rt.spawn(async move { uploads.replay_uploads() });
+    Ok((core, Some(w)))
+}
+
+/// Mounts, reports success to a waiting parent, unmounts on SIGINT/SIGTERM, and serves
+/// until the mount goes away.
+fn mount_and_serve(
+    rt: &tokio::runtime::Runtime,
+    core: &Arc<FsCore>,
+    r: &Resolved,
+    mountpoint: &Path,
+    status_fd: Option<i32>,
+) -> Result<(), CliError> {
+    let cfg = MountConfig {
+        allow_other: r.allow_other,
+        read_only: r.read_only,
+        threads: 4,
+        kernel_ttl: r.ttl.min(Duration::from_secs(1)),
+    };
+    let mut session =
+        fuse::mount(core.clone(), rt.handle().clone(), mountpoint, &cfg).map_err(|e| {
+            if e.raw_os_error() == Some(libc::EBUSY) {
+                CliError::Busy(mountpoint.to_path_buf())
+            } else {
+                CliError::Mount(e.to_string())
+            }
+        })?;
+    tracing::info!(mountpoint = %mountpoint.display(), "mounted; unmount with fusermount3 -u or Ctrl-C");
+    process::report(status_fd, true);
+    let mut unmounter = session.unmount_callable();
+    rt.spawn(async move {
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+        let Ok(mut term) = term else { return };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("signal received: unmounting");
+        if let Err(e) = unmounter.unmount() {
+            tracing::error!(error = %e, "unmount failed");
+        }
+    });
+    let served = session.run();
+    tracing::info!("unmounted");
+    served.map_err(|e| CliError::Mount(e.to_string()))
+}
+
+/// Pushes what is pending and waits for uploads in flight, within [`UNMOUNT_PUSH_WAIT`];
+/// the journal keeps the rest for the next mount.
+fn drain(rt: &tokio::runtime::Runtime, built: &Built) {
+    let Some(w) = &built.writer else { return };
+    let flushed = rt.block_on(async {
+        let both = futures::future::join(w.flush_all(), built.core.uploads_idle());
+        tokio::time::timeout(UNMOUNT_PUSH_WAIT, both).await
+    });
+    if flushed.is_err() || w.journal().pending_count() > 0 {
+        tracing::warn!(
+            pending = w.journal().pending_count(),
+            "unmounted with saves not in Notion yet; the next mount pushes them"
+        );
+    }
+}
+
+/// The mount point as an absolute path: an existing directory nothing is mounted on.
+fn check_mountpoint(p: &Path) -> Result<PathBuf, CliError> {
+    let abs = std::fs::canonicalize(p).map_err(|_| CliError::NoMountpoint(p.to_path_buf()))?;
+    if !abs.is_dir() {
+        return Err(CliError::NoMountpoint(p.to_path_buf()));
+    }
+    if mountinfo::is_mounted(&abs) {
+        return Err(CliError::Busy(p.to_path_buf()));
+    }
+    Ok(abs)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("notionfs-rt")
+        .build()
+        .map_err(|e| CliError::Mount(format!("cannot start the runtime: {e}")))
+}
+
+fn client_for(url: &str, token: Token, rate: Option<f64>) -> Result<Client, CliError> {
+    let mut cfg = ClientConfig::new(url, token);
+    // A FUSE request waits on these calls: an API that accepts but never answers must
+    // turn into EIO in reasonable time, not after minutes.
+    cfg.timeout = Duration::from_secs(20);
+    cfg.rate = rate.map(|r| Rate {
+        per_second: r,
+        burst: r.ceil().max(1.0) as u32,
+    });
+    Client::new(cfg).map_err(|e| CliError::Invalid(e.to_string()))
+}
+
+/// Checks the token with one `GET /v1/users/me` (one retry, short timeout: fail fast at
+/// startup) on a runtime that is gone before any fork; returns the cache-dir name
+/// (workspace id, else bot id).
+fn check_token_before_detaching(url: &str, token: &Token) -> Result<String, CliError> {
+    let rt = runtime()?;
+    let mut cfg = ClientConfig::new(url, token.clone());
+    cfg.rate = None;
+    cfg.max_retries = 1;
+    cfg.timeout = Duration::from_secs(15);
+    let client = Client::new(cfg).map_err(|e| CliError::Invalid(e.to_string()))?;
+    let name = rt.block_on(check_token(&client))?;
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(name)
+}
+
+async fn check_token(client: &Client) -> Result<String, CliError> {
+    match client.me().await {
+        Ok(me) => Ok(me
+            .bot
+            .as_ref()
+            .and_then(|b| b.workspace_id.clone())
+            .unwrap_or(me.id)),
+        Err(e) if e.is_unauthorized() => Err(CliError::RejectedToken),
+        Err(ApiError::Transport { reason, .. }) => Err(CliError::Unreachable {
+            url: client.base_url().to_string(),
+            reason,
+        }),
+        Err(e) => Err(CliError::Unreachable {
+            url: client.base_url().to_string(),
+            reason: e.to_string(),
+        }),
+    }
+}

@@ -1,0 +1,405 @@
+//! Open files: read handles (rendered bytes, downloaded attachments), write buffers of
+//! pages (the whole file, journaled on `flush`/`fsync`/`close`), and handles on local files.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::content::Body;
+use super::error::{FsError, FsResult};
+use super::inode::NodeKey;
+use super::render::render_schema;
+use super::{Attr, FsCore};
+
+/// The result of a successful `open`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Opened {
+    /// Handle for [`FsCore::read`] and [`FsCore::release`].
+    pub fh: u64,
+    /// Bypass the page cache: the kernel may hold a stale size for this file.
+    pub direct_io: bool,
+    /// The kernel's cached pages are still this content.
+    pub keep_cache: bool,
+}
+
+pub(super) enum Handle {
+    Bytes(Arc<Vec<u8>>),
+    File(Arc<std::fs::File>, u64),
+    Write(WriteBuf),
+    Local(u64),
+}
+
+/// An open page file's local write buffer (the whole file).
+pub(super) struct WriteBuf {
+    pub(super) page: String,
+    pub(super) ino: u64,
+    pub(super) data: Vec<u8>,
+    /// The content the file had when opened (the journal's base).
+    pub(super) base: Arc<Vec<u8>>,
+    /// Changed since the last flush.
+    pub(super) dirty: bool,
+    /// Flushed at least once (a push is due on close).
+    pub(super) saved: bool,
+    /// Opened with `O_APPEND`: every write goes to the end (the kernel's idea of the size
+    /// may be stale when the body was not rendered before the open).
+    pub(super) append: bool,
+}
+
+impl WriteBuf {
+    /// A write handle on `page` (file `ino`) holding `data`, opened from `base`.
+    pub(super) fn handle(page: String, ino: u64, data: Vec<u8>, base: Arc<Vec<u8>>) -> Handle {
+        Handle::Write(WriteBuf {
+            page,
+            ino,
+            data,
+            base,
+            dirty: false,
+            saved: false,
+            append: false,
+        })
+    }
+}
+
+impl FsCore {
+    /// Opens a file for reading: renders or downloads its content first, so reads are exact.
+    pub async fn open(&self, ino: u64, write: bool) -> FsResult<Opened> {
+        let key = self.key(ino)?;
+        if let NodeKey::Local(_) = key {
+            return Ok(self.open_local(ino));
+        }
+        if write {
+            return self.open_write(ino, &key).await;
+        }
+        let (handle, size, hash) = match &key {
+            NodeKey::PageFile(id) => {
+                let b = self.body(id).await?;
+                (
+                    Handle::Bytes(b.data.clone()),
+                    b.data.len() as u64,
+                    Some(b.hash),
+                )
+            }
+            NodeKey::Schema(ds) => {
+                let s = self.schema(ds).await?;
+                let data = Arc::new(render_schema(&s));
+                let hash = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(
+                    data.as_slice(),
+                ))
+                .into();
+                let n = data.len() as u64;
+                (Handle::Bytes(data), n, Some(hash))
+            }
+            NodeKey::Attachment(block) => {
+                let src = self
+                    .state()
+                    .attachments
+                    .get(block)
+                    .cloned()
+                    .ok_or(FsError::NotFound)?;
+                let d = self.attachments.fetch(&self.client, &src).await?;
+                (Handle::File(d.file.clone(), d.size), d.size, None)
+            }
+            _ => return Err(FsError::IsDir),
+        };
+        let mut st = self.state();
+        // Direct I/O only when the kernel may hold a wrong size it believes: an unknown size
+        // was handed out with no attribute cache, so the kernel asks again before reading
+        // past it (and shared mmap keeps working for first reads).
+        let direct_io = match st.reported.get(&ino) {
+            Some((s, true)) => *s != size,
+            Some((_, false)) => false,
+            None => true,
+        };
+        let known_before = matches!(st.reported.get(&ino), Some((_, true)));
+        let keep_cache = !direct_io
+            && known_before
+            && match hash {
+                Some(h) => st.cached_hash.get(&ino) == Some(&h),
+                None => true,
+            };
+        if let Some(h) = hash {
+            st.cached_hash.insert(ino, h);
+        }
+        let fh = st.next_fh;
+        st.next_fh += 1;
+        st.handles.insert(fh, handle);
+        drop(st);
+        if direct_io {
+            // Let the kernel learn the real size now rather than after its attribute TTL.
+            // (Not for unknown sizes: the kernel asks anyway, and an invalidation racing
+            // with that GETATTR makes the kernel drop its answer — a stale size under mmap.)
+            self.invalidate(ino);
+        }
+        Ok(Opened {
+            fh,
+            direct_io,
+            keep_cache,
+        })
+    }
+
+    /// Reads up to `size` bytes at `offset` from an open handle (no network: `open` did it).
+    pub fn read(&self, fh: u64, offset: u64, size: u32) -> FsResult<Vec<u8>> {
+        let h = {
+            let st = self.state();
+            match st.handles.get(&fh) {
+                Some(Handle::Bytes(b)) => Handle::Bytes(b.clone()),
+                Some(Handle::File(f, n)) => Handle::File(f.clone(), *n),
+                Some(Handle::Write(w)) => {
+                    let start = (offset as usize).min(w.data.len());
+                    let end = start.saturating_add(size as usize).min(w.data.len());
+                    return Ok(w.data[start..end].to_vec());
+                }
+                Some(Handle::Local(i)) => {
+                    let data = st.locals.get(i).map(|l| l.data.as_slice()).unwrap_or(&[]);
+                    let start = (offset as usize).min(data.len());
+                    let end = start.saturating_add(size as usize).min(data.len());
+                    return Ok(data[start..end].to_vec());
+                }
+                None => return Err(FsError::BadHandle),
+            }
+        };
+        match h {
+            Handle::Write(_) | Handle::Local(_) => Err(FsError::BadHandle),
+            Handle::Bytes(b) => {
+                let start = (offset as usize).min(b.len());
+                let end = start.saturating_add(size as usize).min(b.len());
+                Ok(b[start..end].to_vec())
+            }
+            Handle::File(f, n) => {
+                use std::os::unix::fs::FileExt;
+                let want = (size as u64).min(n.saturating_sub(offset)) as usize;
+                let mut buf = vec![0u8; want];
+                let mut got = 0;
+                while got < want {
+                    let r = f.read_at(&mut buf[got..], offset + got as u64)?;
+                    if r == 0 {
+                        break;
+                    }
+                    got += r;
+                }
+                buf.truncate(got);
+                Ok(buf)
+            }
+        }
+    }
+
+    /// Closes a handle.
+    pub fn release(&self, fh: u64) {
+        self.state().handles.remove(&fh);
+    }
+
+    pub(super) async fn open_write(&self, ino: u64, key: &NodeKey) -> FsResult<Opened> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("open for writing"));
+        }
+        let NodeKey::PageFile(id) = key else {
+            return Err(match key {
+                NodeKey::Schema(_) | NodeKey::Attachment(_) => self.write_denied("write"),
+                _ => FsError::IsDir,
+            });
+        };
+        let b = self.body(id).await?;
+        let o = self.open_handle(WriteBuf::handle(
+            id.clone(),
+            ino,
+            b.data.as_ref().clone(),
+            b.data.clone(),
+        ));
+        // Let the kernel learn the real size now.
+        self.invalidate(ino);
+        Ok(o)
+    }
+
+    /// Writes `data` at `offset` into an open write handle (local only until flush).
+    pub fn write(&self, fh: u64, offset: u64, data: &[u8]) -> FsResult<u32> {
+        let mut st = self.state();
+        if let Some(Handle::Local(i)) = st.handles.get(&fh) {
+            let i = *i;
+            let l = st.locals.get_mut(&i).ok_or(FsError::NotFound)?;
+            let off = usize::try_from(offset).map_err(|_| FsError::Range)?;
+            let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
+            self.uploads.check_size(i, l.data.len().max(end) as u64)?;
+            if l.data.len() < end {
+                l.data.resize(end, 0);
+            }
+            l.data[off..end].copy_from_slice(data);
+            l.mtime = SystemTime::now();
+            return Ok(data.len() as u32);
+        }
+        let Some(Handle::Write(w)) = st.handles.get_mut(&fh) else {
+            return Err(FsError::BadHandle);
+        };
+        let off = if w.append {
+            w.data.len()
+        } else {
+            usize::try_from(offset).map_err(|_| FsError::Range)?
+        };
+        let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
+        if w.data.len() < end {
+            w.data.resize(end, 0);
+        }
+        w.data[off..end].copy_from_slice(data);
+        w.dirty = true;
+        Ok(data.len() as u32)
+    }
+
+    /// Registers a handle whose content lives here (direct I/O: the kernel caches none of it).
+    pub(super) fn open_handle(&self, h: Handle) -> Opened {
+        let mut st = self.state();
+        let fh = st.next_fh;
+        st.next_fh += 1;
+        st.handles.insert(fh, h);
+        Opened {
+            fh,
+            direct_io: true,
+            keep_cache: false,
+        }
+    }
+
+    /// Marks a write handle as opened with `O_APPEND`.
+    pub fn set_append(&self, fh: u64) -> FsResult<()> {
+        match self.state().handles.get_mut(&fh) {
+            Some(Handle::Write(w)) => {
+                w.append = true;
+                Ok(())
+            }
+            _ => Err(FsError::BadHandle),
+        }
+    }
+
+    /// Sets the size of a file: of the handle `fh`, or of every write handle open on
+    /// `ino` (`truncate(2)` on a path while it is open for writing, or `O_TRUNC`).
+    pub fn truncate(&self, ino: u64, fh: Option<u64>, size: u64) -> FsResult<Attr> {
+        if self.writer.get().is_none() {
+            return Err(self.write_denied("truncate"));
+        }
+        let size = usize::try_from(size).map_err(|_| FsError::Range)?;
+        {
+            let mut st = self.state();
+            if let Some(l) = st.locals.get_mut(&ino) {
+                self.uploads.check_size(ino, size as u64)?;
+                l.data.resize(size, 0);
+                l.mtime = SystemTime::now();
+                drop(st);
+                return self.getattr(ino);
+            }
+            let mut hit = false;
+            for (h, handle) in st.handles.iter_mut() {
+                if let Handle::Write(w) = handle {
+                    if w.ino == ino && fh.is_none_or(|f| f == *h) {
+                        w.data.resize(size, 0);
+                        w.dirty = true;
+                        hit = true;
+                    }
+                }
+            }
+            if !hit {
+                return Err(FsError::NotOpen);
+            }
+        }
+        self.getattr(ino)
+    }
+
+    /// `truncate(2)` of a page's file nobody has open for writing: a save of the cut (or
+    /// zero-extended) content, journaled before this returns and pushed after the quiet
+    /// period like any other.
+    pub async fn truncate_closed(&self, ino: u64, size: u64) -> FsResult<Attr> {
+        match self.truncate(ino, None, size) {
+            Err(FsError::NotOpen) => {}
+            other => return other,
+        }
+        let size = usize::try_from(size).map_err(|_| FsError::Range)?;
+        let NodeKey::PageFile(page) = self.key(ino)? else {
+            return Err(match self.key(ino)? {
+                k if k.is_dir() => FsError::IsDir,
+                _ => self.write_denied("truncate"),
+            });
+        };
+        let base = self.body(&page).await?.data.clone();
+        let mut data = base.as_ref().clone();
+        data.resize(size, 0);
+        if data != *base {
+            self.accept(&page, ino, data, base).await?;
+            if let Some(w) = self.writer.get() {
+                w.schedule(&page);
+            }
+        }
+        self.getattr(ino)
+    }
+
+    /// Makes what was written through `fh` durable (journal, fsync'd) and shows it as the
+    /// file's content; returns once it is on disk (`flush` on close, and `fsync`).
+    pub async fn flush(&self, fh: u64) -> FsResult<()> {
+        if let Some(ino) = self.staged_handle(fh) {
+            return self.flush_attachment(ino).await;
+        }
+        let (page, ino, data, base) = {
+            let st = self.state();
+            match st.handles.get(&fh) {
+                Some(Handle::Write(w)) if w.dirty => {
+                    (w.page.clone(), w.ino, w.data.clone(), w.base.clone())
+                }
+                Some(_) => return Ok(()),
+                None => return Err(FsError::BadHandle),
+            }
+        };
+        self.accept(&page, ino, data.clone(), base).await?;
+        let mut st = self.state();
+        if let Some(Handle::Write(w)) = st.handles.get_mut(&fh) {
+            // Only what this flush wrote is clean; later writes stay dirty.
+            if w.data == data {
+                w.dirty = false;
+            }
+            w.saved = true;
+        }
+        Ok(())
+    }
+
+    /// Journals `data` as the new body of `page` (durable when this returns) and shows it
+    /// as the file's content.
+    pub(super) async fn accept(
+        &self,
+        page: &str,
+        ino: u64,
+        data: Vec<u8>,
+        base: Arc<Vec<u8>>,
+    ) -> FsResult<()> {
+        let Some(writer) = self.writer.get().cloned() else {
+            return Err(self.write_denied("save"));
+        };
+        let (p, d) = (page.to_string(), data.clone());
+        tokio::task::spawn_blocking(move || writer.record(&p, &d, &base))
+            .await
+            .map_err(|e| FsError::Io(std::io::Error::other(e)))??;
+        let mut st = self.state();
+        let page = page.to_string();
+        let edited = st
+            .bodies
+            .peek(&page)
+            .map(|b| b.last_edited_time.clone())
+            .unwrap_or_default();
+        let body = Arc::new(Body::new(data, edited));
+        st.reported.insert(ino, (body.data.len() as u64, true));
+        // The kernel may cache the old pages: the next open must not keep them.
+        st.cached_hash.remove(&ino);
+        st.bodies.put(page, body);
+        drop(st);
+        self.invalidate(ino);
+        Ok(())
+    }
+
+    /// Closes a handle; a write handle is flushed first and its page's push scheduled.
+    pub async fn close(&self, fh: u64) -> FsResult<()> {
+        let staged = self.staged_handle(fh);
+        let res = self.flush(fh).await;
+        if let Some(ino) = staged.filter(|_| res.is_ok()) {
+            self.start_attachment(ino);
+        }
+        let h = self.state().handles.remove(&fh);
+        if let (Some(Handle::Write(w)), Some(writer)) = (h, self.writer.get()) {
+            if w.saved {
+                writer.schedule(&w.page);
+            }
+        }
+        res
+    }
+}

@@ -1,0 +1,264 @@
+//! Finding entries and their attributes: `lookup`, `getattr`, `opendir`, `readdir`, from
+//! local state (a listing is read from Notion only when it was never read or is stale).
+
+use std::time::SystemTime;
+
+use super::error::{FsError, FsResult};
+use super::handles::Handle;
+use super::inode::{NodeKey, Place, ROOT_INO};
+use super::listing::digest;
+use super::render::render_schema;
+use super::tree::{Listing, Obj};
+use super::{time_of, FsCore};
+
+/// Attributes of an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attr {
+    /// Inode number.
+    pub ino: u64,
+    /// File or directory.
+    pub kind: FileKind,
+    /// Size in bytes (0 when not yet known).
+    pub size: u64,
+    /// Whether `size` is exact (false for bodies not rendered yet).
+    pub size_known: bool,
+    /// Last edit in Notion.
+    pub mtime: SystemTime,
+    /// Creation in Notion.
+    pub ctime: SystemTime,
+    /// Permission bits.
+    pub perm: u16,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+}
+
+/// One directory entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    /// Inode number.
+    pub ino: u64,
+    /// Name.
+    pub name: String,
+    /// File or directory.
+    pub kind: FileKind,
+}
+
+/// File or directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+}
+
+impl FsCore {
+    /// Finds `name` in the directory `parent`.
+    pub async fn lookup(&self, parent: u64, name: &str) -> FsResult<Attr> {
+        self.show_conflicts();
+        if let Some(ino) = self.local_ino(parent, name) {
+            return self.getattr(ino);
+        }
+        let dir = self.key(parent)?;
+        if !dir.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        let mut listing = self.listing(&dir).await?;
+        if !listing.entries.iter().any(|e| e.name == name) {
+            // The folder of a page whose blocks were never read may exist (attachments are
+            // only known from the blocks): read that page's blocks, then look again.
+            if let Some((page, file)) = self.unrevealed_folder(&dir, &listing, name) {
+                // Revealing the folder finds its directory through the page file's inode.
+                let place = Place { parent, name: file };
+                self.inodes
+                    .ino(&NodeKey::PageFile(page.clone()), Some(place));
+                self.load_page(&page).await?;
+                listing = self.listing(&dir).await?;
+            }
+        }
+        let e = listing
+            .entries
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or(FsError::NotFound)?;
+        let ino = self.inodes.ino(
+            &e.key,
+            Some(Place {
+                parent,
+                name: e.name.clone(),
+            }),
+        );
+        Ok(self.attr_of(ino, &e.key))
+    }
+
+    /// The page whose reserved, not yet shown folder name is `name` in `dir`, if its blocks
+    /// have not been read (so whether the folder exists is unknown).
+    pub(super) fn unrevealed_folder(
+        &self,
+        dir: &NodeKey,
+        listing: &Listing,
+        name: &str,
+    ) -> Option<(String, String)> {
+        let st = self.state();
+        let names = st.names.get(dir)?;
+        listing.entries.iter().find_map(|e| match &e.key {
+            NodeKey::PageFile(id)
+                if !st.items.contains_key(id)
+                    && names.names_of(&e.key).get(1).map(String::as_str) == Some(name) =>
+            {
+                Some((id.clone(), e.name.clone()))
+            }
+            _ => None,
+        })
+    }
+
+    /// Attributes of `ino`, from local state only.
+    pub fn getattr(&self, ino: u64) -> FsResult<Attr> {
+        let key = self.key(ino)?;
+        Ok(self.attr_of(ino, &key))
+    }
+
+    /// Opening a directory: whether the kernel may keep the listing it cached (the listing
+    /// is fresh and the same as the one it got), so `readdir` need not be asked again.
+    pub fn opendir(&self, ino: u64) -> FsResult<bool> {
+        let key = self.key(ino)?;
+        if !key.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        let st = self.state();
+        let current = st
+            .listings
+            .get(&key)
+            .filter(|l| l.fetched.elapsed() < self.settings.ttl)
+            .map(digest);
+        Ok(current.is_some() && current == st.dir_served.get(&ino).copied())
+    }
+
+    /// The entries of the directory `ino` (without `.` and `..`).
+    pub async fn readdir(&self, ino: u64) -> FsResult<Vec<DirEntry>> {
+        let key = self.key(ino)?;
+        if !key.is_dir() {
+            return Err(FsError::NotDir);
+        }
+        let listing = self.listing(&key).await?;
+        self.show_conflicts();
+        let mut st = self.state();
+        st.dir_served.insert(ino, digest(&listing));
+        let locals: Vec<DirEntry> = st
+            .locals
+            .iter()
+            .filter(|(_, l)| l.parent == ino)
+            .map(|(i, l)| DirEntry {
+                ino: *i,
+                name: l.name.clone(),
+                kind: FileKind::File,
+            })
+            .collect();
+        drop(st);
+        let mut out: Vec<DirEntry> = listing
+            .entries
+            .iter()
+            .map(|e| DirEntry {
+                ino: self.inodes.ino(
+                    &e.key,
+                    Some(Place {
+                        parent: ino,
+                        name: e.name.clone(),
+                    }),
+                ),
+                name: e.name.clone(),
+                kind: if e.key.is_dir() {
+                    FileKind::Dir
+                } else {
+                    FileKind::File
+                },
+            })
+            .collect();
+        out.extend(locals);
+        Ok(out)
+    }
+
+    /// The parent directory of `ino` (the root for the root).
+    pub fn parent_of(&self, ino: u64) -> u64 {
+        self.inodes.place(ino).map(|p| p.parent).unwrap_or(ROOT_INO)
+    }
+
+    pub(super) fn attr_of(&self, ino: u64, key: &NodeKey) -> Attr {
+        let mut st = self.state();
+        let (fperm, dperm) = if self.settings.read_only {
+            (0o444, 0o555)
+        } else {
+            (0o644, 0o755)
+        };
+        let times = |o: Option<&Obj>| {
+            o.map(|o| (time_of(&o.last_edited_time), time_of(&o.created_time)))
+                .unwrap_or((self.started, self.started))
+        };
+        let (kind, size, known, (mtime, ctime)) = match key {
+            NodeKey::Root => (FileKind::Dir, 0, true, (self.started, self.started)),
+            NodeKey::PageDir(id) | NodeKey::Database(id) | NodeKey::DataSource(id) => {
+                (FileKind::Dir, 0, true, times(st.objects.get(id)))
+            }
+            NodeKey::PageFile(id) => {
+                let writing = st.handles.values().find_map(|h| match h {
+                    Handle::Write(w) if w.ino == ino => Some(w.data.len() as u64),
+                    _ => None,
+                });
+                let size = writing.or_else(|| st.bodies.peek(id).map(|b| b.data.len() as u64));
+                (
+                    FileKind::File,
+                    size.unwrap_or(0),
+                    size.is_some(),
+                    times(st.objects.get(id)),
+                )
+            }
+            NodeKey::Schema(ds) => {
+                let size = st
+                    .schemas
+                    .get(ds)
+                    .map(|(s, _)| render_schema(s).len() as u64);
+                (
+                    FileKind::File,
+                    size.unwrap_or(0),
+                    size.is_some(),
+                    times(st.objects.get(ds)),
+                )
+            }
+            NodeKey::Attachment(block) => {
+                let src = st.attachments.get(block).cloned();
+                let size = src
+                    .as_ref()
+                    .and_then(|s| self.attachments.cached(s))
+                    .map(|d| d.size);
+                let t = src
+                    .map(|s| (time_of(&s.last_edited_time), time_of(&s.created_time)))
+                    .unwrap_or((self.started, self.started));
+                (FileKind::File, size.unwrap_or(0), size.is_some(), t)
+            }
+            NodeKey::Local(_) => {
+                let (size, t) = st
+                    .locals
+                    .get(&ino)
+                    .map(|l| (l.data.len() as u64, l.mtime))
+                    .unwrap_or((0, self.started));
+                (FileKind::File, size, true, (t, t))
+            }
+        };
+        if kind == FileKind::File {
+            st.reported.insert(ino, (size, known));
+        }
+        Attr {
+            ino,
+            kind,
+            size,
+            size_known: known,
+            mtime,
+            ctime,
+            perm: if kind == FileKind::Dir { dperm } else { fperm },
+            uid: self.settings.uid,
+            gid: self.settings.gid,
+        }
+    }
+}

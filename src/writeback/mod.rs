@@ -1,0 +1,520 @@
+//! Write-back: saves made durable in the journal before `close`/`fsync` returns, then
+//! pushed to Notion after a quiet period (see notionfs(1), WRITES).
+//!
+//! One [`Writer`] per mount, shared by the core and its push tasks. Per page it keeps the
+//! blocks the file was rendered from (the base of the diff), a generation counter (a new
+//! save restarts the quiet period) and a push lock (a page's pushes are serialized; a save
+//! during a push is pushed after it). The sync state of each page is what the
+//! `user.notionfs.sync` attribute shows: `pending`, `clean`, `failed: REASON` or
+//! `conflict: NAME` (the conflict copy beside the page, until the next save).
+//! [`Writer::snapshot`] lists what is not clean, for `notionfs status`.
+//!
+//! - [`push`](mod@push): the block diff of a save against its base, the remote check, and
+//!   settling after a push that stopped part way;
+//! - [`rows`]: a row's front matter as one update-page call, its body as a page's;
+//! - [`failure`]: transient failures retried with backoff, refusals kept for the user;
+//! - [`droppings`]: editors' temp and swap files, which never reach Notion;
+//! - [`upload`]: files copied into a page's folder, uploaded as attachments.
+//!
+//! The diff, apply and journal machinery they use is [`crate::sync`].
+
+pub mod droppings;
+pub mod failure;
+pub mod push;
+pub mod rows;
+pub mod upload;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime};
+
+use crate::fs::content::DiskCache;
+use crate::fs::error::{FsError, FsResult};
+use crate::fs::render::PathMap;
+use crate::notion::model::Block;
+use crate::notion::Client;
+use crate::sync::{Journal, RecordKind, Seq};
+use failure::{retry_wait, Failure};
+
+pub use droppings::is_dropping;
+pub use rows::{complete_row, RowBase};
+
+/// Sync state of one page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncState {
+    /// Accepted locally, not in Notion yet.
+    Pending,
+    /// Notion holds what the file shows.
+    Clean,
+    /// The last push failed (the local content is kept).
+    Failed(String),
+    /// The last push conflicted with a change made in Notion: Notion's version stays, the
+    /// local one is the copy `T.conflict-STAMP.md` beside the page; this holds `STAMP`
+    /// (`YYYYMMDD-HHMMSS`, UTC), the core names the file.
+    Conflict(String),
+}
+
+impl SyncState {
+    /// The value of the `user.notionfs.sync` attribute (for a conflict the core puts the
+    /// copy's file name in place of the stamp).
+    pub fn xattr(&self) -> String {
+        match self {
+            SyncState::Pending => "pending".into(),
+            SyncState::Clean => "clean".into(),
+            SyncState::Failed(r) => format!("failed: {r}"),
+            SyncState::Conflict(stamp) => format!("conflict: {stamp}"),
+        }
+    }
+}
+
+/// The blocks a file was rendered from and the links used to render it.
+type Base = (Arc<Vec<Block>>, Arc<PathMap>);
+
+#[derive(Default)]
+struct PageState {
+    /// Blocks the file was rendered from and the links used to render it.
+    base: Option<Base>,
+    /// For a row: its properties and schema as rendered.
+    row: Option<Arc<RowBase>>,
+    /// The page's `last_edited_time` when `base` was read from Notion, and when (local
+    /// clock); `None` once the base is the result of our own push (its time is unknown).
+    base_edited: Option<(String, SystemTime)>,
+    generation: u64,
+    sync: Option<SyncState>,
+    push_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The parsed content of a push that stopped part way: Notion may hold some of it, so
+    /// the base is settled against Notion before the next attempt.
+    unsettled: Option<Arc<Vec<Block>>>,
+    /// Transient failures in a row (the backoff exponent).
+    failures: u32,
+    /// Identifies the live retry timer: a timer whose epoch is no longer current is moot.
+    retry_epoch: u64,
+}
+
+/// The write-back engine of a mount.
+pub struct Writer {
+    /// Itself, for the retry timers.
+    me: Weak<Writer>,
+    client: Client,
+    journal: Arc<Journal>,
+    delay: Duration,
+    /// The paths a cached body linked to (to parse a save whose base is not in memory).
+    disk: Option<DiskCache>,
+    /// Where conflicting local versions are kept (beside the journal).
+    conflicts_dir: PathBuf,
+    pages: Mutex<HashMap<String, PageState>>,
+    /// Conflicts the filesystem has not shown yet: page id, local bytes, when.
+    conflicts: Mutex<Vec<Conflict>>,
+}
+
+/// A save that conflicted with a change made in Notion meanwhile: Notion's version stays
+/// the page; the local bytes become `T.conflict-YYYYMMDD-HHMMSS.md` beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    /// The page.
+    pub page: String,
+    /// The local content that was not written.
+    pub data: Vec<u8>,
+    /// When it was detected (UTC), as `YYYYMMDD-HHMMSS`.
+    pub stamp: String,
+}
+
+/// What [`Writer::snapshot`] reports about one page that is not clean.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageStatus {
+    /// The page (for a record creating a page: its parent).
+    pub page: String,
+    /// `Pending`, `Failed` or `Conflict` (never `Clean`).
+    pub state: SyncState,
+    /// When the oldest record not in Notion yet was accepted (RFC 3339), if any.
+    pub since: Option<String>,
+    /// What its pending records ask for, oldest first, one entry per kind.
+    pub kinds: Vec<RecordKind>,
+}
+
+impl Writer {
+    /// A writer journaling under `journal_dir` and pushing `delay` after the last save;
+    /// `disk` is the mount's body cache (the paths its bodies linked to).
+    pub fn new(
+        client: Client,
+        journal_dir: &Path,
+        delay: Duration,
+        disk: Option<DiskCache>,
+    ) -> FsResult<Arc<Writer>> {
+        let journal =
+            Journal::open(journal_dir).map_err(|e| FsError::Io(std::io::Error::other(e)))?;
+        Ok(Arc::new_cyclic(|me| Writer {
+            me: me.clone(),
+            client,
+            journal: Arc::new(journal),
+            delay,
+            disk,
+            conflicts_dir: journal_dir.with_file_name("conflicts"),
+            pages: Mutex::new(HashMap::new()),
+            conflicts: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Takes the conflicts not taken yet (the core shows them as local files).
+    pub fn take_conflicts(&self) -> Vec<Conflict> {
+        std::mem::take(&mut *self.conflicts.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Gives back a conflict the core could not show yet (its page is not in the tree).
+    pub fn requeue_conflict(&self, c: Conflict) {
+        self.conflicts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(c);
+    }
+
+    /// Keeps a conflict's local version on disk (`conflicts/STAMP-PAGE.md` beside the
+    /// journal, 0600, fsync'd) before its journal record is let go: the copy shown in the
+    /// tree lives in memory only.
+    fn keep_conflict(&self, c: &Conflict) -> std::io::Result<PathBuf> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        crate::fs::create_private_dir(&self.conflicts_dir)?;
+        let path = self
+            .conflicts_dir
+            .join(format!("{}-{}.md", c.stamp, c.page));
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?;
+        f.write_all(&c.data)?;
+        f.sync_all()?;
+        std::fs::File::open(&self.conflicts_dir)?.sync_all()?;
+        Ok(path)
+    }
+
+    /// The journal (tests and `status`).
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    fn pages(&self) -> std::sync::MutexGuard<'_, HashMap<String, PageState>> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Remembers the blocks a page's file was just rendered from.
+    pub fn set_base(&self, page: &str, blocks: Vec<Block>, paths: impl Into<Arc<PathMap>>) {
+        let mut pages = self.pages();
+        let st = pages.entry(page.to_string()).or_default();
+        st.base = Some((Arc::new(blocks), paths.into()));
+        st.base_edited = None;
+    }
+
+    /// Says when the base blocks of `page` were read (the local time their read started)
+    /// and the page's `last_edited_time` then: a later push may then skip reading the
+    /// content to check for remote edits (see [`Writer::set_base`]).
+    pub fn set_base_time(&self, page: &str, last_edited_time: &str, read_at: SystemTime) {
+        self.pages()
+            .entry(page.to_string())
+            .or_default()
+            .base_edited = Some((last_edited_time.to_string(), read_at));
+    }
+
+    /// Remembers the properties and schema a row's file was just rendered from (call with
+    /// [`Writer::set_base`] for its blocks).
+    pub fn set_row(&self, page: &str, row: RowBase) {
+        self.pages().entry(page.to_string()).or_default().row = Some(Arc::new(row));
+    }
+
+    /// Whether the base blocks of `page` are in memory.
+    pub fn has_base(&self, page: &str) -> bool {
+        self.pages().get(page).is_some_and(|p| p.base.is_some())
+    }
+
+    /// Whether `page` has accepted content Notion does not hold yet (pending or failed):
+    /// its file keeps showing the local bytes meanwhile.
+    pub fn is_unsynced(&self, page: &str) -> bool {
+        // Not pushed by this run: a record replayed from an earlier one may wait.
+        self.unsynced_in_memory(page)
+            .unwrap_or_else(|| self.pending_body(page).is_some())
+    }
+
+    /// [`Writer::is_unsynced`] as far as this run knows (`None`: no push or save of the page
+    /// yet, only the journal can tell).
+    pub fn unsynced_in_memory(&self, page: &str) -> Option<bool> {
+        match self.pages().get(page).and_then(|p| p.sync.as_ref()) {
+            Some(SyncState::Pending | SyncState::Failed(_)) => Some(true),
+            Some(_) => Some(false),
+            None => None,
+        }
+    }
+
+    /// The newest accepted body of `page` that Notion does not hold yet, if any.
+    pub fn pending_body(&self, page: &str) -> Option<Vec<u8>> {
+        self.journal
+            .pending_for(page)
+            .ok()?
+            .into_iter()
+            .rfind(|r| r.kind == RecordKind::Body)
+            .map(|r| r.data)
+    }
+
+    /// The sync state of a page (`Clean` if it was never saved).
+    pub fn state(&self, page: &str) -> SyncState {
+        self.pages()
+            .get(page)
+            .and_then(|p| p.sync.clone())
+            .unwrap_or(SyncState::Clean)
+    }
+
+    /// Every page that is not clean: pending or failed records in the journal (also those
+    /// replayed from an earlier run) and conflicts not superseded by a later save.
+    pub fn snapshot(&self) -> Vec<PageStatus> {
+        // A push may confirm (delete) a record while it is being read back: read again.
+        let mut records = self.journal.pending();
+        for _ in 0..5 {
+            if records.is_ok() {
+                break;
+            }
+            records = self.journal.pending();
+        }
+        let records = records.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list the journal");
+            Vec::new()
+        });
+        let states: HashMap<String, SyncState> = self
+            .pages()
+            .iter()
+            .filter_map(|(k, p)| Some((k.clone(), p.sync.clone()?)))
+            .collect();
+        let mut out: Vec<PageStatus> = Vec::new();
+        for r in records {
+            let i = match out.iter().position(|p| p.page == r.page_id) {
+                Some(i) => i,
+                None => {
+                    out.push(PageStatus {
+                        page: r.page_id.clone(),
+                        state: SyncState::Pending,
+                        since: Some(r.created.clone()),
+                        kinds: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let p = &mut out[i];
+            if !p.kinds.contains(&r.kind) {
+                p.kinds.push(r.kind);
+            }
+            // The newest record decides (a failure noted before a restart included).
+            p.state = match &r.failure {
+                Some(f) => SyncState::Failed(f.clone()),
+                None => SyncState::Pending,
+            };
+        }
+        for p in &mut out {
+            // What this run saw last wins over the journal's notes.
+            if let Some(s @ (SyncState::Failed(_) | SyncState::Pending)) = states.get(&p.page) {
+                p.state = s.clone();
+            }
+        }
+        let mut rest: Vec<PageStatus> = states
+            .into_iter()
+            .filter(|(k, s)| {
+                matches!(s, SyncState::Conflict(_) | SyncState::Failed(_))
+                    && !out.iter().any(|p| &p.page == k)
+            })
+            .map(|(page, state)| PageStatus {
+                page,
+                state,
+                since: None,
+                kinds: Vec::new(),
+            })
+            .collect();
+        rest.sort_by(|a, b| a.page.cmp(&b.page));
+        out.extend(rest);
+        out
+    }
+
+    /// Makes a saved body durable (blocking: call from `spawn_blocking`).
+    pub fn record(&self, page: &str, data: &[u8], base: &[u8]) -> FsResult<Seq> {
+        let seq = self
+            .journal
+            .record(page, RecordKind::Body, data, Some(base))
+            .map_err(|e| FsError::Io(std::io::Error::other(e)))?;
+        self.pages().entry(page.to_string()).or_default().sync = Some(SyncState::Pending);
+        Ok(seq)
+    }
+
+    /// Starts (or restarts) the quiet period of `page`; its newest record is pushed after it.
+    pub fn schedule(self: &Arc<Self>, page: &str) {
+        let gen = {
+            let mut p = self.pages();
+            let st = p.entry(page.to_string()).or_default();
+            st.generation += 1;
+            st.generation
+        };
+        let me = self.clone();
+        let page = page.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(me.delay).await;
+            let current = me.pages().get(&page).map(|p| p.generation);
+            if current == Some(gen) {
+                me.push_page(&page).await;
+            }
+        });
+    }
+
+    /// Pushes every pending record now (mount start replay, unmount).
+    pub async fn flush_all(self: &Arc<Self>) {
+        let pages: Vec<String> = match self.journal.pending() {
+            Ok(rs) => {
+                let mut seen = HashSet::new();
+                rs.into_iter()
+                    .filter(|r| r.kind == RecordKind::Body && seen.insert(r.page_id.clone()))
+                    .map(|r| r.page_id)
+                    .collect()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list the journal");
+                return;
+            }
+        };
+        // Different pages push concurrently (the client keeps to the rate limit).
+        futures::future::join_all(pages.iter().map(|p| self.push_page(p))).await;
+    }
+
+    /// Pushes the newest pending body of `page` (serialized per page).
+    pub async fn push_page(&self, page: &str) {
+        let lock = self
+            .pages()
+            .entry(page.to_string())
+            .or_default()
+            .push_lock
+            .clone();
+        let _g = lock.lock().await;
+        // The newest body is pushed; the oldest one's base is what the pending edits started
+        // from.
+        let (rec, start) = match self.journal.pending_for(page) {
+            Ok(rs) => {
+                let mut bodies = rs.into_iter().filter(|r| r.kind == RecordKind::Body);
+                let first = bodies.next();
+                let start = first
+                    .as_ref()
+                    .and_then(|r| r.base.clone())
+                    .and_then(|b| String::from_utf8(b).ok());
+                (bodies.next_back().or(first), start)
+            }
+            Err(e) => {
+                // The record is still on disk: try again later rather than drop the push.
+                let mut p = self.pages();
+                let st = p.entry(page.to_string()).or_default();
+                st.retry_epoch += 1;
+                st.failures += 1;
+                let wait = retry_wait(st.failures);
+                tracing::warn!(page, error = %e, "cannot read the journal; push retried");
+                self.retry_later(page, st.retry_epoch, wait);
+                return;
+            }
+        };
+        let Some(rec) = rec else { return };
+        let pushed = match self.settle(page).await {
+            Ok(()) => self.push_body(page, &rec.data, start.as_deref()).await,
+            Err(f) => Err(f),
+        };
+        // A conflict's local version is kept on disk before its record is let go, and
+        // listed before the state says so: whoever sees `Conflict` can show the copy.
+        let mut conflict = None;
+        let pushed = match pushed {
+            Err(Failure::Conflict(n)) => {
+                let c = Conflict {
+                    page: page.to_string(),
+                    data: rec.data.clone(),
+                    stamp: chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string(),
+                };
+                match self.keep_conflict(&c) {
+                    Ok(path) => {
+                        tracing::warn!(
+                            page,
+                            blocks = n,
+                            copy = %path.display(),
+                            "conflict: Notion's version kept, the local one saved beside it"
+                        );
+                        conflict = Some(c.stamp.clone());
+                        self.requeue_conflict(c);
+                        Err(Failure::Conflict(n))
+                    }
+                    Err(e) => Err(Failure::Transient(format!(
+                        "conflict, and its local copy cannot be kept: {e}"
+                    ))),
+                }
+            }
+            other => other,
+        };
+        let mut pages = self.pages();
+        let st = pages.entry(page.to_string()).or_default();
+        // Any timer armed before this attempt is moot now.
+        st.retry_epoch += 1;
+        match pushed {
+            // A conflict is settled too: the local content is kept beside the page.
+            Ok(()) | Err(Failure::Conflict(_)) => {
+                st.failures = 0;
+                if let Err(e) = self
+                    .journal
+                    .confirm_through(page, RecordKind::Body, rec.seq)
+                {
+                    tracing::warn!(page, error = %e, "cannot confirm a journal record");
+                }
+                // Still pending if another save came in meanwhile (an attachment on its way
+                // is not a save of the file: it has its own state, see `super::upload`).
+                let newer = self
+                    .journal
+                    .pending_for(page)
+                    .map(|r| r.iter().any(|r| r.kind != RecordKind::Upload))
+                    .unwrap_or(false);
+                st.sync = Some(match (newer, &conflict) {
+                    (true, _) => SyncState::Pending,
+                    (false, Some(stamp)) => SyncState::Conflict(stamp.clone()),
+                    (false, None) => SyncState::Clean,
+                });
+            }
+            Err(Failure::Transient(reason)) => {
+                st.failures += 1;
+                let wait = retry_wait(st.failures);
+                tracing::warn!(
+                    page,
+                    reason = %reason,
+                    attempt = st.failures,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "push failed; the local content is kept and the push retried"
+                );
+                let _ = self.journal.mark_failed(rec.seq, &reason);
+                st.sync = Some(SyncState::Pending);
+                self.retry_later(page, st.retry_epoch, wait);
+            }
+            Err(Failure::Refused(reason)) => {
+                st.failures = 0;
+                // Once per save: a retry failing the same way stays quiet.
+                if st.sync != Some(SyncState::Failed(reason.clone())) {
+                    tracing::warn!(
+                        page,
+                        reason = %reason,
+                        "push refused; the local content is kept until the next save"
+                    );
+                }
+                let _ = self.journal.mark_failed(rec.seq, &reason);
+                st.sync = Some(SyncState::Failed(reason));
+            }
+        }
+    }
+
+    /// Pushes `page` again after `wait`, unless another attempt came first.
+    fn retry_later(&self, page: &str, epoch: u64, wait: Duration) {
+        let Some(me) = self.me.upgrade() else { return };
+        let page = page.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let live = me.pages().get(&page).map(|p| p.retry_epoch) == Some(epoch);
+            if live {
+                me.push_page(&page).await;
+            }
+        });
+    }
+}
