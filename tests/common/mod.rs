@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_notionfs");
 
-/// Whether /dev/fuse and fusermount3 are usable; prints why a test is skipped if not.
+/// Whether /dev/fuse and fusermount3 are usable; prints why a test is skipped if not. With
+/// `NOTIONFS_REQUIRE_FUSE=1` (CI sets it) an unusable FUSE fails the test instead.
 pub fn fuse_usable() -> bool {
     let dev = std::fs::OpenOptions::new()
         .read(true)
@@ -23,7 +24,11 @@ pub fn fuse_usable() -> bool {
         .output()
         .is_ok();
     if !(dev && fm) {
-        eprintln!("skipping: /dev/fuse is not usable or fusermount3 is missing");
+        let why = "/dev/fuse is not usable or fusermount3 is missing";
+        if std::env::var("NOTIONFS_REQUIRE_FUSE").is_ok_and(|v| v == "1") {
+            panic!("{why}, and NOTIONFS_REQUIRE_FUSE=1 requires the mount tests to run");
+        }
+        eprintln!("skipping: {why}");
     }
     dev && fm
 }
