@@ -212,7 +212,7 @@ async fn session_through_the_core(latency_ms: u64) -> Session {
     emu.control().reset_stats();
 
     let t0 = Instant::now();
-    let o = core.open(ino, false).await.expect("open");
+    let o = core.open(ino, libc::O_RDONLY).await.expect("open");
     let mut text = Vec::new();
     loop {
         let c = core.read(o.fh, text.len() as u64, 1 << 16).expect("read");
@@ -221,7 +221,7 @@ async fn session_through_the_core(latency_ms: u64) -> Session {
         }
         text.extend(c);
     }
-    core.release(o.fh);
+    core.close(o.fh).await.expect("close");
     let open_time = t0.elapsed();
     let open_calls = emu.control().total_calls();
     emu.control().reset_stats();
@@ -233,8 +233,10 @@ async fn session_through_the_core(latency_ms: u64) -> Session {
         text = text.replace(&line, &format!("Section {n}, paragraph 1: rewritten."));
     }
     let t1 = Instant::now();
-    let w = core.open(ino, true).await.expect("open for writing");
-    core.truncate(ino, Some(w.fh), 0).expect("truncate");
+    let w = core
+        .open(ino, libc::O_WRONLY | libc::O_TRUNC)
+        .await
+        .expect("open for writing");
     core.write(w.fh, 0, text.as_bytes()).expect("write");
     core.close(w.fh).await.expect("close");
     while writer.journal().pending_count() > 0 {

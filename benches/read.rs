@@ -53,8 +53,8 @@ async fn read_all(core: &FsCore, ino: u64) -> usize {
         match e.kind {
             FileKind::Dir => files += Box::pin(read_all(core, e.ino)).await,
             FileKind::File => {
-                let o = core.open(e.ino, false).await.expect("open");
-                core.release(o.fh);
+                let o = core.open(e.ino, libc::O_RDONLY).await.expect("open");
+                core.close(o.fh).await.expect("close");
                 files += 1;
             }
         }
@@ -230,7 +230,7 @@ fn main() {
     let file = rt.block_on(c.lookup(home, "Big page.md")).unwrap().ino;
     let before = c.client().stats();
     let start = Instant::now();
-    let o = rt.block_on(c.open(file, false)).unwrap();
+    let o = rt.block_on(c.open(file, libc::O_RDONLY)).unwrap();
     let wall = start.elapsed();
     let size = c.read(o.fh, 0, u32::MAX).unwrap().len();
     let calls = c.client().stats().since(&before).total();

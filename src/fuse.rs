@@ -1,5 +1,6 @@
-//! The thin fuser adapter: translates kernel requests into [`FsCore`] calls and core
-//! results into replies. No filesystem logic lives here.
+//! The thin fuser adapter: each kernel request becomes one [`FsCore`] call, and its result
+//! a reply. No filesystem logic or policy lives here (which opens write, what setattr may
+//! change, what is refused: all the core's).
 //!
 //! FUSE requests arrive on fuser's own worker threads (not tokio workers); each request
 //! runs the core's async method to completion with [`tokio::runtime::Handle::block_on`], so
@@ -13,12 +14,12 @@ use std::time::{Duration, SystemTime};
 
 use fuser::{
     AccessFlags, Config, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
-    INodeNo, KernelConfig, LockOwner, MountOption, Notifier, OpenAccMode, OpenFlags, ReplyAttr,
-    ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite,
-    ReplyXattr, Request, Session, SessionACL, TimeOrNow, WriteFlags,
+    INodeNo, KernelConfig, LockOwner, MountOption, Notifier, OpenFlags, ReplyAttr, ReplyCreate,
+    ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite, ReplyXattr, Request,
+    Session, SessionACL, TimeOrNow, WriteFlags,
 };
 
-use crate::fs::{Attr, FileKind, FsCore, FsError, Invalidate};
+use crate::fs::{Attr, AttrChange, FileKind, FsCore, FsError, FsResult, Invalidate, Opened};
 
 /// How the mount is set up.
 #[derive(Clone, Debug)]
@@ -47,6 +48,14 @@ impl NotionFuse {
             core,
             rt,
             ttl: kernel_ttl,
+        }
+    }
+
+    /// Replies to a request that makes an entry.
+    fn entry(&self, op: &str, ino: u64, r: FsResult<Attr>, reply: ReplyEntry) {
+        match r {
+            Ok(a) => reply.entry(&self.ttl_for(&a), &file_attr(&a), Generation(0)),
+            Err(e) => reply.error(errno(op, ino, &e)),
         }
     }
 
@@ -92,6 +101,17 @@ fn errno(op: &str, ino: u64, e: &FsError) -> Errno {
         tracing::debug!(op, ino, error = %e, "refused");
     }
     Errno::from_i32(n)
+}
+
+fn fopen_flags(o: &Opened) -> FopenFlags {
+    let mut f = FopenFlags::empty();
+    if o.direct_io {
+        f |= FopenFlags::FOPEN_DIRECT_IO;
+    }
+    if o.keep_cache {
+        f |= FopenFlags::FOPEN_KEEP_CACHE;
+    }
+    f
 }
 
 fn xattr_reply(reply: ReplyXattr, data: &[u8], size: u32) {
@@ -175,32 +195,8 @@ impl Filesystem for NotionFuse {
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
-        let write =
-            !matches!(flags.acc_mode(), OpenAccMode::O_RDONLY) || flags.0 & libc::O_TRUNC != 0;
-        let trunc = flags.0 & libc::O_TRUNC != 0;
-        let opened = self
-            .rt
-            .block_on(self.core.open(ino.0, write))
-            .and_then(|o| {
-                if trunc {
-                    self.core.truncate(ino.0, Some(o.fh), 0)?;
-                }
-                if write && flags.0 & libc::O_APPEND != 0 {
-                    self.core.set_append(o.fh)?;
-                }
-                Ok(o)
-            });
-        match opened {
-            Ok(o) => {
-                let mut f = FopenFlags::empty();
-                if o.direct_io {
-                    f |= FopenFlags::FOPEN_DIRECT_IO;
-                }
-                if o.keep_cache {
-                    f |= FopenFlags::FOPEN_KEEP_CACHE;
-                }
-                reply.opened(FileHandle(o.fh), f);
-            }
+        match self.rt.block_on(self.core.open(ino.0, flags.0)) {
+            Ok(o) => reply.opened(FileHandle(o.fh), fopen_flags(&o)),
             Err(e) => reply.error(errno("open", ino.0, &e)),
         }
     }
@@ -239,9 +235,6 @@ impl Filesystem for NotionFuse {
         }
     }
 
-    // Without the write path, `flush` and `fsync` answer ENOSYS: the kernel then stops
-    // sending them, which saves a round trip per close.
-
     fn flush(
         &self,
         _req: &Request,
@@ -250,10 +243,7 @@ impl Filesystem for NotionFuse {
         _lock_owner: LockOwner,
         reply: ReplyEmpty,
     ) {
-        if self.core.writer().is_none() {
-            return reply.error(Errno::ENOSYS);
-        }
-        match self.rt.block_on(self.core.flush(fh.0)) {
+        match self.rt.block_on(self.core.fsync(fh.0)) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(errno("flush", ino.0, &e)),
         }
@@ -267,10 +257,7 @@ impl Filesystem for NotionFuse {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        if self.core.writer().is_none() {
-            return reply.error(Errno::ENOSYS);
-        }
-        match self.rt.block_on(self.core.flush(fh.0)) {
+        match self.rt.block_on(self.core.fsync(fh.0)) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(errno("fsync", ino.0, &e)),
         }
@@ -292,16 +279,11 @@ impl Filesystem for NotionFuse {
     }
 
     fn access(&self, _req: &Request, ino: INodeNo, mask: AccessFlags, reply: ReplyEmpty) {
-        if mask.contains(AccessFlags::W_OK) && self.core.writer().is_none() {
-            return reply.error(errno("access", ino.0, &self.core.write_denied("access")));
-        }
-        match self.core.getattr(ino.0) {
-            Ok(_) => reply.ok(),
+        match self.core.access(ino.0, mask.contains(AccessFlags::W_OK)) {
+            Ok(()) => reply.ok(),
             Err(e) => reply.error(errno("access", ino.0, &e)),
         }
     }
-
-    // ----- every modification is refused by the core's single refusal point -----------
 
     fn setattr(
         &self,
@@ -321,21 +303,14 @@ impl Filesystem for NotionFuse {
         _flags: Option<fuser::BsdFileFlags>,
         reply: ReplyAttr,
     ) {
-        let owner = mode.is_some() || uid.is_some() || gid.is_some();
-        if self.core.writer().is_none() {
-            return reply.error(errno("setattr", ino.0, &self.core.write_denied("setattr")));
-        }
-        if owner && !self.core.is_local(ino.0) {
-            let e = self.core.unsupported("mode or owner change");
-            return reply.error(errno("setattr", ino.0, &e));
-        }
-        // Times are Notion's (last edit): setting them is accepted and ignored.
-        let r = match size {
-            Some(s) if fh.is_none() => self.rt.block_on(self.core.truncate_closed(ino.0, s)),
-            Some(s) => self.core.truncate(ino.0, fh.map(|f| f.0), s),
-            None => self.core.getattr(ino.0),
+        let change = AttrChange {
+            mode_or_owner: mode.is_some() || uid.is_some() || gid.is_some(),
+            size,
         };
-        match r {
+        match self
+            .rt
+            .block_on(self.core.setattr(ino.0, fh.map(|f| f.0), change))
+        {
             Ok(a) => reply.attr(&self.ttl_for(&a), &file_attr(&a)),
             Err(e) => reply.error(errno("setattr", ino.0, &e)),
         }
@@ -351,11 +326,7 @@ impl Filesystem for NotionFuse {
         _rdev: u32,
         reply: ReplyEntry,
     ) {
-        reply.error(errno(
-            "mknod",
-            parent.0,
-            &self.core.unsupported("device node"),
-        ));
+        self.entry("mknod", parent.0, self.core.mknod(parent.0), reply);
     }
 
     fn mkdir(
@@ -370,10 +341,8 @@ impl Filesystem for NotionFuse {
         let Some(name) = name.to_str() else {
             return reply.error(Errno::EINVAL);
         };
-        match self.rt.block_on(self.core.mkdir(parent.0, name)) {
-            Ok(a) => reply.entry(&self.ttl_for(&a), &file_attr(&a), Generation(0)),
-            Err(e) => reply.error(errno("mkdir", parent.0, &e)),
-        }
+        let made = self.rt.block_on(self.core.mkdir(parent.0, name));
+        self.entry("mkdir", parent.0, made, reply);
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
@@ -404,11 +373,7 @@ impl Filesystem for NotionFuse {
         _target: &Path,
         reply: ReplyEntry,
     ) {
-        reply.error(errno(
-            "symlink",
-            parent.0,
-            &self.core.unsupported("symlink"),
-        ));
+        self.entry("symlink", parent.0, self.core.symlink(parent.0), reply);
     }
 
     fn rename(
@@ -441,7 +406,7 @@ impl Filesystem for NotionFuse {
         _newname: &OsStr,
         reply: ReplyEntry,
     ) {
-        reply.error(errno("link", ino.0, &self.core.unsupported("hard link")));
+        self.entry("link", ino.0, self.core.link(ino.0), reply);
     }
 
     fn write(
@@ -481,7 +446,7 @@ impl Filesystem for NotionFuse {
                 &file_attr(&a),
                 Generation(0),
                 FileHandle(o.fh),
-                FopenFlags::FOPEN_DIRECT_IO,
+                fopen_flags(&o),
             ),
             Err(e) => reply.error(errno("create", parent.0, &e)),
         }
@@ -497,19 +462,17 @@ impl Filesystem for NotionFuse {
         _position: u32,
         reply: ReplyEmpty,
     ) {
-        reply.error(errno(
-            "setxattr",
-            ino.0,
-            &self.core.write_denied("setxattr"),
-        ));
+        match self.core.write_xattr(ino.0, "setxattr") {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("setxattr", ino.0, &e)),
+        }
     }
 
     fn removexattr(&self, _req: &Request, ino: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
-        reply.error(errno(
-            "removexattr",
-            ino.0,
-            &self.core.write_denied("removexattr"),
-        ));
+        match self.core.write_xattr(ino.0, "removexattr") {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno("removexattr", ino.0, &e)),
+        }
     }
 }
 

@@ -76,7 +76,7 @@ impl Fixture {
 
     async fn cat(&self, path: &str) -> Vec<u8> {
         let ino = self.ino(path).await;
-        let o = self.core.open(ino, false).await.expect("open");
+        let o = self.core.open(ino, libc::O_RDONLY).await.expect("open");
         let mut out = Vec::new();
         loop {
             let chunk = self.core.read(o.fh, out.len() as u64, 4096).expect("read");
@@ -85,7 +85,7 @@ impl Fixture {
             }
             out.extend(chunk);
         }
-        self.core.release(o.fh);
+        self.core.close(o.fh).await.expect("close");
         out
     }
 
@@ -374,8 +374,8 @@ async fn attachments_are_byte_exact_and_expired_urls_are_refreshed() {
         for p in ["Engineering Wiki", "Block Showcase.md"] {
             ino = f2.lookup(ino, p).await.unwrap().ino;
         }
-        let o = f2.open(ino, false).await.unwrap();
-        f2.release(o.fh);
+        let o = f2.open(ino, libc::O_RDONLY).await.unwrap();
+        f2.close(o.fh).await.expect("close");
         f2.lookup(
             f2.lookup(ino_of(&f2, "Engineering Wiki").await, "Block Showcase")
                 .await
@@ -389,7 +389,10 @@ async fn attachments_are_byte_exact_and_expired_urls_are_refreshed() {
     };
     ctl.advance_clock(Duration::from_secs(120));
     let before = f2.client().stats();
-    let o = f2.open(ino, false).await.expect("open after expiry");
+    let o = f2
+        .open(ino, libc::O_RDONLY)
+        .await
+        .expect("open after expiry");
     let data = f2.read(o.fh, 0, 1 << 16).unwrap();
     assert!(!data.is_empty());
     assert_eq!(
@@ -464,7 +467,7 @@ async fn reads_survive_server_errors_and_fail_with_eio_when_the_api_is_down() {
     let notes = f.core.lookup(team, "Meeting Notes.md").await.unwrap().ino;
     // The API goes away.
     f.emu.take().expect("running").shutdown().await;
-    let err = f.core.open(notes, false).await.unwrap_err();
+    let err = f.core.open(notes, libc::O_RDONLY).await.unwrap_err();
     assert_eq!(err.errno(), libc::EIO);
     // What was read before is still served, and listings too.
     assert_eq!(f.cat("/Engineering Wiki/Block Showcase.md").await, body);
@@ -476,7 +479,7 @@ async fn writes_are_refused_with_erofs() {
     let f = fixture(Duration::from_secs(30)).await;
     let ino = f.ino("/Team Home.md").await;
     assert_eq!(
-        f.core.open(ino, true).await.unwrap_err().errno(),
+        f.core.open(ino, libc::O_RDWR).await.unwrap_err().errno(),
         libc::EROFS
     );
     assert_eq!(f.core.write_denied("mkdir").errno(), libc::EROFS);
@@ -560,9 +563,9 @@ async fn revalidation_after_the_ttl_costs_one_search_not_a_call_per_page() {
     let start = f.calls();
     let mut after = Vec::new();
     for ino in &inos {
-        let o = f.core.open(*ino, false).await.unwrap();
+        let o = f.core.open(*ino, libc::O_RDONLY).await.unwrap();
         after.push(f.core.read(o.fh, 0, 1 << 20).unwrap());
-        f.core.release(o.fh);
+        f.core.close(o.fh).await.expect("close");
     }
     let cost = f.calls().since(&start);
     assert_eq!(cost.count("POST /v1/search"), 1, "{cost:?}");

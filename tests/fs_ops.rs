@@ -66,7 +66,7 @@ async fn names(core: &FsCore, path: &str) -> Vec<String> {
 }
 
 async fn cat(core: &FsCore, ino: u64) -> String {
-    let o = core.open(ino, false).await.expect("open");
+    let o = core.open(ino, libc::O_RDONLY).await.expect("open");
     let mut out = Vec::new();
     loop {
         let c = core.read(o.fh, out.len() as u64, 4096).expect("read");
@@ -75,7 +75,7 @@ async fn cat(core: &FsCore, ino: u64) -> String {
         }
         out.extend(c);
     }
-    core.release(o.fh);
+    core.close(o.fh).await.expect("close");
     String::from_utf8(out).expect("utf-8")
 }
 

@@ -59,7 +59,7 @@ async fn ino(core: &FsCore, path: &str) -> u64 {
 }
 
 async fn cat(core: &FsCore, ino: u64) -> Vec<u8> {
-    let o = core.open(ino, false).await.expect("open");
+    let o = core.open(ino, libc::O_RDONLY).await.expect("open");
     let mut out = Vec::new();
     loop {
         let c = core.read(o.fh, out.len() as u64, 4096).expect("read");
@@ -68,14 +68,16 @@ async fn cat(core: &FsCore, ino: u64) -> Vec<u8> {
         }
         out.extend(c);
     }
-    core.release(o.fh);
+    core.close(o.fh).await.expect("close");
     out
 }
 
 /// `open(O_WRONLY|O_TRUNC)`, write everything, close.
 async fn save(core: &FsCore, ino: u64, data: &[u8]) {
-    let o = core.open(ino, true).await.expect("open for writing");
-    core.truncate(ino, Some(o.fh), 0).expect("truncate");
+    let o = core
+        .open(ino, libc::O_WRONLY | libc::O_TRUNC)
+        .await
+        .expect("open for writing");
     for (i, chunk) in data.chunks(7).enumerate() {
         core.write(o.fh, (i * 7) as u64, chunk).expect("write");
     }
@@ -117,7 +119,7 @@ async fn save_updates_one_block_in_place_with_the_fewest_calls() {
     let before = core.client().stats();
     save(&core, ino, new.as_bytes()).await;
     // Durable and pending before any call was made.
-    assert_eq!(core.writer().unwrap().journal().pending_count(), 1);
+    assert_eq!(core.write_back().unwrap().journal().pending_count(), 1);
     assert_eq!(sync_state(&core, ino), "pending");
     assert_eq!(since(&core, &before).total(), 0);
     // The file shows the saved bytes at once.
@@ -133,7 +135,7 @@ async fn save_updates_one_block_in_place_with_the_fewest_calls() {
     assert_eq!(emu.control().children_ids(&demo::deep_dive_id()), ids);
     let text = emu.control().plain_text(&demo::block_id(100)).unwrap();
     assert!(text.contains("edited-in-place"), "{text}");
-    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    assert_eq!(core.write_back().unwrap().journal().pending_count(), 0);
     assert_eq!(cat(&core, ino).await, new.as_bytes());
 }
 
@@ -149,14 +151,14 @@ async fn append_keeps_ids_and_saves_are_debounced() {
     let before = core.client().stats();
     // Two appends (`echo >>`: no truncate, write at the end), closes 50 ms apart.
     for line in ["First appended line.\n", "Second appended line.\n"] {
-        let o = core.open(ino, true).await.unwrap();
+        let o = core.open(ino, libc::O_RDWR).await.unwrap();
         let size = core.getattr(ino).unwrap().size;
         core.write(o.fh, size, format!("\n{line}").as_bytes())
             .unwrap();
         core.close(o.fh).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(core.writer().unwrap().journal().pending_count(), 2);
+    assert_eq!(core.write_back().unwrap().journal().pending_count(), 2);
     wait_clean(&core, ino).await;
     let calls = since(&core, &before);
     // One push for both saves: one positioned append of two paragraphs.
@@ -197,7 +199,7 @@ async fn a_save_survives_a_crash_and_is_pushed_by_the_next_mount() {
     let text = emu.control().plain_text(&demo::block_id(100)).unwrap();
     assert!(text.contains(demo::MARKER), "pushed too early: {text}");
     let core = core(&emu, cache.path(), Duration::from_millis(10));
-    let writer = core.writer().unwrap().clone();
+    let writer = core.write_back().unwrap().clone();
     assert_eq!(writer.journal().pending_count(), 1);
     writer.flush_all().await;
     assert_eq!(writer.journal().pending_count(), 0);
@@ -213,7 +215,7 @@ async fn unsupported_writes_are_refused_and_the_content_is_kept_on_failure() {
     // Directories cannot be opened for writing.
     let dir = ino(&core, "Engineering Wiki").await;
     assert_eq!(
-        core.open(dir, true).await.unwrap_err().errno(),
+        core.open(dir, libc::O_RDWR).await.unwrap_err().errno(),
         libc::EISDIR
     );
     // A body that is not UTF-8 is kept locally and reported as failed.
@@ -229,7 +231,7 @@ async fn unsupported_writes_are_refused_and_the_content_is_kept_on_failure() {
         "failed: the file is not UTF-8 text (invalid bytes at byte 0)"
     );
     assert_eq!(cat(&core, ino).await, b"\xff\xfe not text\n");
-    assert_eq!(core.writer().unwrap().journal().pending_count(), 1);
+    assert_eq!(core.write_back().unwrap().journal().pending_count(), 1);
     let text = emu.control().plain_text(&demo::block_id(100)).unwrap();
     assert!(text.contains(demo::MARKER));
 }
@@ -297,7 +299,7 @@ async fn a_conflict_keeps_notions_version_and_the_local_one_beside_it() {
         emu.control().plain_text(&demo::block_id(100)).unwrap(),
         "Remote wins."
     );
-    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    assert_eq!(core.write_back().unwrap().journal().pending_count(), 0);
     let dir = ino_of_dir(&core).await;
     let names: Vec<String> = core
         .readdir(dir)
@@ -476,7 +478,7 @@ async fn a_row_save_sends_only_the_edited_properties_in_one_call() {
     assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "Low");
     assert_eq!(emu.control().children_ids(&row), ids);
     assert_eq!(cat(&core, ino).await, new.as_bytes());
-    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    assert_eq!(core.write_back().unwrap().journal().pending_count(), 0);
 
     // A save that changes nothing in the front matter makes no update-page call.
     let body_only = new.replace("Body of task 4", "Body of task four");
@@ -578,7 +580,7 @@ async fn refused_properties_are_reported_and_the_rest_goes_through() {
         .starts_with("Body kept despite refusals"));
     // The user's bytes stay, in the file and in the journal (with the reason).
     assert_eq!(cat(&core, ino).await, bad.as_bytes());
-    let journal = core.writer().unwrap().journal();
+    let journal = core.write_back().unwrap().journal();
     let pending = journal.pending().unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(
@@ -586,7 +588,7 @@ async fn refused_properties_are_reported_and_the_rest_goes_through() {
         state.strip_prefix("failed: ")
     );
     assert_eq!(
-        core.writer().unwrap().state(&row),
+        core.write_back().unwrap().state(&row),
         notionfs::writeback::SyncState::Failed(state["failed: ".len()..].to_string())
     );
 
@@ -601,7 +603,7 @@ async fn refused_properties_are_reported_and_the_rest_goes_through() {
     assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "Medium");
     assert_eq!(prop(&emu, &row, "Done")["checkbox"], true);
     assert_eq!(prop(&emu, &row, "Estimate")["number"], 21);
-    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    assert_eq!(core.write_back().unwrap().journal().pending_count(), 0);
     assert_eq!(cat(&core, ino).await, fixed.as_bytes());
 }
 
@@ -660,7 +662,7 @@ async fn malformed_front_matter_is_refused_whole_and_the_body_still_pushed() {
     wait_clean(&core, ino).await;
     assert_eq!(prop(&emu, &row, "Estimate")["number"], 9);
     assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "High");
-    assert_eq!(core.writer().unwrap().journal().pending_count(), 0);
+    assert_eq!(core.write_back().unwrap().journal().pending_count(), 0);
     assert_eq!(emu.control().children_ids(&row), ids);
 }
 
@@ -685,7 +687,7 @@ async fn a_row_save_survives_a_crash_and_is_pushed_by_the_next_mount() {
         .set_property(&row, "Notes", rich("Changed in Notion."))
         .unwrap();
     let core = core(&emu, cache.path(), Duration::from_millis(10));
-    let writer = core.writer().unwrap().clone();
+    let writer = core.write_back().unwrap().clone();
     let before = core.client().stats();
     writer.flush_all().await;
     assert_eq!(writer.journal().pending_count(), 0);
@@ -768,7 +770,7 @@ async fn a_save_not_pushed_before_a_restart_is_what_the_file_shows_and_is_built_
         emu.control().plain_text(now.last().unwrap()).unwrap(),
         "Added after the restart."
     );
-    assert_eq!(b.writer().unwrap().journal().pending_count(), 0);
+    assert_eq!(b.write_back().unwrap().journal().pending_count(), 0);
 }
 
 /// Block Showcase: a page whose content takes many list-children calls to read.

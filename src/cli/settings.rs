@@ -198,7 +198,19 @@ pub fn resolve(
         daemon: false,
         log_level: log_level(fs.verbose, fs.quiet),
     };
-    // Config file.
+    apply_file(&mut r, file)?;
+    apply_env(&mut r, env);
+    apply_flags(&mut r, token_file, api_url, fs)?;
+    if let Some(rate) = r.rate {
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(CliError::Invalid(format!("rate {rate} must be > 0")));
+        }
+    }
+    Ok(r)
+}
+
+/// Settings from `config.toml`.
+fn apply_file(r: &mut Resolved, file: FileConfig) -> Result<(), CliError> {
     if let Some(v) = file.token_file {
         r.token_file = Some(v);
     }
@@ -235,7 +247,11 @@ pub fn resolve(
     if let Some(v) = file.write_delay {
         r.write_delay = Duration::from_millis(v);
     }
-    // Environment.
+    Ok(())
+}
+
+/// Settings from the environment (`NOTION_TOKEN`'s presence, `NOTION_API_URL`).
+fn apply_env(r: &mut Resolved, env: &dyn Fn(&str) -> Option<String>) {
     if env("NOTION_TOKEN").is_some_and(|t| !t.trim().is_empty()) {
         // The environment's token beats a token file named only in the config file.
         r.token_file = None;
@@ -243,8 +259,16 @@ pub fn resolve(
     if let Some(v) = env("NOTION_API_URL").filter(|v| !v.is_empty()) {
         r.api_url = v;
     }
-    // Flags: -o first, then the long options.
-    apply_o(&mut r, &fs.options)?;
+}
+
+/// Settings from the command line: `-o` options first, then the long options.
+fn apply_flags(
+    r: &mut Resolved,
+    token_file: Option<&Path>,
+    api_url: Option<&str>,
+    fs: &FsOptions,
+) -> Result<(), CliError> {
+    apply_o(r, &fs.options)?;
     if let Some(v) = token_file {
         r.token_file = Some(v.to_path_buf());
     }
@@ -275,12 +299,7 @@ pub fn resolve(
     if let Some(v) = fs.write_delay {
         r.write_delay = Duration::from_millis(v);
     }
-    if let Some(rate) = r.rate {
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(CliError::Invalid(format!("rate {rate} must be > 0")));
-        }
-    }
-    Ok(r)
+    Ok(())
 }
 
 /// The level of notionfs's own log lines for `-v` / `-q` counts.

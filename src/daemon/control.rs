@@ -1,5 +1,6 @@
-//! The control channel of a running mount: `notionfs status` and `notionfs sync` (spec
-//! sections 1 and 5) talk to the mount process over a Unix socket.
+//! The control channel of a running mount: `notionfs status` and `notionfs sync`
+//! (notionfs(1), COMMANDS) talk to the mount process over a Unix socket. This module is the
+//! protocol and the server; the client is [`crate::cli::status`].
 //!
 //! # Where the socket is
 //! A mount listens on `CACHE_DIR/control.sock` (mode 0600, in the cache dir, mode 0700: only
@@ -340,7 +341,7 @@ impl Ctx {
     /// The writer's page states, conflicts named after their copies first. The journal is
     /// read from disk: off the runtime's workers.
     async fn snapshot(&self, w: &Arc<Writer>) -> Vec<PageStatus> {
-        self.core.show_conflicts();
+        self.core.catch_up();
         let w = w.clone();
         tokio::task::spawn_blocking(move || w.snapshot())
             .await
@@ -348,7 +349,7 @@ impl Ctx {
     }
 
     async fn status(&self) -> Status {
-        let writer = self.core.writer().cloned();
+        let writer = self.core.write_back().cloned();
         let pages = match &writer {
             Some(w) => self.snapshot(w).await,
             None => Vec::new(),
@@ -389,7 +390,7 @@ impl Ctx {
     }
 
     async fn sync(&self, wait: bool) -> SyncReport {
-        let Some(writer) = self.core.writer().cloned() else {
+        let Some(writer) = self.core.write_back().cloned() else {
             return SyncReport {
                 writes: false,
                 waited: wait,

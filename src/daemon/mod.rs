@@ -198,7 +198,8 @@ fn enable_writes(
     let replay = w.clone();
     rt.spawn(async move { replay.flush_all().await });
     let uploads = core.clone();
-    rt.spawn(async move { uploads.replay_uploads() });
+    // Reading the journal blocks: not on a runtime worker.
+    rt.spawn_blocking(move || uploads.replay_uploads());
     Ok((core, Some(w)))
 }
 

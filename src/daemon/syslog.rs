@@ -1,4 +1,4 @@
-//! Logs of a detached mount to syslog (journald reads it too), as spec section 1 asks.
+//! Logs of a detached mount to syslog (journald reads it too), as notionfs(1) says (FILES).
 //!
 //! One `tracing` event is formatted into one buffer and written once, so each `write` here
 //! is one log line; its priority comes from the event's level.

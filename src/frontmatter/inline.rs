@@ -1,5 +1,5 @@
 //! Rich text <-> inline Markdown for `rich_text` properties: a small stand-in for the
-//! Markdown module's inline codec (spec 3.2), kept to [`render_inline`] and [`parse_inline`]
+//! Markdown module's inline codec (notionfs(5), TEXT), kept to [`render_inline`] and [`parse_inline`]
 //! so it can be swapped for that one.
 //!
 //! Covered: `**bold**`, `*italic*`, `~~strike~~`, `` `code` ``, `[text](url)`, `$equation$`

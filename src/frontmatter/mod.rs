@@ -1,4 +1,4 @@
-//! Row properties <-> YAML front matter, and `.schema.yaml` (spec section 4).
+//! Row properties <-> YAML front matter, and `.schema.yaml` (notionfs(5), FRONT MATTER).
 //!
 //! A row's `.md` file starts with a `---` … `---` block holding every property but the
 //! title (the title is the file name), keyed by name in schema order. [`render`] writes

@@ -121,6 +121,18 @@ impl BodyCache {
         }
     }
 
+    /// Marks the body of `page_id` as to be read again on its next open: its bytes stay
+    /// (for `getattr` and a failed re-read), but it matches no edit time and is not fresh.
+    pub fn expire(&mut self, page_id: &str) {
+        if let Some(b) = self.lru.peek(page_id) {
+            let mut stale = Body::new(b.data.as_ref().clone(), String::new());
+            stale.validated = Instant::now()
+                .checked_sub(std::time::Duration::from_secs(365 * 24 * 3600))
+                .unwrap_or(stale.validated);
+            self.put(page_id.to_string(), Arc::new(stale));
+        }
+    }
+
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         self.bytes
@@ -146,6 +158,7 @@ pub struct DiskMeta {
 
 /// Rendered bodies on disk under `<cache dir>/bodies`, keyed by page id and checked by
 /// content hash, so a remount serves unchanged pages without reading their blocks.
+#[derive(Clone, Debug)]
 pub struct DiskCache {
     dir: PathBuf,
 }
@@ -157,7 +170,7 @@ fn hex(bytes: &[u8]) -> String {
 impl DiskCache {
     /// A cache in `dir` (created 0700).
     pub fn new(dir: PathBuf) -> std::io::Result<DiskCache> {
-        super::attach::create_private_dir(&dir)?;
+        super::attachments::create_private_dir(&dir)?;
         Ok(DiskCache { dir })
     }
 

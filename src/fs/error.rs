@@ -47,6 +47,9 @@ pub enum FsError {
     /// An unknown or already released file handle.
     #[error("bad file handle")]
     BadHandle,
+    /// The request is not implemented by this mount (the kernel stops sending it).
+    #[error("not implemented")]
+    NotImplemented,
     /// No handle has this file open for writing (an internal signal of `truncate`).
     #[error("the file is not open for writing")]
     NotOpen,
@@ -85,6 +88,7 @@ impl FsError {
             FsError::Range => libc::ERANGE,
             FsError::BadHandle | FsError::NotOpen => libc::EBADF,
             FsError::TooBig { .. } => libc::EFBIG,
+            FsError::NotImplemented => libc::ENOSYS,
             // An object deleted or unshared in Notion is simply gone.
             FsError::Api(e) if e.is_not_found() => libc::ENOENT,
             FsError::Api(_) | FsError::Io(_) | FsError::Download(_) => libc::EIO,

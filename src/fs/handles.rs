@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::attachments::Downloaded;
 use super::content::Body;
 use super::error::{FsError, FsResult};
 use super::inode::NodeKey;
 use super::render::render_schema;
-use super::{Attr, FsCore};
+use super::{Attr, FsCore, Reported};
 
 /// The result of a successful `open`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,10 +22,15 @@ pub struct Opened {
     pub keep_cache: bool,
 }
 
+/// What an open file handle reads from or writes to.
 pub(super) enum Handle {
+    /// Rendered bytes (a page's body, a `.schema.yaml`), as they were at `open`.
     Bytes(Arc<Vec<u8>>),
-    File(Arc<std::fs::File>, u64),
+    /// A downloaded attachment in the cache dir.
+    Download(Downloaded),
+    /// A page opened for writing: its whole file in memory until `flush`.
     Write(WriteBuf),
+    /// A local (overlay) file, by inode.
     Local(u64),
 }
 
@@ -60,8 +66,32 @@ impl WriteBuf {
 }
 
 impl FsCore {
+    /// Opens a file with the `open(2)` `flags`: a page opened for writing (any access mode
+    /// but `O_RDONLY`, or `O_TRUNC`) gets a write buffer holding its content (emptied by
+    /// `O_TRUNC`; `O_APPEND` writes at its end), anything else a read handle whose content
+    /// was rendered or downloaded first, so reads are exact.
+    pub async fn open(&self, ino: u64, flags: i32) -> FsResult<Opened> {
+        let trunc = flags & libc::O_TRUNC != 0;
+        let write = flags & libc::O_ACCMODE != libc::O_RDONLY || trunc;
+        let o = self.open_as(ino, write).await?;
+        let set_up = || -> FsResult<()> {
+            if trunc {
+                self.truncate(ino, Some(o.fh), 0)?;
+            }
+            if write && flags & libc::O_APPEND != 0 {
+                self.set_append(o.fh)?;
+            }
+            Ok(())
+        };
+        if let Err(e) = set_up() {
+            self.state().handles.remove(&o.fh);
+            return Err(e);
+        }
+        Ok(o)
+    }
+
     /// Opens a file for reading: renders or downloads its content first, so reads are exact.
-    pub async fn open(&self, ino: u64, write: bool) -> FsResult<Opened> {
+    async fn open_as(&self, ino: u64, write: bool) -> FsResult<Opened> {
         let key = self.key(ino)?;
         if let NodeKey::Local(_) = key {
             return Ok(self.open_local(ino));
@@ -96,7 +126,10 @@ impl FsCore {
                     .cloned()
                     .ok_or(FsError::NotFound)?;
                 let d = self.attachments.fetch(&self.client, &src).await?;
-                (Handle::File(d.file.clone(), d.size), d.size, None)
+                {
+                    let size = d.size;
+                    (Handle::Download(d), size, None)
+                }
             }
             _ => return Err(FsError::IsDir),
         };
@@ -104,12 +137,13 @@ impl FsCore {
         // Direct I/O only when the kernel may hold a wrong size it believes: an unknown size
         // was handed out with no attribute cache, so the kernel asks again before reading
         // past it (and shared mmap keeps working for first reads).
-        let direct_io = match st.reported.get(&ino) {
-            Some((s, true)) => *s != size,
-            Some((_, false)) => false,
+        let reported = st.reported.get(&ino).copied();
+        let direct_io = match reported {
+            Some(r) if r.exact => r.size != size,
+            Some(_) => false,
             None => true,
         };
-        let known_before = matches!(st.reported.get(&ino), Some((_, true)));
+        let known_before = reported.is_some_and(|r| r.exact);
         let keep_cache = !direct_io
             && known_before
             && match hash {
@@ -142,7 +176,7 @@ impl FsCore {
             let st = self.state();
             match st.handles.get(&fh) {
                 Some(Handle::Bytes(b)) => Handle::Bytes(b.clone()),
-                Some(Handle::File(f, n)) => Handle::File(f.clone(), *n),
+                Some(Handle::Download(d)) => Handle::Download(d.clone()),
                 Some(Handle::Write(w)) => {
                     let start = (offset as usize).min(w.data.len());
                     let end = start.saturating_add(size as usize).min(w.data.len());
@@ -164,7 +198,9 @@ impl FsCore {
                 let end = start.saturating_add(size as usize).min(b.len());
                 Ok(b[start..end].to_vec())
             }
-            Handle::File(f, n) => {
+            Handle::Download(Downloaded {
+                file: f, size: n, ..
+            }) => {
                 use std::os::unix::fs::FileExt;
                 let want = (size as u64).min(n.saturating_sub(offset)) as usize;
                 let mut buf = vec![0u8; want];
@@ -182,15 +218,8 @@ impl FsCore {
         }
     }
 
-    /// Closes a handle.
-    pub fn release(&self, fh: u64) {
-        self.state().handles.remove(&fh);
-    }
-
     pub(super) async fn open_write(&self, ino: u64, key: &NodeKey) -> FsResult<Opened> {
-        if self.writer.get().is_none() {
-            return Err(self.write_denied("open for writing"));
-        }
+        self.writer("open for writing")?;
         let NodeKey::PageFile(id) = key else {
             return Err(match key {
                 NodeKey::Schema(_) | NodeKey::Attachment(_) => self.write_denied("write"),
@@ -256,7 +285,7 @@ impl FsCore {
     }
 
     /// Marks a write handle as opened with `O_APPEND`.
-    pub fn set_append(&self, fh: u64) -> FsResult<()> {
+    fn set_append(&self, fh: u64) -> FsResult<()> {
         match self.state().handles.get_mut(&fh) {
             Some(Handle::Write(w)) => {
                 w.append = true;
@@ -268,10 +297,8 @@ impl FsCore {
 
     /// Sets the size of a file: of the handle `fh`, or of every write handle open on
     /// `ino` (`truncate(2)` on a path while it is open for writing, or `O_TRUNC`).
-    pub fn truncate(&self, ino: u64, fh: Option<u64>, size: u64) -> FsResult<Attr> {
-        if self.writer.get().is_none() {
-            return Err(self.write_denied("truncate"));
-        }
+    pub(super) fn truncate(&self, ino: u64, fh: Option<u64>, size: u64) -> FsResult<Attr> {
+        self.writer("truncate")?;
         let size = usize::try_from(size).map_err(|_| FsError::Range)?;
         {
             let mut st = self.state();
@@ -302,7 +329,7 @@ impl FsCore {
     /// `truncate(2)` of a page's file nobody has open for writing: a save of the cut (or
     /// zero-extended) content, journaled before this returns and pushed after the quiet
     /// period like any other.
-    pub async fn truncate_closed(&self, ino: u64, size: u64) -> FsResult<Attr> {
+    pub(super) async fn truncate_closed(&self, ino: u64, size: u64) -> FsResult<Attr> {
         match self.truncate(ino, None, size) {
             Err(FsError::NotOpen) => {}
             other => return other,
@@ -319,11 +346,19 @@ impl FsCore {
         data.resize(size, 0);
         if data != *base {
             self.accept(&page, ino, data, base).await?;
-            if let Some(w) = self.writer.get() {
-                w.schedule(&page);
-            }
+            self.writer("truncate")?.schedule(&page);
         }
         self.getattr(ino)
+    }
+
+    /// The kernel's `flush` (at each close of a descriptor) and `fsync`: what was written
+    /// through `fh` is durable when this returns. A mount that takes no writes answers
+    /// ENOSYS, so the kernel stops sending `flush` (a round trip saved per close).
+    pub async fn fsync(&self, fh: u64) -> FsResult<()> {
+        if self.write_back().is_none() {
+            return Err(FsError::NotImplemented);
+        }
+        self.flush(fh).await
     }
 
     /// Makes what was written through `fh` durable (journal, fsync'd) and shows it as the
@@ -363,9 +398,7 @@ impl FsCore {
         data: Vec<u8>,
         base: Arc<Vec<u8>>,
     ) -> FsResult<()> {
-        let Some(writer) = self.writer.get().cloned() else {
-            return Err(self.write_denied("save"));
-        };
+        let writer = self.writer("save")?.clone();
         let (p, d) = (page.to_string(), data.clone());
         tokio::task::spawn_blocking(move || writer.record(&p, &d, &base))
             .await
@@ -378,7 +411,8 @@ impl FsCore {
             .map(|b| b.last_edited_time.clone())
             .unwrap_or_default();
         let body = Arc::new(Body::new(data, edited));
-        st.reported.insert(ino, (body.data.len() as u64, true));
+        let size = body.data.len() as u64;
+        st.reported.insert(ino, Reported { size, exact: true });
         // The kernel may cache the old pages: the next open must not keep them.
         st.cached_hash.remove(&ino);
         st.bodies.put(page, body);
@@ -395,7 +429,7 @@ impl FsCore {
             self.start_attachment(ino);
         }
         let h = self.state().handles.remove(&fh);
-        if let (Some(Handle::Write(w)), Some(writer)) = (h, self.writer.get()) {
+        if let (Some(Handle::Write(w)), Some(writer)) = (h, self.write_back()) {
             if w.saved {
                 writer.schedule(&w.page);
             }

@@ -2,7 +2,6 @@
 //! `.schema.yaml`), and the change sweep that keeps known pages current. A page's folder
 //! is listed from the page's blocks, in [`super::page`].
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,8 +10,8 @@ use serde_json::{json, Value};
 
 use super::error::{FsError, FsResult};
 use super::inode::NodeKey;
-use super::tree::{build_entries, property_items, ChildDesc, ChildrenIndex, Listing, Obj, ObjKind};
-use super::{FsCore, State};
+use super::tree::{build_entries, property_items, ChildDesc, Listing, Obj, ObjKind, RootIndex};
+use super::{Flight, FsCore, State};
 use crate::notion::model::{DataSource, DataSourceRef, Database, Page};
 
 impl FsCore {
@@ -26,7 +25,7 @@ impl FsCore {
         if let Some(l) = fresh(&self.state()) {
             return Ok(l);
         }
-        let flight = self.flight(format!("dir:{dir:?}"));
+        let flight = self.flight(Flight::Dir(dir.clone()));
         let _g = flight.lock().await;
         if let Some(l) = fresh(&self.state()) {
             return Ok(l);
@@ -119,87 +118,32 @@ impl FsCore {
         }
     }
 
-    /// The roots: pages and databases whose parent is the workspace or not visible.
+    /// The roots: pages and databases whose parent is the workspace or not visible (the
+    /// rules are [`RootIndex`]'s). A full search of pages and of data sources, and a read of
+    /// each database shown at the root or not placed by its data sources.
     pub(super) async fn load_root(&self) -> FsResult<Vec<ChildDesc>> {
         let started = chrono::Utc::now();
-        let pages: Vec<Value> = self
-            .client
-            .search(search_filter("page"))
-            .try_collect()
-            .await?;
-        let sources: Vec<Value> = self
-            .client
-            .search(search_filter("data_source"))
-            .try_collect()
-            .await?;
-        let pages: Vec<Page> = pages
+        let pages: Vec<Page> = self
+            .search_all("page")
+            .await?
             .into_iter()
-            .filter_map(|v| serde_json::from_value::<Page>(v).ok())
-            .filter(|p| !p.in_trash && !p.archived)
+            .filter(|p: &Page| !p.in_trash && !p.archived)
             .collect();
-        let sources: Vec<DataSource> = sources
+        let sources: Vec<DataSource> = self
+            .search_all("data_source")
+            .await?
             .into_iter()
-            .filter_map(|v| serde_json::from_value::<DataSource>(v).ok())
-            .filter(|d| !d.in_trash)
+            .filter(|d: &DataSource| !d.in_trash)
             .collect();
-        let mut visible: HashSet<String> = pages.iter().map(|p| p.id.clone()).collect();
-        for d in &sources {
-            visible.insert(d.id.clone());
-            if let Some(db) = &d.parent.database_id {
-                visible.insert(db.clone());
-            }
-        }
-        let mut index = ChildrenIndex::new();
-        for p in &pages {
-            if let Some(pid) = p.parent.id() {
-                index.entry(pid.to_string()).or_default().push(p.id.clone());
-            }
-        }
-        let hidden = |parent: &crate::notion::model::Parent| match parent.kind.as_str() {
-            "workspace" => true,
-            // A page inside a block lives in that block's page: listed there.
-            "block_id" => false,
-            _ => parent.id().is_none_or(|id| !visible.contains(id)),
-        };
-        let mut root_dbs: Vec<String> = Vec::new();
-        let mut unknown_dbs: Vec<String> = Vec::new();
-        for d in &sources {
-            let Some(db) = d.parent.database_id.clone() else {
-                continue;
-            };
-            match &d.database_parent {
-                Some(gp) => {
-                    if let Some(pid) = gp.id() {
-                        let v = index.entry(pid.to_string()).or_default();
-                        if !v.contains(&db) {
-                            v.push(db.clone());
-                        }
-                    }
-                    if hidden(gp) && !root_dbs.contains(&db) {
-                        root_dbs.push(db);
-                    }
-                }
-                None => {
-                    if !unknown_dbs.contains(&db) {
-                        unknown_dbs.push(db);
-                    }
-                }
-            }
-        }
-        // Data sources that did not say where their database lives: ask the database.
-        for db in unknown_dbs {
+        let mut ix = RootIndex::build(&pages, &sources);
+        for db in ix.unplaced_dbs.clone() {
             self.database(&db).await?;
             let parent = self.state().objects.get(&db).and_then(|o| o.parent.clone());
             if let Some(p) = parent {
-                if let Some(pid) = p.id() {
-                    index.entry(pid.to_string()).or_default().push(db.clone());
-                }
-                if hidden(&p) && !root_dbs.contains(&db) {
-                    root_dbs.push(db);
-                }
+                ix.place_database(&db, &p);
             }
         }
-        for db in &root_dbs {
+        for db in &ix.root_dbs {
             self.database(db).await?;
         }
         let mut st = self.state();
@@ -211,26 +155,38 @@ impl FsCore {
             st.objects.insert(d.id.clone(), Obj::from_data_source(d));
             st.schemas.insert(d.id.clone(), (Arc::new(d.clone()), now));
         }
-        st.index = index;
+        st.index = std::mem::take(&mut ix.children);
         // A full search is a check of everything.
         st.sweep = Some((now, started));
-        let mut out = Vec::new();
-        for p in pages.iter().filter(|p| hidden(&p.parent)) {
-            let o = Obj::from_page(p);
-            out.push(Self::page_desc(&st, &o));
-        }
-        for db in &root_dbs {
-            if let Some(o) = st.objects.get(db) {
-                out.push(ChildDesc {
-                    key: NodeKey::Database(db.clone()),
-                    title: o.title.clone(),
-                    created_time: o.created_time.clone(),
-                    id: db.clone(),
-                    has_folder: false,
-                });
-            }
-        }
+        let mut out: Vec<ChildDesc> = pages
+            .iter()
+            .filter(|p| ix.at_root(&p.parent))
+            .map(|p| Self::page_desc(&st, &Obj::from_page(p)))
+            .collect();
+        out.extend(ix.root_dbs.iter().filter_map(|db| {
+            let o = st.objects.get(db)?;
+            Some(ChildDesc {
+                key: NodeKey::Database(db.clone()),
+                title: o.title.clone(),
+                created_time: o.created_time.clone(),
+                id: db.clone(),
+                has_folder: false,
+            })
+        }));
         Ok(out)
+    }
+
+    /// Every search result of one object type (`page` or `data_source`) that decodes as `T`.
+    async fn search_all<T: serde::de::DeserializeOwned>(&self, object: &str) -> FsResult<Vec<T>> {
+        let found: Vec<Value> = self
+            .client
+            .search(search_filter(object))
+            .try_collect()
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|v| serde_json::from_value::<T>(v).ok())
+            .collect())
     }
 
     /// Finds what changed since the last check with search sorted by `last_edited_time`,
@@ -239,7 +195,7 @@ impl FsCore {
     /// page counts as checked now. Returns false when there is no earlier check to compare
     /// with (the caller then asks for the page itself).
     pub(super) async fn sweep(&self) -> FsResult<bool> {
-        let flight = self.flight("sweep".to_string());
+        let flight = self.flight(Flight::Sweep);
         let _g = flight.lock().await;
         let since = match &self.state().sweep {
             Some((at, _)) if at.elapsed() < self.settings.ttl => return Ok(true),

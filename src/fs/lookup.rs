@@ -9,7 +9,7 @@ use super::inode::{NodeKey, Place, ROOT_INO};
 use super::listing::digest;
 use super::render::render_schema;
 use super::tree::{Listing, Obj};
-use super::{time_of, FsCore};
+use super::{time_of, FsCore, Reported};
 
 /// Attributes of an entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub enum FileKind {
 impl FsCore {
     /// Finds `name` in the directory `parent`.
     pub async fn lookup(&self, parent: u64, name: &str) -> FsResult<Attr> {
-        self.show_conflicts();
+        self.catch_up();
         if let Some(ino) = self.local_ino(parent, name) {
             return self.getattr(ino);
         }
@@ -90,7 +90,7 @@ impl FsCore {
                 name: e.name.clone(),
             }),
         );
-        Ok(self.attr_of(ino, &e.key))
+        Ok(self.attr_for_kernel(ino, &e.key))
     }
 
     /// The page whose reserved, not yet shown folder name is `name` in `dir`, if its blocks
@@ -117,7 +117,7 @@ impl FsCore {
     /// Attributes of `ino`, from local state only.
     pub fn getattr(&self, ino: u64) -> FsResult<Attr> {
         let key = self.key(ino)?;
-        Ok(self.attr_of(ino, &key))
+        Ok(self.attr_for_kernel(ino, &key))
     }
 
     /// Opening a directory: whether the kernel may keep the listing it cached (the listing
@@ -143,7 +143,7 @@ impl FsCore {
             return Err(FsError::NotDir);
         }
         let listing = self.listing(&key).await?;
-        self.show_conflicts();
+        self.catch_up();
         let mut st = self.state();
         st.dir_served.insert(ino, digest(&listing));
         let locals: Vec<DirEntry> = st
@@ -185,7 +185,9 @@ impl FsCore {
         self.inodes.place(ino).map(|p| p.parent).unwrap_or(ROOT_INO)
     }
 
-    pub(super) fn attr_of(&self, ino: u64, key: &NodeKey) -> Attr {
+    /// The attributes of `ino` as they are handed to the kernel: the file size given is
+    /// recorded (`open` compares it with the content to decide on direct I/O).
+    pub(super) fn attr_for_kernel(&self, ino: u64, key: &NodeKey) -> Attr {
         let mut st = self.state();
         let (fperm, dperm) = if self.settings.read_only {
             (0o444, 0o555)
@@ -247,7 +249,7 @@ impl FsCore {
             }
         };
         if kind == FileKind::File {
-            st.reported.insert(ino, (size, known));
+            st.reported.insert(ino, Reported { size, exact: known });
         }
         Attr {
             ino,

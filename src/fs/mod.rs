@@ -1,6 +1,21 @@
-//! The filesystem operations, independent of FUSE: lookup, getattr, readdir, open, read,
-//! extended attributes, the single refusal point of writes, and the write path (write
-//! buffers, saves, the local overlay of editor droppings; see [`super::write`](mod@super::write)).
+//! The filesystem core: a Notion workspace as a tree of Markdown files, independent of
+//! FUSE (the adapter is [`crate::fuse`]; tests drive the core directly). Layout, naming,
+//! sizes and freshness are described for users in notionfs(1) and notionfs(5).
+//!
+//! - [`FsCore`] owns the state below and the single refusal point of writes
+//!   ([`FsCore::writer`], EROFS when writes are off; [`FsCore::unsupported`], EPERM for
+//!   what Notion cannot hold). Every failure is a typed [`FsError`], mapped to an errno in
+//!   one place ([`FsError::errno`]).
+//! - `lookup` / `listing` / `page`: finding entries, listing directories (root, databases,
+//!   data sources from search and queries) and reading page bodies (blocks -> Markdown,
+//!   naming the page's folder on the way).
+//! - `handles`: open files (read handles, write buffers, overlay handles); `setattr`:
+//!   size, mode and owner changes and `access`; `xattr`: extended attributes.
+//! - `namespace`: create, mkdir, rmdir, rename/move, unlink; `overlay`: files that live in
+//!   memory only (editor droppings, conflict copies); [`attachments`]: hosted files
+//!   downloaded for reading, and copies into a page's folder handed to the uploader.
+//! - [`tree`], [`names`], [`inode`]: what is where, how it is named, stable inode numbers;
+//!   [`content`]: the body caches (memory LRU, disk); [`render`]: the codecs' glue.
 //!
 //! # Freshness
 //! Directory listings and object metadata are fresh for `ttl`; after that the next look
@@ -8,9 +23,9 @@
 //! bodies are read on `open` (never by `lookup`/`getattr`/`readdir`), cached in a byte-bounded
 //! LRU and on disk (a remount serves unchanged pages without reading their blocks), and
 //! revalidated after `ttl` against the page's `last_edited_time` — with Notion's minute
-//! rounding taken into account (see [`Body::matches`]). Finding what changed costs one
-//! search sorted by `last_edited_time` that stops past the last check ([`FsCore`]'s sweep),
-//! not one call per page; a page search cannot vouch for is asked for directly.
+//! rounding taken into account (see [`content::Body::matches`]). Finding what changed costs
+//! one search sorted by `last_edited_time` that stops past the last check (the sweep), not
+//! one call per page; a page search cannot vouch for is asked for directly.
 //!
 //! If Notion cannot be reached, what is cached keeps being served (and the failure logged);
 //! what is not fails with EIO.
@@ -25,9 +40,22 @@
 //! [`FsCore::read`] and end at the true end of the file. Either way `cat`, `cp`, `grep` and
 //! editors get the whole, exact content, and files whose size the kernel knows are read
 //! through the page cache (fast warm `grep -r`, and `mmap` works).
+//!
+//! # Locks
+//! Taken in this order and never the other way round:
+//! 1. the async single-flight locks, held across awaits: a directory's listing, then a
+//!    page's load, then the sweep ([`Flight`]);
+//! 2. `state` (a std mutex: held for short updates only — no await, no I/O, no API call);
+//! 3. leaves, taken alone or under `state`, never holding another lock: the inode table,
+//!    the attachments' download table, the uploads' staging table, `aliases`, the
+//!    `flights` map, `invalidator`.
+//!
+//! The writer's locks (its page states and push locks, see [`crate::writeback`]) are never
+//! held while the core's are taken, nor the core's while the writer's are. Journal and
+//! disk-cache I/O runs on blocking threads (`spawn_blocking`), never under a lock readers
+//! need.
 
-pub mod attach;
-mod attach_glue;
+pub mod attachments;
 pub mod content;
 pub mod error;
 mod handles;
@@ -39,6 +67,7 @@ mod namespace;
 mod overlay;
 mod page;
 pub mod render;
+mod setattr;
 pub mod tree;
 mod xattr;
 
@@ -49,7 +78,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Semaphore;
 
-use attach::Attachments;
+use attachments::Attachments;
 use content::{BodyCache, DiskCache};
 use handles::Handle;
 use inode::Inodes;
@@ -61,11 +90,12 @@ use crate::notion::model::{DataSource, DataSourceRef};
 use crate::notion::Client;
 use crate::writeback::Writer;
 
-pub use attach::create_private_dir;
+pub use attachments::create_private_dir;
 pub use error::{FsError, FsResult};
 pub use handles::Opened;
 pub use inode::{NodeKey, ROOT_INO};
 pub use lookup::{Attr, DirEntry, FileKind};
+pub use setattr::AttrChange;
 
 /// How the core behaves.
 #[derive(Clone, Debug)]
@@ -96,55 +126,101 @@ pub trait Invalidate: Send + Sync {
     fn entry(&self, _parent: u64, _name: &str) {}
 }
 
+/// Everything the core knows, behind one mutex ([`FsCore`]'s `state`; see "Locks").
 struct State {
+    /// Pages, databases and data sources seen (listings, search, reads), by id.
     objects: HashMap<String, Obj>,
+    /// For each parent id, the pages and databases search saw under it.
     index: ChildrenIndex,
+    /// Named entries of each directory, and when they were read.
     listings: HashMap<NodeKey, Listing>,
+    /// Each directory's sticky names (an entry keeps its name while it exists).
     names: HashMap<NodeKey, NameTable<NodeKey>>,
+    /// A database's data sources, and when they were read.
     databases: HashMap<String, (Vec<DataSourceRef>, Instant)>,
+    /// A data source's schema, and when it was read.
     schemas: HashMap<String, (Arc<DataSource>, Instant)>,
+    /// A page's child pages, databases and attachments (from its blocks), and when.
     items: HashMap<String, (Vec<Item>, Instant)>,
+    /// Hosted files shown as attachments, by block id (or row file id).
     attachments: HashMap<String, AttachmentSource>,
+    /// Rendered bodies in memory (LRU bounded in bytes).
     bodies: BodyCache,
-    /// Size last handed to the kernel, by inode, and whether it was exact (the kernel
-    /// caches exact sizes for the attribute TTL, and asks again at once otherwise).
-    reported: HashMap<u64, (u64, bool)>,
+    /// Size last handed to the kernel, by inode.
+    reported: HashMap<u64, Reported>,
     /// Hash of the content the kernel's page cache may hold, by inode.
     cached_hash: HashMap<u64, [u8; 32]>,
+    /// Open file handles.
     handles: HashMap<u64, Handle>,
+    /// The next file handle number.
     next_fh: u64,
     /// Digest of the listing the kernel last got for a directory inode (it may cache it).
     dir_served: HashMap<u64, u64>,
     /// Last check of what changed: when (monotonic) and the wall-clock time it started.
     sweep: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
-    /// Editor droppings kept in memory only, by inode.
+    /// Editor droppings and conflict copies kept in memory only, by inode.
     locals: HashMap<u64, LocalFile>,
+    /// The serial of the last local file made.
     next_local: u64,
     /// Pages whose folder `T/` is shown although it may be empty: someone `mkdir`ed it, or
     /// its last child moved away. `rmdir` hides it again.
     made_dirs: HashSet<String>,
 }
 
-/// The filesystem core. Async methods run on a tokio runtime; see the module doc of
-/// [`crate::fs`] for how FUSE threads call them.
+/// The filesystem core. Async methods run on a tokio runtime; the FUSE adapter calls them
+/// from its own threads (see [`crate::fuse`]). Lock order: see the module doc.
 pub struct FsCore {
+    /// The Notion API (its counters tell the API cost of operations).
     client: Client,
+    /// How the core behaves.
     settings: Settings,
+    /// Stable inode numbers and where each inode is (a leaf lock).
     inodes: Inodes,
+    /// Everything else the core knows (lock level 2).
     state: Mutex<State>,
+    /// Bounds the API requests of one page read in flight at once.
     permits: Semaphore,
-    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Single-flight locks (lock level 1), by what they serialize; the map itself is a leaf.
+    flights: Mutex<HashMap<Flight, Arc<tokio::sync::Mutex<()>>>>,
+    /// Downloaded attachments in the cache dir (a leaf lock inside).
     attachments: Attachments,
+    /// Rendered bodies on disk.
     disk: DiskCache,
+    /// Where kernel invalidations go (a leaf lock).
     invalidator: Mutex<Option<Arc<dyn Invalidate>>>,
+    /// When the mount started (times of entries that have none in Notion).
     started: SystemTime,
+    /// The write-back engine, once writes are enabled.
     writer: std::sync::OnceLock<Arc<Writer>>,
-    /// Inodes of local files renamed over a page: the kernel keeps using them for the page.
+    /// Inodes of local files renamed over a page: the kernel keeps using them for the page
+    /// (a leaf lock).
     aliases: Mutex<HashMap<u64, NodeKey>>,
     /// The mount's control socket, shown as `user.notionfs.control` on the root.
     control: std::sync::OnceLock<std::path::PathBuf>,
-    /// Files copied into page folders, on their way to becoming attachments.
+    /// Files copied into page folders, on their way to becoming attachments (a leaf lock
+    /// inside).
     uploads: crate::writeback::upload::Uploads,
+}
+
+/// The size of a file last handed to the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reported {
+    /// Bytes.
+    size: u64,
+    /// Exact (the kernel caches it for the attribute TTL), or unknown yet (reported as 0,
+    /// and the kernel asks again at once).
+    exact: bool,
+}
+
+/// What a single-flight lock serializes (taken in this order: `Dir`, `Page`, `Sweep`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Flight {
+    /// One listing of a directory at a time.
+    Dir(NodeKey),
+    /// One load of a page at a time.
+    Page(String),
+    /// One sweep of what changed at a time.
+    Sweep,
 }
 
 fn time_of(iso: &str) -> SystemTime {
@@ -222,7 +298,7 @@ impl FsCore {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn flight(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
+    fn flight(&self, key: Flight) -> Arc<tokio::sync::Mutex<()>> {
         let mut f = self.flights.lock().unwrap_or_else(|e| e.into_inner());
         f.entry(key).or_default().clone()
     }
@@ -267,19 +343,30 @@ impl FsCore {
         self.inodes.find(key)
     }
 
-    /// Every refused modification ends here (EROFS): a read-only mount, the write path not
-    /// enabled, or an operation the write path does not support yet.
+    /// Every refused modification ends here (EROFS): a read-only mount (or a core whose
+    /// write path was not enabled), or a write to an entry that cannot take one.
     pub fn write_denied(&self, op: &'static str) -> FsError {
         FsError::ReadOnly(op)
+    }
+
+    /// The guard of every modification: the write-back engine, or EROFS (through
+    /// [`FsCore::write_denied`]) when writes are off.
+    pub fn writer(&self, op: &'static str) -> FsResult<&Arc<Writer>> {
+        self.writer.get().ok_or_else(|| self.write_denied(op))
+    }
+
+    /// The write-back engine if writes are on: reads keep its bookkeeping (the blocks a
+    /// file was rendered from, the bytes a pending save shows) and `status` reports it.
+    pub fn write_back(&self) -> Option<&Arc<Writer>> {
+        self.writer.get()
     }
 
     /// An operation Notion has no counterpart for: EPERM once writes are on (the mount is
     /// writable, this just cannot be done), EROFS otherwise.
     pub fn unsupported(&self, op: &'static str) -> FsError {
-        if self.writer.get().is_some() {
-            FsError::Unsupported(op)
-        } else {
-            self.write_denied(op)
+        match self.writer(op) {
+            Ok(_) => FsError::Unsupported(op),
+            Err(e) => e,
         }
     }
 
@@ -297,16 +384,11 @@ impl FsCore {
         delay: Duration,
     ) -> FsResult<Arc<Writer>> {
         if self.settings.read_only {
-            return Err(FsError::ReadOnly("read-only mount"));
+            return Err(self.write_denied("read-only mount"));
         }
         let disk = DiskCache::new(self.settings.cache_dir.join("bodies"))?;
         let w = Writer::new(self.client.clone(), journal_dir, delay, Some(disk))?;
         Ok(self.writer.get_or_init(|| w).clone())
-    }
-
-    /// The write-back engine, if writes are enabled.
-    pub fn writer(&self) -> Option<&Arc<Writer>> {
-        self.writer.get()
     }
 }
 

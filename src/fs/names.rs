@@ -1,4 +1,4 @@
-//! Pure naming rules of spec section 2: how a title becomes a file name, and how siblings
+//! Pure naming rules (notionfs(1), LAYOUT): how a title becomes a file name, and how siblings
 //! whose names collide get ` (2)`, ` (3)`, … suffixes — stably.
 //!
 //! Kept free of I/O and of the inode table so every rule can be tested on its own.

@@ -1,5 +1,5 @@
-//! Namespace operations through the mount (spec section 5 "Operations", layout of
-//! section 2): creating a page or row (`create`, a rename of a local temp file over a new
+//! Namespace operations through the mount (notionfs(1), WRITES and
+//! LAYOUT): creating a page or row (`create`, a rename of a local temp file over a new
 //! name), `mkdir`, `rmdir`, and `rename` of pages (title) and across folders (move page).
 //!
 //! # Design
@@ -192,7 +192,7 @@ impl FsCore {
             );
         }
         self.install_items(&p.id, &o.title, &[]);
-        if let Some(w) = self.writer.get() {
+        if let Some(w) = self.write_back() {
             w.set_base(&p.id, Vec::new(), PathMap::default());
             if let Some(schema) = schema {
                 w.set_row(
@@ -370,21 +370,15 @@ impl FsCore {
     /// matter changed), unless a save of it is still pending (its bytes must stay shown).
     pub(super) fn reread_later(&self, id: &str) {
         if self
-            .writer
-            .get()
+            .write_back()
             .is_some_and(|w| w.state(id) != crate::writeback::SyncState::Clean)
         {
             return;
         }
         let mut st = self.state();
+        st.bodies.expire(id);
         let past = Instant::now().checked_sub(self.settings.ttl * 2);
-        let Some(past) = past else { return };
-        if let Some(old) = st.bodies.peek(id) {
-            let mut stale = Body::new(old.data.as_ref().clone(), String::new());
-            stale.validated = past;
-            st.bodies.put(id.to_string(), Arc::new(stale));
-        }
-        if let Some(o) = st.objects.get_mut(id) {
+        if let (Some(o), Some(past)) = (st.objects.get_mut(id), past) {
             o.fetched = past;
         }
     }
@@ -408,9 +402,7 @@ impl FsCore {
     /// `mkdir T`: shows the folder of the page `T.md` beside it, or creates the page `T`
     /// (a row in a data source folder) and shows its folder.
     pub async fn mkdir(&self, parent: u64, name: &str) -> FsResult<Attr> {
-        if self.writer.get().is_none() {
-            return Err(self.write_denied("mkdir"));
-        }
+        self.writer("mkdir")?;
         let dir = self.key(parent)?;
         if !dir.is_dir() {
             return Err(FsError::NotDir);
@@ -465,9 +457,7 @@ impl FsCore {
     /// `rmdir T`: hides an empty page folder (no API call). A folder with entries gives
     /// ENOTEMPTY; database and data source folders are never empty.
     pub async fn rmdir(&self, parent: u64, name: &str) -> FsResult<()> {
-        if self.writer.get().is_none() {
-            return Err(self.write_denied("rmdir"));
-        }
+        self.writer("rmdir")?;
         let a = self.lookup(parent, name).await?;
         let key = self.key(a.ino)?;
         let page = match &key {
@@ -500,24 +490,9 @@ impl FsCore {
         new_parent: u64,
         new_name: &str,
     ) -> FsResult<()> {
-        if self.writer.get().is_none() {
-            return Err(self.write_denied("rename"));
-        }
+        self.writer("rename")?;
         let src = self.lookup(parent, name).await?;
-        let (page, is_dir) = match self.key(src.ino)? {
-            NodeKey::PageFile(p) => (p, false),
-            NodeKey::PageDir(p) => (p, true),
-            NodeKey::Database(_) | NodeKey::DataSource(_) => {
-                return Err(self.cannot(
-                    "move or rename a database: Notion's API moves and renames pages only here",
-                ))
-            }
-            NodeKey::Schema(_) => return Err(self.cannot("rename a data source's .schema.yaml")),
-            NodeKey::Attachment(_) => {
-                return Err(self.cannot("move or rename an attachment (a block of its page)"))
-            }
-            _ => return Err(FsError::NotFound),
-        };
+        let (page, is_dir) = self.renamable(src.ino)?;
         let (old_stem, new_stem) = if is_dir {
             (name, new_name)
         } else {
@@ -529,7 +504,6 @@ impl FsCore {
         if new_stem.is_empty() {
             return Err(FsError::BadName("empty name"));
         }
-        let dir = self.key(parent)?;
         let new_dir = self.key(new_parent)?;
         if !new_dir.is_dir() {
             return Err(FsError::NotDir);
@@ -542,55 +516,17 @@ impl FsCore {
             return Ok(());
         }
         self.names_free(new_parent, new_stem, Some(&page)).await?;
-        let mut updated: Option<Page> = None;
-        if moving {
-            let target = self.parent_for(&new_dir, Op::Move).await?;
-            if let Some(w) = self.writer.get() {
-                // Its pending saves go first: the move changes how the file renders.
-                w.push_page(&page).await;
-            }
-            let p = self.client.move_page(&page, &target).await?;
-            tracing::info!(page = %page, to = ?target.id(), "moved");
-            updated = Some(p);
-        }
-        if new_stem != old_stem {
-            let parent_now = match &updated {
-                Some(p) => Some(p.parent.clone()),
-                None => self
-                    .state()
-                    .objects
-                    .get(&page)
-                    .and_then(|o| o.parent.clone()),
-            };
-            let key = self.title_key(parent_now.as_ref()).await?;
-            let title = title_of(new_stem);
-            let p = self
-                .client
-                .update_page(
-                    &page,
-                    json!({"properties": {key: {"title": [{"type": "text", "text": {"content": title}}]}}}),
-                )
-                .await?;
-            tracing::info!(page = %page, title = %title, "renamed");
-            updated = Some(p);
-        }
-        let Some(p) = updated else { return Ok(()) };
-        let old_parent_page = {
-            let mut st = self.state();
-            let mut o = Obj::from_page(&p);
-            if !moving {
-                // Keep what completing the row's long properties added.
-                if let Some(old) = st.objects.get(&page).and_then(|x| x.page.clone()) {
-                    if o.page.is_some() {
-                        o.page = Some(old);
-                    }
-                }
-            }
-            let old = st.objects.insert(page.clone(), o);
-            old.and_then(|x| x.parent).and_then(|x| x.page_id)
+        let target = match moving {
+            true => Some(self.parent_for(&new_dir, Op::Move).await?),
+            false => None,
         };
+        let title = (new_stem != old_stem).then(|| title_of(new_stem));
+        let Some(p) = self.move_and_retitle(&page, target, title).await? else {
+            return Ok(());
+        };
+        let old_parent_page = self.remember_renamed(&p, moving);
         if moving {
-            self.unlist_page(&dir, &page);
+            self.unlist_page(&self.key(parent)?, &page);
         }
         self.list_page(new_parent, &new_dir, &page, new_stem);
         // The companion entry the kernel may still hold at the old place.
@@ -611,6 +547,73 @@ impl FsCore {
             }
         }
         Ok(())
+    }
+
+    /// The page whose `.md` or folder `ino` is (and which of the two), or why it cannot be
+    /// renamed or moved.
+    fn renamable(&self, ino: u64) -> FsResult<(String, bool)> {
+        match self.key(ino)? {
+            NodeKey::PageFile(p) => Ok((p, false)),
+            NodeKey::PageDir(p) => Ok((p, true)),
+            NodeKey::Database(_) | NodeKey::DataSource(_) => Err(self.cannot(
+                "move or rename a database: Notion's API moves and renames pages only here",
+            )),
+            NodeKey::Schema(_) => Err(self.cannot("rename a data source's .schema.yaml")),
+            NodeKey::Attachment(_) => {
+                Err(self.cannot("move or rename an attachment (a block of its page)"))
+            }
+            _ => Err(FsError::NotFound),
+        }
+    }
+
+    /// Moves `page` under `target` (its pending saves pushed first: the move changes how
+    /// the file renders) and sets its `title`; the page as Notion answered last, if any call
+    /// was made.
+    async fn move_and_retitle(
+        &self,
+        page: &str,
+        target: Option<Parent>,
+        title: Option<String>,
+    ) -> FsResult<Option<Page>> {
+        let mut updated: Option<Page> = None;
+        if let Some(target) = target {
+            self.writer("rename")?.push_page(page).await;
+            let p = self.client.move_page(page, &target).await?;
+            tracing::info!(page = %page, to = ?target.id(), "moved");
+            updated = Some(p);
+        }
+        if let Some(title) = title {
+            let parent_now = match &updated {
+                Some(p) => Some(p.parent.clone()),
+                None => self
+                    .state()
+                    .objects
+                    .get(page)
+                    .and_then(|o| o.parent.clone()),
+            };
+            let key = self.title_key(parent_now.as_ref()).await?;
+            let req = json!({"properties": {key: {"title": [{"type": "text", "text": {"content": title}}]}}});
+            let p = self.client.update_page(page, req).await?;
+            tracing::info!(page = %page, title = %title, "renamed");
+            updated = Some(p);
+        }
+        Ok(updated)
+    }
+
+    /// Keeps the renamed or moved page's new state (a rename in place keeps what completing
+    /// the row's long properties added); returns its old parent page.
+    fn remember_renamed(&self, p: &Page, moved: bool) -> Option<String> {
+        let mut st = self.state();
+        let mut o = Obj::from_page(p);
+        if !moved {
+            if let Some(old) = st.objects.get(&p.id).and_then(|x| x.page.clone()) {
+                if o.page.is_some() {
+                    o.page = Some(old);
+                }
+            }
+        }
+        let old = st.objects.insert(p.id.clone(), o);
+        old.and_then(|x| x.parent).and_then(|x| x.page_id)
     }
 
     /// Whether the directory `dir` is the folder of `page` or inside it.
@@ -636,9 +639,7 @@ impl FsCore {
     /// a data source folder; see [`ops`]); any other file in a page's
     /// folder becomes an attachment (see [`super::upload`]).
     pub async fn create(&self, parent: u64, name: &str) -> FsResult<(Attr, Opened)> {
-        if self.writer.get().is_none() {
-            return Err(self.write_denied("create"));
-        }
+        self.writer("create")?;
         if !crate::writeback::is_dropping(name) {
             if name.ends_with(".md") {
                 return self.create_page_file(parent, name).await;
@@ -667,9 +668,7 @@ impl FsCore {
             self.state().locals.remove(&i);
             return Ok(());
         }
-        if self.writer.get().is_none() {
-            return Err(self.write_denied("unlink"));
-        }
+        self.writer("unlink")?;
         let target = self.lookup(parent, name).await?;
         let page = match self.key(target.ino)? {
             NodeKey::PageFile(page) => page,
@@ -678,11 +677,9 @@ impl FsCore {
             }
             _ => return Err(self.write_denied("unlink of this entry")),
         };
-        if let Some(w) = self.writer.get() {
-            // A save still waiting for its push is moot: flush it first so nothing is lost
-            // from the trashed page's history.
-            w.push_page(&page).await;
-        }
+        // A save still waiting for its push is moot: flush it first so nothing is lost
+        // from the trashed page's history.
+        self.writer("unlink")?.push_page(&page).await;
         self.client.trash_page(&page).await?;
         let dir = self.key(parent)?;
         self.unlist_page(&dir, &page);
@@ -759,9 +756,7 @@ impl FsCore {
             .unwrap_or_else(|e| e.into_inner())
             .insert(src, NodeKey::PageFile(page.to_string()));
         self.invalidate(src);
-        if let Some(w) = self.writer.get() {
-            w.schedule(page);
-        }
+        self.writer("save")?.schedule(page);
         Ok(())
     }
 

@@ -1,10 +1,8 @@
 //! The local overlay: files that live in this mount's memory only and never reach Notion
 //! (editor droppings, and conflict copies shown beside their page).
 
-use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-use super::content::Body;
 use super::handles::Handle;
 use super::inode::{NodeKey, Place};
 use super::{FsCore, Opened};
@@ -18,12 +16,18 @@ pub(super) struct LocalFile {
 }
 
 impl FsCore {
+    /// Brings the tree up to date with background work that finished since the last
+    /// request: uploads that became attachments, and conflicts pushes found. Called on
+    /// lookup, readdir, xattrs and by `notionfs status` (cheap when nothing finished).
+    pub fn catch_up(&self) {
+        self.apply_uploads();
+        self.show_conflicts();
+    }
+
     /// Shows the conflicts the writer found: the local version as a local file
     /// `T.conflict-YYYYMMDD-HHMMSS.md` beside the page, and the page read from Notion again.
-    /// Called on lookup, readdir, xattrs and by `notionfs status`.
-    pub fn show_conflicts(&self) {
-        self.apply_uploads();
-        let Some(w) = self.writer.get() else { return };
+    pub(super) fn show_conflicts(&self) {
+        let Some(w) = self.write_back() else { return };
         for c in w.take_conflicts() {
             let ino = self.inodes.find(&NodeKey::PageFile(c.page.clone()));
             let Some((ino, place)) = ino.and_then(|i| Some((i, self.inodes.place(i)?))) else {
@@ -37,13 +41,7 @@ impl FsCore {
             self.new_local(place.parent, &name, c.data);
             let mut st = self.state();
             // Read the page again on its next open (Notion's version).
-            if let Some(old) = st.bodies.peek(&c.page) {
-                let mut stale = Body::new(old.data.as_ref().clone(), String::new());
-                stale.validated = Instant::now()
-                    .checked_sub(self.settings.ttl * 2)
-                    .unwrap_or(stale.validated);
-                st.bodies.put(c.page.clone(), Arc::new(stale));
-            }
+            st.bodies.expire(&c.page);
             st.cached_hash.remove(&ino);
             drop(st);
             self.invalidate(ino);

@@ -5,19 +5,19 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use super::attach::url_key;
+use super::attachments::url_key;
 use super::content::Body;
-use super::error::FsResult;
+use super::error::{FsError, FsResult};
 use super::inode::{NodeKey, ROOT_INO};
 use super::names::sanitize;
 use super::render::{render_page, PathMap};
 use super::tree::{
     build_entries, derive_items, property_items, ChildDesc, Item, ListEntry, Listing, Obj, ObjKind,
 };
-use super::{FsCore, State};
+use super::{Flight, FsCore, State};
 use crate::frontmatter;
 use crate::notion::model::property::PropertyData;
-use crate::notion::model::{DataSource, Page};
+use crate::notion::model::{notion_url, Block, DataSource, Page};
 use crate::notion::tree::fetch_tree;
 use crate::writeback::{complete_row, RowBase};
 
@@ -38,94 +38,112 @@ impl FsCore {
     }
 
     /// Reads a page's blocks (unless the cached body is still current), names its folder,
-    /// renders its body and caches both.
+    /// renders its body and caches both. A failure to reach Notion serves the cached body.
     pub(super) async fn load_page(&self, id: &str) -> FsResult<Arc<Body>> {
-        let flight = self.flight(format!("page:{id}"));
+        let flight = self.flight(Flight::Page(id.to_string()));
         let _g = flight.lock().await;
-        let ttl = self.settings.ttl;
-        let (obj, cached) = {
+        let cached = {
             let mut st = self.state();
-            let cached = st.bodies.get(id).filter(|_| st.items.contains_key(id));
-            (st.objects.get(id).cloned(), cached)
+            st.bodies.get(id).filter(|_| st.items.contains_key(id))
         };
-        if let Some(b) = &cached {
-            if b.validated.elapsed() < ttl {
-                // Checked within the TTL (perhaps by another caller while we waited).
-                let fresh_items = self
-                    .state()
-                    .items
-                    .get(id)
-                    .is_some_and(|(_, t)| t.elapsed() < ttl);
-                if fresh_items {
-                    return Ok(b.clone());
-                }
-            }
+        // Checked within the TTL (perhaps by another caller while we waited).
+        if let Some(b) = cached.as_ref().filter(|b| self.checked_recently(id, b)) {
+            return Ok(b.clone());
         }
-        // Current metadata: from a listing or sweep within the TTL, else a sweep of what
-        // changed, else one `GET /v1/pages/{id}`.
-        let fresh = |o: &Obj| o.fetched.elapsed() < ttl && (!o.is_row() || o.page.is_some());
-        let obj = match obj.filter(|o| fresh(o)) {
-            Some(o) => o,
-            None => {
-                let swept = match self.sweep().await {
-                    Ok(true) => self.state().objects.get(id).cloned().filter(|o| fresh(o)),
-                    _ => None,
-                };
-                match swept {
-                    Some(o) => o,
-                    None => match self.client.page(id).await {
-                        Ok(p) => {
-                            let o = Obj::from_page(&p);
-                            self.state().objects.insert(id.to_string(), o.clone());
-                            o
-                        }
-                        Err(e) => {
-                            if let Some(b) = cached {
-                                tracing::warn!(page = %id, error = %e, "cannot revalidate a page; serving the cached body");
-                                return Ok(b);
-                            }
-                            return Err(e.into());
-                        }
-                    },
-                }
-            }
+        let obj = match self.current_meta(id).await {
+            Ok(o) => o,
+            Err(e) => return serve_cached(id, cached, e, "cannot revalidate a page"),
         };
-        if let Some(b) = &cached {
-            // A child renamed in Notion does not touch this page's edit time, but its
-            // `child_page` block (our link and folder entry) changed: read again then.
-            if b.matches(&obj.last_edited_time) && !self.children_renamed(id) {
-                let mut st = self.state();
-                st.bodies.revalidated(id);
-                if let Some((_, t)) = st.items.get_mut(id) {
-                    *t = Instant::now();
-                }
-                return Ok(st.bodies.peek(id).unwrap_or_else(|| b.clone()));
-            }
+        if let Some(b) = cached
+            .as_ref()
+            .and_then(|b| self.still_current(id, &obj, b))
+        {
+            return Ok(b);
         }
         // A save accepted but not in Notion yet (its body left the memory cache, or it is
         // replayed from the journal after a restart) is what the file shows, never the
         // older content Notion or the disk cache hold: an edit made from that older view
         // would replace the save.
-        let pending = match (cached.is_none(), self.writer.get()) {
-            (true, Some(w)) => w.pending_body(id),
-            _ => None,
+        let pending = match cached {
+            None => self.pending_body(id).await,
+            Some(_) => None,
         };
         if cached.is_none() && pending.is_none() {
-            if let Some(b) = self.body_from_disk(id, &obj) {
+            if let Some(b) = self.body_from_disk(id, &obj).await {
                 return Ok(b);
             }
         }
         let read_at = SystemTime::now();
         let blocks = match fetch_tree(&self.client, id, Some(&self.permits)).await {
             Ok(b) => b,
-            Err(e) => {
-                if let Some(b) = cached {
-                    tracing::warn!(page = %id, error = %e, "cannot re-read a page; serving the cached body");
-                    return Ok(b);
-                }
-                return Err(e.into());
-            }
+            Err(e) => return serve_cached(id, cached, e.into(), "cannot re-read a page"),
         };
+        let r = self.render_fetched(id, &obj, blocks).await?;
+        let data = self
+            .shown_bytes(id, &obj, &r, cached.as_ref(), pending, read_at)
+            .await;
+        Ok(self.install_body(id, &obj, &r, data, cached.as_ref()))
+    }
+
+    /// Whether the cached body and the page's items were checked within the TTL.
+    fn checked_recently(&self, id: &str, b: &Body) -> bool {
+        let ttl = self.settings.ttl;
+        b.validated.elapsed() < ttl
+            && self
+                .state()
+                .items
+                .get(id)
+                .is_some_and(|(_, t)| t.elapsed() < ttl)
+    }
+
+    /// The page's metadata, current within the TTL: from a listing or sweep, else a sweep of
+    /// what changed, else one `GET /v1/pages/{id}`.
+    async fn current_meta(&self, id: &str) -> FsResult<Obj> {
+        let ttl = self.settings.ttl;
+        let fresh = |o: &Obj| o.fetched.elapsed() < ttl && (!o.is_row() || o.page.is_some());
+        let known = self.state().objects.get(id).cloned();
+        if let Some(o) = known.filter(|o| fresh(o)) {
+            return Ok(o);
+        }
+        if let Ok(true) = self.sweep().await {
+            if let Some(o) = self.state().objects.get(id).cloned().filter(|o| fresh(o)) {
+                return Ok(o);
+            }
+        }
+        let p = self.client.page(id).await?;
+        let o = Obj::from_page(&p);
+        self.state().objects.insert(id.to_string(), o.clone());
+        Ok(o)
+    }
+
+    /// The cached body, marked checked now, if it is still the page's content: the same
+    /// edit time, and no child renamed (a rename in Notion does not touch this page's edit
+    /// time, but its `child_page` block — our link and folder entry — changed).
+    fn still_current(&self, id: &str, obj: &Obj, cached: &Arc<Body>) -> Option<Arc<Body>> {
+        if !cached.matches(&obj.last_edited_time) || self.children_renamed(id) {
+            return None;
+        }
+        let mut st = self.state();
+        st.bodies.revalidated(id);
+        if let Some((_, t)) = st.items.get_mut(id) {
+            *t = Instant::now();
+        }
+        Some(st.bodies.peek(id).unwrap_or_else(|| cached.clone()))
+    }
+
+    /// The newest accepted body of `page` the journal holds that Notion does not (the
+    /// journal is read off the runtime's workers).
+    async fn pending_body(&self, id: &str) -> Option<Vec<u8>> {
+        let w = self.write_back()?.clone();
+        let id = id.to_string();
+        tokio::task::spawn_blocking(move || w.pending_body(&id))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Names the folder of a page just read and renders its file.
+    async fn render_fetched(&self, id: &str, obj: &Obj, blocks: Vec<Block>) -> FsResult<Fetched> {
         let mut items = derive_items(id, &blocks);
         if let Some(p) = &obj.page {
             items.extend(property_items(p));
@@ -141,59 +159,105 @@ impl FsCore {
             self.complete_row(p).await?;
             self.row_paths(id, p, &mut paths);
         }
-        let mut data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
-        if let Some(w) = self.writer.get() {
-            let row = page.as_ref().zip(schema.as_deref());
-            // Accepted content Notion does not hold yet (pending, or failed: refused
-            // properties) stays what the file shows, and its diff base stays the blocks the
-            // edit started from.
-            // (The journal was read above when nothing was cached: not again.)
-            let unsynced = match (&pending, cached.is_none()) {
-                (Some(_), _) => true,
-                (None, true) => w.unsynced_in_memory(id).unwrap_or(false),
-                (None, false) => w.is_unsynced(id),
-            };
-            // After a save, the file keeps the user's bytes as long as Notion still means
-            // the same (the rendering may normalize them differently).
-            if let Some(p) = &pending {
-                data = p.clone();
-            }
-            if let Some(c) = cached.as_ref().filter(|c| c.data.as_slice() != data) {
-                let same = unsynced
-                    || std::str::from_utf8(&c.data)
-                        .is_ok_and(|t| same_file(t, row, &blocks, &paths));
-                if same {
-                    data = c.data.as_ref().clone();
-                }
-            }
-            if let (Some(p), Some(s)) = (&page, &schema) {
-                w.set_row(
-                    id,
-                    RowBase {
-                        page: p.clone(),
-                        schema: s.clone(),
-                    },
-                );
-            }
-            // Not for a save whose base is unknown: its push compares what the edit started
-            // from with Notion (see `write`), which these blocks may no longer be.
-            if !(unsynced && w.has_base(id)) && pending.is_none() {
-                w.set_base(id, blocks.clone(), paths.clone());
-                w.set_base_time(id, &obj.last_edited_time, read_at);
+        let data = render_page(page.as_ref(), schema.as_deref(), &blocks, &paths);
+        Ok(Fetched {
+            blocks,
+            items,
+            paths,
+            page,
+            schema,
+            data,
+        })
+    }
+
+    /// The bytes the file shows after a read, and the writer's bookkeeping: accepted content
+    /// Notion does not hold yet (pending, or failed: refused properties) stays what the file
+    /// shows, with the blocks the edit started from as its diff base; after a save the file
+    /// keeps the user's bytes as long as Notion still means the same (the rendering may
+    /// normalize them differently); otherwise the blocks just read become the base.
+    async fn shown_bytes(
+        &self,
+        id: &str,
+        obj: &Obj,
+        r: &Fetched,
+        cached: Option<&Arc<Body>>,
+        pending: Option<Vec<u8>>,
+        read_at: SystemTime,
+    ) -> Vec<u8> {
+        let Some(w) = self.write_back() else {
+            return r.data.clone();
+        };
+        // (The journal was read already when nothing was cached: not again.)
+        let unsynced = match (&pending, cached) {
+            (Some(_), _) => true,
+            (None, None) => w.unsynced_in_memory(id).unwrap_or(false),
+            (None, Some(_)) => self.is_unsynced(id).await,
+        };
+        let mut data = pending.clone().unwrap_or_else(|| r.data.clone());
+        if let Some(c) = cached.filter(|c| c.data.as_slice() != data) {
+            let row = r.page.as_ref().zip(r.schema.as_deref());
+            let same = unsynced
+                || std::str::from_utf8(&c.data)
+                    .is_ok_and(|t| same_file(t, row, &r.blocks, &r.paths));
+            if same {
+                data = c.data.as_ref().clone();
             }
         }
+        if let (Some(p), Some(s)) = (&r.page, &r.schema) {
+            w.set_row(
+                id,
+                RowBase {
+                    page: p.clone(),
+                    schema: s.clone(),
+                },
+            );
+        }
+        // Not for a save whose base is unknown: its push compares what the edit started
+        // from with Notion (see `writeback::push`), which these blocks may no longer be.
+        if !(unsynced && w.has_base(id)) && pending.is_none() {
+            w.set_base(id, r.blocks.clone(), r.paths.clone());
+            w.set_base_time(id, &obj.last_edited_time, read_at);
+        }
+        data
+    }
+
+    /// Whether `id` has accepted content Notion does not hold (the journal, if this run has
+    /// not pushed it yet, is read off the runtime's workers).
+    async fn is_unsynced(&self, id: &str) -> bool {
+        let Some(w) = self.write_back() else {
+            return false;
+        };
+        if let Some(u) = w.unsynced_in_memory(id) {
+            return u;
+        }
+        let (w, id) = (w.clone(), id.to_string());
+        tokio::task::spawn_blocking(move || w.is_unsynced(&id))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Caches a rendered body in memory and on disk; the kernel drops its pages of the file
+    /// if the content changed.
+    fn install_body(
+        &self,
+        id: &str,
+        obj: &Obj,
+        r: &Fetched,
+        data: Vec<u8>,
+        cached: Option<&Arc<Body>>,
+    ) -> Arc<Body> {
         let body = Arc::new(Body::new(data, obj.last_edited_time.clone()));
-        if let Err(e) = self.disk.save(id, &body, &items, &paths) {
+        if let Err(e) = self.disk.save(id, &body, &r.items, &r.paths) {
             tracing::warn!(page = %id, error = %e, "cannot write the disk cache");
         }
-        let changed = cached.as_ref().is_some_and(|c| c.hash != body.hash);
+        let changed = cached.is_some_and(|c| c.hash != body.hash);
         self.state().bodies.put(id.to_string(), body.clone());
         if changed {
             if let Some(ino) = self.inodes.find(&NodeKey::PageFile(id.to_string())) {
                 self.invalidate(ino);
             }
         }
-        Ok(body)
+        body
     }
 
     /// Whether a child page or database of `id` now has another title than its block had
@@ -216,8 +280,12 @@ impl FsCore {
 
     /// A body from the disk cache, if it is still the page's content and links to the same
     /// paths as it would now.
-    pub(super) fn body_from_disk(&self, id: &str, obj: &Obj) -> Option<Arc<Body>> {
-        let (meta, body) = self.disk.load(id)?;
+    pub(super) async fn body_from_disk(&self, id: &str, obj: &Obj) -> Option<Arc<Body>> {
+        let (disk, page) = (self.disk.clone(), id.to_string());
+        let (meta, body) = tokio::task::spawn_blocking(move || disk.load(&page))
+            .await
+            .ok()
+            .flatten()?;
         if !body.matches(&obj.last_edited_time) || Self::renamed(&self.state(), &meta.items) {
             return None;
         }
@@ -236,105 +304,102 @@ impl FsCore {
     /// Records a page's items (child pages, databases, attachments), names its folder and
     /// returns the relative paths its body links to.
     pub(super) fn install_items(&self, id: &str, title: &str, items: &[Item]) -> PathMap {
-        let mut paths = PathMap::default();
         let stem = self.own_stem(id, title);
-        {
-            let mut st = self.state();
-            let st = &mut *st;
-            let now = Instant::now();
-            let mut descs = Vec::new();
-            for it in items {
-                match it {
-                    Item::ChildPage {
-                        id: cid,
-                        title,
-                        created_time,
-                        last_edited_time,
-                    } => {
-                        let o = st.objects.entry(cid.clone()).or_insert_with(|| Obj {
-                            id: cid.clone(),
-                            kind: ObjKind::Page,
-                            title: title.clone(),
-                            created_time: created_time.clone(),
-                            last_edited_time: last_edited_time.clone(),
-                            url: format!("https://www.notion.so/{}", cid.replace('-', "")),
-                            parent: Some(crate::notion::model::Parent::page(id)),
-                            page: None,
-                            fetched: now,
-                        });
-                        o.title = title.clone();
-                        let o = o.clone();
-                        descs.push(Self::page_desc(st, &o));
-                    }
-                    Item::ChildDatabase {
-                        id: cid,
-                        title,
-                        created_time,
-                        last_edited_time,
-                    } => {
-                        st.objects.entry(cid.clone()).or_insert_with(|| Obj {
-                            id: cid.clone(),
-                            kind: ObjKind::Database,
-                            title: title.clone(),
-                            created_time: created_time.clone(),
-                            last_edited_time: last_edited_time.clone(),
-                            url: format!("https://www.notion.so/{}", cid.replace('-', "")),
-                            parent: Some(crate::notion::model::Parent::page(id)),
-                            page: None,
-                            fetched: now,
-                        });
-                        descs.push(ChildDesc {
-                            key: NodeKey::Database(cid.clone()),
-                            title: title.clone(),
-                            created_time: created_time.clone(),
-                            id: cid.clone(),
-                            has_folder: false,
-                        });
-                    }
-                    Item::Attachment { name, source } => {
-                        st.attachments
-                            .insert(source.block_id.clone(), source.clone());
-                        descs.push(ChildDesc {
-                            key: NodeKey::Attachment(source.block_id.clone()),
-                            title: name.clone(),
-                            created_time: source.created_time.clone(),
-                            id: source.block_id.clone(),
-                            has_folder: false,
-                        });
-                    }
-                }
-            }
-            st.items.insert(id.to_string(), (items.to_vec(), now));
-            if !items.is_empty() {
-                self.reveal_folder(st, id);
-            }
-            let dir = NodeKey::PageDir(id.to_string());
-            let names = st.names.entry(dir.clone()).or_default();
-            let entries = build_entries(names, &descs);
-            for e in &entries {
-                let block = match &e.key {
-                    NodeKey::PageFile(c) | NodeKey::Database(c) | NodeKey::Attachment(c) => c,
-                    _ => continue,
-                };
-                let path = format!("{stem}/{}", e.name);
-                if matches!(e.key, NodeKey::Attachment(_)) {
-                    if let Some(url) = st.attachments.get(block).and_then(|a| a.file.url()) {
-                        paths.files.insert(url_key(url), path.clone());
-                    }
-                    paths.media.insert(block.clone(), path);
-                } else {
-                    paths.children.insert(block.clone(), path);
-                }
-            }
-            st.listings.insert(
-                dir,
-                Listing {
-                    entries,
-                    fetched: now,
-                },
-            );
+        let mut st = self.state();
+        let st = &mut *st;
+        let now = Instant::now();
+        let descs: Vec<ChildDesc> = items
+            .iter()
+            .map(|it| Self::know_item(st, id, it, now))
+            .collect();
+        st.items.insert(id.to_string(), (items.to_vec(), now));
+        if !items.is_empty() {
+            self.reveal_folder(st, id);
         }
+        let dir = NodeKey::PageDir(id.to_string());
+        let names = st.names.entry(dir.clone()).or_default();
+        let entries = build_entries(names, &descs);
+        let mut paths = PathMap::default();
+        for e in &entries {
+            let block = match &e.key {
+                NodeKey::PageFile(c) | NodeKey::Database(c) | NodeKey::Attachment(c) => c,
+                _ => continue,
+            };
+            let path = format!("{stem}/{}", e.name);
+            if matches!(e.key, NodeKey::Attachment(_)) {
+                if let Some(url) = st.attachments.get(block).and_then(|a| a.file.url()) {
+                    paths.files.insert(url_key(url), path.clone());
+                }
+                paths.media.insert(block.clone(), path);
+            } else {
+                paths.children.insert(block.clone(), path);
+            }
+        }
+        let listing = Listing {
+            entries,
+            fetched: now,
+        };
+        st.listings.insert(dir, listing);
         paths
+    }
+
+    /// Records what one item of page `parent` is (a child page or database becomes a known
+    /// object, an attachment a known hosted file) and describes it for the folder listing.
+    fn know_item(st: &mut State, parent: &str, it: &Item, now: Instant) -> ChildDesc {
+        let known = |cid: &str, kind, title: &str, created: &str, edited: &str| Obj {
+            id: cid.to_string(),
+            kind,
+            title: title.to_string(),
+            created_time: created.to_string(),
+            last_edited_time: edited.to_string(),
+            url: notion_url(cid),
+            parent: Some(crate::notion::model::Parent::page(parent)),
+            page: None,
+            fetched: now,
+        };
+        match it {
+            Item::ChildPage {
+                id,
+                title,
+                created_time,
+                last_edited_time,
+            } => {
+                let o = st.objects.entry(id.clone()).or_insert_with(|| {
+                    known(id, ObjKind::Page, title, created_time, last_edited_time)
+                });
+                o.title = title.clone();
+                let o = o.clone();
+                Self::page_desc(st, &o)
+            }
+            Item::ChildDatabase {
+                id,
+                title,
+                created_time,
+                last_edited_time,
+            } => {
+                st.objects.entry(id.clone()).or_insert_with(|| {
+                    known(id, ObjKind::Database, title, created_time, last_edited_time)
+                });
+                ChildDesc {
+                    key: NodeKey::Database(id.clone()),
+                    title: title.clone(),
+                    created_time: created_time.clone(),
+                    id: id.clone(),
+                    has_folder: false,
+                }
+            }
+            Item::Attachment { name, source } => {
+                st.attachments
+                    .insert(source.block_id.clone(), source.clone());
+                ChildDesc {
+                    key: NodeKey::Attachment(source.block_id.clone()),
+                    title: name.clone(),
+                    created_time: source.created_time.clone(),
+                    id: source.block_id.clone(),
+                    has_folder: false,
+                }
+            }
+        }
     }
 
     /// Adds the folder `T/` of a page to the listing of the directory holding `T.md`, once
@@ -426,6 +491,39 @@ impl FsCore {
         }
         parts.reverse();
         Some(parts)
+    }
+}
+
+/// A page just read from Notion and rendered.
+pub(super) struct Fetched {
+    /// Its blocks, children inline.
+    blocks: Vec<Block>,
+    /// Its child pages, databases and attachments.
+    items: Vec<Item>,
+    /// Where its links point in the mount.
+    paths: PathMap,
+    /// For a row: the row (its long lists completed).
+    page: Option<Page>,
+    /// For a row: its data source.
+    schema: Option<Arc<DataSource>>,
+    /// The rendered file.
+    data: Vec<u8>,
+}
+
+/// A read that could not reach Notion: the cached body if there is one (logged), else the
+/// error.
+fn serve_cached(
+    id: &str,
+    cached: Option<Arc<Body>>,
+    e: FsError,
+    what: &str,
+) -> FsResult<Arc<Body>> {
+    match cached {
+        Some(b) => {
+            tracing::warn!(page = %id, error = %e, "{what}; serving the cached body");
+            Ok(b)
+        }
+        None => Err(e),
     }
 }
 

@@ -1,11 +1,12 @@
-//! The shape of the tree (spec section 2), as plain data: what Notion objects are known
+//! The shape of the tree (notionfs(1), LAYOUT), as plain data: what Notion objects are known
 //! ([`Obj`]), what a page's block tree contributes to its folder ([`Item`]), and how a
 //! directory's children become named entries ([`Listing`], built with the sticky
 //! [`NameTable`] of [`super::names`]).
 //!
-//! Fetching lives in [`super::core`]; this module only decides, so the rules stay testable.
+//! Fetching lives in `listing` and `page`; this module only decides, so the rules stay
+//! testable.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -401,6 +402,80 @@ pub fn build_entries(names: &mut NameTable<NodeKey>, children: &[ChildDesc]) -> 
 /// Search knowledge: for each parent id, the ids of the pages and databases search saw under
 /// it (to know which folders exist without reading every page's blocks).
 pub type ChildrenIndex = HashMap<String, Vec<String>>;
+
+/// What a full search says about the root and the folders: the root holds the pages and
+/// databases whose parent is the workspace or is not visible to the token (a page inside a
+/// block lives in that block's page and is listed there).
+#[derive(Debug, Default)]
+pub struct RootIndex {
+    /// Ids of every visible page, data source and database.
+    visible: HashSet<String>,
+    /// For each parent, its child pages and databases.
+    pub children: ChildrenIndex,
+    /// Databases shown at the root.
+    pub root_dbs: Vec<String>,
+    /// Databases whose data sources did not say where they live: the database must be read.
+    pub unplaced_dbs: Vec<String>,
+}
+
+impl RootIndex {
+    /// Indexes the pages and data sources of a full search (trashed ones left out before).
+    pub fn build(pages: &[Page], sources: &[DataSource]) -> RootIndex {
+        let mut ix = RootIndex::default();
+        ix.visible = pages.iter().map(|p| p.id.clone()).collect();
+        for d in sources {
+            ix.visible.insert(d.id.clone());
+            if let Some(db) = &d.parent.database_id {
+                ix.visible.insert(db.clone());
+            }
+        }
+        for p in pages {
+            if let Some(pid) = p.parent.id() {
+                ix.add_child(pid, &p.id);
+            }
+        }
+        for d in sources {
+            let Some(db) = d.parent.database_id.as_deref() else {
+                continue;
+            };
+            match &d.database_parent {
+                Some(gp) => ix.place_database(db, gp),
+                None => {
+                    if !ix.unplaced_dbs.iter().any(|x| x == db) {
+                        ix.unplaced_dbs.push(db.to_string());
+                    }
+                }
+            }
+        }
+        ix
+    }
+
+    /// Records where the database `db` lives (its own parent).
+    pub fn place_database(&mut self, db: &str, parent: &Parent) {
+        if let Some(pid) = parent.id() {
+            self.add_child(pid, db);
+        }
+        if self.at_root(parent) && !self.root_dbs.iter().any(|x| x == db) {
+            self.root_dbs.push(db.to_string());
+        }
+    }
+
+    /// Whether an object with this parent is shown at the root.
+    pub fn at_root(&self, parent: &Parent) -> bool {
+        match parent.kind.as_str() {
+            "workspace" => true,
+            "block_id" => false,
+            _ => parent.id().is_none_or(|id| !self.visible.contains(id)),
+        }
+    }
+
+    fn add_child(&mut self, parent: &str, child: &str) {
+        let v = self.children.entry(parent.to_string()).or_default();
+        if !v.iter().any(|c| c == child) {
+            v.push(child.to_string());
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

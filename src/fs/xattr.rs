@@ -5,15 +5,16 @@ use super::error::{FsError, FsResult};
 use super::inode::NodeKey;
 use super::tree::Obj;
 use super::FsCore;
+use crate::notion::model::notion_url;
 use crate::writeback::SyncState;
 
 impl FsCore {
     /// Every extended attribute of `ino`, name and value.
     pub fn xattrs(&self, ino: u64) -> FsResult<Vec<(String, String)>> {
         // A conflict found since the last lookup shows its copy first.
-        self.show_conflicts();
+        self.catch_up();
         let key = self.key(ino)?;
-        let sync = match (&key, self.writer.get()) {
+        let sync = match (&key, self.write_back()) {
             (NodeKey::PageFile(id), Some(w)) => match w.state(id) {
                 SyncState::Conflict(stamp) => {
                     let copy = self.conflict_copy(id, &stamp).unwrap_or_default();
@@ -44,7 +45,7 @@ impl FsCore {
         };
         let obj_url = |o: &Obj| {
             if o.url.is_empty() {
-                format!("https://www.notion.so/{}", o.id.replace('-', ""))
+                notion_url(&o.id)
             } else {
                 o.url.clone()
             }
@@ -65,9 +66,7 @@ impl FsCore {
                 push_obj(
                     id,
                     kind,
-                    o.map(obj_url).unwrap_or_else(|| {
-                        format!("https://www.notion.so/{}", id.replace('-', ""))
-                    }),
+                    o.map(obj_url).unwrap_or_else(|| notion_url(id)),
                     o.map(|o| o.last_edited_time.clone()).unwrap_or_default(),
                 );
             }

@@ -1,4 +1,4 @@
-//! Three-way reconciliation of a local edit with what Notion holds now (spec section 5,
+//! Three-way reconciliation of a local edit with what Notion holds now (notionfs(1), WRITES,
 //! conflicts), as pure logic.
 //!
 //! Inputs: `base` (the blocks the edit started from, with ids), `local` (the edited, parsed

@@ -34,7 +34,7 @@
 //!    place; a move is a delete plus an insert (the API cannot move blocks).
 //!
 //! # Blocks that are not plain content
-//! - `child_page` / `child_database` (spec 3 rule 7): never created, trashed or moved by an
+//! - `child_page` / `child_database` (notionfs(5), BLOCKS): never created, trashed or moved by an
 //!   edit. A missing or moved line changes nothing (the block stays where Notion has it, and
 //!   the plan's result tree shows it there); a new line without a known id is refused
 //!   ([`DiffError::NewChildObject`]); a changed title is refused; deleting a block whose

@@ -1,4 +1,4 @@
-//! Durable local acceptance of writes (spec section 5: a save is on local disk before `fsync`
+//! Durable local acceptance of writes (notionfs(1), WRITES: a save is on local disk before `fsync`
 //! or `close` returns; a crash or `kill -9` loses nothing and the next mount pushes it).
 //!
 //! # On-disk format

@@ -1,4 +1,4 @@
-//! Write-back engine core (spec section 5): turn an edited page body into the fewest Notion
+//! The machinery of write-back (notionfs(1), WRITES): turn an edited page body into the fewest Notion
 //! API calls, and keep accepted edits durable until Notion has them.
 //!
 //! ```text

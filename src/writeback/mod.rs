@@ -362,9 +362,22 @@ impl Writer {
         });
     }
 
+    /// Runs `f` on the journal on a blocking thread: its reads and fsyncs never hold up the
+    /// runtime's workers.
+    pub(crate) async fn journal_io<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Journal) -> T + Send + 'static,
+    ) -> T {
+        let j = self.journal.clone();
+        match tokio::task::spawn_blocking(move || f(&j)).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
     /// Pushes every pending record now (mount start replay, unmount).
     pub async fn flush_all(self: &Arc<Self>) {
-        let pages: Vec<String> = match self.journal.pending() {
+        let pages: Vec<String> = match self.journal_io(|j| j.pending()).await {
             Ok(rs) => {
                 let mut seen = HashSet::new();
                 rs.into_iter()
@@ -390,106 +403,128 @@ impl Writer {
             .push_lock
             .clone();
         let _g = lock.lock().await;
-        // The newest body is pushed; the oldest one's base is what the pending edits started
-        // from.
-        let (rec, start) = match self.journal.pending_for(page) {
-            Ok(rs) => {
-                let mut bodies = rs.into_iter().filter(|r| r.kind == RecordKind::Body);
-                let first = bodies.next();
-                let start = first
-                    .as_ref()
-                    .and_then(|r| r.base.clone())
-                    .and_then(|b| String::from_utf8(b).ok());
-                (bodies.next_back().or(first), start)
-            }
+        let (rec, start) = match self.next_push(page).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
             Err(e) => {
                 // The record is still on disk: try again later rather than drop the push.
-                let mut p = self.pages();
-                let st = p.entry(page.to_string()).or_default();
-                st.retry_epoch += 1;
-                st.failures += 1;
-                let wait = retry_wait(st.failures);
                 tracing::warn!(page, error = %e, "cannot read the journal; push retried");
-                self.retry_later(page, st.retry_epoch, wait);
+                self.failed_transiently(page);
                 return;
             }
         };
-        let Some(rec) = rec else { return };
         let pushed = match self.settle(page).await {
             Ok(()) => self.push_body(page, &rec.data, start.as_deref()).await,
             Err(f) => Err(f),
         };
-        // A conflict's local version is kept on disk before its record is let go, and
-        // listed before the state says so: whoever sees `Conflict` can show the copy.
-        let mut conflict = None;
-        let pushed = match pushed {
-            Err(Failure::Conflict(n)) => {
-                let c = Conflict {
-                    page: page.to_string(),
-                    data: rec.data.clone(),
-                    stamp: chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string(),
-                };
-                match self.keep_conflict(&c) {
-                    Ok(path) => {
-                        tracing::warn!(
-                            page,
-                            blocks = n,
-                            copy = %path.display(),
-                            "conflict: Notion's version kept, the local one saved beside it"
-                        );
-                        conflict = Some(c.stamp.clone());
-                        self.requeue_conflict(c);
-                        Err(Failure::Conflict(n))
-                    }
-                    Err(e) => Err(Failure::Transient(format!(
-                        "conflict, and its local copy cannot be kept: {e}"
-                    ))),
-                }
-            }
-            other => other,
+        let (pushed, conflict) = self.keep_if_conflict(page, &rec.data, pushed);
+        self.record_outcome(page, rec.seq, pushed, conflict).await;
+    }
+
+    /// What to push for `page`: its newest pending body, and the file the pending edits
+    /// started from (the base of its oldest pending body).
+    async fn next_push(
+        &self,
+        page: &str,
+    ) -> Result<Option<(crate::sync::Record, Option<String>)>, crate::sync::JournalError> {
+        let p = page.to_string();
+        let rs = self.journal_io(move |j| j.pending_for(&p)).await?;
+        let mut bodies = rs.into_iter().filter(|r| r.kind == RecordKind::Body);
+        let first = bodies.next();
+        let start = first
+            .as_ref()
+            .and_then(|r| r.base.clone())
+            .and_then(|b| String::from_utf8(b).ok());
+        Ok(bodies.next_back().or(first).map(|r| (r, start)))
+    }
+
+    /// A conflict's local version is kept on disk before its record is let go, and listed
+    /// before the state says so (whoever sees `Conflict` can show the copy); returns the
+    /// outcome and the conflict's stamp. A copy that cannot be kept makes the push retried.
+    fn keep_if_conflict(
+        &self,
+        page: &str,
+        data: &[u8],
+        pushed: Result<(), Failure>,
+    ) -> (Result<(), Failure>, Option<String>) {
+        let Err(Failure::Conflict(n)) = pushed else {
+            return (pushed, None);
         };
-        let mut pages = self.pages();
-        let st = pages.entry(page.to_string()).or_default();
-        // Any timer armed before this attempt is moot now.
-        st.retry_epoch += 1;
+        let c = Conflict {
+            page: page.to_string(),
+            data: data.to_vec(),
+            stamp: chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string(),
+        };
+        match self.keep_conflict(&c) {
+            Ok(path) => {
+                tracing::warn!(
+                    page,
+                    blocks = n,
+                    copy = %path.display(),
+                    "conflict: Notion's version kept, the local one saved beside it"
+                );
+                let stamp = c.stamp.clone();
+                self.requeue_conflict(c);
+                (Err(Failure::Conflict(n)), Some(stamp))
+            }
+            Err(e) => (
+                Err(Failure::Transient(format!(
+                    "conflict, and its local copy cannot be kept: {e}"
+                ))),
+                None,
+            ),
+        }
+    }
+
+    /// Records how the push of record `seq` of `page` ended: in the journal first (off the
+    /// runtime's workers, with no lock held), then in the page's state.
+    async fn record_outcome(
+        &self,
+        page: &str,
+        seq: Seq,
+        pushed: Result<(), Failure>,
+        conflict: Option<String>,
+    ) {
+        let p = page.to_string();
         match pushed {
             // A conflict is settled too: the local content is kept beside the page.
             Ok(()) | Err(Failure::Conflict(_)) => {
-                st.failures = 0;
-                if let Err(e) = self
-                    .journal
-                    .confirm_through(page, RecordKind::Body, rec.seq)
-                {
-                    tracing::warn!(page, error = %e, "cannot confirm a journal record");
-                }
-                // Still pending if another save came in meanwhile (an attachment on its way
-                // is not a save of the file: it has its own state, see `super::upload`).
                 let newer = self
-                    .journal
-                    .pending_for(page)
-                    .map(|r| r.iter().any(|r| r.kind != RecordKind::Upload))
-                    .unwrap_or(false);
-                st.sync = Some(match (newer, &conflict) {
+                    .journal_io(move |j| {
+                        if let Err(e) = j.confirm_through(&p, RecordKind::Body, seq) {
+                            tracing::warn!(page = %p, error = %e, "cannot confirm a journal record");
+                        }
+                        // Still pending if another save came in meanwhile (an attachment on
+                        // its way is not a save of the file: it has its own state).
+                        j.pending_for(&p)
+                            .map(|r| r.iter().any(|r| r.kind != RecordKind::Upload))
+                            .unwrap_or(false)
+                    })
+                    .await;
+                let mut pages = self.pages();
+                let st = pages.entry(page.to_string()).or_default();
+                st.retry_epoch += 1;
+                st.failures = 0;
+                st.sync = Some(match (newer, conflict) {
                     (true, _) => SyncState::Pending,
-                    (false, Some(stamp)) => SyncState::Conflict(stamp.clone()),
+                    (false, Some(stamp)) => SyncState::Conflict(stamp),
                     (false, None) => SyncState::Clean,
                 });
             }
             Err(Failure::Transient(reason)) => {
-                st.failures += 1;
-                let wait = retry_wait(st.failures);
+                self.note_failure(seq, &reason).await;
                 tracing::warn!(
                     page,
                     reason = %reason,
-                    attempt = st.failures,
-                    retry_in_ms = wait.as_millis() as u64,
                     "push failed; the local content is kept and the push retried"
                 );
-                let _ = self.journal.mark_failed(rec.seq, &reason);
-                st.sync = Some(SyncState::Pending);
-                self.retry_later(page, st.retry_epoch, wait);
+                self.failed_transiently(page);
             }
             Err(Failure::Refused(reason)) => {
+                self.note_failure(seq, &reason).await;
+                let mut pages = self.pages();
+                let st = pages.entry(page.to_string()).or_default();
+                st.retry_epoch += 1;
                 st.failures = 0;
                 // Once per save: a retry failing the same way stays quiet.
                 if st.sync != Some(SyncState::Failed(reason.clone())) {
@@ -499,10 +534,35 @@ impl Writer {
                         "push refused; the local content is kept until the next save"
                     );
                 }
-                let _ = self.journal.mark_failed(rec.seq, &reason);
                 st.sync = Some(SyncState::Failed(reason));
             }
         }
+    }
+
+    /// Writes a push's failure reason beside its record (for `status` after a restart).
+    pub(crate) async fn note_failure(&self, seq: Seq, reason: &str) {
+        let r = reason.to_string();
+        if let Err(e) = self.journal_io(move |j| j.mark_failed(seq, &r)).await {
+            tracing::warn!(error = %e, "cannot note a failed push in the journal");
+        }
+    }
+
+    /// A push that may pass by itself: the file stays `pending` and the push is retried
+    /// after a backoff (any timer armed before is moot).
+    fn failed_transiently(&self, page: &str) {
+        let mut pages = self.pages();
+        let st = pages.entry(page.to_string()).or_default();
+        st.retry_epoch += 1;
+        st.failures += 1;
+        st.sync = Some(SyncState::Pending);
+        let wait = retry_wait(st.failures);
+        tracing::debug!(
+            page,
+            attempt = st.failures,
+            retry_in_ms = wait.as_millis() as u64,
+            "push retry armed"
+        );
+        self.retry_later(page, st.retry_epoch, wait);
     }
 
     /// Pushes `page` again after `wait`, unless another attempt came first.

@@ -13,7 +13,7 @@
 //! 2. The body (the Markdown after the front matter) goes through the same block diff as a
 //!    page's ([`crate::sync::push()`]), unless it still means the blocks Notion was last
 //!    known to hold (a properties-only save reads no blocks). If it conflicts with a change
-//!    made in Notion (spec 5), the properties have gone out already and the whole saved
+//!    made in Notion (notionfs(1), WRITES), the properties have gone out already and the whole saved
 //!    file is kept beside the row as its conflict copy.
 //!
 //! Refused properties (unknown key, option that does not exist — never created —, type

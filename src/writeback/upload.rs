@@ -1,4 +1,4 @@
-//! Attachments copied into a page's folder (spec section 5, "Attachments"): uploaded with the
+//! Attachments copied into a page's folder (notionfs(1), WRITES): uploaded with the
 //! File Upload API and appended to the page as an image, video, audio, pdf or file block.
 //!
 //! # Life of an upload
@@ -461,7 +461,7 @@ impl Uploads {
                         }
                     }
                     tracing::warn!(page, reason = %reason, "upload failed; kept for the next mount");
-                    let _ = writer.journal().mark_failed(seq, &reason);
+                    writer.note_failure(seq, &reason).await;
                     return;
                 }
             }
@@ -481,8 +481,8 @@ impl Uploads {
         seq: Seq,
     ) -> Result<(), UploadError> {
         let rec = writer
-            .journal()
-            .pending()
+            .journal_io(|j| j.pending())
+            .await
             .map_err(|e| UploadError::Staged(e.to_string()))?
             .into_iter()
             .find(|r| r.seq == seq);
@@ -498,7 +498,7 @@ impl Uploads {
             return Err(UploadError::Staged("checksum mismatch".into()));
         }
         if self.cancelled(ino) {
-            self.finish(writer, ino, seq);
+            self.finish(writer, ino, seq).await;
             return Ok(());
         }
         let (btype, ct) = kind_of(&ptr.name).unwrap_or(("file", "application/octet-stream"));
@@ -517,11 +517,11 @@ impl Uploads {
             if let Some(b) = block.id.as_deref() {
                 client.delete_block(b).await?;
             }
-            self.finish(writer, ino, seq);
+            self.finish(writer, ino, seq).await;
             return Ok(());
         }
         tracing::info!(page, file = %ptr.name, size = ptr.size, "attachment uploaded");
-        self.finish(writer, ino, seq);
+        self.finish(writer, ino, seq).await;
         self.inner
             .done
             .lock()
@@ -535,8 +535,11 @@ impl Uploads {
         Ok(())
     }
 
-    fn finish(&self, writer: &Writer, ino: Option<u64>, seq: Seq) {
-        self.drop_record(writer, seq);
+    async fn finish(&self, writer: &Writer, ino: Option<u64>, seq: Seq) {
+        let (me, w) = (self.clone(), writer.me.upgrade());
+        if let Some(w) = w {
+            let _ = tokio::task::spawn_blocking(move || me.drop_record(&w, seq)).await;
+        }
         if let Some(i) = ino {
             let mut st = self.staged();
             // A newer flush replaced this record: that one is uploaded by its own release.

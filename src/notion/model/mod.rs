@@ -8,6 +8,11 @@
 #[macro_use]
 mod union;
 
+/// The notion.so address of an object, for `user.notion.url` when the API gave none.
+pub fn notion_url(id: &str) -> String {
+    format!("https://www.notion.so/{}", id.replace('-', ""))
+}
+
 pub mod block;
 pub mod comment;
 pub mod database;
