@@ -421,8 +421,10 @@ pub struct RootIndex {
 impl RootIndex {
     /// Indexes the pages and data sources of a full search (trashed ones left out before).
     pub fn build(pages: &[Page], sources: &[DataSource]) -> RootIndex {
-        let mut ix = RootIndex::default();
-        ix.visible = pages.iter().map(|p| p.id.clone()).collect();
+        let mut ix = RootIndex {
+            visible: pages.iter().map(|p| p.id.clone()).collect(),
+            ..RootIndex::default()
+        };
         for d in sources {
             ix.visible.insert(d.id.clone());
             if let Some(db) = &d.parent.database_id {
