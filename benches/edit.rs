@@ -196,6 +196,7 @@ async fn session_through_the_core(latency_ms: u64) -> Session {
         client(&emu),
         Settings {
             ttl: Duration::from_secs(60),
+            reconcile: Duration::ZERO,
             cache_size: 64 << 20,
             read_only: false,
             uid: 0,

@@ -34,6 +34,7 @@ fn core(emu: &Emulator, cache: &Path, ttl: Duration) -> Arc<FsCore> {
             client(emu),
             Settings {
                 ttl,
+                reconcile: Duration::ZERO,
                 cache_size: 256 << 20,
                 read_only: true,
                 uid: 0,

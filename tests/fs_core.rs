@@ -40,6 +40,7 @@ async fn fixture(ttl: Duration) -> Fixture {
         client(&emu),
         Settings {
             ttl,
+            reconcile: Duration::ZERO,
             cache_size: 64 << 20,
             read_only: false,
             uid: 1000,
@@ -174,6 +175,7 @@ async fn names_and_inodes_are_stable_across_listings_and_unrelated_changes() {
         .expect("create");
     ctl.create_page(&demo::team_home_id(), "Unrelated")
         .expect("create");
+    assert!(f.core.poll_changes().await.unwrap() >= 2);
     let after = f.core.readdir(home).await.unwrap();
     for e in &before {
         let same = after.iter().find(|a| a.ino == e.ino).expect("still there");
@@ -198,10 +200,12 @@ async fn listing_with_attributes_fetches_no_page_bodies() {
         let _ = f.core.lookup(tasks, &e.name).await.unwrap();
     }
     let cost = f.calls().since(&before);
-    // Listing the wiki folder reads the wiki's own blocks; the 22 rows' bodies are not read.
+    // Listing the wiki folder reads the wiki's own blocks; the rows are known from the
+    // crawl (no query) and their bodies are not read.
     assert_eq!(cost.count(CHILDREN), 1, "{cost:?}");
-    assert_eq!(cost.count("POST /v1/data_sources/{id}/query"), 1);
+    assert_eq!(cost.count("POST /v1/data_sources/{id}/query"), 0);
     assert_eq!(cost.count("GET /v1/pages/{id}"), 0);
+    assert_eq!(cost.total(), 1, "{cost:?}");
     // Unread bodies have no known size yet.
     let row = f.ino("/Engineering Wiki/Tasks/Write spec.md").await;
     assert!(!f.core.getattr(row).unwrap().size_known);
@@ -414,6 +418,7 @@ fn fixture_on(emu: &Emulator, ttl: Duration) -> FsCore {
         client(emu),
         Settings {
             ttl,
+            reconcile: Duration::ZERO,
             cache_size: 1 << 20,
             read_only: true,
             uid: 0,
@@ -426,8 +431,8 @@ fn fixture_on(emu: &Emulator, ttl: Duration) -> FsCore {
 }
 
 #[tokio::test]
-async fn a_remote_edit_shows_after_the_ttl() {
-    let f = fixture(Duration::from_millis(700)).await;
+async fn a_remote_edit_shows_after_the_feed_polls() {
+    let f = fixture(Duration::from_secs(30)).await;
     let path = "/Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md";
     let old = String::from_utf8(f.cat(path).await).unwrap();
     assert!(old.contains(demo::MARKER));
@@ -435,11 +440,11 @@ async fn a_remote_edit_shows_after_the_ttl() {
         .control()
         .set_block_text(&demo::block_id(100), "Edited remotely.")
         .expect("edit");
-    // Within the TTL: the cached body, no calls.
+    // Until the feed says so: the cached body, no calls.
     let before = f.calls();
     assert_eq!(String::from_utf8(f.cat(path).await).unwrap(), old);
     assert_eq!(f.calls().since(&before).total(), 0);
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(f.core.poll_changes().await.unwrap(), 1);
     let new = String::from_utf8(f.cat(path).await).unwrap();
     assert!(new.contains("Edited remotely."), "{new}");
     assert!(!new.contains(demo::MARKER));
@@ -502,6 +507,7 @@ async fn a_remount_serves_unchanged_pages_from_the_disk_cache() {
             client(f.emu()),
             Settings {
                 ttl: Duration::from_secs(30),
+                reconcile: Duration::ZERO,
                 cache_size: 1 << 20,
                 read_only: false,
                 uid: 0,
@@ -540,8 +546,8 @@ async fn a_remount_serves_unchanged_pages_from_the_disk_cache() {
 }
 
 #[tokio::test]
-async fn revalidation_after_the_ttl_costs_one_search_not_a_call_per_page() {
-    let f = fixture(Duration::from_millis(500)).await;
+async fn a_poll_costs_one_search_and_rereads_only_what_changed() {
+    let f = fixture(Duration::from_secs(30)).await;
     let deep = "/Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md";
     let pages = [
         "/Engineering Wiki/Architecture.md",
@@ -555,12 +561,16 @@ async fn revalidation_after_the_ttl_costs_one_search_not_a_call_per_page() {
         inos.push(f.ino(p).await);
         before.push(f.cat(p).await);
     }
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // An unchanged workspace: one search call per poll.
+    let start = f.calls();
+    assert_eq!(f.core.poll_changes().await.unwrap(), 0);
+    assert_eq!(f.calls().since(&start).total(), 1);
     f.emu()
         .control()
         .set_block_text(&demo::block_id(100), "Revalidated.")
         .unwrap();
     let start = f.calls();
+    f.core.poll_changes().await.unwrap();
     let mut after = Vec::new();
     for ino in &inos {
         let o = f.core.open(*ino, libc::O_RDONLY).await.unwrap();
@@ -607,15 +617,15 @@ async fn a_folder_known_only_from_blocks_can_be_looked_up_directly() {
 }
 
 #[tokio::test]
-async fn a_remote_rename_keeps_the_inode_and_shows_after_the_ttl() {
-    let f = fixture(Duration::from_millis(300)).await;
+async fn a_remote_rename_keeps_the_inode_and_shows_after_the_feed_polls() {
+    let f = fixture(Duration::from_secs(30)).await;
     let old = f.ino("/Team Home/Café ☕ Ünïcödé 🚀.md").await;
     let body = f.cat("/Team Home.md").await;
     f.emu()
         .control()
         .rename_page(&demo::unicode_title_id(), "Renamed/remotely")
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    f.core.poll_changes().await.unwrap();
     let home = f.ino("/Team Home").await;
     let names: BTreeSet<String> = f
         .core

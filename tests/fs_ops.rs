@@ -26,6 +26,7 @@ fn core(emu: &Emulator, cache: &std::path::Path) -> Arc<FsCore> {
         client(emu),
         Settings {
             ttl: Duration::from_secs(60),
+            reconcile: Duration::ZERO,
             cache_size: 64 << 20,
             read_only: false,
             uid: 1000,

@@ -36,6 +36,7 @@ fn core_ttl(
         client(emu),
         Settings {
             ttl,
+            reconcile: Duration::ZERO,
             cache_size: 64 << 20,
             read_only: false,
             uid: 1000,
@@ -256,13 +257,14 @@ async fn the_file_keeps_the_saved_bytes_while_notion_means_the_same() {
         .plain_text(&demo::block_id(100))
         .unwrap()
         .contains("kept-bytes"));
-    tokio::time::sleep(ttl * 3).await;
+    // The feed sees the page edited (by this save): read again, it still means the same.
+    core.poll_changes().await.unwrap();
     assert_eq!(String::from_utf8(cat(&core, ino).await).unwrap(), saved);
     // A real change in Notion is shown (rendered from Notion again).
     emu.control()
         .set_block_text(&demo::block_id(100), "Changed remotely.")
         .unwrap();
-    tokio::time::sleep(ttl * 3).await;
+    core.poll_changes().await.unwrap();
     let now = String::from_utf8(cat(&core, ino).await).unwrap();
     assert!(now.contains("Changed remotely."), "{now}");
     assert!(!now.contains("\n\n\n"), "{now}");

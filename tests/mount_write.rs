@@ -369,7 +369,11 @@ fn a_replayed_save_never_overwrites_a_remote_edit() {
     );
     assert_eq!(emu.control().children_ids(&page), ids);
     let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
-    assert!(text.contains("Edited in Notion meanwhile."), "{text}");
+    assert!(
+        text.contains("Edited in Notion meanwhile."),
+        "{text}\n{}",
+        m.stderr()
+    );
     // The local version is also kept on disk, private to the user.
     let kept: Vec<_> = std::fs::read_dir(cache.path().join("conflicts"))
         .unwrap()

@@ -15,9 +15,13 @@ use crate::daemon::{self, Backend};
 /// Options shared by `mount` and `demo`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct FsOptions {
-    /// Seconds listings and metadata stay fresh before Notion is asked again [default: 30].
+    /// Seconds between two polls of Notion's change feed [default: 30].
     #[arg(long, value_name = "SECONDS")]
     pub ttl: Option<f64>,
+    /// Seconds between two checks of one folder in use for what the feed cannot see
+    /// (remote trash, unsharing) [default: 300; 0: never].
+    #[arg(long, value_name = "SECONDS")]
+    pub reconcile: Option<f64>,
     /// Client rate limit in requests per second [default: 3; demo: unlimited].
     #[arg(long, value_name = "RPS")]
     pub rate: Option<f64>,

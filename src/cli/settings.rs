@@ -14,6 +14,8 @@ use crate::notion::Token;
 
 /// Default metadata freshness.
 pub const DEFAULT_TTL_SECS: f64 = 30.0;
+/// Default seconds between two reconciles of a folder in use.
+pub const DEFAULT_RECONCILE_SECS: f64 = 300.0;
 /// Default client rate limit (Notion's documented average).
 pub const DEFAULT_RATE: f64 = 3.0;
 /// Default memory for rendered bodies.
@@ -27,6 +29,7 @@ struct FileConfig {
     token_file: Option<PathBuf>,
     api_url: Option<String>,
     ttl: Option<f64>,
+    reconcile: Option<f64>,
     rate: Option<f64>,
     cache_size: Option<toml::Value>,
     cache_dir: Option<PathBuf>,
@@ -44,8 +47,10 @@ pub struct Resolved {
     pub token_file: Option<PathBuf>,
     /// Base URL of the Notion API (`--api-url`, `NOTION_API_URL`; default api.notion.com).
     pub api_url: String,
-    /// How long listings and metadata count as fresh before Notion is asked again (`--ttl`).
+    /// How often the change feed polls Notion (`--ttl`).
     pub ttl: Duration,
+    /// How often one folder in use is reconciled with Notion (`--reconcile`; zero: never).
+    pub reconcile: Duration,
     /// The client's average request rate per second (`--rate`); `None`: unlimited (demo).
     pub rate: Option<f64>,
     /// Bytes of rendered page bodies kept in memory (`--cache-size`).
@@ -116,6 +121,7 @@ fn apply_o(r: &mut Resolved, opts: &[String]) -> Result<(), CliError> {
                 "token_file" => r.token_file = Some(PathBuf::from(need(v)?)),
                 "api_url" => r.api_url = need(v)?,
                 "ttl" => r.ttl = secs(parse_num("ttl", &need(v)?)?)?,
+                "reconcile" => r.reconcile = secs(parse_num("reconcile", &need(v)?)?)?,
                 "rate" => r.rate = Some(parse_num("rate", &need(v)?)?),
                 "cache_size" => r.cache_size = parse_size(&need(v)?)?,
                 "cache_dir" => r.cache_dir = Some(PathBuf::from(need(v)?)),
@@ -147,7 +153,7 @@ fn secs(s: f64) -> Result<Duration, CliError> {
         Ok(Duration::from_secs_f64(s))
     } else {
         Err(CliError::Invalid(format!(
-            "ttl {s} must be a number of seconds ≥ 0"
+            "{s} must be a number of seconds ≥ 0"
         )))
     }
 }
@@ -187,6 +193,7 @@ pub fn resolve(
         token_file: None,
         api_url: crate::notion::client::DEFAULT_API_URL.to_string(),
         ttl: Duration::from_secs_f64(DEFAULT_TTL_SECS),
+        reconcile: Duration::from_secs_f64(DEFAULT_RECONCILE_SECS),
         rate: Some(DEFAULT_RATE),
         cache_size: DEFAULT_CACHE_SIZE,
         cache_dir: None,
@@ -219,6 +226,9 @@ fn apply_file(r: &mut Resolved, file: FileConfig) -> Result<(), CliError> {
     }
     if let Some(v) = file.ttl {
         r.ttl = secs(v)?;
+    }
+    if let Some(v) = file.reconcile {
+        r.reconcile = secs(v)?;
     }
     if let Some(v) = file.rate {
         r.rate = Some(v);
@@ -277,6 +287,9 @@ fn apply_flags(
     }
     if let Some(v) = fs.ttl {
         r.ttl = secs(v)?;
+    }
+    if let Some(v) = fs.reconcile {
+        r.reconcile = secs(v)?;
     }
     if let Some(v) = fs.rate {
         r.rate = Some(v);

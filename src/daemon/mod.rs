@@ -110,10 +110,15 @@ fn run(
             return Err(e);
         }
     };
+    {
+        let _rt = rt.enter();
+        built.core.start_feed();
+    }
     let served = mount_and_serve(&rt, &built.core, r, mountpoint, status_fd);
     if served.is_ok() {
         drain(&rt, &built);
     }
+    built.core.save_snapshot();
     if let Some(c) = control {
         c.shutdown();
     }
@@ -149,6 +154,7 @@ fn build_client(
 fn build_core(client: Client, r: &Resolved, cache_dir: &Path) -> Result<Arc<FsCore>, CliError> {
     let settings = Settings {
         ttl: r.ttl,
+        reconcile: r.reconcile,
         cache_size: r.cache_size as usize,
         read_only: r.read_only,
         uid: r.uid,
@@ -156,9 +162,9 @@ fn build_core(client: Client, r: &Resolved, cache_dir: &Path) -> Result<Arc<FsCo
         cache_dir: cache_dir.to_path_buf(),
         max_in_flight: 8,
     };
-    FsCore::new(client, settings)
-        .map(Arc::new)
-        .map_err(|e| CliError::Mount(e.to_string()))
+    let core = FsCore::new(client, settings).map_err(|e| CliError::Mount(e.to_string()))?;
+    core.restore_snapshot();
+    Ok(Arc::new(core))
 }
 
 /// The control socket. Read-only mounts serve it too (status shows their cache and API

@@ -298,7 +298,7 @@ impl FsCore {
             let (known, title) = {
                 let st = self.state();
                 (
-                    st.items.get(&d.page).map(|(v, _)| v.clone()),
+                    st.items.get(&d.page).cloned(),
                     st.objects.get(&d.page).map(|o| o.title.clone()),
                 )
             };
@@ -306,7 +306,7 @@ impl FsCore {
                 items.extend(derive_items(&d.page, std::slice::from_ref(&d.block)));
                 self.install_items(&d.page, &title, &items);
             }
-            self.reread_later(&d.page);
+            self.changed_here(&d.page);
             if let Some(l) = local {
                 self.invalidate_entry(l.parent, &l.name);
             }
@@ -338,7 +338,7 @@ impl FsCore {
         let (known, title) = {
             let st = self.state();
             (
-                st.items.get(&page).map(|(v, _)| v.clone()),
+                st.items.get(&page).cloned(),
                 st.objects.get(&page).map(|o| o.title.clone()),
             )
         };
@@ -349,7 +349,7 @@ impl FsCore {
             self.install_items(&page, &title, &items);
         }
         self.state().attachments.remove(block);
-        self.reread_later(&page);
+        self.changed_here(&page);
         self.invalidate_entry(parent, name);
         if let Some(ino) = self.inodes.find(&NodeKey::PageFile(page.clone())) {
             self.invalidate(ino);

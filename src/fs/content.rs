@@ -2,7 +2,6 @@
 //! that lets a remount serve unchanged pages without reading their blocks.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use lru::LruCache;
 use sha2::{Digest, Sha256};
@@ -26,8 +25,10 @@ pub struct Body {
     /// Wall-clock time of the fetch (to tell whether a minute-rounded timestamp can still
     /// hide a later edit).
     pub fetched_utc: chrono::DateTime<chrono::Utc>,
-    /// When it was last checked against Notion.
-    pub validated: Instant,
+    /// A change made it out of date (the feed saw an edit, a write changed its links): the
+    /// next open reads the page again. The bytes stay for `getattr` and for a read that
+    /// cannot reach Notion.
+    pub stale: bool,
 }
 
 impl Body {
@@ -39,7 +40,7 @@ impl Body {
             hash,
             last_edited_time,
             fetched_utc: chrono::Utc::now(),
-            validated: Instant::now(),
+            stale: false,
         }
     }
 
@@ -106,29 +107,26 @@ impl BodyCache {
         }
     }
 
-    /// Marks the body of `page_id` as checked now.
-    pub fn revalidated(&mut self, page_id: &str) {
+    /// Drops the body of `page_id`.
+    pub fn remove(&mut self, page_id: &str) {
         if let Some(b) = self.lru.pop(page_id) {
             self.bytes -= b.data.len();
-            let fresh = Body {
+        }
+    }
+
+    /// Marks the body of `page_id` stale: read again on its next open.
+    pub fn expire(&mut self, page_id: &str) {
+        if let Some(b) = self.lru.peek(page_id) {
+            if b.stale {
+                return;
+            }
+            let stale = Body {
                 data: b.data.clone(),
                 hash: b.hash,
                 last_edited_time: b.last_edited_time.clone(),
                 fetched_utc: b.fetched_utc,
-                validated: Instant::now(),
+                stale: true,
             };
-            self.put(page_id.to_string(), Arc::new(fresh));
-        }
-    }
-
-    /// Marks the body of `page_id` as to be read again on its next open: its bytes stay
-    /// (for `getattr` and a failed re-read), but it matches no edit time and is not fresh.
-    pub fn expire(&mut self, page_id: &str) {
-        if let Some(b) = self.lru.peek(page_id) {
-            let mut stale = Body::new(b.data.as_ref().clone(), String::new());
-            stale.validated = Instant::now()
-                .checked_sub(std::time::Duration::from_secs(365 * 24 * 3600))
-                .unwrap_or(stale.validated);
             self.put(page_id.to_string(), Arc::new(stale));
         }
     }
@@ -196,9 +194,22 @@ impl DiskCache {
             hash,
             last_edited_time: meta.last_edited_time.clone(),
             fetched_utc: meta.fetched_utc,
-            validated: Instant::now(),
+            stale: false,
         };
         Some((meta, body))
+    }
+
+    /// Drops the stored body of `page_id` (this mount changed the page: what is stored is
+    /// no longer its content, whatever its edit time says).
+    pub fn forget(&self, page_id: &str) {
+        let (meta, data) = self.files(page_id);
+        for f in [meta, data] {
+            if let Err(e) = std::fs::remove_file(&f) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(page = page_id, error = %e, "cannot drop a disk cache entry");
+                }
+            }
+        }
     }
 
     /// Stores a body (write to a temp file, then rename: never a torn entry).

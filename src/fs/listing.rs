@@ -1,315 +1,379 @@
-//! Directory listings: the root (from search), databases and data sources (their rows and
-//! `.schema.yaml`), and the change sweep that keeps known pages current. A page's folder
-//! is listed from the page's blocks, in [`super::page`].
+//! Directory listings: views of what the mount knows ([`super::known`]), built on the first
+//! look and kept until a change (the feed, an operation through the mount, a page read)
+//! marks them stale. Building one calls Notion only for what was never fetched: the
+//! workspace's first crawl, a database never read, a page folder whose page was never read
+//! (its attachments are only known from its blocks).
+//!
+//! # The crawl
+//! The first look at anything reads the whole workspace once: one search with no filter,
+//! sorted by `last_edited_time` (pages and data sources together, 100 a call), and one
+//! `GET /v1/databases/{id}` for each database shown at the root or placed by none of its
+//! data sources (for its title). The newest edit seen is the change feed's starting point.
+//! A remount restores what the last run knew from the cache dir instead (see `snapshot`), so
+//! it crawls nothing.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use futures::TryStreamExt;
 use serde_json::{json, Value};
 
 use super::error::{FsError, FsResult};
 use super::inode::NodeKey;
-use super::tree::{build_entries, property_items, ChildDesc, Listing, Obj, ObjKind, RootIndex};
+use super::tree::{
+    build_entries, property_items, shown_at_root, ChildDesc, Item, Listing, Obj, ObjKind,
+};
 use super::{Flight, FsCore, State};
 use crate::notion::model::{DataSource, DataSourceRef, Database, Page};
 
+/// What one search result is.
+pub(super) enum Found {
+    /// A page or row.
+    Page(Box<Page>),
+    /// A data source.
+    Source(Box<DataSource>),
+}
+
+impl Found {
+    /// Decodes a search result (`None` for objects of other kinds or shapes).
+    pub(super) fn of(v: Value) -> Option<Found> {
+        match v.get("object").and_then(Value::as_str) {
+            Some("page") => serde_json::from_value(v)
+                .ok()
+                .map(|p| Found::Page(Box::new(p))),
+            Some("data_source") => serde_json::from_value(v)
+                .ok()
+                .map(|d| Found::Source(Box::new(d))),
+            _ => None,
+        }
+    }
+
+    /// Its `last_edited_time`.
+    pub(super) fn edited(&self) -> &str {
+        match self {
+            Found::Page(p) => &p.last_edited_time,
+            Found::Source(d) => &d.last_edited_time,
+        }
+    }
+}
+
+/// The search request of the crawl and the feed: everything, newest edit first.
+pub(super) fn newest_first() -> Value {
+    json!({"sort": {"direction": "descending", "timestamp": "last_edited_time"}})
+}
+
 impl FsCore {
-    pub(super) async fn listing(&self, dir: &NodeKey) -> FsResult<Listing> {
-        let fresh = |st: &State| {
-            st.listings
-                .get(dir)
-                .filter(|l| l.fetched.elapsed() < self.settings.ttl)
-                .cloned()
-        };
-        if let Some(l) = fresh(&self.state()) {
+    /// The listing of `dir` (see the module doc for when it costs API calls).
+    pub(super) async fn listing(&self, dir: &NodeKey) -> FsResult<Arc<Listing>> {
+        if let Some(l) = self.current_listing(dir) {
             return Ok(l);
         }
         let flight = self.flight(Flight::Dir(dir.clone()));
         let _g = flight.lock().await;
-        if let Some(l) = fresh(&self.state()) {
+        if let Some(l) = self.current_listing(dir) {
             return Ok(l);
         }
-        let loaded = match dir {
-            // A page folder is named while its body is loaded (the body links to it).
-            NodeKey::PageDir(id) => self.load_page(id).await.map(|_| None),
-            other => self.load_children(other).await.map(Some),
-        };
-        match loaded {
-            Ok(Some(children)) => {
-                let mut st = self.state();
-                let st = &mut *st;
-                let names = st.names.entry(dir.clone()).or_default();
-                let entries = build_entries(names, &children);
-                let l = Listing {
-                    entries,
-                    fetched: Instant::now(),
-                };
-                st.listings.insert(dir.clone(), l.clone());
-                Ok(l)
-            }
-            Ok(None) => self
-                .state()
-                .listings
-                .get(dir)
-                .cloned()
-                .ok_or(FsError::NotFound),
-            Err(e) => {
-                let old = self.state().listings.get(dir).cloned();
-                match old {
-                    Some(l) => {
-                        tracing::warn!(dir = ?dir, error = %e, "cannot refresh a listing; serving the last one");
-                        Ok(l)
-                    }
-                    None => Err(e),
-                }
-            }
-        }
+        self.ensure_loaded(dir).await?;
+        Ok(self.rebuild_listing(dir))
     }
 
-    pub(super) fn has_folder(st: &State, page_id: &str) -> bool {
-        if st.made_dirs.contains(page_id) {
-            return true;
+    /// The listing of `dir` if it is built and not stale.
+    pub(super) fn current_listing(&self, dir: &NodeKey) -> Option<Arc<Listing>> {
+        let st = self.state();
+        if st.stale.contains(dir) {
+            return None;
         }
-        match st.items.get(page_id) {
-            Some((items, _)) => !items.is_empty(),
-            None => st.index.get(page_id).is_some_and(|v| !v.is_empty()),
-        }
+        st.listings.get(dir).cloned()
     }
 
-    pub(super) fn page_desc(st: &State, o: &Obj) -> ChildDesc {
-        ChildDesc {
-            key: NodeKey::PageFile(o.id.clone()),
-            title: o.title.clone(),
-            created_time: o.created_time.clone(),
-            id: o.id.clone(),
-            has_folder: Self::has_folder(st, &o.id),
-        }
-    }
-
-    pub(super) async fn load_children(&self, dir: &NodeKey) -> FsResult<Vec<ChildDesc>> {
+    /// Fetches what building the listing of `dir` needs and was never fetched.
+    async fn ensure_loaded(&self, dir: &NodeKey) -> FsResult<()> {
+        self.ensure_crawled().await?;
         match dir {
-            NodeKey::Root => self.load_root().await,
+            NodeKey::Root | NodeKey::DataSource(_) => Ok(()),
             NodeKey::Database(id) => {
-                let sources = self.database(id).await?;
-                match sources.as_slice() {
-                    [only] => self.rows(&only.id).await,
-                    many => {
-                        let st = self.state();
-                        Ok(many
-                            .iter()
-                            .map(|d| ChildDesc {
-                                key: NodeKey::DataSource(d.id.clone()),
-                                title: d.name.clone(),
-                                created_time: st
-                                    .objects
-                                    .get(&d.id)
-                                    .map(|o| o.created_time.clone())
-                                    .unwrap_or_default(),
-                                id: d.id.clone(),
-                                has_folder: false,
-                            })
-                            .collect())
-                    }
+                let known = {
+                    let st = self.state();
+                    st.objects.contains_key(id) && !st.sources_of(id).is_empty()
+                };
+                if !known {
+                    self.database(id).await?;
                 }
+                Ok(())
             }
-            NodeKey::DataSource(id) => self.rows(id).await,
+            NodeKey::PageDir(id) => {
+                if !self.state().items.contains_key(id) {
+                    self.load_page(id).await?;
+                }
+                Ok(())
+            }
             _ => Err(FsError::NotDir),
         }
     }
 
-    /// The roots: pages and databases whose parent is the workspace or not visible (the
-    /// rules are [`RootIndex`]'s). A full search of pages and of data sources, and a read of
-    /// each database shown at the root or not placed by its data sources.
-    pub(super) async fn load_root(&self) -> FsResult<Vec<ChildDesc>> {
-        let started = chrono::Utc::now();
-        let pages: Vec<Page> = self
-            .search_all("page")
-            .await?
-            .into_iter()
-            .filter(|p: &Page| !p.in_trash && !p.archived)
-            .collect();
-        let sources: Vec<DataSource> = self
-            .search_all("data_source")
-            .await?
-            .into_iter()
-            .filter(|d: &DataSource| !d.in_trash)
-            .collect();
-        let mut ix = RootIndex::build(&pages, &sources);
-        for db in ix.unplaced_dbs.clone() {
-            self.database(&db).await?;
-            let parent = self.state().objects.get(&db).and_then(|o| o.parent.clone());
-            if let Some(p) = parent {
-                ix.place_database(&db, &p);
-            }
-        }
-        for db in &ix.root_dbs {
-            self.database(db).await?;
-        }
+    /// Builds the listing of `dir` from what is known (sticky names) and keeps it.
+    pub(super) fn rebuild_listing(&self, dir: &NodeKey) -> Arc<Listing> {
         let mut st = self.state();
-        let now = Instant::now();
-        for p in &pages {
-            st.objects.insert(p.id.clone(), Obj::from_page(p));
-        }
-        for d in &sources {
-            st.objects.insert(d.id.clone(), Obj::from_data_source(d));
-            st.schemas.insert(d.id.clone(), (Arc::new(d.clone()), now));
-        }
-        st.index = std::mem::take(&mut ix.children);
-        // A full search is a check of everything.
-        st.sweep = Some((now, started));
-        let mut out: Vec<ChildDesc> = pages
-            .iter()
-            .filter(|p| ix.at_root(&p.parent))
-            .map(|p| Self::page_desc(&st, &Obj::from_page(p)))
-            .collect();
-        out.extend(ix.root_dbs.iter().filter_map(|db| {
-            let o = st.objects.get(db)?;
-            Some(ChildDesc {
-                key: NodeKey::Database(db.clone()),
-                title: o.title.clone(),
-                created_time: o.created_time.clone(),
-                id: db.clone(),
-                has_folder: false,
-            })
-        }));
-        Ok(out)
+        let st = &mut *st;
+        let descs = descs_of(st, dir);
+        let names = st.names.entry(dir.clone()).or_default();
+        let l = Arc::new(Listing::new(build_entries(names, &descs)));
+        st.listings.insert(dir.clone(), l.clone());
+        st.stale.remove(dir);
+        l
     }
 
-    /// Every search result of one object type (`page` or `data_source`) that decodes as `T`.
-    async fn search_all<T: serde::de::DeserializeOwned>(&self, object: &str) -> FsResult<Vec<T>> {
-        let found: Vec<Value> = self
-            .client
-            .search(search_filter(object))
-            .try_collect()
-            .await?;
-        Ok(found
-            .into_iter()
-            .filter_map(|v| serde_json::from_value::<T>(v).ok())
-            .collect())
-    }
-
-    /// Finds what changed since the last check with search sorted by `last_edited_time`,
-    /// newest first, stopping once past the last check minus Notion's one-minute rounding:
-    /// the cost is proportional to what changed, not to the workspace. Every other known
-    /// page counts as checked now. Returns false when there is no earlier check to compare
-    /// with (the caller then asks for the page itself).
-    pub(super) async fn sweep(&self) -> FsResult<bool> {
-        let flight = self.flight(Flight::Sweep);
+    /// Crawls the workspace once (see the module doc), unless it was, or a snapshot of an
+    /// earlier run was restored.
+    pub(super) async fn ensure_crawled(&self) -> FsResult<()> {
+        if self.state().crawled {
+            return Ok(());
+        }
+        let flight = self.flight(Flight::Crawl);
         let _g = flight.lock().await;
-        let since = match &self.state().sweep {
-            Some((at, _)) if at.elapsed() < self.settings.ttl => return Ok(true),
-            Some((_, wall)) => *wall,
-            None => return Ok(false),
-        };
-        let started = chrono::Utc::now();
-        let cutoff = since - chrono::Duration::seconds(60);
-        let body = json!({
-            "filter": {"property": "object", "value": "page"},
-            "sort": {"direction": "descending", "timestamp": "last_edited_time"},
-        });
-        let mut changed = Vec::new();
-        {
-            let results = self.client.search(body);
-            futures::pin_mut!(results);
-            while let Some(v) = results.try_next().await? {
-                let Ok(p) = serde_json::from_value::<Page>(v) else {
-                    continue;
-                };
-                let edited = chrono::DateTime::parse_from_rfc3339(&p.last_edited_time)
-                    .map(|t| t.with_timezone(&chrono::Utc));
-                if matches!(edited, Ok(t) if t < cutoff) {
-                    break;
-                }
-                changed.push(p);
-            }
+        if self.state().crawled {
+            return Ok(());
         }
-        let mut st = self.state();
-        let now = Instant::now();
-        for o in st.objects.values_mut() {
-            if o.kind == ObjKind::Page {
-                o.fetched = now;
-            }
-        }
-        for p in &changed {
-            st.objects.insert(p.id.clone(), Obj::from_page(p));
-        }
-        st.sweep = Some((now, started));
-        tracing::debug!(changed = changed.len(), "revalidated by search");
-        Ok(true)
+        self.crawl().await
     }
 
-    /// The data sources of a database (`GET /v1/databases/{id}` when stale).
-    pub(super) async fn database(&self, id: &str) -> FsResult<Vec<DataSourceRef>> {
-        if let Some((refs, t)) = self.state().databases.get(id) {
-            if t.elapsed() < self.settings.ttl {
-                return Ok(refs.clone());
+    /// Reads every page and data source the token can see (see the module doc); objects
+    /// known before and not seen now are forgotten (trashed or unshared meanwhile).
+    pub(super) async fn crawl(&self) -> FsResult<()> {
+        let found: Vec<Value> = self.client.search(newest_first()).try_collect().await?;
+        let found: Vec<Found> = found.into_iter().filter_map(Found::of).collect();
+        let newest = found.first().map(|f| f.edited().to_string());
+        let gone = {
+            let mut st = self.state();
+            let mut seen = std::collections::HashSet::new();
+            for f in &found {
+                match f {
+                    Found::Page(p) if p.in_trash || p.archived => continue,
+                    Found::Source(d) if d.in_trash => continue,
+                    Found::Page(p) => {
+                        st.know_page(p);
+                        seen.insert(p.id.clone());
+                    }
+                    Found::Source(d) => {
+                        st.know_source(d);
+                        seen.insert(d.id.clone());
+                    }
+                }
+            }
+            let gone: Vec<String> = st
+                .objects
+                .values()
+                .filter(|o| o.kind != ObjKind::Database && !seen.contains(&o.id))
+                .filter(|o| !st.made_here.contains(&o.id))
+                .map(|o| o.id.clone())
+                .collect();
+            gone
+        };
+        if self.state().crawled {
+            for id in gone {
+                self.forget_object(&id);
             }
         }
+        for db in self.unnamed_databases() {
+            self.database(&db).await?;
+        }
+        let mut st = self.state();
+        st.crawled = true;
+        st.feed.advance(newest.as_deref());
+        for dir in st.listings.keys().cloned().collect::<Vec<_>>() {
+            st.stale.insert(dir);
+        }
+        drop(st);
+        self.snapshot_soon();
+        Ok(())
+    }
+
+    /// Databases that must be read for their titles: shown at the root, or placed by none
+    /// of their data sources.
+    fn unnamed_databases(&self) -> Vec<String> {
+        let st = self.state();
+        let mut out: Vec<String> = Vec::new();
+        for o in st
+            .objects
+            .values()
+            .filter(|o| o.kind == ObjKind::DataSource)
+        {
+            let Some(db) = o.parent.as_ref().and_then(|p| p.database_id.clone()) else {
+                continue;
+            };
+            if st.objects.contains_key(&db) || out.contains(&db) {
+                continue;
+            }
+            let at_root = o
+                .database_parent
+                .as_ref()
+                .is_none_or(|gp| shown_at_root(gp, |id| st.visible(id)));
+            if at_root {
+                out.push(db);
+            }
+        }
+        out
+    }
+
+    /// Reads a database (`GET /v1/databases/{id}`): its title, parent and data sources.
+    pub(super) async fn database(&self, id: &str) -> FsResult<Vec<DataSourceRef>> {
         let db: Database = self.client.database(id).await?;
         let mut st = self.state();
-        st.objects.insert(
-            id.to_string(),
-            Obj {
-                id: db.id.clone(),
-                kind: ObjKind::Database,
-                title: db.title_text(),
-                created_time: db.created_time.clone(),
-                last_edited_time: db.last_edited_time.clone(),
-                url: db.url.clone(),
-                parent: Some(db.parent.clone()),
-                page: None,
-                fetched: Instant::now(),
-            },
-        );
-        st.databases
-            .insert(id.to_string(), (db.data_sources.clone(), Instant::now()));
+        st.know_database(&db);
         Ok(db.data_sources)
     }
 
-    /// Rows of a data source (sorted by creation, as the API has no default order), plus
-    /// its `.schema.yaml`.
-    pub(super) async fn rows(&self, ds: &str) -> FsResult<Vec<ChildDesc>> {
-        let body = json!({"sorts": [{"timestamp": "created_time", "direction": "ascending"}]});
-        let rows = self.client.query(ds, body).await?;
-        let mut st = self.state();
-        let mut out = vec![ChildDesc {
-            key: NodeKey::Schema(ds.to_string()),
-            title: String::new(),
-            created_time: String::new(),
-            id: ds.to_string(),
-            has_folder: false,
-        }];
-        for r in rows.iter().filter(|r| !r.in_trash && !r.archived) {
-            let o = Obj::from_page(r);
-            let mut d = Self::page_desc(&st, &o);
-            d.has_folder |= !property_items(r).is_empty();
-            out.push(d);
-            st.objects.insert(r.id.clone(), o);
-        }
-        Ok(out)
-    }
-
-    /// A data source's schema (`GET /v1/data_sources/{id}` when stale).
+    /// A data source's schema: as known (search and the feed keep it current), else read
+    /// once (`GET /v1/data_sources/{id}`).
     pub(super) async fn schema(&self, ds: &str) -> FsResult<Arc<DataSource>> {
-        if let Some((s, t)) = self.state().schemas.get(ds) {
-            if t.elapsed() < self.settings.ttl {
-                return Ok(s.clone());
-            }
+        if let Some(s) = self.state().schemas.get(ds) {
+            return Ok(s.clone());
         }
-        let s = Arc::new(self.client.data_source(ds).await?);
+        let s = self.client.data_source(ds).await?;
         let mut st = self.state();
-        st.schemas
-            .insert(ds.to_string(), (s.clone(), Instant::now()));
-        st.objects
-            .entry(ds.to_string())
-            .or_insert_with(|| Obj::from_data_source(&s));
-        Ok(s)
+        st.know_source(&s);
+        Ok(st.schemas.get(ds).cloned().unwrap_or_else(|| Arc::new(s)))
     }
 }
 
-pub(super) fn search_filter(value: &str) -> Value {
-    json!({"filter": {"property": "object", "value": value}})
+/// The children of `dir` before naming, from what is known.
+fn descs_of(st: &State, dir: &NodeKey) -> Vec<ChildDesc> {
+    match dir {
+        NodeKey::Root => st
+            .root_ids()
+            .iter()
+            .filter_map(|id| desc_of(st, id))
+            .collect(),
+        NodeKey::Database(db) => match st.sources_of(db).as_slice() {
+            [only] => rows_descs(st, &only.id),
+            many => many
+                .iter()
+                .map(|d| ChildDesc {
+                    key: NodeKey::DataSource(d.id.clone()),
+                    title: d.name.clone(),
+                    created_time: st
+                        .objects
+                        .get(&d.id)
+                        .map(|o| o.created_time.clone())
+                        .unwrap_or_default(),
+                    id: d.id.clone(),
+                    has_folder: false,
+                })
+                .collect(),
+        },
+        NodeKey::DataSource(ds) => rows_descs(st, ds),
+        NodeKey::PageDir(p) => page_folder_descs(st, p),
+        _ => Vec::new(),
+    }
+}
+
+/// A known page or database as a directory entry.
+fn desc_of(st: &State, id: &str) -> Option<ChildDesc> {
+    let o = st.objects.get(id)?;
+    match o.kind {
+        ObjKind::Page => Some(page_desc(st, o)),
+        ObjKind::Database => Some(ChildDesc {
+            key: NodeKey::Database(id.to_string()),
+            title: o.title.clone(),
+            created_time: o.created_time.clone(),
+            id: id.to_string(),
+            has_folder: false,
+        }),
+        ObjKind::DataSource => None,
+    }
+}
+
+/// A page as a directory entry (with its folder if it has one).
+pub(super) fn page_desc(st: &State, o: &Obj) -> ChildDesc {
+    let files = o
+        .page
+        .as_ref()
+        .is_some_and(|p| !property_items(p).is_empty());
+    ChildDesc {
+        key: NodeKey::PageFile(o.id.clone()),
+        title: o.title.clone(),
+        created_time: o.created_time.clone(),
+        id: o.id.clone(),
+        has_folder: st.has_folder(&o.id) || files,
+    }
+}
+
+/// The rows of a data source and its `.schema.yaml`.
+fn rows_descs(st: &State, ds: &str) -> Vec<ChildDesc> {
+    let mut out = vec![ChildDesc {
+        key: NodeKey::Schema(ds.to_string()),
+        title: String::new(),
+        created_time: String::new(),
+        id: ds.to_string(),
+        has_folder: false,
+    }];
+    if let Some(rows) = st.children.get(ds) {
+        out.extend(rows.iter().filter_map(|r| {
+            let o = st.objects.get(r).filter(|o| o.kind == ObjKind::Page)?;
+            Some(page_desc(st, o))
+        }));
+    }
+    out
+}
+
+/// A page's folder: what its blocks hold (child pages, databases, attachments), and the
+/// children search or the feed found that its blocks, as last read, did not show yet.
+fn page_folder_descs(st: &State, page: &str) -> Vec<ChildDesc> {
+    let mut out = Vec::new();
+    let mut listed = std::collections::HashSet::new();
+    for it in st.items.get(page).map(Vec::as_slice).unwrap_or_default() {
+        match it {
+            Item::ChildPage {
+                id,
+                title,
+                created_time,
+                ..
+            } => {
+                listed.insert(id.as_str());
+                match st.objects.get(id) {
+                    Some(o) => out.push(page_desc(st, o)),
+                    None => out.push(ChildDesc {
+                        key: NodeKey::PageFile(id.clone()),
+                        title: title.clone(),
+                        created_time: created_time.clone(),
+                        id: id.clone(),
+                        has_folder: st.has_folder(id),
+                    }),
+                }
+            }
+            Item::ChildDatabase {
+                id,
+                title,
+                created_time,
+                ..
+            } => {
+                listed.insert(id.as_str());
+                out.push(ChildDesc {
+                    key: NodeKey::Database(id.clone()),
+                    title: st
+                        .objects
+                        .get(id)
+                        .map(|o| o.title.clone())
+                        .unwrap_or_else(|| title.clone()),
+                    created_time: created_time.clone(),
+                    id: id.clone(),
+                    has_folder: false,
+                });
+            }
+            Item::Attachment { name, source } => out.push(ChildDesc {
+                key: NodeKey::Attachment(source.block_id.clone()),
+                title: name.clone(),
+                created_time: source.created_time.clone(),
+                id: source.block_id.clone(),
+                has_folder: false,
+            }),
+        }
+    }
+    for c in st.children.get(page).map(Vec::as_slice).unwrap_or_default() {
+        if !listed.contains(c.as_str()) {
+            out.extend(desc_of(st, c));
+        }
+    }
+    out
 }
 
 /// A digest of a listing's entries (names and identities).

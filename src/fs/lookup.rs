@@ -66,7 +66,7 @@ impl FsCore {
             return Err(FsError::NotDir);
         }
         let mut listing = self.listing(&dir).await?;
-        if !listing.entries.iter().any(|e| e.name == name) {
+        if listing.get(name).is_none() {
             // The folder of a page whose blocks were never read may exist (attachments are
             // only known from the blocks): read that page's blocks, then look again.
             if let Some((page, file)) = self.unrevealed_folder(&dir, &listing, name) {
@@ -78,11 +78,7 @@ impl FsCore {
                 listing = self.listing(&dir).await?;
             }
         }
-        let e = listing
-            .entries
-            .iter()
-            .find(|e| e.name == name)
-            .ok_or(FsError::NotFound)?;
+        let e = listing.get(name).ok_or(FsError::NotFound)?;
         let ino = self.inodes.ino(
             &e.key,
             Some(Place {
@@ -120,20 +116,20 @@ impl FsCore {
         Ok(self.attr_for_kernel(ino, &key))
     }
 
-    /// Opening a directory: whether the kernel may keep the listing it cached (the listing
-    /// is fresh and the same as the one it got), so `readdir` need not be asked again.
+    /// Opening a directory: whether the kernel may keep the listing it cached (no change
+    /// made the listing stale, and it is the one the kernel got), so `readdir` need not be
+    /// asked again.
     pub fn opendir(&self, ino: u64) -> FsResult<bool> {
         let key = self.key(ino)?;
         if !key.is_dir() {
             return Err(FsError::NotDir);
         }
+        let Some(listing) = self.current_listing(&key) else {
+            return Ok(false);
+        };
         let st = self.state();
-        let current = st
-            .listings
-            .get(&key)
-            .filter(|l| l.fetched.elapsed() < self.settings.ttl)
-            .map(digest);
-        Ok(current.is_some() && current == st.dir_served.get(&ino).copied())
+        let current = served_digest(&st, ino, &listing);
+        Ok(st.dir_served.get(&ino) == Some(&current))
     }
 
     /// The entries of the directory `ino` (without `.` and `..`).
@@ -145,7 +141,8 @@ impl FsCore {
         let listing = self.listing(&key).await?;
         self.catch_up();
         let mut st = self.state();
-        st.dir_served.insert(ino, digest(&listing));
+        let served = served_digest(&st, ino, &listing);
+        st.dir_served.insert(ino, served);
         let locals: Vec<DirEntry> = st
             .locals
             .iter()
@@ -217,10 +214,7 @@ impl FsCore {
                 )
             }
             NodeKey::Schema(ds) => {
-                let size = st
-                    .schemas
-                    .get(ds)
-                    .map(|(s, _)| render_schema(s).len() as u64);
+                let size = st.schemas.get(ds).map(|s| render_schema(s).len() as u64);
                 (
                     FileKind::File,
                     size.unwrap_or(0),
@@ -263,4 +257,21 @@ impl FsCore {
             gid: self.settings.gid,
         }
     }
+}
+
+/// A digest of what `readdir` of `ino` hands the kernel: the listing and the local files in
+/// the directory (a conflict copy or an editor's file appearing changes it).
+fn served_digest(st: &super::State, ino: u64, listing: &Listing) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    digest(listing).hash(&mut h);
+    let mut locals: Vec<(&u64, &str)> = st
+        .locals
+        .iter()
+        .filter(|(_, l)| l.parent == ino)
+        .map(|(i, l)| (i, l.name.as_str()))
+        .collect();
+    locals.sort();
+    locals.hash(&mut h);
+    h.finish()
 }

@@ -58,8 +58,10 @@
 pub mod attachments;
 pub mod content;
 pub mod error;
+mod feed;
 mod handles;
 pub mod inode;
+mod known;
 mod listing;
 mod lookup;
 pub mod names;
@@ -68,13 +70,14 @@ mod overlay;
 mod page;
 pub mod render;
 mod setattr;
+mod snapshot;
 pub mod tree;
 mod xattr;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::Semaphore;
 
@@ -92,6 +95,7 @@ use crate::writeback::Writer;
 
 pub use attachments::create_private_dir;
 pub use error::{FsError, FsResult};
+pub use feed::FeedStatus;
 pub use handles::Opened;
 pub use inode::{NodeKey, ROOT_INO};
 pub use lookup::{Attr, DirEntry, FileKind};
@@ -100,8 +104,10 @@ pub use setattr::AttrChange;
 /// How the core behaves.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Metadata freshness.
+    /// How often the change feed polls Notion (`--ttl`).
     pub ttl: Duration,
+    /// How often one folder in use is reconciled with Notion (`--reconcile`; zero: never).
+    pub reconcile: Duration,
     /// Most bytes of rendered bodies kept in memory.
     pub cache_size: usize,
     /// Mode bits say read-only (0444 / 0555).
@@ -128,20 +134,31 @@ pub trait Invalidate: Send + Sync {
 
 /// Everything the core knows, behind one mutex ([`FsCore`]'s `state`; see "Locks").
 struct State {
-    /// Pages, databases and data sources seen (listings, search, reads), by id.
+    /// Pages, databases and data sources known (crawl, feed, reads), by id: the source of
+    /// truth listings are built from (see `known`).
     objects: HashMap<String, Obj>,
-    /// For each parent id, the pages and databases search saw under it.
-    index: ChildrenIndex,
-    /// Named entries of each directory, and when they were read.
-    listings: HashMap<NodeKey, Listing>,
+    /// For each parent id, the ids of the objects known under it.
+    children: ChildrenIndex,
+    /// Whether the workspace was crawled (or a snapshot of a crawl restored).
+    crawled: bool,
+    /// Pages created through this mount (kept when a crawl does not see them yet).
+    made_here: HashSet<String>,
+    /// Built listings of directories (see `listing`).
+    listings: HashMap<NodeKey, Arc<Listing>>,
+    /// Listings a change made stale: rebuilt on their next look.
+    stale: HashSet<NodeKey>,
     /// Each directory's sticky names (an entry keeps its name while it exists).
     names: HashMap<NodeKey, NameTable<NodeKey>>,
-    /// A database's data sources, and when they were read.
-    databases: HashMap<String, (Vec<DataSourceRef>, Instant)>,
-    /// A data source's schema, and when it was read.
-    schemas: HashMap<String, (Arc<DataSource>, Instant)>,
-    /// A page's child pages, databases and attachments (from its blocks), and when.
-    items: HashMap<String, (Vec<Item>, Instant)>,
+    /// A database's data sources.
+    databases: HashMap<String, Vec<DataSourceRef>>,
+    /// A data source's schema.
+    schemas: HashMap<String, Arc<DataSource>>,
+    /// A page's child pages, databases and attachments, from its blocks as last read.
+    items: HashMap<String, Vec<Item>>,
+    /// The change feed's state.
+    feed: feed::FeedState,
+    /// When the snapshot of this state was last written to the cache dir.
+    snapshot: snapshot::SnapshotState,
     /// Hosted files shown as attachments, by block id (or row file id).
     attachments: HashMap<String, AttachmentSource>,
     /// Rendered bodies in memory (LRU bounded in bytes).
@@ -156,8 +173,6 @@ struct State {
     next_fh: u64,
     /// Digest of the listing the kernel last got for a directory inode (it may cache it).
     dir_served: HashMap<u64, u64>,
-    /// Last check of what changed: when (monotonic) and the wall-clock time it started.
-    sweep: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
     /// Editor droppings and conflict copies kept in memory only, by inode.
     locals: HashMap<u64, LocalFile>,
     /// The serial of the last local file made.
@@ -212,15 +227,18 @@ struct Reported {
     exact: bool,
 }
 
-/// What a single-flight lock serializes (taken in this order: `Dir`, `Page`, `Sweep`).
+/// What a single-flight lock serializes (taken in this order: `Feed`, `Dir`, `Crawl`,
+/// `Page`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Flight {
+    /// One poll of the change feed at a time.
+    Feed,
     /// One listing of a directory at a time.
     Dir(NodeKey),
+    /// One crawl of the workspace at a time.
+    Crawl,
     /// One load of a page at a time.
     Page(String),
-    /// One sweep of what changed at a time.
-    Sweep,
 }
 
 fn time_of(iso: &str) -> SystemTime {
@@ -246,8 +264,11 @@ impl FsCore {
             inodes: Inodes::new(),
             state: Mutex::new(State {
                 objects: HashMap::new(),
-                index: ChildrenIndex::new(),
+                children: ChildrenIndex::new(),
+                crawled: false,
+                made_here: HashSet::new(),
                 listings: HashMap::new(),
+                stale: HashSet::new(),
                 names: HashMap::new(),
                 databases: HashMap::new(),
                 schemas: HashMap::new(),
@@ -258,7 +279,8 @@ impl FsCore {
                 cached_hash: HashMap::new(),
                 handles: HashMap::new(),
                 next_fh: 1,
-                sweep: None,
+                feed: feed::FeedState::default(),
+                snapshot: snapshot::SnapshotState::default(),
                 dir_served: HashMap::new(),
                 locals: HashMap::new(),
                 next_local: 1,

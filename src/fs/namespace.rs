@@ -33,19 +33,17 @@
 //!   [`super::super::names`]: the new entry is visible at once, the old one gone, and no
 //!   other entry is renamed. Kernel entries that changed meaning are invalidated.
 
-use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde_json::json;
 
 use super::handles::WriteBuf;
-use super::{Attr, FsCore, Opened, State};
+use super::{Attr, FsCore, Opened};
 use crate::fs::content::Body;
 use crate::fs::error::{FsError, FsResult};
 use crate::fs::inode::{NodeKey, Place};
 use crate::fs::render::{render_page, PathMap};
-use crate::fs::tree::{build_entries, ChildDesc, Item, Obj};
+use crate::fs::tree::Obj;
 use crate::notion::model::{Page, Parent};
 
 /// Why a page cannot be created at the root.
@@ -165,7 +163,7 @@ impl FsCore {
             .await?;
         tracing::info!(page = %p.id, title = %title, "created");
         self.install_new(&p).await?;
-        let ino = self.list_page(dir, &dkey, &p.id, stem);
+        let ino = self.show_page(dir, &dkey, &p.id, stem);
         if let NodeKey::PageDir(pid) = &dkey {
             // The parent's body now ends with a link to it.
             self.reread_later(pid);
@@ -184,8 +182,9 @@ impl FsCore {
         let data = render_page(o.page.as_ref(), schema.as_deref(), &[], &PathMap::default());
         {
             let mut st = self.state();
-            st.objects.insert(p.id.clone(), o.clone());
-            st.items.insert(p.id.clone(), (Vec::new(), Instant::now()));
+            st.know_page(p);
+            st.made_here.insert(p.id.clone());
+            st.items.insert(p.id.clone(), Vec::new());
             st.bodies.put(
                 p.id.clone(),
                 Arc::new(Body::new(data, p.last_edited_time.clone())),
@@ -207,167 +206,54 @@ impl FsCore {
         Ok(())
     }
 
-    /// Puts page `id` (in `objects`) into the listing of `dir` (inode `dino`), or updates
-    /// its title there, keeping every other entry's name; records the inodes' places and
-    /// returns the inode of its `.md`. `wanted` is the stem the caller asked for (a
-    /// different outcome is logged).
-    pub(super) fn list_page(&self, dino: u64, dir: &NodeKey, id: &str, wanted: &str) -> u64 {
-        let page_items = {
-            let mut st = self.state();
-            let st = &mut *st;
-            let Some(o) = st.objects.get(id).cloned() else {
-                return self.inodes.ino(&NodeKey::PageFile(id.to_string()), None);
-            };
-            match dir {
-                NodeKey::PageDir(pid) => st.items.get(pid).cloned().map(|(mut items, _)| {
-                    let child = items.iter_mut().find_map(|it| match it {
-                        Item::ChildPage { id: c, title, .. } if c == id => Some(title),
-                        _ => None,
-                    });
-                    match child {
-                        Some(t) => *t = o.title.clone(),
-                        None => items.push(Item::ChildPage {
-                            id: id.to_string(),
-                            title: o.title.clone(),
-                            created_time: o.created_time.clone(),
-                            last_edited_time: o.last_edited_time.clone(),
-                        }),
-                    }
-                    let title = st
-                        .objects
-                        .get(pid)
-                        .map(|p| p.title.clone())
-                        .unwrap_or_default();
-                    (pid.clone(), title, items)
-                }),
-                _ => {
-                    Self::relist_flat(st, dir, &o);
-                    None
-                }
-            }
+    /// Shows page `id` (known) in the directory `dir` (inode `dino`) with the sticky names
+    /// of that directory; records the inodes' places and returns the inode of its `.md`.
+    /// `wanted` is the stem the caller asked for (a different outcome is logged).
+    pub(super) fn show_page(&self, dino: u64, dir: &NodeKey, id: &str, wanted: &str) -> u64 {
+        self.state().dirty(dir.clone());
+        let listing = self.rebuild_listing(dir);
+        let file_key = NodeKey::PageFile(id.to_string());
+        let dir_key = NodeKey::PageDir(id.to_string());
+        let name_of = |k: &NodeKey| {
+            listing
+                .entries
+                .iter()
+                .find(|e| &e.key == k)
+                .map(|e| e.name.clone())
         };
-        if let Some((pid, title, items)) = page_items {
-            self.install_items(&pid, &title, &items);
-        }
-        // Where it ended up: its names in that directory.
-        let names = self
-            .state()
-            .names
-            .get(dir)
-            .map(|n| n.names_of(&NodeKey::PageFile(id.to_string())))
-            .unwrap_or_default();
-        let file = names
-            .first()
-            .cloned()
-            .unwrap_or_else(|| format!("{wanted}.md"));
+        let file = name_of(&file_key).unwrap_or_else(|| format!("{wanted}.md"));
         if file != format!("{wanted}.md") {
             tracing::warn!(page = %id, name = %file, wanted = %wanted, "listed under another name");
         }
         let ino = self.inodes.ino(
-            &NodeKey::PageFile(id.to_string()),
+            &file_key,
             Some(Place {
                 parent: dino,
                 name: file,
             }),
         );
-        if let (Some(folder), Some(_)) = (
-            names.get(1),
-            self.inodes.find(&NodeKey::PageDir(id.to_string())),
-        ) {
+        if let (Some(folder), Some(_)) = (name_of(&dir_key), self.inodes.find(&dir_key)) {
             self.inodes.ino(
-                &NodeKey::PageDir(id.to_string()),
+                &dir_key,
                 Some(Place {
                     parent: dino,
-                    name: folder.clone(),
+                    name: folder,
                 }),
             );
         }
         ino
     }
 
-    /// Rebuilds the listing of a root or data source directory with `o` added or renamed,
-    /// from the entries it has (names stay sticky).
-    pub(super) fn relist_flat(st: &mut State, dir: &NodeKey, o: &Obj) {
-        let Some(l) = st.listings.get(dir) else {
-            return;
-        };
-        let folders: HashSet<&str> = l
-            .entries
-            .iter()
-            .filter_map(|e| match &e.key {
-                NodeKey::PageDir(p) => Some(p.as_str()),
-                _ => None,
-            })
-            .collect();
-        let mut descs = Vec::new();
-        for e in &l.entries {
-            match &e.key {
-                NodeKey::PageFile(p) if *p != o.id => {
-                    if let Some(po) = st.objects.get(p) {
-                        descs.push(ChildDesc {
-                            key: e.key.clone(),
-                            title: po.title.clone(),
-                            created_time: po.created_time.clone(),
-                            id: p.clone(),
-                            has_folder: folders.contains(p.as_str()) || st.made_dirs.contains(p),
-                        });
-                    }
-                }
-                NodeKey::Schema(ds) => descs.push(ChildDesc {
-                    key: e.key.clone(),
-                    title: String::new(),
-                    created_time: String::new(),
-                    id: ds.clone(),
-                    has_folder: false,
-                }),
-                NodeKey::Database(d) | NodeKey::DataSource(d) => {
-                    let (title, created) = st
-                        .objects
-                        .get(d)
-                        .map(|x| (x.title.clone(), x.created_time.clone()))
-                        .unwrap_or_else(|| (e.name.clone(), String::new()));
-                    descs.push(ChildDesc {
-                        key: e.key.clone(),
-                        title,
-                        created_time: created,
-                        id: d.clone(),
-                        has_folder: false,
-                    });
-                }
-                _ => {}
-            }
-        }
-        descs.push(Self::page_desc(st, o));
-        let names = st.names.entry(dir.clone()).or_default();
-        let entries = build_entries(names, &descs);
-        if let Some(l) = st.listings.get_mut(dir) {
-            l.entries = entries;
-        }
+    /// This mount changed page `id`'s content in Notion (outside a save of its file): what
+    /// the caches hold is not its content any more, whatever its edit time says.
+    pub(super) fn changed_here(&self, id: &str) {
+        self.disk.forget(id);
+        self.reread_later(id);
     }
 
-    /// Takes page `id` (its `.md` and folder) out of the listing of `dir`. A page folder
-    /// whose last child leaves stays shown (empty) until `rmdir`.
-    pub(super) fn unlist_page(&self, dir: &NodeKey, id: &str) {
-        let mut st = self.state();
-        let st = &mut *st;
-        if let NodeKey::PageDir(pid) = dir {
-            if let Some((items, _)) = st.items.get_mut(pid) {
-                items.retain(|it| !matches!(it, Item::ChildPage { id: c, .. } if c == id));
-                if items.is_empty() {
-                    st.made_dirs.insert(pid.clone());
-                }
-            }
-        }
-        if let Some(l) = st.listings.get_mut(dir) {
-            l.entries.retain(|e| {
-                e.key != NodeKey::PageFile(id.to_string())
-                    && e.key != NodeKey::PageDir(id.to_string())
-            });
-        }
-    }
-
-    /// Marks a page's rendered body for reading again on its next open (its links or front
-    /// matter changed), unless a save of it is still pending (its bytes must stay shown).
+    /// Marks a page's rendered body for reading again on its next open (its content, links
+    /// or front matter changed) and tells the kernel, unless a save of it is still pending
+    /// (its bytes must stay shown).
     pub(super) fn reread_later(&self, id: &str) {
         if self
             .write_back()
@@ -375,11 +261,10 @@ impl FsCore {
         {
             return;
         }
-        let mut st = self.state();
-        st.bodies.expire(id);
-        let past = Instant::now().checked_sub(self.settings.ttl * 2);
-        if let (Some(o), Some(past)) = (st.objects.get_mut(id), past) {
-            o.fetched = past;
+        self.state().bodies.expire(id);
+        if let Some(ino) = self.inodes.find(&NodeKey::PageFile(id.to_string())) {
+            self.state().cached_hash.remove(&ino);
+            self.invalidate(ino);
         }
     }
 
@@ -442,7 +327,7 @@ impl FsCore {
         {
             let mut st = self.state();
             st.made_dirs.insert(page.clone());
-            self.reveal_folder(&mut st, &page);
+            self.dirty_showing(&mut st, &page);
         }
         let ino = self.inodes.ino(
             &NodeKey::PageDir(page),
@@ -474,9 +359,7 @@ impl FsCore {
         let dir = self.key(parent)?;
         let mut st = self.state();
         st.made_dirs.remove(&page);
-        if let Some(l) = st.listings.get_mut(&dir) {
-            l.entries.retain(|e| e.key != key);
-        }
+        st.dirty(dir);
         tracing::debug!(page = %page, "folder hidden");
         Ok(())
     }
@@ -524,11 +407,8 @@ impl FsCore {
         let Some(p) = self.move_and_retitle(&page, target, title).await? else {
             return Ok(());
         };
-        let old_parent_page = self.remember_renamed(&p, moving);
-        if moving {
-            self.unlist_page(&self.key(parent)?, &page);
-        }
-        self.list_page(new_parent, &new_dir, &page, new_stem);
+        let old_parent_page = self.remember_renamed(&p);
+        self.show_page(new_parent, &new_dir, &page, new_stem);
         // The companion entry the kernel may still hold at the old place.
         let companion = if is_dir {
             format!("{old_stem}.md")
@@ -600,20 +480,12 @@ impl FsCore {
         Ok(updated)
     }
 
-    /// Keeps the renamed or moved page's new state (a rename in place keeps what completing
-    /// the row's long properties added); returns its old parent page.
-    fn remember_renamed(&self, p: &Page, moved: bool) -> Option<String> {
+    /// Keeps the renamed or moved page's new state; returns its old parent page.
+    fn remember_renamed(&self, p: &Page) -> Option<String> {
         let mut st = self.state();
-        let mut o = Obj::from_page(p);
-        if !moved {
-            if let Some(old) = st.objects.get(&p.id).and_then(|x| x.page.clone()) {
-                if o.page.is_some() {
-                    o.page = Some(old);
-                }
-            }
-        }
-        let old = st.objects.insert(p.id.clone(), o);
-        old.and_then(|x| x.parent).and_then(|x| x.page_id)
+        let old = st.objects.get(&p.id).and_then(|o| o.parent.clone());
+        st.know_page(p);
+        old.and_then(|x| x.page_id)
     }
 
     /// Whether the directory `dir` is the folder of `page` or inside it.
@@ -681,21 +553,11 @@ impl FsCore {
         // from the trashed page's history.
         self.writer("unlink")?.push_page(&page).await;
         self.client.trash_page(&page).await?;
-        let dir = self.key(parent)?;
-        self.unlist_page(&dir, &page);
-        let parent_page = self
-            .state()
-            .objects
-            .remove(&page)
-            .and_then(|o| o.parent)
-            .and_then(|p| p.page_id);
-        // Its folder went with it (the kernel may hold that entry).
+        // It leaves the tree with its folder (the kernel may hold that entry) and what is
+        // in it; the parent's body, which links to it, is read again.
+        self.forget_object(&page);
         if let Some(stem) = name.strip_suffix(".md") {
             self.invalidate_entry(parent, stem);
-        }
-        if let Some(pid) = parent_page {
-            // The parent's body links to it.
-            self.reread_later(&pid);
         }
         tracing::info!(page = %page, "moved to the trash");
         Ok(())

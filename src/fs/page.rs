@@ -3,7 +3,7 @@
 //! the file was rendered from).
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use super::attachments::url_key;
 use super::content::Body;
@@ -11,9 +11,7 @@ use super::error::{FsError, FsResult};
 use super::inode::{NodeKey, ROOT_INO};
 use super::names::sanitize;
 use super::render::{render_page, PathMap};
-use super::tree::{
-    build_entries, derive_items, property_items, ChildDesc, Item, ListEntry, Listing, Obj, ObjKind,
-};
+use super::tree::{derive_items, property_items, Item, Obj, ObjKind};
 use super::{Flight, FsCore, State};
 use crate::frontmatter;
 use crate::notion::model::property::PropertyData;
@@ -22,44 +20,38 @@ use crate::notion::tree::fetch_tree;
 use crate::writeback::{complete_row, RowBase};
 
 impl FsCore {
-    /// The current body of a page: cached if checked within the TTL, else revalidated or
-    /// read again.
+    /// The current body of a page: the cached one unless a change made it stale (the feed,
+    /// a write through the mount), else read (see [`FsCore::load_page`]).
     pub(super) async fn body(&self, id: &str) -> FsResult<Arc<Body>> {
-        {
-            let mut st = self.state();
-            let has_items = st.items.contains_key(id);
-            if let Some(b) = st.bodies.get(id) {
-                if has_items && b.validated.elapsed() < self.settings.ttl {
-                    return Ok(b);
-                }
-            }
+        match self.fresh_body(id) {
+            Some(b) => Ok(b),
+            None => self.load_page(id).await,
         }
-        self.load_page(id).await
     }
 
-    /// Reads a page's blocks (unless the cached body is still current), names its folder,
-    /// renders its body and caches both. A failure to reach Notion serves the cached body.
+    /// The cached body of `id`, if its page's folder was named and no change made it stale.
+    fn fresh_body(&self, id: &str) -> Option<Arc<Body>> {
+        let mut st = self.state();
+        if !st.items.contains_key(id) {
+            return None;
+        }
+        st.bodies.get(id).filter(|b| !b.stale)
+    }
+
+    /// Reads a page's blocks (unless its cached body is still current), names its folder,
+    /// renders its body and caches both. A page gone from Notion (404, trashed) leaves the
+    /// tree (ENOENT); a failure to reach Notion serves the stale body if there is one.
     pub(super) async fn load_page(&self, id: &str) -> FsResult<Arc<Body>> {
         let flight = self.flight(Flight::Page(id.to_string()));
         let _g = flight.lock().await;
-        let cached = {
-            let mut st = self.state();
-            st.bodies.get(id).filter(|_| st.items.contains_key(id))
-        };
-        // Checked within the TTL (perhaps by another caller while we waited).
-        if let Some(b) = cached.as_ref().filter(|b| self.checked_recently(id, b)) {
-            return Ok(b.clone());
-        }
-        let obj = match self.current_meta(id).await {
-            Ok(o) => o,
-            Err(e) => return serve_cached(id, cached, e, "cannot revalidate a page"),
-        };
-        if let Some(b) = cached
-            .as_ref()
-            .and_then(|b| self.still_current(id, &obj, b))
-        {
+        if let Some(b) = self.fresh_body(id) {
             return Ok(b);
         }
+        let cached = self.state().bodies.get(id);
+        let obj = match self.page_meta(id).await {
+            Ok(o) => o,
+            Err(e) => return serve_cached(id, cached, e, "cannot read a page's metadata"),
+        };
         // A save accepted but not in Notion yet (its body left the memory cache, or it is
         // replayed from the journal after a restart) is what the file shows, never the
         // older content Notion or the disk cache hold: an edit made from that older view
@@ -76,59 +68,42 @@ impl FsCore {
         let read_at = SystemTime::now();
         let blocks = match fetch_tree(&self.client, id, Some(&self.permits)).await {
             Ok(b) => b,
-            Err(e) => return serve_cached(id, cached, e.into(), "cannot re-read a page"),
+            Err(e) if e.is_not_found() => {
+                self.forget_object(id);
+                return Err(FsError::NotFound);
+            }
+            Err(e) => return serve_cached(id, cached, e.into(), "cannot read a page"),
         };
         let r = self.render_fetched(id, &obj, blocks).await?;
         let data = self
             .shown_bytes(id, &obj, &r, cached.as_ref(), pending, read_at)
             .await;
-        Ok(self.install_body(id, &obj, &r, data, cached.as_ref()))
+        Ok(self.install_body(id, &obj, &r, data, cached.as_ref()).await)
     }
 
-    /// Whether the cached body and the page's items were checked within the TTL.
-    fn checked_recently(&self, id: &str, b: &Body) -> bool {
-        let ttl = self.settings.ttl;
-        b.validated.elapsed() < ttl
-            && self
-                .state()
-                .items
-                .get(id)
-                .is_some_and(|(_, t)| t.elapsed() < ttl)
-    }
-
-    /// The page's metadata, current within the TTL: from a listing or sweep, else a sweep of
-    /// what changed, else one `GET /v1/pages/{id}`.
-    async fn current_meta(&self, id: &str) -> FsResult<Obj> {
-        let ttl = self.settings.ttl;
-        let fresh = |o: &Obj| o.fetched.elapsed() < ttl && (!o.is_row() || o.page.is_some());
+    /// What is known of page `id` for rendering it: the object the crawl and the feed keep
+    /// current, else one `GET /v1/pages/{id}` (a row needs its properties). A page Notion
+    /// says is gone leaves the tree.
+    async fn page_meta(&self, id: &str) -> FsResult<Obj> {
         let known = self.state().objects.get(id).cloned();
-        if let Some(o) = known.filter(|o| fresh(o)) {
+        if let Some(o) = known.filter(|o| !o.is_row() || o.page.is_some()) {
             return Ok(o);
         }
-        if let Ok(true) = self.sweep().await {
-            if let Some(o) = self.state().objects.get(id).cloned().filter(|o| fresh(o)) {
-                return Ok(o);
+        let p = match self.client.page(id).await {
+            Ok(p) => p,
+            Err(e) if e.is_not_found() => {
+                self.forget_object(id);
+                return Err(FsError::NotFound);
             }
-        }
-        let p = self.client.page(id).await?;
-        let o = Obj::from_page(&p);
-        self.state().objects.insert(id.to_string(), o.clone());
-        Ok(o)
-    }
-
-    /// The cached body, marked checked now, if it is still the page's content: the same
-    /// edit time, and no child renamed (a rename in Notion does not touch this page's edit
-    /// time, but its `child_page` block — our link and folder entry — changed).
-    fn still_current(&self, id: &str, obj: &Obj, cached: &Arc<Body>) -> Option<Arc<Body>> {
-        if !cached.matches(&obj.last_edited_time) || self.children_renamed(id) {
-            return None;
+            Err(e) => return Err(e.into()),
+        };
+        if p.in_trash || p.archived {
+            self.forget_object(id);
+            return Err(FsError::NotFound);
         }
         let mut st = self.state();
-        st.bodies.revalidated(id);
-        if let Some((_, t)) = st.items.get_mut(id) {
-            *t = Instant::now();
-        }
-        Some(st.bodies.peek(id).unwrap_or_else(|| cached.clone()))
+        st.know_page(&p);
+        st.objects.get(id).cloned().ok_or(FsError::NotFound)
     }
 
     /// The newest accepted body of `page` the journal holds that Notion does not (the
@@ -236,9 +211,9 @@ impl FsCore {
             .unwrap_or(false)
     }
 
-    /// Caches a rendered body in memory and on disk; the kernel drops its pages of the file
-    /// if the content changed.
-    fn install_body(
+    /// Caches a rendered body in memory and on disk (off the runtime's workers); the kernel
+    /// drops its pages of the file if the content changed.
+    async fn install_body(
         &self,
         id: &str,
         obj: &Obj,
@@ -247,7 +222,15 @@ impl FsCore {
         cached: Option<&Arc<Body>>,
     ) -> Arc<Body> {
         let body = Arc::new(Body::new(data, obj.last_edited_time.clone()));
-        if let Err(e) = self.disk.save(id, &body, &r.items, &r.paths) {
+        let (disk, page, b, items, paths) = (
+            self.disk.clone(),
+            id.to_string(),
+            body.clone(),
+            r.items.clone(),
+            r.paths.clone(),
+        );
+        let saved = tokio::task::spawn_blocking(move || disk.save(&page, &b, &items, &paths)).await;
+        if let Ok(Err(e)) = saved {
             tracing::warn!(page = %id, error = %e, "cannot write the disk cache");
         }
         let changed = cached.is_some_and(|c| c.hash != body.hash);
@@ -260,15 +243,8 @@ impl FsCore {
         body
     }
 
-    /// Whether a child page or database of `id` now has another title than its block had
-    /// when the page was read (search and listings keep the objects' titles current).
-    pub(super) fn children_renamed(&self, id: &str) -> bool {
-        let st = self.state();
-        st.items
-            .get(id)
-            .is_some_and(|(items, _)| Self::renamed(&st, items))
-    }
-
+    /// Whether a child page or database of the items now has another title than its block
+    /// had when they were read (the feed keeps the objects' titles current).
     pub(super) fn renamed(st: &State, items: &[Item]) -> bool {
         items.iter().any(|it| match it {
             Item::ChildPage { id, title, .. } | Item::ChildDatabase { id, title, .. } => {
@@ -305,22 +281,20 @@ impl FsCore {
     /// returns the relative paths its body links to.
     pub(super) fn install_items(&self, id: &str, title: &str, items: &[Item]) -> PathMap {
         let stem = self.own_stem(id, title);
-        let mut st = self.state();
-        let st = &mut *st;
-        let now = Instant::now();
-        let descs: Vec<ChildDesc> = items
-            .iter()
-            .map(|it| Self::know_item(st, id, it, now))
-            .collect();
-        st.items.insert(id.to_string(), (items.to_vec(), now));
-        if !items.is_empty() {
-            self.reveal_folder(st, id);
+        {
+            let mut st = self.state();
+            let st = &mut *st;
+            for it in items {
+                Self::know_item(st, id, it);
+            }
+            st.items.insert(id.to_string(), items.to_vec());
+            st.dirty(NodeKey::PageDir(id.to_string()));
+            self.dirty_showing(st, id);
         }
-        let dir = NodeKey::PageDir(id.to_string());
-        let names = st.names.entry(dir.clone()).or_default();
-        let entries = build_entries(names, &descs);
+        let listing = self.rebuild_listing(&NodeKey::PageDir(id.to_string()));
+        let st = self.state();
         let mut paths = PathMap::default();
-        for e in &entries {
+        for e in &listing.entries {
             let block = match &e.key {
                 NodeKey::PageFile(c) | NodeKey::Database(c) | NodeKey::Attachment(c) => c,
                 _ => continue,
@@ -335,27 +309,23 @@ impl FsCore {
                 paths.children.insert(block.clone(), path);
             }
         }
-        let listing = Listing {
-            entries,
-            fetched: now,
-        };
-        st.listings.insert(dir, listing);
         paths
     }
 
-    /// Records what one item of page `parent` is (a child page or database becomes a known
-    /// object, an attachment a known hosted file) and describes it for the folder listing.
-    fn know_item(st: &mut State, parent: &str, it: &Item, now: Instant) -> ChildDesc {
-        let known = |cid: &str, kind, title: &str, created: &str, edited: &str| Obj {
-            id: cid.to_string(),
+    /// Records what one item of page `parent` is: a child page or database not known yet
+    /// becomes a known object under it (its title as the block gives it), an attachment a
+    /// known hosted file.
+    fn know_item(st: &mut State, parent: &str, it: &Item) {
+        let stub = |id: &str, kind, title: &str, created: &str, edited: &str| Obj {
+            id: id.to_string(),
             kind,
             title: title.to_string(),
             created_time: created.to_string(),
             last_edited_time: edited.to_string(),
-            url: notion_url(cid),
+            url: notion_url(id),
             parent: Some(crate::notion::model::Parent::page(parent)),
             page: None,
-            fetched: now,
+            database_parent: None,
         };
         match it {
             Item::ChildPage {
@@ -363,71 +333,53 @@ impl FsCore {
                 title,
                 created_time,
                 last_edited_time,
-            } => {
-                let o = st.objects.entry(id.clone()).or_insert_with(|| {
-                    known(id, ObjKind::Page, title, created_time, last_edited_time)
-                });
-                o.title = title.clone();
-                let o = o.clone();
-                Self::page_desc(st, &o)
+            } if !st.objects.contains_key(id) => {
+                st.know(stub(
+                    id,
+                    ObjKind::Page,
+                    title,
+                    created_time,
+                    last_edited_time,
+                ));
             }
             Item::ChildDatabase {
                 id,
                 title,
                 created_time,
                 last_edited_time,
-            } => {
-                st.objects.entry(id.clone()).or_insert_with(|| {
-                    known(id, ObjKind::Database, title, created_time, last_edited_time)
-                });
-                ChildDesc {
-                    key: NodeKey::Database(id.clone()),
-                    title: title.clone(),
-                    created_time: created_time.clone(),
-                    id: id.clone(),
-                    has_folder: false,
-                }
+            } if !st.objects.contains_key(id) => {
+                st.know(stub(
+                    id,
+                    ObjKind::Database,
+                    title,
+                    created_time,
+                    last_edited_time,
+                ));
             }
-            Item::Attachment { name, source } => {
+            Item::Attachment { source, .. } => {
                 st.attachments
                     .insert(source.block_id.clone(), source.clone());
-                ChildDesc {
-                    key: NodeKey::Attachment(source.block_id.clone()),
-                    title: name.clone(),
-                    created_time: source.created_time.clone(),
-                    id: source.block_id.clone(),
-                    has_folder: false,
-                }
             }
+            _ => {}
         }
     }
 
-    /// Adds the folder `T/` of a page to the listing of the directory holding `T.md`, once
-    /// reading the page showed it has children or attachments (its name was reserved when
-    /// `T.md` was named, so nothing else is renamed).
-    pub(super) fn reveal_folder(&self, st: &mut State, id: &str) {
-        let file = NodeKey::PageFile(id.to_string());
-        let Some(dir) = self
-            .inodes
-            .find(&file)
-            .and_then(|i| self.inodes.place(i))
-            .and_then(|p| self.inodes.key(p.parent))
-        else {
-            return;
-        };
-        let Some(name) = st
-            .names
-            .get(&dir)
-            .and_then(|n| n.names_of(&file).get(1).cloned())
-        else {
-            return;
-        };
-        let folder = NodeKey::PageDir(id.to_string());
-        if let Some(l) = st.listings.get_mut(&dir) {
-            if !l.entries.iter().any(|e| e.key == folder) {
-                l.entries.push(ListEntry { name, key: folder });
-                l.entries.sort_by(|a, b| a.name.cmp(&b.name));
+    /// Marks stale the listings that show page `id`'s entry (its folder may have appeared
+    /// or gone): the directory of its parent, and the one its file was looked up in.
+    pub(super) fn dirty_showing(&self, st: &mut State, id: &str) {
+        let parent = st.objects.get(id).and_then(|o| o.parent.clone());
+        if let Some(p) = parent {
+            for d in st.dirs_of(&p) {
+                st.dirty(d);
             }
+        }
+        let place = self
+            .inodes
+            .find(&NodeKey::PageFile(id.to_string()))
+            .and_then(|i| self.inodes.place(i))
+            .and_then(|p| self.inodes.key(p.parent));
+        if let Some(dir) = place {
+            st.dirty(dir);
         }
     }
 

@@ -6,8 +6,7 @@
 //! Fetching lives in `listing` and `page`; this module only decides, so the rules stay
 //! testable.
 
-use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+use std::collections::HashMap;
 
 use serde_json::Value;
 
@@ -16,10 +15,11 @@ use super::names::{sanitize, split_ext, Candidate, NameTable, Shape};
 use crate::notion::model::block::Media;
 use crate::notion::model::file::FileObject;
 use crate::notion::model::property::PropertyData;
-use crate::notion::model::{Block, BlockKind, DataSource, Page, Parent};
+use crate::notion::model::{Block, BlockKind, DataSource, Database, Page, Parent};
 
 /// What kind of Notion object an [`Obj`] is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ObjKind {
     /// A page or a row.
     Page,
@@ -40,8 +40,9 @@ impl ObjKind {
     }
 }
 
-/// What the mount knows about one Notion object.
-#[derive(Clone, Debug)]
+/// What the mount knows about one Notion object (kept for every visible object: about 0.5 KB
+/// for a page, plus the row's page object — its properties — for a row).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Obj {
     /// Notion id.
     pub id: String,
@@ -58,9 +59,11 @@ pub struct Obj {
     /// Its parent.
     pub parent: Option<Parent>,
     /// The full page object, for rows (front matter needs the properties).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<Page>,
-    /// When this metadata was read from Notion.
-    pub fetched: Instant,
+    /// For a data source: where its database lives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_parent: Option<Parent>,
 }
 
 impl Obj {
@@ -76,7 +79,7 @@ impl Obj {
             url: p.url.clone(),
             parent: Some(p.parent.clone()),
             page: is_row.then(|| p.clone()),
-            fetched: Instant::now(),
+            database_parent: None,
         }
     }
 
@@ -96,8 +99,28 @@ impl Obj {
                 .to_string(),
             parent: Some(d.parent.clone()),
             page: None,
-            fetched: Instant::now(),
+            database_parent: d.database_parent.clone(),
         }
+    }
+
+    /// From a database object.
+    pub fn from_database(db: &Database) -> Obj {
+        Obj {
+            id: db.id.clone(),
+            kind: ObjKind::Database,
+            title: db.title_text(),
+            created_time: db.created_time.clone(),
+            last_edited_time: db.last_edited_time.clone(),
+            url: db.url.clone(),
+            parent: Some(db.parent.clone()),
+            page: None,
+            database_parent: None,
+        }
+    }
+
+    /// The id of its parent (page, data source, database or block), if it has one.
+    pub fn parent_id(&self) -> Option<&str> {
+        self.parent.as_ref().and_then(|p| p.id())
     }
 
     /// Whether the page is a row of a data source.
@@ -324,13 +347,32 @@ pub struct ListEntry {
     pub key: NodeKey,
 }
 
-/// A directory's entries and when they were read.
-#[derive(Clone, Debug)]
+/// A directory's named entries (built from what the mount knows, kept until a change makes
+/// it stale).
+#[derive(Clone, Debug, Default)]
 pub struct Listing {
     /// Entries in name order.
     pub entries: Vec<ListEntry>,
-    /// When the children were read from Notion.
-    pub fetched: Instant,
+    /// Index of each entry by name.
+    by_name: HashMap<String, usize>,
+}
+
+impl Listing {
+    /// A listing of `entries` (sorted here).
+    pub fn new(mut entries: Vec<ListEntry>) -> Listing {
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let by_name = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.clone(), i))
+            .collect();
+        Listing { entries, by_name }
+    }
+
+    /// The entry named `name`, without a scan.
+    pub fn get(&self, name: &str) -> Option<&ListEntry> {
+        self.by_name.get(name).map(|&i| &self.entries[i])
+    }
 }
 
 /// The name of a data source's schema file.
@@ -403,79 +445,14 @@ pub fn build_entries(names: &mut NameTable<NodeKey>, children: &[ChildDesc]) -> 
 /// it (to know which folders exist without reading every page's blocks).
 pub type ChildrenIndex = HashMap<String, Vec<String>>;
 
-/// What a full search says about the root and the folders: the root holds the pages and
-/// databases whose parent is the workspace or is not visible to the token (a page inside a
-/// block lives in that block's page and is listed there).
-#[derive(Debug, Default)]
-pub struct RootIndex {
-    /// Ids of every visible page, data source and database.
-    visible: HashSet<String>,
-    /// For each parent, its child pages and databases.
-    pub children: ChildrenIndex,
-    /// Databases shown at the root.
-    pub root_dbs: Vec<String>,
-    /// Databases whose data sources did not say where they live: the database must be read.
-    pub unplaced_dbs: Vec<String>,
-}
-
-impl RootIndex {
-    /// Indexes the pages and data sources of a full search (trashed ones left out before).
-    pub fn build(pages: &[Page], sources: &[DataSource]) -> RootIndex {
-        let mut ix = RootIndex {
-            visible: pages.iter().map(|p| p.id.clone()).collect(),
-            ..RootIndex::default()
-        };
-        for d in sources {
-            ix.visible.insert(d.id.clone());
-            if let Some(db) = &d.parent.database_id {
-                ix.visible.insert(db.clone());
-            }
-        }
-        for p in pages {
-            if let Some(pid) = p.parent.id() {
-                ix.add_child(pid, &p.id);
-            }
-        }
-        for d in sources {
-            let Some(db) = d.parent.database_id.as_deref() else {
-                continue;
-            };
-            match &d.database_parent {
-                Some(gp) => ix.place_database(db, gp),
-                None => {
-                    if !ix.unplaced_dbs.iter().any(|x| x == db) {
-                        ix.unplaced_dbs.push(db.to_string());
-                    }
-                }
-            }
-        }
-        ix
-    }
-
-    /// Records where the database `db` lives (its own parent).
-    pub fn place_database(&mut self, db: &str, parent: &Parent) {
-        if let Some(pid) = parent.id() {
-            self.add_child(pid, db);
-        }
-        if self.at_root(parent) && !self.root_dbs.iter().any(|x| x == db) {
-            self.root_dbs.push(db.to_string());
-        }
-    }
-
-    /// Whether an object with this parent is shown at the root.
-    pub fn at_root(&self, parent: &Parent) -> bool {
-        match parent.kind.as_str() {
-            "workspace" => true,
-            "block_id" => false,
-            _ => parent.id().is_none_or(|id| !self.visible.contains(id)),
-        }
-    }
-
-    fn add_child(&mut self, parent: &str, child: &str) {
-        let v = self.children.entry(parent.to_string()).or_default();
-        if !v.iter().any(|c| c == child) {
-            v.push(child.to_string());
-        }
+/// Whether an object with this parent is shown at the root: its parent is the workspace, or
+/// a page, data source or database the token cannot see (`visible` says which ids it can).
+/// A page inside a block lives in that block's page and is listed there.
+pub fn shown_at_root(parent: &Parent, visible: impl Fn(&str) -> bool) -> bool {
+    match parent.kind.as_str() {
+        "workspace" => true,
+        "block_id" => false,
+        _ => parent.id().is_none_or(|id| !visible(id)),
     }
 }
 

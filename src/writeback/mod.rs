@@ -417,8 +417,25 @@ impl Writer {
             Ok(()) => self.push_body(page, &rec.data, start.as_deref()).await,
             Err(f) => Err(f),
         };
+        if pushed.is_ok() {
+            self.forget_cached(page).await;
+        }
         let (pushed, conflict) = self.keep_if_conflict(page, &rec.data, pushed);
-        self.record_outcome(page, rec.seq, pushed, conflict).await;
+        let stamp = conflict.as_ref().map(|c| c.stamp.clone());
+        self.record_outcome(page, rec.seq, pushed, stamp).await;
+        // Shown once its record is let go: a read in between would show the save again.
+        if let Some(c) = conflict {
+            self.requeue_conflict(c);
+        }
+    }
+
+    /// After a push, the disk cache's rendering of `page` is not its content any more
+    /// (whatever its edit time says): dropped, so a read after a restart reads Notion.
+    async fn forget_cached(&self, page: &str) {
+        if let Some(d) = self.disk.clone() {
+            let p = page.to_string();
+            let _ = tokio::task::spawn_blocking(move || d.forget(&p)).await;
+        }
     }
 
     /// What to push for `page`: its newest pending body, and the file the pending edits
@@ -438,15 +455,15 @@ impl Writer {
         Ok(bodies.next_back().or(first).map(|r| (r, start)))
     }
 
-    /// A conflict's local version is kept on disk before its record is let go, and listed
-    /// before the state says so (whoever sees `Conflict` can show the copy); returns the
-    /// outcome and the conflict's stamp. A copy that cannot be kept makes the push retried.
+    /// A conflict's local version is kept on disk before its record is let go; returns the
+    /// outcome and the conflict (shown once the record is let go). A copy that cannot be
+    /// kept makes the push retried.
     fn keep_if_conflict(
         &self,
         page: &str,
         data: &[u8],
         pushed: Result<(), Failure>,
-    ) -> (Result<(), Failure>, Option<String>) {
+    ) -> (Result<(), Failure>, Option<Conflict>) {
         let Err(Failure::Conflict(n)) = pushed else {
             return (pushed, None);
         };
@@ -463,9 +480,7 @@ impl Writer {
                     copy = %path.display(),
                     "conflict: Notion's version kept, the local one saved beside it"
                 );
-                let stamp = c.stamp.clone();
-                self.requeue_conflict(c);
-                (Err(Failure::Conflict(n)), Some(stamp))
+                (Err(Failure::Conflict(n)), Some(c))
             }
             Err(e) => (
                 Err(Failure::Transient(format!(

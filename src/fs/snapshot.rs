@@ -1,0 +1,164 @@
+//! What the mount knows, kept in the cache dir (`tree.json`, 0600) so a remount starts from
+//! it instead of crawling the workspace: the objects (pages, rows with their properties,
+//! databases, data sources with their schemas), each database's data sources, and the
+//! feed's watermark. The first poll after a remount catches up from that watermark; the
+//! reconcile of folders in use catches what search cannot report.
+//!
+//! Written whole to a temporary file and renamed over the old one, at most every
+//! [`EVERY`] while changes come in, after a crawl, and at unmount. A damaged or foreign file
+//! is ignored (logged): the mount crawls instead.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::tree::Obj;
+use super::FsCore;
+use crate::notion::model::{DataSource, DataSourceRef};
+
+/// The snapshot's file name in the cache dir.
+pub const FILE: &str = "tree.json";
+/// Format version: a file of another version is ignored.
+const VERSION: u32 = 1;
+/// Least time between two writes while changes keep coming.
+pub const EVERY: Duration = Duration::from_secs(30);
+
+/// The saved state.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct Snapshot {
+    /// Format version.
+    version: u32,
+    /// The feed's watermark (newest edit seen).
+    pub watermark: Option<String>,
+    /// Every object known.
+    pub objects: Vec<Obj>,
+    /// Each database's data sources.
+    pub databases: HashMap<String, Vec<DataSourceRef>>,
+    /// Data sources with their schemas.
+    pub schemas: Vec<DataSource>,
+}
+
+/// When the snapshot was last written and whether changes wait for the next write.
+#[derive(Debug, Default)]
+pub(super) struct SnapshotState {
+    /// Last write.
+    written: Option<Instant>,
+    /// Changes since then.
+    pub pending: bool,
+}
+
+fn path(cache_dir: &Path) -> PathBuf {
+    cache_dir.join(FILE)
+}
+
+/// Reads the snapshot in `cache_dir`, if there is a usable one.
+pub(super) fn load(cache_dir: &Path) -> Option<Snapshot> {
+    let text = match std::fs::read(path(cache_dir)) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the tree snapshot; crawling instead");
+            return None;
+        }
+    };
+    match serde_json::from_slice::<Snapshot>(&text) {
+        Ok(s) if s.version == VERSION => Some(s),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "the tree snapshot is damaged; crawling instead");
+            None
+        }
+    }
+}
+
+/// Writes `snap` atomically (temporary file, fsync, rename), private to the user.
+fn save(cache_dir: &Path, snap: &Snapshot) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = cache_dir.join(format!("{FILE}.tmp"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    serde_json::to_writer(std::io::BufWriter::new(&mut f), snap)?;
+    f.flush()?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path(cache_dir))
+}
+
+impl FsCore {
+    /// Restores what an earlier run knew (at mount, before serving); whether there was a
+    /// snapshot to restore.
+    pub fn restore_snapshot(&self) -> bool {
+        let Some(snap) = load(&self.settings.cache_dir) else {
+            return false;
+        };
+        let mut st = self.state();
+        let n = snap.objects.len();
+        for o in snap.objects {
+            st.know(o);
+        }
+        for d in snap.schemas {
+            st.schemas.insert(d.id.clone(), Arc::new(d));
+        }
+        st.databases.extend(snap.databases);
+        st.feed.advance(snap.watermark.as_deref());
+        st.crawled = true;
+        tracing::info!(
+            objects = n,
+            "restored what the last run knew; catching up with the feed"
+        );
+        true
+    }
+
+    /// Notes that the snapshot is out of date; it is written now if the last write is older
+    /// than [`EVERY`] (on a blocking thread), else by a later call or at unmount.
+    pub(super) fn snapshot_soon(&self) {
+        let due = {
+            let mut st = self.state();
+            st.snapshot.pending = true;
+            st.snapshot.written.is_none_or(|t| t.elapsed() >= EVERY)
+        };
+        if due {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let snap = self.take_snapshot();
+                let dir = self.settings.cache_dir.clone();
+                rt.spawn_blocking(move || {
+                    if let Err(e) = save(&dir, &snap) {
+                        tracing::warn!(error = %e, "cannot write the tree snapshot");
+                    }
+                });
+            }
+        }
+    }
+
+    /// Writes the snapshot now if anything changed since the last write (unmount).
+    pub fn save_snapshot(&self) {
+        if !self.state().snapshot.pending {
+            return;
+        }
+        let snap = self.take_snapshot();
+        if let Err(e) = save(&self.settings.cache_dir, &snap) {
+            tracing::warn!(error = %e, "cannot write the tree snapshot");
+        }
+    }
+
+    /// What the mount knows now, marked written.
+    fn take_snapshot(&self) -> Snapshot {
+        let mut st = self.state();
+        st.snapshot.pending = false;
+        st.snapshot.written = Some(Instant::now());
+        Snapshot {
+            version: VERSION,
+            watermark: st.feed.watermark(),
+            objects: st.objects.values().cloned().collect(),
+            databases: st.databases.clone(),
+            schemas: st.schemas.values().map(|d| d.as_ref().clone()).collect(),
+        }
+    }
+}
