@@ -6,9 +6,16 @@
 //! in exactly that form) are taken as structure — anything else stays literal text.
 
 /// Whether `c` may sit unescaped next to an emphasis delimiter on the outside without
-/// changing how the delimiter run is classified (CommonMark "flanking" rules).
+/// changing how the delimiter run is classified (CommonMark "flanking" rules): whitespace
+/// or ASCII punctuation. Other Unicode punctuation would do too; treating it as a letter
+/// only makes the renderer choose the tag form more often.
 pub(crate) fn neighbour_safe(c: char) -> bool {
-    c.is_ascii_punctuation() || c == ' ' || c == '\t'
+    c.is_ascii_punctuation() || c.is_whitespace()
+}
+
+/// Whitespace that CommonMark strips at the start and end of a line of text.
+fn stripped_at_line_edge(c: char) -> bool {
+    c == ' ' || c == '\t'
 }
 
 /// Pushes `c` as a numeric character reference (`&#N;`).
@@ -64,24 +71,24 @@ pub(crate) fn escape_text(s: &str, table: bool, out: &mut String) {
 }
 
 /// Makes a rendered inline line safe at the start and end of a Markdown line: escapes
-/// block syntax at its start (`#`, `>`, `-`, `+`, `=`, `1.`), encodes leading and trailing
-/// whitespace as entities, escapes a trailing `#` run (ATX closing sequence) and a trailing
-/// `{…}` that would read as our block attributes.
+/// block syntax at its start (`#`, `>`, `-`, `+`, `=`, `1.`), writes a space or tab at
+/// either edge as a character reference (the only way to keep it: CommonMark strips them),
+/// escapes a trailing `#` run (ATX closing sequence) and a trailing `{…}` that would read
+/// as our block attributes.
 pub(crate) fn fix_line(mut line: String) -> String {
-    // Leading whitespace would be stripped (or make indented code).
-    if let Some(c) = line.chars().next() {
-        if c.is_whitespace() {
-            let mut s = String::with_capacity(line.len() + 6);
-            push_entity(&mut s, c);
-            s.push_str(&line[c.len_utf8()..]);
-            line = s;
-        }
+    if let Some(c) = line.chars().next().filter(|&c| stripped_at_line_edge(c)) {
+        let mut s = String::with_capacity(line.len() + 6);
+        push_entity(&mut s, c);
+        s.push_str(&line[c.len_utf8()..]);
+        line = s;
     }
-    if let Some(c) = line.chars().next_back() {
-        if c.is_whitespace() {
-            line.truncate(line.len() - c.len_utf8());
-            push_entity(&mut line, c);
-        }
+    if let Some(c) = line
+        .chars()
+        .next_back()
+        .filter(|&c| stripped_at_line_edge(c))
+    {
+        line.truncate(line.len() - c.len_utf8());
+        push_entity(&mut line, c);
     }
     let first = line.chars().next();
     match first {
@@ -117,16 +124,18 @@ pub(crate) fn trailing_attrs_start(line: &str) -> Option<usize> {
     parse_attr_list(&line[start + 1..line.len() - 1]).map(|_| start)
 }
 
-/// Escapes an attribute value for `name="…"`.
-pub(crate) fn escape_attr(s: &str, out: &mut String) {
+/// Escapes an attribute value for `name="…"`. Line breaks and NUL are character
+/// references (a tag is read from one line); `in_cell`: `|` is one too, since a GFM table
+/// splits its row at every `|`, inside tags as well.
+pub(crate) fn escape_attr(s: &str, out: &mut String, in_cell: bool) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '|' => out.push_str("&#124;"),
-            '\n' | '\r' | '\t' | '\0' => push_entity(out, c),
+            '|' if in_cell => out.push_str("&#124;"),
+            '\n' | '\r' | '\0' => push_entity(out, c),
             _ => out.push(c),
         }
     }
@@ -285,15 +294,20 @@ pub(crate) fn whole_tag(line: &str) -> Option<TagToken> {
     (used == t.len()).then_some(tag)
 }
 
-/// Writes `<name a="v" …` (no closing `>`).
+/// Writes `<name a="v" …` (no closing `>`), for a tag outside table cells.
 pub(crate) fn open_tag(out: &mut String, name: &str, attrs: &[(&str, &str)]) {
+    open_tag_in(out, name, attrs, false);
+}
+
+/// Writes `<name a="v" …` (no closing `>`); `in_cell`: inside a GFM table cell.
+pub(crate) fn open_tag_in(out: &mut String, name: &str, attrs: &[(&str, &str)], in_cell: bool) {
     out.push('<');
     out.push_str(name);
     for (k, v) in attrs {
         out.push(' ');
         out.push_str(k);
         out.push_str("=\"");
-        escape_attr(v, out);
+        escape_attr(v, out, in_cell);
         out.push('"');
     }
 }

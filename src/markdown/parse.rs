@@ -13,7 +13,8 @@ use std::ops::Range;
 use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, Options, Parser, Tag};
 
 use super::escape::{parse_attr_list, read_tag, trailing_attrs_start, whole_tag, TagToken};
-use super::inline::{color_in, parse_inline, parse_inline_str, Inline};
+use super::inline::color_in;
+use super::inline_parse::{parse_inline, parse_inline_str, Inline};
 use super::lang;
 use super::Links;
 use crate::notion::model::block::{
@@ -364,168 +365,191 @@ impl<'a> P<'a> {
         range: Range<usize>,
         out: &mut Vec<Item>,
     ) -> usize {
-        match t {
-            Tag::Paragraph => self.paragraph(i + 1, j, range, out),
-            Tag::Heading { level, .. } => {
-                let text = self.text(i + 1, j);
-                let h = Heading {
-                    rich_text: text.runs.clone(),
-                    color: text.color(),
-                    is_toggleable: false,
-                    extra: JsonMap::new(),
-                };
-                let kind = match *level as usize {
-                    1 => BlockKind::Heading1(h),
-                    2 => BlockKind::Heading2(h),
-                    _ => BlockKind::Heading3(h),
-                };
-                out.push(Item::Block(Box::new(Block::new(kind))));
+        let block = match t {
+            Tag::Paragraph => {
+                self.paragraph(i + 1, j, range, out);
+                return 0;
             }
-            Tag::BlockQuote(kind) => {
-                let mut blocks = assemble(self.items(i + 1, j, false));
-                if too_deep(&blocks) {
-                    out.push(Item::Block(Box::new(literal(&self.src[range]))));
-                    return 0;
-                }
-                let (runs, color, mut children) = take_text(&mut blocks);
-                children.extend(blocks);
-                let block = match kind {
-                    None => Block::with_children(
-                        BlockKind::Quote(TextBlock {
-                            rich_text: runs,
-                            color,
-                            extra: JsonMap::new(),
-                        }),
-                        children,
-                    ),
-                    Some(k) => {
-                        let (icon, color) = match k {
-                            BlockQuoteKind::Note => ("ℹ️", "blue_background"),
-                            BlockQuoteKind::Tip => ("💡", "green_background"),
-                            BlockQuoteKind::Important => ("❗", "purple_background"),
-                            BlockQuoteKind::Warning => ("⚠️", "yellow_background"),
-                            BlockQuoteKind::Caution => ("🛑", "red_background"),
-                        };
-                        Block::with_children(
-                            BlockKind::Callout(Callout {
-                                rich_text: runs,
-                                icon: Some(Icon::Emoji(icon.into())),
-                                color: color.into(),
-                                extra: JsonMap::new(),
-                            }),
-                            children,
-                        )
-                    }
-                };
-                out.push(Item::Block(Box::new(block)));
-            }
+            Tag::Heading { level, .. } => self.heading(*level as usize, i, j),
+            Tag::BlockQuote(kind) => self.blockquote(*kind, i, j, range),
             Tag::CodeBlock(kind) => {
-                let mut text = String::new();
-                for (e, _) in &self.ev[i + 1..j] {
-                    if let Event::Text(t) = e {
-                        text.push_str(t);
-                    }
-                }
-                if text.ends_with('\n') {
-                    text.pop();
-                }
-                let info = match kind {
-                    CodeBlockKind::Fenced(info) => info.to_string(),
-                    CodeBlockKind::Indented => String::new(),
-                };
-                // A caption comment right after the fence.
-                let mut consumed = 0;
-                let mut caption = Vec::new();
-                if let (Some((Event::Start(Tag::HtmlBlock), _)), true) =
-                    (self.ev.get(j + 1), matches!(kind, CodeBlockKind::Fenced(_)))
-                {
-                    let k = self.close[j + 1];
-                    let html: String = self.ev[j + 2..k]
-                        .iter()
-                        .filter_map(|(e, _)| match e {
-                            Event::Html(h) => Some(h.as_ref()),
-                            _ => None,
-                        })
-                        .collect();
-                    let line = html.trim_end_matches('\n');
-                    if let Some(c) = line
-                        .strip_prefix("<!-- caption: ")
-                        .and_then(|l| l.strip_suffix(" -->"))
-                    {
-                        if !c.contains('\n') {
-                            caption = parse_inline_str(c).runs;
-                            consumed = k - j;
-                        }
-                    }
-                }
-                let word = info.split_whitespace().next().unwrap_or("");
-                if word != "math" && !lang::is_recognised(&info) {
-                    let mut c = vec![RichText::plain(info.trim().to_string())];
-                    if !caption.is_empty() {
-                        c.push(RichText::plain(" "));
-                        c.extend(caption);
-                    }
-                    caption = super::inline::merge_owned(c);
-                }
-                let block = if word == "math" {
-                    Block::new(BlockKind::Equation(EquationBlock {
-                        expression: text,
-                        extra: JsonMap::new(),
-                    }))
-                } else {
-                    Block::new(BlockKind::Code(Code {
-                        rich_text: crate::notion::model::rich_text::split_long_runs(
-                            if text.is_empty() {
-                                Vec::new()
-                            } else {
-                                vec![RichText::plain(text)]
-                            },
-                        ),
-                        caption,
-                        language: lang::language_for(&info),
-                        extra: JsonMap::new(),
-                    }))
-                };
+                let (block, consumed) = self.code_block(kind, i, j);
                 out.push(Item::Block(Box::new(block)));
                 return consumed;
             }
             Tag::HtmlBlock => {
-                let html: String = self.ev[i + 1..j]
-                    .iter()
-                    .filter_map(|(e, _)| match e {
-                        Event::Html(h) | Event::Text(h) => Some(h.as_ref()),
-                        _ => None,
-                    })
-                    .collect();
-                let line = html.trim();
-                match self.html_items(&html) {
-                    Some(items) => out.extend(items),
-                    // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
-                    None if !line.contains('\n') => {
-                        let runs = parse_inline_str(line).runs;
-                        out.push(Item::Block(Box::new(paragraph(runs, DEFAULT_COLOR.into()))));
-                    }
-                    None => out.push(Item::Block(Box::new(literal(&html)))),
-                }
+                self.html_block(i, j, out);
+                return 0;
             }
             Tag::List(start) => {
-                let mut k = i + 1;
-                let mut first = true;
-                while k < j {
-                    if let Event::Start(Tag::Item) = &self.ev[k].0 {
-                        let end = self.close[k];
-                        out.push(Item::Block(Box::new(self.list_item(k, end, *start, first))));
-                        first = false;
-                        k = end + 1;
-                    } else {
-                        k += 1;
-                    }
-                }
+                self.list(*start, i, j, out);
+                return 0;
             }
-            Tag::Table(_) => out.push(Item::Block(Box::new(self.pipe_table(i, j)))),
-            _ => out.push(Item::Block(Box::new(literal(&self.src[range])))),
-        }
+            Tag::Table(_) => self.pipe_table(i, j),
+            _ => literal(&self.src[range]),
+        };
+        out.push(Item::Block(Box::new(block)));
         0
+    }
+
+    fn heading(&self, level: usize, i: usize, j: usize) -> Block {
+        let text = self.text(i + 1, j);
+        let color = text.color();
+        let h = Heading {
+            rich_text: text.runs,
+            color,
+            is_toggleable: false,
+            extra: JsonMap::new(),
+        };
+        Block::new(match level {
+            1 => BlockKind::Heading1(h),
+            2 => BlockKind::Heading2(h),
+            _ => BlockKind::Heading3(h),
+        })
+    }
+
+    /// A quote, or the callout a GitHub alert stands for (see [`super::alert`]).
+    fn blockquote(
+        &self,
+        kind: Option<BlockQuoteKind>,
+        i: usize,
+        j: usize,
+        range: Range<usize>,
+    ) -> Block {
+        let mut blocks = assemble(self.items(i + 1, j, false));
+        if too_deep(&blocks) {
+            return literal(&self.src[range]);
+        }
+        let (runs, color, mut children) = take_text(&mut blocks);
+        children.extend(blocks);
+        let kind = match kind {
+            None => BlockKind::Quote(TextBlock {
+                rich_text: runs,
+                color,
+                extra: JsonMap::new(),
+            }),
+            Some(k) => {
+                let a = super::alert::for_quote(k);
+                BlockKind::Callout(Callout {
+                    rich_text: runs,
+                    icon: Some(Icon::Emoji(a.icon.into())),
+                    color: a.color.into(),
+                    extra: JsonMap::new(),
+                })
+            }
+        };
+        Block::with_children(kind, children)
+    }
+
+    /// A fenced or indented code block (or a ```` ```math ```` equation); returns it and
+    /// how many events after `j` its caption comment used.
+    fn code_block(&self, kind: &CodeBlockKind<'a>, i: usize, j: usize) -> (Block, usize) {
+        let mut text = String::new();
+        for (e, _) in &self.ev[i + 1..j] {
+            if let Event::Text(t) = e {
+                text.push_str(t);
+            }
+        }
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        let info = match kind {
+            CodeBlockKind::Fenced(info) => info.to_string(),
+            CodeBlockKind::Indented => String::new(),
+        };
+        let (mut caption, consumed) = match kind {
+            CodeBlockKind::Fenced(_) => self.code_caption(j),
+            CodeBlockKind::Indented => (Vec::new(), 0),
+        };
+        let word = info.split_whitespace().next().unwrap_or("");
+        if word == "math" {
+            let e = EquationBlock {
+                expression: text,
+                extra: JsonMap::new(),
+            };
+            return (Block::new(BlockKind::Equation(e)), consumed);
+        }
+        if !lang::is_recognised(&info) {
+            // An unknown info string is kept at the start of the caption.
+            let mut c = vec![RichText::plain(info.trim().to_string())];
+            if !caption.is_empty() {
+                c.push(RichText::plain(" "));
+                c.extend(caption);
+            }
+            caption = super::inline::merge_owned(c);
+        }
+        let runs = if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![RichText::plain(text)]
+        };
+        let code = Code {
+            rich_text: crate::notion::model::rich_text::split_long_runs(runs),
+            caption,
+            language: lang::language_for(&info),
+            extra: JsonMap::new(),
+        };
+        (Block::new(BlockKind::Code(code)), consumed)
+    }
+
+    /// A `<!-- caption: … -->` comment right after the fence ending at `j`: its rich text
+    /// and how many events it used.
+    fn code_caption(&self, j: usize) -> (Vec<RichText>, usize) {
+        let Some((Event::Start(Tag::HtmlBlock), _)) = self.ev.get(j + 1) else {
+            return (Vec::new(), 0);
+        };
+        let k = self.close[j + 1];
+        let html: String = self.ev[j + 2..k]
+            .iter()
+            .filter_map(|(e, _)| match e {
+                Event::Html(h) => Some(h.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let line = html.trim_end_matches('\n');
+        let caption = line
+            .strip_prefix("<!-- caption: ")
+            .and_then(|l| l.strip_suffix(" -->"))
+            .filter(|c| !c.contains('\n'));
+        match caption {
+            Some(c) => (parse_inline_str(c).runs, k - j),
+            None => (Vec::new(), 0),
+        }
+    }
+
+    fn html_block(&self, i: usize, j: usize, out: &mut Vec<Item>) {
+        let html: String = self.ev[i + 1..j]
+            .iter()
+            .filter_map(|(e, _)| match e {
+                Event::Html(h) | Event::Text(h) => Some(h.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let line = html.trim();
+        match self.html_items(&html) {
+            Some(items) => out.extend(items),
+            // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
+            None if !line.contains('\n') => {
+                let runs = parse_inline_str(line).runs;
+                out.push(Item::Block(Box::new(paragraph(runs, DEFAULT_COLOR.into()))));
+            }
+            None => out.push(Item::Block(Box::new(literal(&html)))),
+        }
+    }
+
+    fn list(&self, start: Option<u64>, i: usize, j: usize, out: &mut Vec<Item>) {
+        let mut k = i + 1;
+        let mut first = true;
+        while k < j {
+            if let Event::Start(Tag::Item) = &self.ev[k].0 {
+                let end = self.close[k];
+                out.push(Item::Block(Box::new(self.list_item(k, end, start, first))));
+                first = false;
+                k = end + 1;
+            } else {
+                k += 1;
+            }
+        }
     }
 
     fn list_item(&self, i: usize, j: usize, start: Option<u64>, first: bool) -> Block {
