@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{Event, Tag, TagEnd};
+use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
 use serde_json::Value;
 
 use super::escape::{read_tag, TagToken};
@@ -180,8 +180,16 @@ impl Walker<'_, '_> {
             Event::Start(Tag::Emphasis) => self.b.push(|s| s.italic = true),
             Event::Start(Tag::Strong) => self.b.push(|s| s.bold = true),
             Event::Start(Tag::Strikethrough) => self.b.push(|s| s.strike = true),
-            Event::Start(Tag::Link { dest_url, .. }) => {
-                let url = dest_url.to_string();
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            }) => {
+                // `<a@b.co>` links to the address.
+                let url = match link_type {
+                    LinkType::Email => format!("mailto:{dest_url}"),
+                    _ => dest_url.to_string(),
+                };
                 self.b.push(move |s| s.link = Some(url));
             }
             Event::End(TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough)

@@ -30,6 +30,7 @@ fn norm_run(r: &RichText) -> RichText {
     r.href = None;
     r.extra = JsonMap::new();
     r.annotations.extra = JsonMap::new();
+    r.annotations.received = Default::default();
     match &mut r.kind {
         RichTextKind::Text(t) => {
             r.plain_text = None;

@@ -130,6 +130,7 @@ fn unmarked(r: &RichText, text: &str) -> RichText {
     c.annotations.bold = false;
     c.annotations.italic = false;
     c.annotations.strikethrough = false;
+    c.annotations.received = Default::default();
     set_text(&mut c, text);
     c
 }
