@@ -208,32 +208,40 @@ impl<'a> P<'a> {
             mut runs,
             empty_marker,
         } = parse_inline(slice, self.src);
-        let mut attrs = Vec::new();
-        // Block attributes: the raw source ends with an unescaped `{k="v"}` in plain text.
-        if let Some((Event::Text(_), r)) = slice.last() {
-            let upto = &self.src[..r.end];
-            if let Some(start) = trailing_attrs_start(upto).filter(|s| *s >= r.start) {
-                let raw = &upto[start..];
-                let list = parse_attr_list(&raw[1..raw.len() - 1]);
-                if let (Some(list), Some(last)) = (list, runs.last_mut()) {
-                    if let RichTextKind::Text(t) = &mut last.kind {
-                        if t.content.ends_with(raw) {
-                            let n = t.content.len() - raw.len();
-                            t.content.truncate(n);
-                            if t.content.ends_with(' ') {
-                                t.content.pop();
-                            }
-                            attrs = list;
-                            runs = super::inline::merge_owned(std::mem::take(&mut runs));
-                        }
-                    }
-                }
-            }
-        }
+        let attrs = self.take_block_attrs(slice, &mut runs).unwrap_or_default();
         if empty_marker {
             runs.clear();
         }
         Text { runs, attrs }
+    }
+
+    /// Block attributes: when the raw source of `slice` ends with an unescaped `{k="v"}` in
+    /// plain text, takes it off the last run and returns it.
+    fn take_block_attrs(
+        &self,
+        slice: &[Ev<'_>],
+        runs: &mut Vec<RichText>,
+    ) -> Option<Vec<(String, String)>> {
+        let (Event::Text(_), r) = slice.last()? else {
+            return None;
+        };
+        let upto = &self.src[..r.end];
+        let start = trailing_attrs_start(upto).filter(|s| *s >= r.start)?;
+        let raw = &upto[start..];
+        let list = parse_attr_list(&raw[1..raw.len() - 1])?;
+        let RichTextKind::Text(t) = &mut runs.last_mut()?.kind else {
+            return None;
+        };
+        if !t.content.ends_with(raw) {
+            return None;
+        }
+        let n = t.content.len() - raw.len();
+        t.content.truncate(n);
+        if t.content.ends_with(' ') {
+            t.content.pop();
+        }
+        *runs = super::inline::merge_owned(std::mem::take(runs));
+        Some(list)
     }
 
     /// Block items of events `from..to` (one container level).
@@ -1035,27 +1043,7 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
                     continue;
                 }
                 let (frame, blocks) = stack.pop().expect("not root");
-                let parent = &mut stack.last_mut().expect("root").1;
-                match frame {
-                    // Nesting this deep would overflow the stack of whoever walks the
-                    // tree: keep the tags as text and the content flat instead.
-                    Frame::Open(t, raw) | Frame::Details(t, _, raw) if too_deep(&blocks) => {
-                        parent.push(literal(&raw));
-                        parent.extend(blocks);
-                        parent.push(literal(&format!("</{}>", t.name)));
-                    }
-                    Frame::Open(t, raw) if t.name == "children" => match parent.last_mut() {
-                        Some(prev) => prev.children.extend(blocks),
-                        None => {
-                            parent.push(literal(&raw));
-                            parent.extend(blocks);
-                            parent.push(literal(&format!("</{}>", t.name)));
-                        }
-                    },
-                    Frame::Open(t, _) => parent.push(container(&t, blocks)),
-                    Frame::Details(t, runs, _) => parent.push(details(&t, runs, blocks)),
-                    Frame::Root => {}
-                }
+                close_frame(frame, blocks, &mut stack.last_mut().expect("root").1);
             }
         }
     }
@@ -1069,6 +1057,29 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
         parent.extend(blocks);
     }
     stack.pop().map(|(_, b)| b).unwrap_or_default()
+}
+
+/// Puts a closed container into `parent`.
+fn close_frame(frame: Frame, blocks: Vec<Block>, parent: &mut Vec<Block>) {
+    let as_text = |parent: &mut Vec<Block>, t: &TagToken, raw: &str, blocks: Vec<Block>| {
+        parent.push(literal(raw));
+        parent.extend(blocks);
+        parent.push(literal(&format!("</{}>", t.name)));
+    };
+    match frame {
+        // Nesting this deep would overflow the stack of whoever walks the tree: keep the
+        // tags as text and the content flat instead.
+        Frame::Open(t, raw) | Frame::Details(t, _, raw) if too_deep(&blocks) => {
+            as_text(parent, &t, &raw, blocks)
+        }
+        Frame::Open(t, raw) if t.name == "children" => match parent.last_mut() {
+            Some(prev) => prev.children.extend(blocks),
+            None => as_text(parent, &t, &raw, blocks),
+        },
+        Frame::Open(t, _) => parent.push(container(&t, blocks)),
+        Frame::Details(t, runs, _) => parent.push(details(&t, runs, blocks)),
+        Frame::Root => {}
+    }
 }
 
 fn details(t: &TagToken, runs: Vec<RichText>, children: Vec<Block>) -> Block {
