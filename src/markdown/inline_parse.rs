@@ -17,7 +17,7 @@ use crate::notion::model::{Annotations, JsonMap, Mention, RichText, RichTextKind
 type Ev<'a> = (Event<'a>, Range<usize>);
 
 /// Our inline tags recognised while parsing.
-fn tag_of(html: &str) -> Option<TagToken> {
+fn tag_of(html: &str) -> Option<TagToken<'_>> {
     let t = html.trim_end_matches(['\n', '\r']);
     let (tag, used) = read_tag(t)?;
     (used == t.len()).then_some(tag)
@@ -48,7 +48,8 @@ impl Style {
                 .clone()
                 .unwrap_or_else(|| crate::notion::model::DEFAULT_COLOR.to_string()),
             extra: JsonMap::new(),
-            ..Annotations::default()
+            // Spelled out: `..Default::default()` would build (and drop) a colour string.
+            received: Default::default(),
         }
     }
 }
@@ -81,7 +82,8 @@ pub(crate) fn parse_inline(events: &[Ev<'_>], src: &str) -> Inline {
         partner,
         b: Builder {
             runs: Vec::with_capacity(events.len() / 2 + 1),
-            stack: vec![Style::default()],
+            base: Style::default(),
+            stack: Vec::new(),
             generation: 0,
             open_text: None,
         },
@@ -98,14 +100,14 @@ pub(crate) fn parse_inline(events: &[Ev<'_>], src: &str) -> Inline {
 /// Our tags among `events` (`None` for other events; empty when there is no HTML at all)
 /// and, for each paired open/close tag, the index of its partner. Unmatched tags stay
 /// literal text.
-fn pair_tags(events: &[Ev<'_>]) -> (Vec<Option<TagToken>>, Vec<Option<usize>>) {
+fn pair_tags<'e>(events: &'e [Ev<'_>]) -> (Vec<Option<TagToken<'e>>>, Vec<Option<usize>>) {
     let has_html = events
         .iter()
         .any(|(e, _)| matches!(e, Event::InlineHtml(_) | Event::Html(_)));
     if !has_html {
         return (Vec::new(), Vec::new());
     }
-    let tags: Vec<Option<TagToken>> = events
+    let tags: Vec<Option<TagToken<'e>>> = events
         .iter()
         .map(|(e, _)| match e {
             Event::InlineHtml(h) | Event::Html(h) => tag_of(h),
@@ -146,7 +148,7 @@ fn pairable(t: &TagToken) -> bool {
 struct Walker<'e, 'a> {
     events: &'e [Ev<'a>],
     src: &'e str,
-    tags: Vec<Option<TagToken>>,
+    tags: Vec<Option<TagToken<'e>>>,
     partner: Vec<Option<usize>>,
     b: Builder,
     /// `<empty-block/>` markers seen.
@@ -160,7 +162,21 @@ impl Walker<'_, '_> {
     fn event(&mut self, i: usize) -> usize {
         let (ev, range) = &self.events[i];
         match ev {
-            Event::Text(t) => self.b.text(t),
+            Event::Text(t) => {
+                // Escapes split text into several events: size the run for all of them.
+                let more = if self.b.extends(false) {
+                    0
+                } else {
+                    self.events[i + 1..]
+                        .iter()
+                        .map_while(|(e, _)| match e {
+                            Event::Text(t) => Some(t.len()),
+                            _ => None,
+                        })
+                        .sum()
+                };
+                self.b.push_text_sized(t, false, more)
+            }
             Event::Code(t) => {
                 self.other_content = true;
                 self.b.push_text(t, true)
@@ -236,7 +252,7 @@ impl Walker<'_, '_> {
         let Some(t) = self.tags[i].as_ref() else {
             return (false, i);
         };
-        match t.name.as_str() {
+        match t.name.as_ref() {
             "br" if !t.closing && t.attrs.is_empty() => {
                 self.other_content = true;
                 self.b.text("\n");
@@ -376,7 +392,7 @@ fn span_style(t: &TagToken) -> Option<Style> {
     let mut s = Style::default();
     for (k, v) in &t.attrs {
         let on = v == "true";
-        match k.as_str() {
+        match k.as_ref() {
             "bold" if on => s.bold = true,
             "italic" if on => s.italic = true,
             "strikethrough" if on => s.strike = true,
@@ -483,6 +499,9 @@ fn mention_from(t: &TagToken, title: &str) -> Option<RichText> {
 
 struct Builder {
     runs: Vec<RichText>,
+    /// The style outside any emphasis, link or span.
+    base: Style,
+    /// Styles pushed on top of `base` (no allocation for plain text).
     stack: Vec<Style>,
     /// Bumped whenever the style changes, so text in an unchanged style extends the
     /// previous run instead of starting a new one.
@@ -493,7 +512,7 @@ struct Builder {
 
 impl Builder {
     fn cur(&self) -> &Style {
-        self.stack.last().expect("style stack never empty")
+        self.stack.last().unwrap_or(&self.base)
     }
 
     fn push(&mut self, f: impl FnOnce(&mut Style)) {
@@ -504,8 +523,7 @@ impl Builder {
     }
 
     fn pop(&mut self) {
-        if self.stack.len() > 1 {
-            self.stack.pop();
+        if self.stack.pop().is_some() {
             self.generation += 1;
         }
     }
@@ -514,11 +532,21 @@ impl Builder {
         self.push_text(t, false);
     }
 
+    /// Whether text in the current style (code or not) extends the last run.
+    fn extends(&self, code: bool) -> bool {
+        self.open_text == Some((self.generation, code))
+    }
+
     fn push_text(&mut self, t: &str, code: bool) {
+        self.push_text_sized(t, code, 0);
+    }
+
+    /// Adds text; a new run gets room for `more` bytes of text to come.
+    fn push_text_sized(&mut self, t: &str, code: bool, more: usize) {
         if t.is_empty() {
             return;
         }
-        if self.open_text == Some((self.generation, code)) {
+        if self.extends(code) {
             if let Some(RichTextKind::Text(last)) = self.runs.last_mut().map(|r| &mut r.kind) {
                 last.content.push_str(t);
                 return;
@@ -526,9 +554,11 @@ impl Builder {
         }
         self.open_text = Some((self.generation, code));
         let s = self.cur();
+        let mut content = String::with_capacity(t.len() + more);
+        content.push_str(t);
         let r = RichText {
             kind: RichTextKind::Text(Text {
-                content: t.to_string(),
+                content,
                 link: s
                     .link
                     .clone()

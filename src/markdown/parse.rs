@@ -40,11 +40,13 @@ pub(crate) fn options() -> Options {
 type Ev<'a> = (Event<'a>, Range<usize>);
 
 /// One element of a container's content before tags are paired.
+// Blocks are large next to the tags, but each item is moved once into its container:
+// cheaper than an allocation per block.
+#[allow(clippy::large_enum_variant)]
 enum Item {
-    /// Boxed: a block is large and items are moved around.
-    Block(Box<Block>),
-    Open(TagToken, String),
-    Details(TagToken, Vec<RichText>, String),
+    Block(Block),
+    Open(TagToken<'static>, String),
+    Details(TagToken<'static>, Vec<RichText>, String),
     Close(String, String),
 }
 
@@ -241,7 +243,11 @@ impl<'a> P<'a> {
             t.content.pop();
         }
         *runs = super::inline::merge_owned(std::mem::take(runs));
-        Some(list)
+        Some(
+            list.into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
     }
 
     /// Block items of events `from..to` (one container level).
@@ -249,7 +255,7 @@ impl<'a> P<'a> {
     fn refdefs_before(&self, pos: usize, out: &mut Vec<Item>) {
         let mut k = self.next_refdef.get();
         while let Some(r) = self.refdefs.get(k).filter(|r| r.start < pos) {
-            out.push(Item::Block(Box::new(literal(self.src[r.clone()].trim()))));
+            out.push(Item::Block(literal(self.src[r.clone()].trim())));
             k += 1;
         }
         self.next_refdef.set(k);
@@ -284,7 +290,7 @@ impl<'a> P<'a> {
             text = kept.join("\n");
         }
         if !text.trim().is_empty() {
-            out.push(Item::Block(Box::new(literal(text.trim()))));
+            out.push(Item::Block(literal(text.trim())));
         }
     }
 
@@ -310,9 +316,9 @@ impl<'a> P<'a> {
                     }
                 }
                 Event::Rule => {
-                    out.push(Item::Block(Box::new(Block::new(BlockKind::Divider(
-                        Empty::default(),
-                    )))));
+                    out.push(Item::Block(Block::new(
+                        BlockKind::Divider(Empty::default()),
+                    )));
                     i += 1;
                 }
                 Event::TaskListMarker(_) | Event::End(_) => i += 1,
@@ -353,7 +359,7 @@ impl<'a> P<'a> {
         );
         if nests {
             if self.depth.get() >= MAX_NESTING {
-                out.push(Item::Block(Box::new(literal(&self.src[range]))));
+                out.push(Item::Block(literal(&self.src[range])));
                 return 0;
             }
             self.depth.set(self.depth.get() + 1);
@@ -382,7 +388,7 @@ impl<'a> P<'a> {
             Tag::BlockQuote(kind) => self.blockquote(*kind, i, j, range),
             Tag::CodeBlock(kind) => {
                 let (block, consumed) = self.code_block(kind, i, j);
-                out.push(Item::Block(Box::new(block)));
+                out.push(Item::Block(block));
                 return consumed;
             }
             Tag::HtmlBlock => {
@@ -396,7 +402,7 @@ impl<'a> P<'a> {
             Tag::Table(_) => self.pipe_table(i, j),
             _ => literal(&self.src[range]),
         };
-        out.push(Item::Block(Box::new(block)));
+        out.push(Item::Block(block));
         0
     }
 
@@ -539,9 +545,9 @@ impl<'a> P<'a> {
             // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
             None if !line.contains('\n') => {
                 let runs = parse_inline_str(line).runs;
-                out.push(Item::Block(Box::new(paragraph(runs, DEFAULT_COLOR.into()))));
+                out.push(Item::Block(paragraph(runs, DEFAULT_COLOR.into())));
             }
-            None => out.push(Item::Block(Box::new(literal(&html)))),
+            None => out.push(Item::Block(literal(&html))),
         }
     }
 
@@ -551,7 +557,7 @@ impl<'a> P<'a> {
         while k < j {
             if let Event::Start(Tag::Item) = &self.ev[k].0 {
                 let end = self.close[k];
-                out.push(Item::Block(Box::new(self.list_item(k, end, start, first))));
+                out.push(Item::Block(self.list_item(k, end, start, first)));
                 first = false;
                 k = end + 1;
             } else {
@@ -644,39 +650,8 @@ impl<'a> P<'a> {
                 return;
             }
         }
-        // A lone image.
-        let sig: Vec<usize> = (from..to)
-            .filter(|&k| !matches!(&self.ev[k].0, Event::Text(t) if t.trim().is_empty()))
-            .collect();
-        if let (Some(&first), Some(&last)) = (sig.first(), sig.last()) {
-            if let Event::Start(Tag::Image { dest_url, .. }) = &self.ev[first].0 {
-                if self.close[first] == last {
-                    let caption = parse_inline(&self.ev[first + 1..last], self.src).runs;
-                    let (id, file) = self.media_file(dest_url);
-                    let mut b = Block::new(BlockKind::Image(Media {
-                        file,
-                        caption,
-                        name: None,
-                        extra: JsonMap::new(),
-                    }));
-                    b.id = id;
-                    out.push(Item::Block(Box::new(b)));
-                    return;
-                }
-            }
-        }
-        let significant: Vec<&Ev<'_>> = sig.iter().map(|&k| &self.ev[k]).collect();
-        // A lone `$$ … $$`.
-        if let [(Event::DisplayMath(m), _)] = significant.as_slice() {
-            let mut e: &str = m;
-            e = e.strip_prefix('\n').unwrap_or(e);
-            e = e.strip_suffix('\n').unwrap_or(e);
-            out.push(Item::Block(Box::new(Block::new(BlockKind::Equation(
-                EquationBlock {
-                    expression: e.to_string(),
-                    extra: JsonMap::new(),
-                },
-            )))));
+        if let Some(block) = self.lone_image_or_math(from, to) {
+            out.push(Item::Block(block));
             return;
         }
         let text = self.text(from, to);
@@ -689,7 +664,38 @@ impl<'a> P<'a> {
                 serde_json::to_value(&text.attrs).expect("strings serialize"),
             );
         }
-        out.push(Item::Block(Box::new(b)));
+        out.push(Item::Block(b));
+    }
+
+    /// A paragraph that is only an image, or only `$$ … $$`: that block.
+    fn lone_image_or_math(&self, from: usize, to: usize) -> Option<Block> {
+        let blank = |k: &usize| matches!(&self.ev[*k].0, Event::Text(t) if t.trim().is_empty());
+        let first = (from..to).find(|k| !blank(k))?;
+        let last = (from..to).rev().find(|k| !blank(k))?;
+        match &self.ev[first].0 {
+            Event::Start(Tag::Image { dest_url, .. }) if self.close[first] == last => {
+                let caption = parse_inline(&self.ev[first + 1..last], self.src).runs;
+                let (id, file) = self.media_file(dest_url);
+                let mut b = Block::new(BlockKind::Image(Media {
+                    file,
+                    caption,
+                    name: None,
+                    extra: JsonMap::new(),
+                }));
+                b.id = id;
+                Some(b)
+            }
+            Event::DisplayMath(m) if first == last => {
+                let mut e: &str = m;
+                e = e.strip_prefix('\n').unwrap_or(e);
+                e = e.strip_suffix('\n').unwrap_or(e);
+                Some(Block::new(BlockKind::Equation(EquationBlock {
+                    expression: e.to_string(),
+                    extra: JsonMap::new(),
+                })))
+            }
+            _ => None,
+        }
     }
 
     fn media_file(&self, src: &str) -> (Option<String>, FileObject) {
@@ -721,12 +727,16 @@ impl<'a> P<'a> {
                         .strip_prefix("<summary>")?
                         .strip_suffix("</summary>")?;
                     let runs = parse_inline_str(inner).runs;
-                    out.push(Item::Details(t, runs, format!("{line}\n{summary}")));
+                    out.push(Item::Details(
+                        t.into_owned(),
+                        runs,
+                        format!("{line}\n{summary}"),
+                    ));
                     k += 2;
                 }
                 Some(t) if t.name == "table" && !t.closing && !t.self_closing => {
                     let end = lines[k..].iter().position(|l| l.trim() == "</table>")? + k;
-                    out.push(Item::Block(Box::new(tag_table(&t, &lines[k + 1..end])?)));
+                    out.push(Item::Block(tag_table(&t, &lines[k + 1..end])?));
                     k = end + 1;
                 }
                 _ => {
@@ -754,7 +764,7 @@ impl<'a> P<'a> {
         let plain =
             |runs: &[RichText]| -> String { runs.iter().map(RichText::text_content).collect() };
         let id_attr = t.attr("id").map(str::to_string);
-        let block = match t.name.as_str() {
+        let block = match t.name.as_ref() {
             "file" | "pdf" | "video" | "audio" if t.only_attrs(&["src", "name"]) => {
                 let (id, file) = self.media_file(t.attr("src")?);
                 let media = Media {
@@ -763,7 +773,7 @@ impl<'a> P<'a> {
                     name: t.attr("name").map(str::to_string),
                     extra: JsonMap::new(),
                 };
-                let kind = match t.name.as_str() {
+                let kind = match t.name.as_ref() {
                     "file" => BlockKind::File(media),
                     "pdf" => BlockKind::Pdf(media),
                     "video" => BlockKind::Video(media),
@@ -821,7 +831,7 @@ impl<'a> P<'a> {
             }
             _ => return None,
         };
-        Some(Item::Block(Box::new(block)))
+        Some(Item::Block(block))
     }
 
     fn single_tag(&self, t: TagToken, line: &str) -> Option<Item> {
@@ -835,21 +845,21 @@ impl<'a> P<'a> {
         ];
         if t.closing {
             return CONTAINERS
-                .contains(&t.name.as_str())
-                .then(|| Item::Close(t.name.clone(), line.to_string()));
+                .contains(&t.name.as_ref())
+                .then(|| Item::Close(t.name.to_string(), line.to_string()));
         }
         if !t.self_closing {
-            let ok = match t.name.as_str() {
+            let ok = match t.name.as_ref() {
                 "callout" => t.only_attrs(&["icon", "icon-data", "color"]),
                 "columns" | "children" => t.attrs.is_empty(),
                 "column" => t.only_attrs(&["width"]),
                 "synced-block" => t.only_attrs(&["id"]),
                 _ => false,
             };
-            return ok.then(|| Item::Open(t, line.to_string()));
+            return ok.then(|| Item::Open(t.into_owned(), line.to_string()));
         }
         let id = t.attr("id").map(str::to_string);
-        let kind = match t.name.as_str() {
+        let kind = match t.name.as_ref() {
             "empty-block" if t.attrs.is_empty() => BlockKind::Paragraph(TextBlock {
                 rich_text: Vec::new(),
                 color: DEFAULT_COLOR.into(),
@@ -894,7 +904,7 @@ impl<'a> P<'a> {
         };
         let mut b = Block::new(kind);
         b.id = id;
-        Some(Item::Block(Box::new(b)))
+        Some(Item::Block(b))
     }
 }
 
@@ -987,11 +997,14 @@ fn take_text_attrs(blocks: &mut Vec<Block>) -> TakenText {
     if let Some(first) = blocks.first() {
         if matches!(first.kind, BlockKind::Paragraph(_)) && first.id.is_none() {
             let mut b = blocks.remove(0);
-            let attrs: Vec<(String, String)> = b
-                .extra
-                .remove(ATTRS_KEY)
-                .and_then(|v| serde_json::from_value(v).ok())
-                .unwrap_or_default();
+            let attrs: Vec<(String, String)> = if b.extra.is_empty() {
+                Vec::new()
+            } else {
+                b.extra
+                    .remove(ATTRS_KEY)
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default()
+            };
             if let BlockKind::Paragraph(p) = b.kind {
                 return (p.rich_text, p.color, attrs, b.children);
             }
@@ -1016,8 +1029,8 @@ fn strip_attrs(blocks: &mut [Block]) {
 
 enum Frame {
     Root,
-    Open(TagToken, String),
-    Details(TagToken, Vec<RichText>, String),
+    Open(TagToken<'static>, String),
+    Details(TagToken<'static>, Vec<RichText>, String),
 }
 
 /// Pairs open/close tags into containers; unpaired tags become literal paragraphs.
@@ -1025,7 +1038,7 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
     let mut stack: Vec<(Frame, Vec<Block>)> = vec![(Frame::Root, Vec::with_capacity(items.len()))];
     for item in items {
         match item {
-            Item::Block(b) => stack.last_mut().expect("root").1.push(*b),
+            Item::Block(b) => stack.last_mut().expect("root").1.push(b),
             // Past the depth bound an opening tag stays text (see MAX_TREE_DEPTH).
             Item::Open(_, raw) | Item::Details(_, _, raw) if stack.len() >= MAX_TREE_DEPTH => {
                 stack.last_mut().expect("root").1.push(literal(&raw))
@@ -1111,7 +1124,7 @@ fn details(t: &TagToken, runs: Vec<RichText>, children: Vec<Block>) -> Block {
 }
 
 fn container(t: &TagToken, mut blocks: Vec<Block>) -> Block {
-    match t.name.as_str() {
+    match t.name.as_ref() {
         "callout" => {
             let (runs, _, mut children) = take_text(&mut blocks);
             children.extend(blocks);
