@@ -333,7 +333,7 @@ impl Walker<'_, '_> {
             self.partner[i].unwrap_or(i)
         };
         let title = plain_between(&self.events[i + 1..end.max(i + 1)], self.src);
-        match mention_from(t, &title) {
+        match mention_from(t, &title, self.b.cur().annotations(false)) {
             Some(run) => {
                 self.b.push_run(run);
                 (true, end)
@@ -431,11 +431,12 @@ fn id_from_url(url: &str) -> String {
     url.rsplit('/').next().unwrap_or(url).to_string()
 }
 
-fn mention_from(t: &TagToken, title: &str) -> Option<RichText> {
+/// The run a mention (or `<rich-text>`) tag stands for, styled with `annotations`.
+fn mention_from(t: &TagToken, title: &str, annotations: Annotations) -> Option<RichText> {
     let kind_name = t.name.strip_prefix("mention-");
     let titled = |kind: RichTextKind| RichText {
         kind,
-        annotations: Annotations::default(),
+        annotations: annotations.clone(),
         plain_text: Some(title.to_string()),
         href: None,
         extra: JsonMap::new(),
@@ -591,9 +592,9 @@ impl Builder {
         self.runs.push(r);
     }
 
-    fn push_run(&mut self, mut r: RichText) {
+    /// Adds a run already styled (see [`mention_from`]).
+    fn push_run(&mut self, r: RichText) {
         self.open_text = None;
-        r.annotations = self.cur().annotations(false);
         self.runs.push(r);
     }
 }

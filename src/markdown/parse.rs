@@ -265,12 +265,19 @@ impl<'a> P<'a> {
     /// …), minus the reference definitions emitted by span: kept as text. Inside a
     /// container (`nested`) quote markers, list markers and indentation are not text.
     fn gap(&self, a: usize, b: usize, nested: bool, out: &mut Vec<Item>) {
-        if self.src[a..b].trim().is_empty() {
+        let between = &self.src[a..b];
+        if between.trim().is_empty() {
+            return;
+        }
+        // Usually only container markers (`> `, `- `) sit between a container's blocks.
+        let markers_only = |l: &str| strip_container_prefix(l).trim_matches('\\').is_empty();
+        let first = self.refdefs.partition_point(|r| r.end <= a);
+        let has_refdef = self.refdefs.get(first).is_some_and(|r| r.start < b);
+        if nested && !has_refdef && between.lines().all(markers_only) {
             return;
         }
         let mut text = String::new();
         let mut pos = a;
-        let first = self.refdefs.partition_point(|r| r.end <= a);
         for r in self.refdefs[first..].iter().take_while(|r| r.start < b) {
             if r.start > pos {
                 text.push_str(&self.src[pos..r.start]);
