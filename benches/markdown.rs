@@ -1,8 +1,42 @@
 //! Throughput of the Markdown dialect on a realistic page of 5,000+ blocks (mixed types,
 //! nesting, annotations). Plain `std::time::Instant`, no harness:
-//! `cargo bench --bench markdown`. Prints MB/s and ms per page for render and parse.
+//! `cargo bench --bench markdown`. Prints MB/s and ms per page for render and parse, and
+//! the heap allocations each makes (most of parse's time is the allocator's).
+//! `PROFILE_PARSE=N` runs only N parses, for a profiler.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// The system allocator, counting allocations.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Heap allocations (and reallocations) made by `f`.
+fn allocations<T>(f: impl FnOnce() -> T) -> usize {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    drop(f());
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
 
 use notionfs::markdown::{parse, render};
 use notionfs::notion::model::Block;
@@ -86,6 +120,16 @@ fn main() {
     let blocks = page();
     let n: usize = blocks.iter().map(Block::tree_size).sum();
     let md = render(&blocks);
+    if std::env::var("PROFILE_PARSE").is_ok() {
+        for _ in 0..std::env::var("PROFILE_PARSE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200)
+        {
+            std::hint::black_box(parse(&md).len());
+        }
+        return;
+    }
     let mb = md.len() as f64 / 1e6;
     let iters = 30;
     // Best of N: the machine is shared, so the minimum is the least disturbed figure.
@@ -145,5 +189,10 @@ fn main() {
         "(pulldown-cmark events alone: {:.1} MB/s, {:.1} ms per page)",
         mb / base_s,
         base_s * 1e3
+    );
+    println!(
+        "allocations per page: render {}, parse {}",
+        allocations(|| render(&blocks)),
+        allocations(|| parse(&md))
     );
 }

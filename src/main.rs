@@ -74,7 +74,14 @@ fn read_input(file: &Option<PathBuf>) -> anyhow::Result<Vec<u8>> {
 fn convert(direction: Direction) -> anyhow::Result<()> {
     use notionfs::markdown::convert::{blocks_to_md, md_to_blocks};
     let out = match direction {
-        Direction::MdToBlocks { file } => md_to_blocks(&read_input(&file)?)?,
+        Direction::MdToBlocks { file } => {
+            let converted = md_to_blocks(&read_input(&file)?)?;
+            // The JSON goes to stdout as one append request; what it leaves out is said here.
+            for note in converted.notes() {
+                eprintln!("notionfs: {note}");
+            }
+            converted.json
+        }
         Direction::BlocksToMd { file } => blocks_to_md(&read_input(&file)?)?,
     };
     let mut stdout = std::io::stdout().lock();

@@ -93,3 +93,65 @@ fn bad_input_fails_with_one_clear_line() {
     assert_ne!(code, 0);
     assert!(err.contains("cannot read /nonexistent/x.md"), "{err}");
 }
+
+/// A page with child pages, a child database and placeholders, as `cat Page.md` shows it.
+const WITH_REFERENCES: &str = "\
+# Plan
+
+<page id=\"5eed0001-de00-4000-8000-000000000002\">Architecture</page>
+
+Some text with **bold**.
+
+<database id=\"5eed0002-de00-4000-8000-000000000001\">Tasks</database>
+
+- item
+  - nested
+
+<link-preview url=\"https://github.com/a/b/pull/1\" id=\"l1\"/>
+
+<page id=\"5eed0001-de00-4000-8000-000000000005\">Block Showcase</page>
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn md_to_blocks_output_is_accepted_by_append_as_is() {
+    let (code, json, err) = run(&["convert", "md-to-blocks"], WITH_REFERENCES.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "notionfs: left out 4 blocks that no append request can create (2 child_page, \
+         1 child_database, 1 link_preview); child pages and databases are created as pages, \
+         the others not at all"
+    );
+    let blocks: Vec<serde_json::Value> = serde_json::from_str(&json).expect("JSON output");
+    let types: Vec<&str> = blocks
+        .iter()
+        .map(|b| b["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(types, ["heading_1", "paragraph", "bulleted_list_item"]);
+
+    // Sent to append-children exactly as printed.
+    let emu = notionfs::emulator::Emulator::start(notionfs::emulator::EmulatorConfig::default())
+        .await
+        .expect("emulator");
+    let mut cfg = notionfs::notion::ClientConfig::new(
+        emu.base_url(),
+        notionfs::notion::Token::new(emu.token()),
+    );
+    cfg.rate = None;
+    let client = notionfs::notion::Client::new(cfg).expect("client");
+    let page = notionfs::emulator::demo::team_home_id();
+    let before = client.children(&page).await.expect("children").len();
+    let made = client
+        .append_children(&page, blocks, None)
+        .await
+        .expect("append accepts the output");
+    assert_eq!(made.len(), 3);
+    let after = client.children(&page).await.expect("children");
+    assert_eq!(after.len(), before + 3);
+    assert!(after[before + 2].has_children, "the nested item came along");
+
+    // Nothing left out: nothing said.
+    let (code, _, err) = run(&["convert", "md-to-blocks"], b"just text\n");
+    assert_eq!(code, 0);
+    assert!(err.is_empty(), "{err}");
+}

@@ -75,7 +75,7 @@ fn lists_and_todos() {
             {"type": "bulleted_list_item", "bulleted_list_item": {"rich_text": [t("b")], "color": "default",
                 "children": [{"type": "bulleted_list_item", "bulleted_list_item": {"rich_text": [t("c")], "color": "default"}}]}}
         ]),
-        "- a\n- b\n\n  - c\n",
+        "- a\n- b\n  - c\n",
     );
     golden(
         json!([
@@ -120,13 +120,10 @@ fn toggles_quotes_callouts() {
             "color": "gray_background", "children": [p(json!([t("child")]))]}}]),
         "<callout icon=\"💡\" color=\"gray_bg\">\n\nNote\n\nchild\n\n</callout>\n",
     );
-    // GFM alerts read as callouts.
+    // GFM alerts read as callouts and render back as alerts.
     let b = parse("> [!WARNING]\n> Careful\n");
     assert_eq!(b[0].type_name(), "callout");
-    assert_eq!(
-        render(&b),
-        "<callout icon=\"⚠️\" color=\"yellow_bg\">\n\nCareful\n\n</callout>\n"
-    );
+    assert_eq!(render(&b), "> [!WARNING]\n> Careful\n");
 }
 
 #[test]
@@ -306,19 +303,19 @@ fn annotations() {
         )]),
         "$x^2$\n",
     );
-    // Delimiters that would not open next to letters get an entity neighbour.
+    // Markers that would not open or close next to letters: the tag form, never an
+    // escaped letter.
     golden(
         json!([p(json!([t("a"), ta("(b)", json!({"bold": true})), t("c")]))]),
-        "&#97;**(b)**&#99;\n",
+        "a<span bold=\"true\">(b)</span>c\n",
     );
-    // Edge whitespace inside a delimiter becomes an entity.
     golden(
         json!([p(json!([
-            t("a"),
-            ta(" b ", json!({"italic": true})),
-            t("c")
+            t("see "),
+            ta("(b)", json!({"bold": true})),
+            t(" here")
         ]))]),
-        "&#97;*&#32;b&#32;*&#99;\n",
+        "see **(b)** here\n",
     );
     // Touching delimiters fall back to the span form.
     golden(
@@ -499,4 +496,153 @@ fn hostile_nesting_is_bounded_and_stable() {
         .expect("spawn")
         .join()
         .expect("no stack overflow");
+}
+
+fn callout(icon: &str, color: &str, text: &str, children: Value) -> Value {
+    json!({"type": "callout", "callout": {"rich_text": [t(text)], "icon": {"type": "emoji", "emoji": icon},
+        "color": color, "children": children}})
+}
+
+#[test]
+fn callouts_of_alert_colours_are_github_alerts() {
+    for (kind, icon, color) in [
+        ("NOTE", "ℹ️", "blue_background"),
+        ("TIP", "💡", "green_background"),
+        ("IMPORTANT", "❗", "purple_background"),
+        ("WARNING", "⚠️", "yellow_background"),
+        ("CAUTION", "🛑", "red_background"),
+    ] {
+        golden(
+            json!([callout(icon, color, "Read this", json!([]))]),
+            &format!("> [!{kind}]\n> Read this\n"),
+        );
+        // Children stay inside the alert.
+        golden(
+            json!([callout(
+                icon,
+                color,
+                "Read this",
+                json!([
+                    p(json!([t("more")])),
+                    {"type": "bulleted_list_item", "bulleted_list_item": {"rich_text": [t("a")], "color": "default"}}
+                ])
+            )]),
+            &format!("> [!{kind}]\n> Read this\n>\n> more\n>\n> - a\n"),
+        );
+    }
+    // An empty alert, and one nested in a list item (tight: a quote may follow the line).
+    golden(
+        json!([callout("ℹ️", "blue_background", "", json!([]))]),
+        "> [!NOTE]\n> <empty-block/>\n",
+    );
+    golden(
+        json!([{"type": "bulleted_list_item", "bulleted_list_item": {"rich_text": [t("item")], "color": "default",
+            "children": [callout("⚠️", "yellow_background", "careful", json!([]))]}}]),
+        "- item\n  > [!WARNING]\n  > careful\n",
+    );
+    // The icon without the colour (or the colour without the icon) is a plain callout.
+    golden(
+        json!([callout("⚠️", "gray_background", "x", json!([]))]),
+        "<callout icon=\"⚠️\" color=\"gray_bg\">\n\nx\n\n</callout>\n",
+    );
+    golden(
+        json!([callout("🔥", "red_background", "x", json!([]))]),
+        "<callout icon=\"🔥\" color=\"red_bg\">\n\nx\n\n</callout>\n",
+    );
+}
+
+fn item(ty: &str, text: &str, children: Value) -> Value {
+    json!({"type": ty, ty: {"rich_text": if text.is_empty() { json!([]) } else { json!([t(text)]) },
+        "color": "default", "children": children}})
+}
+
+#[test]
+fn lists_are_tight_unless_a_child_needs_a_blank_line() {
+    let b = "bulleted_list_item";
+    let n = "numbered_list_item";
+    golden(
+        json!([
+            item(
+                b,
+                "a",
+                json!([item(b, "b", json!([item(b, "c", json!([]))]))])
+            ),
+            item(b, "d", json!([]))
+        ]),
+        "- a\n  - b\n    - c\n- d\n",
+    );
+    golden(
+        json!([
+            item(n, "one", json!([item(n, "one.a", json!([]))])),
+            item(n, "two", json!([]))
+        ]),
+        "1. one\n   1. one.a\n2. two\n",
+    );
+    // Code and headings may follow an item's line directly.
+    golden(
+        json!([
+            item(
+                b,
+                "a",
+                json!([{"type": "code", "code": {"rich_text": [t("x")], "caption": [], "language": "rust"}}])
+            ),
+            item(b, "b", json!([]))
+        ]),
+        "- a\n  ```rust\n  x\n  ```\n- b\n",
+    );
+    // A paragraph would continue the item's own text: it needs the blank line.
+    golden(
+        json!([
+            item(b, "a", json!([p(json!([t("para")]))])),
+            item(b, "b", json!([]))
+        ]),
+        "- a\n\n  para\n- b\n",
+    );
+    // So does a list that does not start at 1, and anything after an `<empty-block/>`
+    // line (an HTML block would swallow it).
+    golden(
+        json!([item(
+            b,
+            "a",
+            json!([{"type": n, n: {"rich_text": [t("x")], "color": "default", "list_start_index": 3}}])
+        )]),
+        "- a\n\n  3. x\n",
+    );
+    golden(
+        json!([item(b, "", json!([item(b, "x", json!([]))]))]),
+        "- <empty-block/>\n\n  - x\n",
+    );
+}
+
+#[test]
+fn edge_whitespace_sits_outside_markers_and_not_at_line_ends() {
+    let bold = json!({"bold": true});
+    golden(
+        json!([p(json!([
+            ta("Warning: ", bold.clone()),
+            t("tests run against the emulator.")
+        ]))]),
+        "**Warning:** tests run against the emulator.\n",
+    );
+    // A space moved out of the markers stays in the run's link and span.
+    golden(
+        json!([p(json!([
+            {"type": "text", "text": {"content": "Read ", "link": {"url": "https://x.y/"}}, "annotations": {"bold": true}},
+            {"type": "text", "text": {"content": "more", "link": {"url": "https://x.y/"}}},
+            t(" or "),
+            ta(" skip ", json!({"italic": true, "color": "red"})),
+            t("it")
+        ]))]),
+        "[**Read** more](https://x.y/) or <span color=\"red\"> *skip* </span>it\n",
+    );
+    // Trailing whitespace of a block is not written; a leading space is a reference.
+    let b = blocks(json!([p(json!([t(" lead"), ta("end  ", bold)]))]));
+    assert_eq!(render(&b), "&#32;lead**end**\n");
+    assert_eq!(
+        normalize(&parse(&render(&b))),
+        normalize(&blocks(json!([p(json!([
+            t(" lead"),
+            ta("end", json!({"bold": true}))
+        ]))])))
+    );
 }

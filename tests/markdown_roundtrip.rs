@@ -1,11 +1,13 @@
 //! Property tests of the Markdown dialect (spec 3, "Round trip"):
 //! generated block trees of every creatable type survive `parse(render(b)) == b` (after
-//! normalisation) and rendering is a fixed point; read-only blocks render stably; and any
-//! Markdown-ish input is a fixed point after one pass without losing visible text.
+//! normalisation, which includes the whitespace normal form of spec 3.2) and rendering is
+//! a fixed point; read-only blocks render stably; any Markdown-ish input is a fixed point
+//! after one pass without losing visible text; and typed rich text keeps every word
+//! verbatim.
 
 use notionfs::markdown::lang::LANGUAGES;
-use notionfs::markdown::normalize::normalize;
-use notionfs::markdown::{parse, render};
+use notionfs::markdown::normalize::{normalize, normalize_runs};
+use notionfs::markdown::{parse, render, space};
 use notionfs::notion::model::block::*;
 use notionfs::notion::model::rich_text::{DateValue, Equation, IdRef, Link, Text, UrlRef};
 use notionfs::notion::model::{
@@ -552,5 +554,137 @@ proptest! {
         prop_assert!(got == want, "markdown:\n{}\ngot:  {}\nwant: {}", md, js(&got), js(&want));
         let again = render(&back);
         prop_assert_eq!(again, md);
+    }
+}
+
+/// Pieces of text people type: words (ASCII and not), whitespace, punctuation.
+fn token() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "Invoice",
+        "tests",
+        "Old",
+        "naïve",
+        "Öl",
+        "日本語",
+        "Ωmega",
+        "x7",
+        "42",
+        " ",
+        " ",
+        "  ",
+        "\t",
+        "\u{a0}",
+        ".",
+        ",",
+        ":",
+        "(",
+        ")",
+        "*",
+        "_",
+        "~",
+        "`",
+        "#",
+        "!",
+        "[",
+        "]",
+        "<",
+        ">",
+        "&",
+        "|",
+        "\\",
+        "$",
+        "-",
+        "\"",
+        "'",
+        "{",
+        "}",
+        "\n",
+    ])
+}
+
+/// A text run of typed pieces, often starting or ending with whitespace or punctuation.
+fn typed_run() -> impl Strategy<Value = RichText> {
+    (
+        prop::collection::vec(token(), 1..7),
+        annotations(),
+        prop::option::weighted(0.2, url()),
+    )
+        .prop_map(|(parts, annotations, link)| RichText::text(parts.concat(), link, annotations))
+}
+
+/// The words of `s`: maximal runs of letters and digits.
+fn words(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+fn in_contexts(runs: &[RichText]) -> Vec<Block> {
+    let cell = |r: Vec<RichText>| {
+        Block::new(BlockKind::TableRow(TableRow {
+            cells: vec![r],
+            extra: JsonMap::new(),
+        }))
+    };
+    vec![
+        Block::new(BlockKind::Paragraph(tb(runs.to_vec(), "default".into()))),
+        Block::new(BlockKind::BulletedListItem(tb(runs.to_vec(), "red".into()))),
+        Block::with_children(
+            BlockKind::Table(Table {
+                table_width: 1,
+                has_column_header: true,
+                has_row_header: false,
+                extra: JsonMap::new(),
+            }),
+            vec![cell(vec![RichText::plain("h")]), cell(runs.to_vec())],
+        ),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// Spec 3.2: every word stays findable as typed, and the text reads back in its
+    /// whitespace normal form (edge spaces outside markers, none at the end).
+    #[test]
+    fn typed_rich_text_keeps_every_word_and_reads_back_in_normal_form(
+        runs in prop::collection::vec(typed_run(), 1..6)
+    ) {
+        let blocks = in_contexts(&runs);
+        let md = render(&blocks);
+        for r in &runs {
+            for w in words(r.text_content()) {
+                prop_assert!(md.contains(w), "{:?} not verbatim in\n{}", w, md);
+            }
+        }
+        // No letter or digit is ever written as a character reference.
+        for (at, _) in md.match_indices("&#") {
+            let code: String = md[at + 2..].chars().take_while(char::is_ascii_digit).collect();
+            let is_reference = !code.is_empty()
+                && md[at + 2 + code.len()..].starts_with(';')
+                && !md[..at].ends_with('\\');
+            if !is_reference {
+                continue;
+            }
+            let c = code.parse::<u32>().ok().and_then(char::from_u32);
+            prop_assert!(c.is_some_and(|c| !c.is_alphanumeric()), "{}", md);
+            let line_start = md[..at].rfind('\n').map_or(0, |p| p + 1);
+            let before = &md[line_start..at];
+            prop_assert!(
+                matches!(c, Some(' ' | '\t'))
+                    && (before.trim_start_matches(['-', ' ']).is_empty() || before.ends_with("| "))
+                    || before.rfind('<').is_some_and(|o| !before[o..].contains('>')),
+                "only a space or tab starting a line, or inside a tag: {}", md
+            );
+        }
+        let back = parse(&md);
+        prop_assert_eq!(back.len(), 3, "{}", md);
+        let want = notionfs::markdown::normalize::normalize_runs(&space::normalize(&runs));
+        let got_para = back[0].kind.rich_text().map(|r| normalize_runs(r)).unwrap_or_default();
+        let got_item = back[1].kind.rich_text().map(|r| normalize_runs(r)).unwrap_or_default();
+        prop_assert!(got_para == want, "paragraph {}\ngot  {:?}\nwant {:?}", md, got_para, want);
+        prop_assert!(got_item == want, "list item {}", md);
+        let (got, want) = (normalize(&back), normalize(&blocks));
+        prop_assert!(got == want, "markdown:\n{}\ngot:  {}\nwant: {}", md, js(&got), js(&want));
+        prop_assert_eq!(render(&back), md);
     }
 }

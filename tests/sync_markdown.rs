@@ -114,3 +114,91 @@ async fn text_edits_cost_what_they_change() {
     let (_, calls, _) = save(&client, &emu, &old4, &md5).await;
     assert_eq!(calls, 2);
 }
+
+/// A page as people write it in Notion: styled runs that end in a space, text that ends in
+/// spaces, a bold run at the very end.
+fn spaced_page() -> Vec<notionfs::notion::model::Block> {
+    use notionfs::notion::model::Block;
+    let blocks = serde_json::json!([
+        {"type": "paragraph", "paragraph": {"rich_text": [
+            {"type": "text", "text": {"content": "Warning: "}, "annotations": {"bold": true}},
+            {"type": "text", "text": {"content": "tests run against the emulator.  "}}]}},
+        {"type": "bulleted_list_item", "bulleted_list_item": {"rich_text": [
+            {"type": "text", "text": {"content": "Invoice "}, "annotations": {"italic": true, "underline": true}},
+            {"type": "text", "text": {"content": "\tsent"}},
+            {"type": "text", "text": {"content": " later "}, "annotations": {"strikethrough": true}}]}},
+        {"type": "paragraph", "paragraph": {"rich_text": [
+            {"type": "text", "text": {"content": "Old "}},
+            {"type": "text", "text": {"content": " news "}, "annotations": {"bold": true}}]}},
+        {"type": "paragraph", "paragraph": {"rich_text": [
+            {"type": "text", "text": {"content": "unchanged neighbour"}}]}}
+    ]);
+    serde_json::from_value::<Vec<Block>>(blocks).expect("blocks")
+}
+
+#[tokio::test]
+async fn edge_spaces_are_written_outside_markers_and_an_untouched_save_costs_nothing() {
+    let (emu, client) = emulator_with(&spaced_page()).await;
+    let old = read_tree(&client, PAGE).await;
+    let md = render(&old);
+    assert_eq!(
+        md,
+        "**Warning:** tests run against the emulator.\n\n\
+         - <span underline=\"true\">*Invoice* </span>\tsent ~~later~~\n\n\
+         Old  **news**\n\nunchanged neighbour\n"
+    );
+    assert!(!md.contains("&#"), "no character references: {md}");
+    emu.control().reset_stats();
+    let plan = diff(PAGE, &old, &parse(&md)).expect("diff");
+    assert!(plan.is_empty(), "spurious operations: {:?}", plan.ops);
+    apply(&client, &plan).await.expect("apply");
+    assert_eq!(
+        emu.control().total_calls(),
+        0,
+        "an untouched save costs no call"
+    );
+}
+
+#[tokio::test]
+async fn a_save_never_rewrites_a_block_for_where_its_edge_spaces_sit() {
+    let (emu, client, old) = {
+        let (emu, client) = emulator_with(&spaced_page()).await;
+        let old = read_tree(&client, PAGE).await;
+        (emu, client, old)
+    };
+    // The same content with every edge space placed differently: inside the markers,
+    // at the end of the blocks, split into other runs.
+    let moved = serde_json::json!([
+        {"type": "paragraph", "paragraph": {"rich_text": [
+            {"type": "text", "text": {"content": "Warning:"}, "annotations": {"bold": true}},
+            {"type": "text", "text": {"content": " tests run against the emulator."}}]}},
+        {"type": "bulleted_list_item", "bulleted_list_item": {"rich_text": [
+            {"type": "text", "text": {"content": "Invoice"}, "annotations": {"italic": true, "underline": true}},
+            {"type": "text", "text": {"content": " "}, "annotations": {"underline": true}},
+            {"type": "text", "text": {"content": "\tsent "}},
+            {"type": "text", "text": {"content": "later   "}, "annotations": {"strikethrough": true}}]}},
+        {"type": "paragraph", "paragraph": {"rich_text": [
+            {"type": "text", "text": {"content": "Old  "}},
+            {"type": "text", "text": {"content": "news"}, "annotations": {"bold": true}}]}},
+        {"type": "paragraph", "paragraph": {"rich_text": [
+            {"type": "text", "text": {"content": "unchanged neighbour "}}]}}
+    ]);
+    let moved: Vec<notionfs::notion::model::Block> = serde_json::from_value(moved).expect("blocks");
+    assert!(notionfs::sync::same_content(&old, &moved));
+    let plan = diff(PAGE, &old, &moved).expect("diff");
+    assert!(plan.is_empty(), "spurious operations: {:?}", plan.ops);
+
+    // A real edit of one block costs one update of that block only.
+    let md = render(&old).replace("Old  **news**", "Old  **news** today");
+    emu.control().reset_stats();
+    let plan = diff(PAGE, &old, &parse(&md)).expect("diff");
+    assert_eq!(plan.ops.len(), 1, "{:?}", plan.ops);
+    let Op::Update { id, .. } = &plan.ops[0] else {
+        panic!("an update: {:?}", plan.ops)
+    };
+    assert_eq!(Some(id), old[2].id.as_ref());
+    apply(&client, &plan).await.expect("apply");
+    assert_eq!(emu.control().total_calls(), 1);
+    let now = read_tree(&client, PAGE).await;
+    assert_eq!(render(&now), md);
+}

@@ -5,10 +5,19 @@
 //! the tag reader here is deliberately strict so that only tags we write (or a user types
 //! in exactly that form) are taken as structure — anything else stays literal text.
 
+use std::borrow::Cow;
+
 /// Whether `c` may sit unescaped next to an emphasis delimiter on the outside without
-/// changing how the delimiter run is classified (CommonMark "flanking" rules).
+/// changing how the delimiter run is classified (CommonMark "flanking" rules): whitespace
+/// or ASCII punctuation. Other Unicode punctuation would do too; treating it as a letter
+/// only makes the renderer choose the tag form more often.
 pub(crate) fn neighbour_safe(c: char) -> bool {
-    c.is_ascii_punctuation() || c == ' ' || c == '\t'
+    c.is_ascii_punctuation() || c.is_whitespace()
+}
+
+/// Whitespace that CommonMark strips at the start and end of a line of text.
+fn stripped_at_line_edge(c: char) -> bool {
+    c == ' ' || c == '\t'
 }
 
 /// Pushes `c` as a numeric character reference (`&#N;`).
@@ -64,24 +73,24 @@ pub(crate) fn escape_text(s: &str, table: bool, out: &mut String) {
 }
 
 /// Makes a rendered inline line safe at the start and end of a Markdown line: escapes
-/// block syntax at its start (`#`, `>`, `-`, `+`, `=`, `1.`), encodes leading and trailing
-/// whitespace as entities, escapes a trailing `#` run (ATX closing sequence) and a trailing
-/// `{…}` that would read as our block attributes.
+/// block syntax at its start (`#`, `>`, `-`, `+`, `=`, `1.`), writes a space or tab at
+/// either edge as a character reference (the only way to keep it: CommonMark strips them),
+/// escapes a trailing `#` run (ATX closing sequence) and a trailing `{…}` that would read
+/// as our block attributes.
 pub(crate) fn fix_line(mut line: String) -> String {
-    // Leading whitespace would be stripped (or make indented code).
-    if let Some(c) = line.chars().next() {
-        if c.is_whitespace() {
-            let mut s = String::with_capacity(line.len() + 6);
-            push_entity(&mut s, c);
-            s.push_str(&line[c.len_utf8()..]);
-            line = s;
-        }
+    if let Some(c) = line.chars().next().filter(|&c| stripped_at_line_edge(c)) {
+        let mut s = String::with_capacity(line.len() + 6);
+        push_entity(&mut s, c);
+        s.push_str(&line[c.len_utf8()..]);
+        line = s;
     }
-    if let Some(c) = line.chars().next_back() {
-        if c.is_whitespace() {
-            line.truncate(line.len() - c.len_utf8());
-            push_entity(&mut line, c);
-        }
+    if let Some(c) = line
+        .chars()
+        .next_back()
+        .filter(|&c| stripped_at_line_edge(c))
+    {
+        line.truncate(line.len() - c.len_utf8());
+        push_entity(&mut line, c);
     }
     let first = line.chars().next();
     match first {
@@ -117,25 +126,28 @@ pub(crate) fn trailing_attrs_start(line: &str) -> Option<usize> {
     parse_attr_list(&line[start + 1..line.len() - 1]).map(|_| start)
 }
 
-/// Escapes an attribute value for `name="…"`.
-pub(crate) fn escape_attr(s: &str, out: &mut String) {
+/// Escapes an attribute value for `name="…"`. Line breaks and NUL are character
+/// references (a tag is read from one line); `in_cell`: `|` is one too, since a GFM table
+/// splits its row at every `|`, inside tags as well.
+pub(crate) fn escape_attr(s: &str, out: &mut String, in_cell: bool) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '|' => out.push_str("&#124;"),
-            '\n' | '\r' | '\t' | '\0' => push_entity(out, c),
+            '|' if in_cell => out.push_str("&#124;"),
+            '\n' | '\r' | '\0' => push_entity(out, c),
             _ => out.push(c),
         }
     }
 }
 
-/// Decodes the entities [`escape_attr`] writes, plus any numeric reference.
-pub(crate) fn unescape_attr(s: &str) -> String {
+/// Decodes the entities [`escape_attr`] writes, plus any numeric reference (borrowed when
+/// there is none).
+pub(crate) fn unescape_attr(s: &str) -> Cow<'_, str> {
     if !s.contains('&') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -172,41 +184,62 @@ pub(crate) fn unescape_attr(s: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
-/// One of our HTML-like tags, read from a single line.
+/// Attributes in order, values unescaped; borrowed from the line where possible.
+pub(crate) type Attrs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+/// One of our HTML-like tags, read from a single line (borrowing from it).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct TagToken {
+pub(crate) struct TagToken<'a> {
     /// Lower-case tag name.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Attributes in order, values unescaped.
-    pub attrs: Vec<(String, String)>,
+    pub attrs: Attrs<'a>,
     /// `</name>`.
     pub closing: bool,
     /// `<name …/>`.
     pub self_closing: bool,
 }
 
-impl TagToken {
+impl TagToken<'_> {
     /// The value of attribute `k`.
     pub fn attr(&self, k: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The same tag, owning its text.
+    pub fn into_owned(self) -> TagToken<'static> {
+        TagToken {
+            name: Cow::Owned(self.name.into_owned()),
+            attrs: owned_attrs(self.attrs),
+            closing: self.closing,
+            self_closing: self.self_closing,
+        }
     }
 
     /// Whether every attribute name is in `allowed`.
     pub fn only_attrs(&self, allowed: &[&str]) -> bool {
         self.attrs
             .iter()
-            .all(|(n, _)| allowed.contains(&n.as_str()))
+            .all(|(n, _)| allowed.contains(&n.as_ref()))
     }
 }
 
+/// Attributes owning their text.
+pub(crate) fn owned_attrs(attrs: Attrs<'_>) -> Attrs<'static> {
+    attrs
+        .into_iter()
+        .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+        .collect()
+}
+
 /// Parses `key="value" key2="value2"` (double quotes only). `None` when malformed.
-pub(crate) fn parse_attr_list(s: &str) -> Option<Vec<(String, String)>> {
+pub(crate) fn parse_attr_list(s: &str) -> Option<Attrs<'_>> {
     let mut attrs = Vec::new();
     let mut rest = s.trim_start();
     while !rest.is_empty() {
@@ -221,7 +254,7 @@ pub(crate) fn parse_attr_list(s: &str) -> Option<Vec<(String, String)>> {
         }
         let after = rest[eq + 1..].strip_prefix('"')?;
         let end = after.find('"')?;
-        attrs.push((name.to_string(), unescape_attr(&after[..end])));
+        attrs.push((Cow::Borrowed(name), unescape_attr(&after[..end])));
         let tail = &after[end + 1..];
         let trimmed = tail.trim_start();
         if !trimmed.is_empty() && trimmed.len() == tail.len() {
@@ -236,7 +269,7 @@ pub(crate) fn parse_attr_list(s: &str) -> Option<Vec<(String, String)>> {
 }
 
 /// Reads one tag at the start of `s`; returns it and the number of bytes it used.
-pub(crate) fn read_tag(s: &str) -> Option<(TagToken, usize)> {
+pub(crate) fn read_tag(s: &str) -> Option<(TagToken<'_>, usize)> {
     let body = s.strip_prefix('<')?;
     let end = body.find('>')?;
     let inner = &body[..end];
@@ -267,9 +300,14 @@ pub(crate) fn read_tag(s: &str) -> Option<(TagToken, usize)> {
     } else {
         parse_attr_list(rest)?
     };
+    let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    };
     Some((
         TagToken {
-            name: name.to_ascii_lowercase(),
+            name,
             attrs,
             closing,
             self_closing,
@@ -279,21 +317,26 @@ pub(crate) fn read_tag(s: &str) -> Option<(TagToken, usize)> {
 }
 
 /// Reads a line that is exactly one tag (surrounding whitespace allowed).
-pub(crate) fn whole_tag(line: &str) -> Option<TagToken> {
+pub(crate) fn whole_tag(line: &str) -> Option<TagToken<'_>> {
     let t = line.trim();
     let (tag, used) = read_tag(t)?;
     (used == t.len()).then_some(tag)
 }
 
-/// Writes `<name a="v" …` (no closing `>`).
+/// Writes `<name a="v" …` (no closing `>`), for a tag outside table cells.
 pub(crate) fn open_tag(out: &mut String, name: &str, attrs: &[(&str, &str)]) {
+    open_tag_in(out, name, attrs, false);
+}
+
+/// Writes `<name a="v" …` (no closing `>`); `in_cell`: inside a GFM table cell.
+pub(crate) fn open_tag_in(out: &mut String, name: &str, attrs: &[(&str, &str)], in_cell: bool) {
     out.push('<');
     out.push_str(name);
     for (k, v) in attrs {
         out.push(' ');
         out.push_str(k);
         out.push_str("=\"");
-        escape_attr(v, out);
+        escape_attr(v, out, in_cell);
         out.push('"');
     }
 }

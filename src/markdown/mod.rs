@@ -8,6 +8,8 @@
 //! - [`limits::check`]: the other API limits a parsed tree may break, for the write path.
 //! - [`convert`]: the `notionfs convert` entry points (JSON <-> Markdown).
 //! - [`normalize`]: the comparison form used by the round-trip tests.
+//! - [`space`]: the whitespace normal form of inline text (what the renderer writes).
+//! - [`alert`]: the GitHub alert kinds and the callouts they stand for.
 //!
 //! Rendering is deterministic and every construct reads back to the same blocks; see
 //! `man/notionfs.5` for the dialect as users see it. Headings deeper than `###` are read as
@@ -19,7 +21,10 @@
 //! `parse(render(b))` equals `b` up to [`normalize::normalize`], which ignores: ids and
 //! envelope fields; fields this build does not model (`extra`); `plain_text`/`href` of
 //! plain text; how text is split into runs; a user mention's details beyond its id;
-//! `list_start_index: 1` (same as none). Beyond that:
+//! `list_start_index: 1` (same as none); and where whitespace sits ([`space`]): at the
+//! edges of a bold, italic or struck-through run it is written outside the markers (it
+//! loses those styles), and at the end of a block's text, a caption, a cell or a child
+//! page title it is not written. Beyond that:
 //! - `list_start_index` on a numbered item that is not the first of its list is lost
 //!   (Markdown continues the list); the API only sets it on first items.
 //! - A code language outside the API's enum renders as its name and reads back as
@@ -34,14 +39,17 @@
 //! - Link titles (`[x](u "title")`) have no Notion counterpart and are dropped.
 //! - A soft line break in typed Markdown is a newline in Notion and renders as `<br>`.
 
+pub mod alert;
 pub mod convert;
 mod escape;
 pub mod inline;
+mod inline_parse;
 pub mod lang;
 pub mod limits;
 pub mod normalize;
 mod parse;
 mod render;
+pub mod space;
 
 pub use parse::{MAX_NESTING, MAX_TREE_DEPTH};
 

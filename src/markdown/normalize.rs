@@ -4,9 +4,13 @@
 //! (`created_time`, `has_children`, …), response-only rich text fields (`plain_text` of
 //! plain text, `href`), fields this build does not model (`extra`), how text happens to be
 //! split into runs, `list_start_index: 1`, and the content of blocks shown as
-//! placeholders (their payload beyond the identity and their children).
+//! placeholders (their payload beyond the identity and their children). Inline text is
+//! taken in its whitespace normal form ([`super::space`]): whitespace at the edges of
+//! emphasised runs sits outside them, and none ends a text line, caption, cell or child
+//! page title.
 
 use crate::markdown::inline::merge_runs;
+use crate::markdown::space;
 use crate::notion::model::{Block, BlockKind, JsonMap, Mention, RichText, RichTextKind};
 
 /// Normalises a tree (see the module docs).
@@ -26,6 +30,7 @@ fn norm_run(r: &RichText) -> RichText {
     r.href = None;
     r.extra = JsonMap::new();
     r.annotations.extra = JsonMap::new();
+    r.annotations.received = Default::default();
     match &mut r.kind {
         RichTextKind::Text(t) => {
             r.plain_text = None;
@@ -119,6 +124,8 @@ fn normalize_block(b: &Block) -> Block {
         BlockKind::LinkToPage(l) => l.extra = JsonMap::new(),
         BlockKind::ChildPage(c) | BlockKind::ChildDatabase(c) => {
             c.extra = JsonMap::new();
+            let kept = c.title.trim_end_matches(space::is_space).len();
+            c.title.truncate(kept);
             keep_children = false;
         }
         BlockKind::SyncedBlock(s) => {
@@ -140,6 +147,9 @@ fn normalize_block(b: &Block) -> Block {
     }
     for arr in kind.rich_text_arrays_mut() {
         *arr = normalize_runs(arr);
+    }
+    for arr in space::inline_arrays_mut(&mut kind) {
+        *arr = space::normalize_owned(std::mem::take(arr));
     }
     let mut out = Block::new(kind);
     if keep_children {

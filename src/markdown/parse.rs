@@ -13,7 +13,8 @@ use std::ops::Range;
 use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, Options, Parser, Tag};
 
 use super::escape::{parse_attr_list, read_tag, trailing_attrs_start, whole_tag, TagToken};
-use super::inline::{color_in, parse_inline, parse_inline_str, Inline};
+use super::inline::color_in;
+use super::inline_parse::{parse_inline, parse_inline_str, Inline};
 use super::lang;
 use super::Links;
 use crate::notion::model::block::{
@@ -39,11 +40,13 @@ pub(crate) fn options() -> Options {
 type Ev<'a> = (Event<'a>, Range<usize>);
 
 /// One element of a container's content before tags are paired.
+// Blocks are large next to the tags, but each item is moved once into its container:
+// cheaper than an allocation per block.
+#[allow(clippy::large_enum_variant)]
 enum Item {
-    /// Boxed: a block is large and items are moved around.
-    Block(Box<Block>),
-    Open(TagToken, String),
-    Details(TagToken, Vec<RichText>, String),
+    Block(Block),
+    Open(TagToken<'static>, String),
+    Details(TagToken<'static>, Vec<RichText>, String),
     Close(String, String),
 }
 
@@ -207,32 +210,44 @@ impl<'a> P<'a> {
             mut runs,
             empty_marker,
         } = parse_inline(slice, self.src);
-        let mut attrs = Vec::new();
-        // Block attributes: the raw source ends with an unescaped `{k="v"}` in plain text.
-        if let Some((Event::Text(_), r)) = slice.last() {
-            let upto = &self.src[..r.end];
-            if let Some(start) = trailing_attrs_start(upto).filter(|s| *s >= r.start) {
-                let raw = &upto[start..];
-                let list = parse_attr_list(&raw[1..raw.len() - 1]);
-                if let (Some(list), Some(last)) = (list, runs.last_mut()) {
-                    if let RichTextKind::Text(t) = &mut last.kind {
-                        if t.content.ends_with(raw) {
-                            let n = t.content.len() - raw.len();
-                            t.content.truncate(n);
-                            if t.content.ends_with(' ') {
-                                t.content.pop();
-                            }
-                            attrs = list;
-                            runs = super::inline::merge_owned(std::mem::take(&mut runs));
-                        }
-                    }
-                }
-            }
-        }
+        let attrs = self.take_block_attrs(slice, &mut runs).unwrap_or_default();
         if empty_marker {
             runs.clear();
         }
         Text { runs, attrs }
+    }
+
+    /// Block attributes: when the raw source of `slice` ends with an unescaped `{k="v"}` in
+    /// plain text, takes it off the last run and returns it.
+    fn take_block_attrs(
+        &self,
+        slice: &[Ev<'_>],
+        runs: &mut Vec<RichText>,
+    ) -> Option<Vec<(String, String)>> {
+        let (Event::Text(_), r) = slice.last()? else {
+            return None;
+        };
+        let upto = &self.src[..r.end];
+        let start = trailing_attrs_start(upto).filter(|s| *s >= r.start)?;
+        let raw = &upto[start..];
+        let list = parse_attr_list(&raw[1..raw.len() - 1])?;
+        let RichTextKind::Text(t) = &mut runs.last_mut()?.kind else {
+            return None;
+        };
+        if !t.content.ends_with(raw) {
+            return None;
+        }
+        let n = t.content.len() - raw.len();
+        t.content.truncate(n);
+        if t.content.ends_with(' ') {
+            t.content.pop();
+        }
+        *runs = super::inline::merge_owned(std::mem::take(runs));
+        Some(
+            list.into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
     }
 
     /// Block items of events `from..to` (one container level).
@@ -240,7 +255,7 @@ impl<'a> P<'a> {
     fn refdefs_before(&self, pos: usize, out: &mut Vec<Item>) {
         let mut k = self.next_refdef.get();
         while let Some(r) = self.refdefs.get(k).filter(|r| r.start < pos) {
-            out.push(Item::Block(Box::new(literal(self.src[r.clone()].trim()))));
+            out.push(Item::Block(literal(self.src[r.clone()].trim())));
             k += 1;
         }
         self.next_refdef.set(k);
@@ -250,12 +265,19 @@ impl<'a> P<'a> {
     /// …), minus the reference definitions emitted by span: kept as text. Inside a
     /// container (`nested`) quote markers, list markers and indentation are not text.
     fn gap(&self, a: usize, b: usize, nested: bool, out: &mut Vec<Item>) {
-        if self.src[a..b].trim().is_empty() {
+        let between = &self.src[a..b];
+        if between.trim().is_empty() {
+            return;
+        }
+        // Usually only container markers (`> `, `- `) sit between a container's blocks.
+        let markers_only = |l: &str| strip_container_prefix(l).trim_matches('\\').is_empty();
+        let first = self.refdefs.partition_point(|r| r.end <= a);
+        let has_refdef = self.refdefs.get(first).is_some_and(|r| r.start < b);
+        if nested && !has_refdef && between.lines().all(markers_only) {
             return;
         }
         let mut text = String::new();
         let mut pos = a;
-        let first = self.refdefs.partition_point(|r| r.end <= a);
         for r in self.refdefs[first..].iter().take_while(|r| r.start < b) {
             if r.start > pos {
                 text.push_str(&self.src[pos..r.start]);
@@ -275,7 +297,7 @@ impl<'a> P<'a> {
             text = kept.join("\n");
         }
         if !text.trim().is_empty() {
-            out.push(Item::Block(Box::new(literal(text.trim()))));
+            out.push(Item::Block(literal(text.trim())));
         }
     }
 
@@ -301,9 +323,9 @@ impl<'a> P<'a> {
                     }
                 }
                 Event::Rule => {
-                    out.push(Item::Block(Box::new(Block::new(BlockKind::Divider(
-                        Empty::default(),
-                    )))));
+                    out.push(Item::Block(Block::new(
+                        BlockKind::Divider(Empty::default()),
+                    )));
                     i += 1;
                 }
                 Event::TaskListMarker(_) | Event::End(_) => i += 1,
@@ -344,7 +366,7 @@ impl<'a> P<'a> {
         );
         if nests {
             if self.depth.get() >= MAX_NESTING {
-                out.push(Item::Block(Box::new(literal(&self.src[range]))));
+                out.push(Item::Block(literal(&self.src[range])));
                 return 0;
             }
             self.depth.set(self.depth.get() + 1);
@@ -364,168 +386,191 @@ impl<'a> P<'a> {
         range: Range<usize>,
         out: &mut Vec<Item>,
     ) -> usize {
-        match t {
-            Tag::Paragraph => self.paragraph(i + 1, j, range, out),
-            Tag::Heading { level, .. } => {
-                let text = self.text(i + 1, j);
-                let h = Heading {
-                    rich_text: text.runs.clone(),
-                    color: text.color(),
-                    is_toggleable: false,
-                    extra: JsonMap::new(),
-                };
-                let kind = match *level as usize {
-                    1 => BlockKind::Heading1(h),
-                    2 => BlockKind::Heading2(h),
-                    _ => BlockKind::Heading3(h),
-                };
-                out.push(Item::Block(Box::new(Block::new(kind))));
+        let block = match t {
+            Tag::Paragraph => {
+                self.paragraph(i + 1, j, range, out);
+                return 0;
             }
-            Tag::BlockQuote(kind) => {
-                let mut blocks = assemble(self.items(i + 1, j, false));
-                if too_deep(&blocks) {
-                    out.push(Item::Block(Box::new(literal(&self.src[range]))));
-                    return 0;
-                }
-                let (runs, color, mut children) = take_text(&mut blocks);
-                children.extend(blocks);
-                let block = match kind {
-                    None => Block::with_children(
-                        BlockKind::Quote(TextBlock {
-                            rich_text: runs,
-                            color,
-                            extra: JsonMap::new(),
-                        }),
-                        children,
-                    ),
-                    Some(k) => {
-                        let (icon, color) = match k {
-                            BlockQuoteKind::Note => ("ℹ️", "blue_background"),
-                            BlockQuoteKind::Tip => ("💡", "green_background"),
-                            BlockQuoteKind::Important => ("❗", "purple_background"),
-                            BlockQuoteKind::Warning => ("⚠️", "yellow_background"),
-                            BlockQuoteKind::Caution => ("🛑", "red_background"),
-                        };
-                        Block::with_children(
-                            BlockKind::Callout(Callout {
-                                rich_text: runs,
-                                icon: Some(Icon::Emoji(icon.into())),
-                                color: color.into(),
-                                extra: JsonMap::new(),
-                            }),
-                            children,
-                        )
-                    }
-                };
-                out.push(Item::Block(Box::new(block)));
-            }
+            Tag::Heading { level, .. } => self.heading(*level as usize, i, j),
+            Tag::BlockQuote(kind) => self.blockquote(*kind, i, j, range),
             Tag::CodeBlock(kind) => {
-                let mut text = String::new();
-                for (e, _) in &self.ev[i + 1..j] {
-                    if let Event::Text(t) = e {
-                        text.push_str(t);
-                    }
-                }
-                if text.ends_with('\n') {
-                    text.pop();
-                }
-                let info = match kind {
-                    CodeBlockKind::Fenced(info) => info.to_string(),
-                    CodeBlockKind::Indented => String::new(),
-                };
-                // A caption comment right after the fence.
-                let mut consumed = 0;
-                let mut caption = Vec::new();
-                if let (Some((Event::Start(Tag::HtmlBlock), _)), true) =
-                    (self.ev.get(j + 1), matches!(kind, CodeBlockKind::Fenced(_)))
-                {
-                    let k = self.close[j + 1];
-                    let html: String = self.ev[j + 2..k]
-                        .iter()
-                        .filter_map(|(e, _)| match e {
-                            Event::Html(h) => Some(h.as_ref()),
-                            _ => None,
-                        })
-                        .collect();
-                    let line = html.trim_end_matches('\n');
-                    if let Some(c) = line
-                        .strip_prefix("<!-- caption: ")
-                        .and_then(|l| l.strip_suffix(" -->"))
-                    {
-                        if !c.contains('\n') {
-                            caption = parse_inline_str(c).runs;
-                            consumed = k - j;
-                        }
-                    }
-                }
-                let word = info.split_whitespace().next().unwrap_or("");
-                if word != "math" && !lang::is_recognised(&info) {
-                    let mut c = vec![RichText::plain(info.trim().to_string())];
-                    if !caption.is_empty() {
-                        c.push(RichText::plain(" "));
-                        c.extend(caption);
-                    }
-                    caption = super::inline::merge_owned(c);
-                }
-                let block = if word == "math" {
-                    Block::new(BlockKind::Equation(EquationBlock {
-                        expression: text,
-                        extra: JsonMap::new(),
-                    }))
-                } else {
-                    Block::new(BlockKind::Code(Code {
-                        rich_text: crate::notion::model::rich_text::split_long_runs(
-                            if text.is_empty() {
-                                Vec::new()
-                            } else {
-                                vec![RichText::plain(text)]
-                            },
-                        ),
-                        caption,
-                        language: lang::language_for(&info),
-                        extra: JsonMap::new(),
-                    }))
-                };
-                out.push(Item::Block(Box::new(block)));
+                let (block, consumed) = self.code_block(kind, i, j);
+                out.push(Item::Block(block));
                 return consumed;
             }
             Tag::HtmlBlock => {
-                let html: String = self.ev[i + 1..j]
-                    .iter()
-                    .filter_map(|(e, _)| match e {
-                        Event::Html(h) | Event::Text(h) => Some(h.as_ref()),
-                        _ => None,
-                    })
-                    .collect();
-                let line = html.trim();
-                match self.html_items(&html) {
-                    Some(items) => out.extend(items),
-                    // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
-                    None if !line.contains('\n') => {
-                        let runs = parse_inline_str(line).runs;
-                        out.push(Item::Block(Box::new(paragraph(runs, DEFAULT_COLOR.into()))));
-                    }
-                    None => out.push(Item::Block(Box::new(literal(&html)))),
-                }
+                self.html_block(i, j, out);
+                return 0;
             }
             Tag::List(start) => {
-                let mut k = i + 1;
-                let mut first = true;
-                while k < j {
-                    if let Event::Start(Tag::Item) = &self.ev[k].0 {
-                        let end = self.close[k];
-                        out.push(Item::Block(Box::new(self.list_item(k, end, *start, first))));
-                        first = false;
-                        k = end + 1;
-                    } else {
-                        k += 1;
-                    }
-                }
+                self.list(*start, i, j, out);
+                return 0;
             }
-            Tag::Table(_) => out.push(Item::Block(Box::new(self.pipe_table(i, j)))),
-            _ => out.push(Item::Block(Box::new(literal(&self.src[range])))),
-        }
+            Tag::Table(_) => self.pipe_table(i, j),
+            _ => literal(&self.src[range]),
+        };
+        out.push(Item::Block(block));
         0
+    }
+
+    fn heading(&self, level: usize, i: usize, j: usize) -> Block {
+        let text = self.text(i + 1, j);
+        let color = text.color();
+        let h = Heading {
+            rich_text: text.runs,
+            color,
+            is_toggleable: false,
+            extra: JsonMap::new(),
+        };
+        Block::new(match level {
+            1 => BlockKind::Heading1(h),
+            2 => BlockKind::Heading2(h),
+            _ => BlockKind::Heading3(h),
+        })
+    }
+
+    /// A quote, or the callout a GitHub alert stands for (see [`super::alert`]).
+    fn blockquote(
+        &self,
+        kind: Option<BlockQuoteKind>,
+        i: usize,
+        j: usize,
+        range: Range<usize>,
+    ) -> Block {
+        let mut blocks = assemble(self.items(i + 1, j, false));
+        if too_deep(&blocks) {
+            return literal(&self.src[range]);
+        }
+        let (runs, color, mut children) = take_text(&mut blocks);
+        children.extend(blocks);
+        let kind = match kind {
+            None => BlockKind::Quote(TextBlock {
+                rich_text: runs,
+                color,
+                extra: JsonMap::new(),
+            }),
+            Some(k) => {
+                let a = super::alert::for_quote(k);
+                BlockKind::Callout(Callout {
+                    rich_text: runs,
+                    icon: Some(Icon::Emoji(a.icon.into())),
+                    color: a.color.into(),
+                    extra: JsonMap::new(),
+                })
+            }
+        };
+        Block::with_children(kind, children)
+    }
+
+    /// A fenced or indented code block (or a ```` ```math ```` equation); returns it and
+    /// how many events after `j` its caption comment used.
+    fn code_block(&self, kind: &CodeBlockKind<'a>, i: usize, j: usize) -> (Block, usize) {
+        let mut text = String::new();
+        for (e, _) in &self.ev[i + 1..j] {
+            if let Event::Text(t) = e {
+                text.push_str(t);
+            }
+        }
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        let info = match kind {
+            CodeBlockKind::Fenced(info) => info.to_string(),
+            CodeBlockKind::Indented => String::new(),
+        };
+        let (mut caption, consumed) = match kind {
+            CodeBlockKind::Fenced(_) => self.code_caption(j),
+            CodeBlockKind::Indented => (Vec::new(), 0),
+        };
+        let word = info.split_whitespace().next().unwrap_or("");
+        if word == "math" {
+            let e = EquationBlock {
+                expression: text,
+                extra: JsonMap::new(),
+            };
+            return (Block::new(BlockKind::Equation(e)), consumed);
+        }
+        if !lang::is_recognised(&info) {
+            // An unknown info string is kept at the start of the caption.
+            let mut c = vec![RichText::plain(info.trim().to_string())];
+            if !caption.is_empty() {
+                c.push(RichText::plain(" "));
+                c.extend(caption);
+            }
+            caption = super::inline::merge_owned(c);
+        }
+        let runs = if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![RichText::plain(text)]
+        };
+        let code = Code {
+            rich_text: crate::notion::model::rich_text::split_long_runs(runs),
+            caption,
+            language: lang::language_for(&info),
+            extra: JsonMap::new(),
+        };
+        (Block::new(BlockKind::Code(code)), consumed)
+    }
+
+    /// A `<!-- caption: … -->` comment right after the fence ending at `j`: its rich text
+    /// and how many events it used.
+    fn code_caption(&self, j: usize) -> (Vec<RichText>, usize) {
+        let Some((Event::Start(Tag::HtmlBlock), _)) = self.ev.get(j + 1) else {
+            return (Vec::new(), 0);
+        };
+        let k = self.close[j + 1];
+        let html: String = self.ev[j + 2..k]
+            .iter()
+            .filter_map(|(e, _)| match e {
+                Event::Html(h) => Some(h.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let line = html.trim_end_matches('\n');
+        let caption = line
+            .strip_prefix("<!-- caption: ")
+            .and_then(|l| l.strip_suffix(" -->"))
+            .filter(|c| !c.contains('\n'));
+        match caption {
+            Some(c) => (parse_inline_str(c).runs, k - j),
+            None => (Vec::new(), 0),
+        }
+    }
+
+    fn html_block(&self, i: usize, j: usize, out: &mut Vec<Item>) {
+        let html: String = self.ev[i + 1..j]
+            .iter()
+            .filter_map(|(e, _)| match e {
+                Event::Html(h) | Event::Text(h) => Some(h.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let line = html.trim();
+        match self.html_items(&html) {
+            Some(items) => out.extend(items),
+            // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
+            None if !line.contains('\n') => {
+                let runs = parse_inline_str(line).runs;
+                out.push(Item::Block(paragraph(runs, DEFAULT_COLOR.into())));
+            }
+            None => out.push(Item::Block(literal(&html))),
+        }
+    }
+
+    fn list(&self, start: Option<u64>, i: usize, j: usize, out: &mut Vec<Item>) {
+        let mut k = i + 1;
+        let mut first = true;
+        while k < j {
+            if let Event::Start(Tag::Item) = &self.ev[k].0 {
+                let end = self.close[k];
+                out.push(Item::Block(self.list_item(k, end, start, first)));
+                first = false;
+                k = end + 1;
+            } else {
+                k += 1;
+            }
+        }
     }
 
     fn list_item(&self, i: usize, j: usize, start: Option<u64>, first: bool) -> Block {
@@ -612,39 +657,8 @@ impl<'a> P<'a> {
                 return;
             }
         }
-        // A lone image.
-        let sig: Vec<usize> = (from..to)
-            .filter(|&k| !matches!(&self.ev[k].0, Event::Text(t) if t.trim().is_empty()))
-            .collect();
-        if let (Some(&first), Some(&last)) = (sig.first(), sig.last()) {
-            if let Event::Start(Tag::Image { dest_url, .. }) = &self.ev[first].0 {
-                if self.close[first] == last {
-                    let caption = parse_inline(&self.ev[first + 1..last], self.src).runs;
-                    let (id, file) = self.media_file(dest_url);
-                    let mut b = Block::new(BlockKind::Image(Media {
-                        file,
-                        caption,
-                        name: None,
-                        extra: JsonMap::new(),
-                    }));
-                    b.id = id;
-                    out.push(Item::Block(Box::new(b)));
-                    return;
-                }
-            }
-        }
-        let significant: Vec<&Ev<'_>> = sig.iter().map(|&k| &self.ev[k]).collect();
-        // A lone `$$ … $$`.
-        if let [(Event::DisplayMath(m), _)] = significant.as_slice() {
-            let mut e: &str = m;
-            e = e.strip_prefix('\n').unwrap_or(e);
-            e = e.strip_suffix('\n').unwrap_or(e);
-            out.push(Item::Block(Box::new(Block::new(BlockKind::Equation(
-                EquationBlock {
-                    expression: e.to_string(),
-                    extra: JsonMap::new(),
-                },
-            )))));
+        if let Some(block) = self.lone_image_or_math(from, to) {
+            out.push(Item::Block(block));
             return;
         }
         let text = self.text(from, to);
@@ -657,7 +671,38 @@ impl<'a> P<'a> {
                 serde_json::to_value(&text.attrs).expect("strings serialize"),
             );
         }
-        out.push(Item::Block(Box::new(b)));
+        out.push(Item::Block(b));
+    }
+
+    /// A paragraph that is only an image, or only `$$ … $$`: that block.
+    fn lone_image_or_math(&self, from: usize, to: usize) -> Option<Block> {
+        let blank = |k: &usize| matches!(&self.ev[*k].0, Event::Text(t) if t.trim().is_empty());
+        let first = (from..to).find(|k| !blank(k))?;
+        let last = (from..to).rev().find(|k| !blank(k))?;
+        match &self.ev[first].0 {
+            Event::Start(Tag::Image { dest_url, .. }) if self.close[first] == last => {
+                let caption = parse_inline(&self.ev[first + 1..last], self.src).runs;
+                let (id, file) = self.media_file(dest_url);
+                let mut b = Block::new(BlockKind::Image(Media {
+                    file,
+                    caption,
+                    name: None,
+                    extra: JsonMap::new(),
+                }));
+                b.id = id;
+                Some(b)
+            }
+            Event::DisplayMath(m) if first == last => {
+                let mut e: &str = m;
+                e = e.strip_prefix('\n').unwrap_or(e);
+                e = e.strip_suffix('\n').unwrap_or(e);
+                Some(Block::new(BlockKind::Equation(EquationBlock {
+                    expression: e.to_string(),
+                    extra: JsonMap::new(),
+                })))
+            }
+            _ => None,
+        }
     }
 
     fn media_file(&self, src: &str) -> (Option<String>, FileObject) {
@@ -689,12 +734,16 @@ impl<'a> P<'a> {
                         .strip_prefix("<summary>")?
                         .strip_suffix("</summary>")?;
                     let runs = parse_inline_str(inner).runs;
-                    out.push(Item::Details(t, runs, format!("{line}\n{summary}")));
+                    out.push(Item::Details(
+                        t.into_owned(),
+                        runs,
+                        format!("{line}\n{summary}"),
+                    ));
                     k += 2;
                 }
                 Some(t) if t.name == "table" && !t.closing && !t.self_closing => {
                     let end = lines[k..].iter().position(|l| l.trim() == "</table>")? + k;
-                    out.push(Item::Block(Box::new(tag_table(&t, &lines[k + 1..end])?)));
+                    out.push(Item::Block(tag_table(&t, &lines[k + 1..end])?));
                     k = end + 1;
                 }
                 _ => {
@@ -722,7 +771,7 @@ impl<'a> P<'a> {
         let plain =
             |runs: &[RichText]| -> String { runs.iter().map(RichText::text_content).collect() };
         let id_attr = t.attr("id").map(str::to_string);
-        let block = match t.name.as_str() {
+        let block = match t.name.as_ref() {
             "file" | "pdf" | "video" | "audio" if t.only_attrs(&["src", "name"]) => {
                 let (id, file) = self.media_file(t.attr("src")?);
                 let media = Media {
@@ -731,7 +780,7 @@ impl<'a> P<'a> {
                     name: t.attr("name").map(str::to_string),
                     extra: JsonMap::new(),
                 };
-                let kind = match t.name.as_str() {
+                let kind = match t.name.as_ref() {
                     "file" => BlockKind::File(media),
                     "pdf" => BlockKind::Pdf(media),
                     "video" => BlockKind::Video(media),
@@ -789,7 +838,7 @@ impl<'a> P<'a> {
             }
             _ => return None,
         };
-        Some(Item::Block(Box::new(block)))
+        Some(Item::Block(block))
     }
 
     fn single_tag(&self, t: TagToken, line: &str) -> Option<Item> {
@@ -803,21 +852,21 @@ impl<'a> P<'a> {
         ];
         if t.closing {
             return CONTAINERS
-                .contains(&t.name.as_str())
-                .then(|| Item::Close(t.name.clone(), line.to_string()));
+                .contains(&t.name.as_ref())
+                .then(|| Item::Close(t.name.to_string(), line.to_string()));
         }
         if !t.self_closing {
-            let ok = match t.name.as_str() {
+            let ok = match t.name.as_ref() {
                 "callout" => t.only_attrs(&["icon", "icon-data", "color"]),
                 "columns" | "children" => t.attrs.is_empty(),
                 "column" => t.only_attrs(&["width"]),
                 "synced-block" => t.only_attrs(&["id"]),
                 _ => false,
             };
-            return ok.then(|| Item::Open(t, line.to_string()));
+            return ok.then(|| Item::Open(t.into_owned(), line.to_string()));
         }
         let id = t.attr("id").map(str::to_string);
-        let kind = match t.name.as_str() {
+        let kind = match t.name.as_ref() {
             "empty-block" if t.attrs.is_empty() => BlockKind::Paragraph(TextBlock {
                 rich_text: Vec::new(),
                 color: DEFAULT_COLOR.into(),
@@ -862,7 +911,7 @@ impl<'a> P<'a> {
         };
         let mut b = Block::new(kind);
         b.id = id;
-        Some(Item::Block(Box::new(b)))
+        Some(Item::Block(b))
     }
 }
 
@@ -955,11 +1004,14 @@ fn take_text_attrs(blocks: &mut Vec<Block>) -> TakenText {
     if let Some(first) = blocks.first() {
         if matches!(first.kind, BlockKind::Paragraph(_)) && first.id.is_none() {
             let mut b = blocks.remove(0);
-            let attrs: Vec<(String, String)> = b
-                .extra
-                .remove(ATTRS_KEY)
-                .and_then(|v| serde_json::from_value(v).ok())
-                .unwrap_or_default();
+            let attrs: Vec<(String, String)> = if b.extra.is_empty() {
+                Vec::new()
+            } else {
+                b.extra
+                    .remove(ATTRS_KEY)
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default()
+            };
             if let BlockKind::Paragraph(p) = b.kind {
                 return (p.rich_text, p.color, attrs, b.children);
             }
@@ -984,8 +1036,8 @@ fn strip_attrs(blocks: &mut [Block]) {
 
 enum Frame {
     Root,
-    Open(TagToken, String),
-    Details(TagToken, Vec<RichText>, String),
+    Open(TagToken<'static>, String),
+    Details(TagToken<'static>, Vec<RichText>, String),
 }
 
 /// Pairs open/close tags into containers; unpaired tags become literal paragraphs.
@@ -993,7 +1045,7 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
     let mut stack: Vec<(Frame, Vec<Block>)> = vec![(Frame::Root, Vec::with_capacity(items.len()))];
     for item in items {
         match item {
-            Item::Block(b) => stack.last_mut().expect("root").1.push(*b),
+            Item::Block(b) => stack.last_mut().expect("root").1.push(b),
             // Past the depth bound an opening tag stays text (see MAX_TREE_DEPTH).
             Item::Open(_, raw) | Item::Details(_, _, raw) if stack.len() >= MAX_TREE_DEPTH => {
                 stack.last_mut().expect("root").1.push(literal(&raw))
@@ -1011,27 +1063,7 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
                     continue;
                 }
                 let (frame, blocks) = stack.pop().expect("not root");
-                let parent = &mut stack.last_mut().expect("root").1;
-                match frame {
-                    // Nesting this deep would overflow the stack of whoever walks the
-                    // tree: keep the tags as text and the content flat instead.
-                    Frame::Open(t, raw) | Frame::Details(t, _, raw) if too_deep(&blocks) => {
-                        parent.push(literal(&raw));
-                        parent.extend(blocks);
-                        parent.push(literal(&format!("</{}>", t.name)));
-                    }
-                    Frame::Open(t, raw) if t.name == "children" => match parent.last_mut() {
-                        Some(prev) => prev.children.extend(blocks),
-                        None => {
-                            parent.push(literal(&raw));
-                            parent.extend(blocks);
-                            parent.push(literal(&format!("</{}>", t.name)));
-                        }
-                    },
-                    Frame::Open(t, _) => parent.push(container(&t, blocks)),
-                    Frame::Details(t, runs, _) => parent.push(details(&t, runs, blocks)),
-                    Frame::Root => {}
-                }
+                close_frame(frame, blocks, &mut stack.last_mut().expect("root").1);
             }
         }
     }
@@ -1045,6 +1077,29 @@ fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
         parent.extend(blocks);
     }
     stack.pop().map(|(_, b)| b).unwrap_or_default()
+}
+
+/// Puts a closed container into `parent`.
+fn close_frame(frame: Frame, blocks: Vec<Block>, parent: &mut Vec<Block>) {
+    let as_text = |parent: &mut Vec<Block>, t: &TagToken, raw: &str, blocks: Vec<Block>| {
+        parent.push(literal(raw));
+        parent.extend(blocks);
+        parent.push(literal(&format!("</{}>", t.name)));
+    };
+    match frame {
+        // Nesting this deep would overflow the stack of whoever walks the tree: keep the
+        // tags as text and the content flat instead.
+        Frame::Open(t, raw) | Frame::Details(t, _, raw) if too_deep(&blocks) => {
+            as_text(parent, &t, &raw, blocks)
+        }
+        Frame::Open(t, raw) if t.name == "children" => match parent.last_mut() {
+            Some(prev) => prev.children.extend(blocks),
+            None => as_text(parent, &t, &raw, blocks),
+        },
+        Frame::Open(t, _) => parent.push(container(&t, blocks)),
+        Frame::Details(t, runs, _) => parent.push(details(&t, runs, blocks)),
+        Frame::Root => {}
+    }
 }
 
 fn details(t: &TagToken, runs: Vec<RichText>, children: Vec<Block>) -> Block {
@@ -1076,7 +1131,7 @@ fn details(t: &TagToken, runs: Vec<RichText>, children: Vec<Block>) -> Block {
 }
 
 fn container(t: &TagToken, mut blocks: Vec<Block>) -> Block {
-    match t.name.as_str() {
+    match t.name.as_ref() {
         "callout" => {
             let (runs, _, mut children) = take_text(&mut blocks);
             children.extend(blocks);

@@ -1,18 +1,22 @@
 //! Blocks -> Markdown (spec 3.1): our own emitter, deterministic byte for byte.
 //!
 //! Sibling blocks are separated by a blank line, except consecutive items of one list.
-//! Every block's text is one line (newlines are `<br>`), so block attributes (`{color=…}`)
-//! always sit at the end of "the first line". Children that Markdown nests are indented
-//! (lists) or prefixed (`> `); children of anything else go in a `<children>` tag after
-//! the block. Tag containers always have blank lines around their content so that the
-//! content is read as Markdown, not HTML.
+//! Lists are tight: an item's children follow its line directly when the first of them
+//! can (a list, a code fence, a quote, a heading); other children need the blank line to
+//! stay in the item. Every block's text is one line (newlines are `<br>`), so block
+//! attributes (`{color=…}`) always sit at the end of "the first line". Children that
+//! Markdown nests are indented (lists) or prefixed (`> `); children of anything else go in
+//! a `<children>` tag after the block. Tag containers always have blank lines around their
+//! content so that the content is read as Markdown, not HTML.
 
 use super::escape::{fix_line, open_tag};
 use super::inline::{color_out, comment_safe, paired_line, push_dest, render_runs, Ctx};
-use super::lang;
-use super::Links;
-use crate::notion::model::block::{Media, TextBlock};
+use super::{alert, lang, Links};
+use crate::notion::model::block::{Callout, Code, Heading, Media, Table};
 use crate::notion::model::{Block, BlockKind, FileObject, Icon, RichText, DEFAULT_COLOR};
+
+/// What an empty text line is written as.
+const EMPTY: &str = "<empty-block/>";
 
 /// See [`super::render_with`].
 pub(crate) fn render_with(blocks: &[Block], links: &dyn Links) -> String {
@@ -46,12 +50,10 @@ fn render_seq(blocks: &[Block], links: &dyn Links, out: &mut String) {
                 n.list_start_index.unwrap_or(1)
             };
         }
-        if let Some(p) = prev {
-            if same_list && p.children.is_empty() {
-                out.push('\n');
-            } else {
-                out.push_str("\n\n");
-            }
+        if prev.is_some() {
+            // Items of one list stay tight; a sibling marker always starts a new item,
+            // whatever the previous item's children end with.
+            out.push_str(if same_list { "\n" } else { "\n\n" });
         }
         render_block(b, number, links, out);
     }
@@ -77,8 +79,8 @@ fn push_indented(out: &mut String, text: &str, prefix: &str) {
     }
 }
 
-/// A block's text line: inline Markdown, `<empty-block/>` when empty (unless `allow_bare`),
-/// then ` {color="…"}` and other attributes.
+/// A block's text line: inline Markdown, `empty` when there is no text, then
+/// ` {color="…"}` and other attributes.
 fn text_line(runs: &[RichText], attrs: &[(&str, String)], empty: &str) -> String {
     let body = render_runs(runs, Ctx::Line);
     let mut line = if body.is_empty() {
@@ -97,7 +99,7 @@ fn text_line(runs: &[RichText], attrs: &[(&str, String)], empty: &str) -> String
             }
             line.push_str(k);
             line.push_str("=\"");
-            super::escape::escape_attr(v, &mut line);
+            super::escape::escape_attr(v, &mut line, false);
             line.push('"');
         }
         line.push('}');
@@ -165,18 +167,65 @@ fn details(
     container(out, &open, &children_str(&b.children, links), "</details>");
 }
 
+/// Whether `first`, the first child of a list item, can follow the item's line without a
+/// blank line and stay a block of its own: it must be able to interrupt a paragraph. A
+/// line that starts with a tag may be an HTML block, which would swallow what follows.
+fn child_follows_tightly(line: &str, first: &Block) -> bool {
+    if line.starts_with('<') {
+        return false;
+    }
+    match &first.kind {
+        BlockKind::BulletedListItem(_) | BlockKind::ToDo(_) | BlockKind::Code(_) => true,
+        BlockKind::Quote(_) => true,
+        // Only a list starting at 1 may interrupt a paragraph.
+        BlockKind::NumberedListItem(n) => n.list_start_index.unwrap_or(1) == 1,
+        BlockKind::Heading1(h) | BlockKind::Heading2(h) | BlockKind::Heading3(h) => {
+            !h.is_toggleable
+        }
+        BlockKind::Callout(c) => alert::for_callout(c.icon.as_ref(), &c.color).is_some(),
+        _ => false,
+    }
+}
+
 fn list_item(out: &mut String, marker: &str, line: &str, b: &Block, links: &dyn Links) {
     out.push_str(marker);
     out.push_str(line);
-    if !b.children.is_empty() {
-        let pad = " ".repeat(marker.chars().count().min(marker.len()));
-        let pad = if marker.starts_with("- [") {
-            "  ".to_string()
-        } else {
-            pad
-        };
-        out.push_str("\n\n");
-        push_indented(out, &children_str(&b.children, links), &pad);
+    let Some(first) = b.children.first() else {
+        return;
+    };
+    let pad = if marker.starts_with("- [") {
+        "  ".to_string()
+    } else {
+        " ".repeat(marker.chars().count().min(marker.len()))
+    };
+    out.push_str(if child_follows_tightly(line, first) {
+        "\n"
+    } else {
+        "\n\n"
+    });
+    push_indented(out, &children_str(&b.children, links), &pad);
+}
+
+fn list_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
+    match &b.kind {
+        BlockKind::BulletedListItem(t) => {
+            let line = text_line(&t.rich_text, &color_attr(&t.color), EMPTY);
+            list_item(out, "- ", &line, b, links);
+        }
+        BlockKind::NumberedListItem(n) => {
+            let mut attrs = color_attr(&n.color);
+            if let Some(f) = &n.list_format {
+                attrs.push(("list-format", f.clone()));
+            }
+            let line = text_line(&n.rich_text, &attrs, EMPTY);
+            list_item(out, &format!("{number}. "), &line, b, links);
+        }
+        BlockKind::ToDo(t) => {
+            let line = text_line(&t.rich_text, &color_attr(&t.color), EMPTY);
+            let marker = if t.checked { "- [x] " } else { "- [ ] " };
+            list_item(out, marker, &line, b, links);
+        }
+        _ => {}
     }
 }
 
@@ -205,56 +254,16 @@ fn as_refs<'a>(v: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
 }
 
 fn render_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
-    let id = b.id.as_deref();
     match &b.kind {
         BlockKind::Paragraph(t) => {
-            out.push_str(&text_line(
-                &t.rich_text,
-                &color_attr(&t.color),
-                "<empty-block/>",
-            ));
+            out.push_str(&text_line(&t.rich_text, &color_attr(&t.color), EMPTY));
             children_tag(b, links, out);
         }
         BlockKind::Heading1(h) | BlockKind::Heading2(h) | BlockKind::Heading3(h) => {
-            let level = match b.kind {
-                BlockKind::Heading1(_) => 1,
-                BlockKind::Heading2(_) => 2,
-                _ => 3,
-            };
-            if h.is_toggleable {
-                let lvl = level.to_string();
-                let mut attrs = vec![("heading", lvl.as_str())];
-                let c = color_out(&h.color);
-                if h.color != DEFAULT_COLOR {
-                    attrs.push(("color", &c));
-                }
-                details(out, &attrs, &h.rich_text, b, links);
-            } else {
-                out.push_str(&"#".repeat(level));
-                let line = text_line(&h.rich_text, &color_attr(&h.color), "");
-                if !line.is_empty() {
-                    out.push(' ');
-                    out.push_str(&line);
-                }
-                children_tag(b, links, out);
-            }
+            heading(b, h, links, out)
         }
-        BlockKind::BulletedListItem(t) => {
-            let line = text_line(&t.rich_text, &color_attr(&t.color), "<empty-block/>");
-            list_item(out, "- ", &line, b, links);
-        }
-        BlockKind::NumberedListItem(n) => {
-            let mut attrs = color_attr(&n.color);
-            if let Some(f) = &n.list_format {
-                attrs.push(("list-format", f.clone()));
-            }
-            let line = text_line(&n.rich_text, &attrs, "<empty-block/>");
-            list_item(out, &format!("{number}. "), &line, b, links);
-        }
-        BlockKind::ToDo(t) => {
-            let line = text_line(&t.rich_text, &color_attr(&t.color), "<empty-block/>");
-            let marker = if t.checked { "- [x] " } else { "- [ ] " };
-            list_item(out, marker, &line, b, links);
+        BlockKind::BulletedListItem(_) | BlockKind::NumberedListItem(_) | BlockKind::ToDo(_) => {
+            list_block(b, number, links, out)
         }
         BlockKind::Toggle(t) => {
             let c = color_out(&t.color);
@@ -265,68 +274,12 @@ fn render_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
             };
             details(out, &attrs, &t.rich_text, b, links);
         }
-        BlockKind::Quote(TextBlock {
-            rich_text, color, ..
-        }) => {
-            let mut inner = text_line(rich_text, &color_attr(color), "<empty-block/>");
-            if !b.children.is_empty() {
-                inner.push_str("\n\n");
-                inner.push_str(&children_str(&b.children, links));
-            }
-            for (i, line) in inner.split('\n').enumerate() {
-                if i > 0 {
-                    out.push('\n');
-                }
-                if line.is_empty() {
-                    out.push('>');
-                } else {
-                    out.push_str("> ");
-                    out.push_str(line);
-                }
-            }
+        BlockKind::Quote(t) => {
+            let first = text_line(&t.rich_text, &color_attr(&t.color), EMPTY);
+            quote(out, &first, b, links);
         }
-        BlockKind::Callout(c) => {
-            let mut attrs = icon_attrs(&c.icon);
-            attrs.extend(color_attr(&c.color));
-            let open = tag_open("callout", &as_refs(&attrs));
-            let mut inner = text_line(&c.rich_text, &[], "<empty-block/>");
-            if !b.children.is_empty() {
-                inner.push_str("\n\n");
-                inner.push_str(&children_str(&b.children, links));
-            }
-            container(out, &open, &inner, "</callout>");
-        }
-        BlockKind::Code(c) => {
-            let text: String = c.rich_text.iter().map(RichText::text_content).collect();
-            let mut longest = 0;
-            let mut cur = 0;
-            for ch in text.chars() {
-                if ch == '`' {
-                    cur += 1;
-                    longest = longest.max(cur);
-                } else {
-                    cur = 0;
-                }
-            }
-            let fence = "`".repeat((longest + 1).max(3));
-            out.push_str(&fence);
-            out.push_str(&lang::info_for(&c.language));
-            out.push('\n');
-            if !text.is_empty() {
-                out.push_str(&text);
-                out.push('\n');
-            }
-            out.push_str(&fence);
-            if !c.caption.is_empty() {
-                let cap = comment_safe(fix_line(render_runs(&c.caption, Ctx::Line)));
-                if !cap.is_empty() {
-                    out.push_str("\n<!-- caption: ");
-                    out.push_str(&cap);
-                    out.push_str(" -->");
-                }
-            }
-            children_tag(b, links, out);
-        }
+        BlockKind::Callout(c) => callout(b, c, links, out),
+        BlockKind::Code(c) => code_block(b, c, links, out),
         BlockKind::Equation(e) => {
             out.push_str(&equation_block(&e.expression));
             children_tag(b, links, out);
@@ -335,37 +288,151 @@ fn render_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
             out.push_str("---");
             children_tag(b, links, out);
         }
-        BlockKind::Breadcrumb(_) => out.push_str(&self_closing("breadcrumb", &[], id)),
-        BlockKind::TableOfContents(t) => {
-            let attrs = color_attr(&t.color);
-            out.push_str(&self_closing("table-of-contents", &as_refs(&attrs), id));
-        }
         BlockKind::Table(t) => render_table(b, t, out),
-        BlockKind::ColumnList(_) => {
-            container(
-                out,
-                "<columns>",
-                &children_str(&b.children, links),
-                "</columns>",
-            );
+        BlockKind::ColumnList(_) | BlockKind::Column(_) => layout(b, links, out),
+        BlockKind::Image(_)
+        | BlockKind::Video(_)
+        | BlockKind::Audio(_)
+        | BlockKind::Pdf(_)
+        | BlockKind::File(_)
+        | BlockKind::Bookmark(_)
+        | BlockKind::Embed(_) => media_block(b, links, out),
+        BlockKind::LinkToPage(_)
+        | BlockKind::ChildPage(_)
+        | BlockKind::ChildDatabase(_)
+        | BlockKind::SyncedBlock(_) => reference(b, links, out),
+        BlockKind::Breadcrumb(_)
+        | BlockKind::TableOfContents(_)
+        | BlockKind::LinkPreview(_)
+        | BlockKind::Template(_)
+        | BlockKind::Unsupported(_)
+        | BlockKind::TableRow(_)
+        | BlockKind::Unknown { .. } => out.push_str(&placeholder(b)),
+    }
+}
+
+fn heading(b: &Block, h: &Heading, links: &dyn Links, out: &mut String) {
+    let level = match b.kind {
+        BlockKind::Heading1(_) => 1,
+        BlockKind::Heading2(_) => 2,
+        _ => 3,
+    };
+    if h.is_toggleable {
+        let lvl = level.to_string();
+        let mut attrs = vec![("heading", lvl.as_str())];
+        let c = color_out(&h.color);
+        if h.color != DEFAULT_COLOR {
+            attrs.push(("color", &c));
         }
+        details(out, &attrs, &h.rich_text, b, links);
+        return;
+    }
+    out.push_str(&"#".repeat(level));
+    let line = text_line(&h.rich_text, &color_attr(&h.color), "");
+    if !line.is_empty() {
+        out.push(' ');
+        out.push_str(&line);
+    }
+    children_tag(b, links, out);
+}
+
+/// `first` and the children of `b`, every line prefixed with `> `.
+fn quote(out: &mut String, first: &str, b: &Block, links: &dyn Links) {
+    let mut inner = first.to_string();
+    if !b.children.is_empty() {
+        inner.push_str("\n\n");
+        inner.push_str(&children_str(&b.children, links));
+    }
+    for (i, line) in inner.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if line.is_empty() {
+            out.push('>');
+        } else {
+            out.push_str("> ");
+            out.push_str(line);
+        }
+    }
+}
+
+/// A callout: a GitHub alert when its icon and colour are an alert's (see
+/// [`super::alert`]), otherwise `<callout icon="…" color="…">`.
+fn callout(b: &Block, c: &Callout, links: &dyn Links, out: &mut String) {
+    let text = text_line(&c.rich_text, &[], EMPTY);
+    if let Some(a) = alert::for_callout(c.icon.as_ref(), &c.color) {
+        let first = format!("[!{}]\n{text}", a.kind);
+        quote(out, &first, b, links);
+        return;
+    }
+    let mut attrs = icon_attrs(&c.icon);
+    attrs.extend(color_attr(&c.color));
+    let open = tag_open("callout", &as_refs(&attrs));
+    let mut inner = text;
+    if !b.children.is_empty() {
+        inner.push_str("\n\n");
+        inner.push_str(&children_str(&b.children, links));
+    }
+    container(out, &open, &inner, "</callout>");
+}
+
+/// The shortest run of backticks (at least three) longer than any run inside `text`.
+fn fence_for(text: &str) -> String {
+    let mut longest = 0;
+    let mut cur = 0;
+    for ch in text.chars() {
+        if ch == '`' {
+            cur += 1;
+            longest = longest.max(cur);
+        } else {
+            cur = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+fn code_block(b: &Block, c: &Code, links: &dyn Links, out: &mut String) {
+    let text: String = c.rich_text.iter().map(RichText::text_content).collect();
+    let fence = fence_for(&text);
+    out.push_str(&fence);
+    out.push_str(&lang::info_for(&c.language));
+    out.push('\n');
+    if !text.is_empty() {
+        out.push_str(&text);
+        out.push('\n');
+    }
+    out.push_str(&fence);
+    if !c.caption.is_empty() {
+        let cap = comment_safe(fix_line(render_runs(&c.caption, Ctx::Line)));
+        if !cap.is_empty() {
+            out.push_str("\n<!-- caption: ");
+            out.push_str(&cap);
+            out.push_str(" -->");
+        }
+    }
+    children_tag(b, links, out);
+}
+
+fn layout(b: &Block, links: &dyn Links, out: &mut String) {
+    let inner = children_str(&b.children, links);
+    match &b.kind {
         BlockKind::Column(c) => {
             let w = c.width_ratio.map(|w| w.to_string());
             let attrs: Vec<(&str, &str)> = w.iter().map(|w| ("width", w.as_str())).collect();
-            container(
-                out,
-                &tag_open("column", &attrs),
-                &children_str(&b.children, links),
-                "</column>",
-            );
+            container(out, &tag_open("column", &attrs), &inner, "</column>");
         }
+        _ => container(out, "<columns>", &inner, "</columns>"),
+    }
+}
+
+fn media_block(b: &Block, links: &dyn Links, out: &mut String) {
+    match &b.kind {
         BlockKind::Image(m) => {
             out.push_str("![");
             out.push_str(&fix_line(render_runs(&m.caption, Ctx::Line)));
             out.push_str("](");
             push_dest(&media_src(b, m, links), Ctx::Line, out);
             out.push(')');
-            children_tag(b, links, out);
         }
         BlockKind::Video(m) | BlockKind::Audio(m) | BlockKind::Pdf(m) | BlockKind::File(m) => {
             let src = media_src(b, m, links);
@@ -374,15 +441,19 @@ fn render_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
                 attrs.push(("name", n));
             }
             out.push_str(&paired_line(b.type_name(), &attrs, &m.caption));
-            children_tag(b, links, out);
         }
         BlockKind::Bookmark(u) | BlockKind::Embed(u) => {
             out.push_str(&paired_line(b.type_name(), &[("url", &u.url)], &u.caption));
-            children_tag(b, links, out);
         }
-        BlockKind::LinkPreview(l) => {
-            out.push_str(&self_closing("link-preview", &[("url", &l.url)], id))
-        }
+        _ => return,
+    }
+    children_tag(b, links, out);
+}
+
+/// Blocks that point elsewhere: links to pages, child pages and databases, synced blocks.
+fn reference(b: &Block, links: &dyn Links, out: &mut String) {
+    let id = b.id.as_deref();
+    match &b.kind {
         BlockKind::LinkToPage(l) => {
             let target = l.target_id().unwrap_or("");
             let title = links.page_title(target).unwrap_or_default();
@@ -423,10 +494,22 @@ fn render_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
                 id,
             )),
         },
-        BlockKind::Template(_) => out.push_str(&self_closing("template", &[], id)),
-        BlockKind::Unsupported(_) | BlockKind::TableRow(_) | BlockKind::Unknown { .. } => {
-            out.push_str(&self_closing("unsupported", &[("type", b.type_name())], id))
+        _ => {}
+    }
+}
+
+/// Blocks the dialect can only name: one self-closing tag carrying their id.
+fn placeholder(b: &Block) -> String {
+    let id = b.id.as_deref();
+    match &b.kind {
+        BlockKind::Breadcrumb(_) => self_closing("breadcrumb", &[], id),
+        BlockKind::TableOfContents(t) => {
+            let attrs = color_attr(&t.color);
+            self_closing("table-of-contents", &as_refs(&attrs), id)
         }
+        BlockKind::LinkPreview(l) => self_closing("link-preview", &[("url", &l.url)], id),
+        BlockKind::Template(_) => self_closing("template", &[], id),
+        _ => self_closing("unsupported", &[("type", b.type_name())], id),
     }
 }
 
@@ -459,17 +542,7 @@ fn equation_block(expr: &str) -> String {
     {
         format!("$$\n{expr}\n$$")
     } else {
-        let mut longest = 0;
-        let mut cur = 0;
-        for ch in expr.chars() {
-            if ch == '`' {
-                cur += 1;
-                longest = longest.max(cur);
-            } else {
-                cur = 0;
-            }
-        }
-        let fence = "`".repeat((longest + 1).max(3));
+        let fence = fence_for(expr);
         if expr.is_empty() {
             format!("{fence}math\n{fence}")
         } else {
@@ -484,7 +557,7 @@ fn starts_like_ordered_item(l: &str) -> bool {
     digits > 0 && matches!(l.as_bytes().get(digits), Some(b'.' | b')'))
 }
 
-fn render_table(b: &Block, t: &crate::notion::model::block::Table, out: &mut String) {
+fn render_table(b: &Block, t: &Table, out: &mut String) {
     let rows: Vec<&Vec<Vec<RichText>>> = b
         .children
         .iter()

@@ -346,9 +346,13 @@ fn updatable(b: &Block) -> bool {
     )
 }
 
+/// A child page's or database's title as its line states it (trailing whitespace is not
+/// written, so it is not compared).
 fn child_title(b: &Block) -> Option<&str> {
     match &b.kind {
-        BlockKind::ChildPage(t) | BlockKind::ChildDatabase(t) => Some(&t.title),
+        BlockKind::ChildPage(t) | BlockKind::ChildDatabase(t) => {
+            Some(t.title.trim_end_matches(crate::markdown::space::is_space))
+        }
         _ => None,
     }
 }

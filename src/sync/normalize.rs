@@ -1,16 +1,19 @@
 //! Comparable and sendable forms of block payloads.
 //!
 //! A block read from the API and the same block parsed back from Markdown differ in ways that
-//! carry no meaning: responses fill `plain_text`, `href` and every annotation, and Notion may
-//! cut one styled run into several objects. [`compare_payload`] removes those differences so
-//! the diff sees only real changes; [`prepare`] makes a parsed block fit the request limits
-//! (text objects of at most 2000 characters).
+//! carry no meaning: responses fill `plain_text`, `href` and every annotation, Notion may
+//! cut one styled run into several objects, and the Markdown dialect writes whitespace in
+//! its normal form (outside emphasis markers, none at the end of a block's text:
+//! [`crate::markdown::space`]). [`compare_payload`] removes those differences so the diff
+//! sees only real changes; [`prepare`] makes a parsed block fit the request limits (text
+//! objects of at most 2000 characters).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
 use serde_json::Value;
 
+use crate::markdown::space;
 use crate::notion::model::rich_text::{split_long_runs, Mention, RichTextKind};
 use crate::notion::model::User;
 use crate::notion::model::{Block, BlockKind, JsonMap, RichText};
@@ -58,10 +61,19 @@ fn canonical_runs(runs: &[RichText]) -> Vec<RichText> {
 }
 
 /// The payload of `kind` in canonical form, as a JSON object (empty for payload-less types).
+/// Text written as inline Markdown is in the whitespace normal form, and so is a child
+/// page's title: where edge spaces sit is no change.
 pub(crate) fn compare_payload(kind: &BlockKind) -> JsonMap {
     let mut kind = kind.clone();
     for arr in kind.rich_text_arrays_mut() {
         *arr = canonical_runs(arr);
+    }
+    for arr in space::inline_arrays_mut(&mut kind) {
+        *arr = space::normalize_owned(std::mem::take(arr));
+    }
+    if let BlockKind::ChildPage(c) | BlockKind::ChildDatabase(c) = &mut kind {
+        let kept = c.title.trim_end_matches(space::is_space).len();
+        c.title.truncate(kept);
     }
     match kind.payload() {
         Value::Object(mut m) => {
@@ -110,15 +122,32 @@ pub(crate) fn changed_fields(old_cmp: &JsonMap, new_cmp: &JsonMap, new_send: &Js
     out
 }
 
-/// A cheap fingerprint (type and visible text) used to skip full comparisons.
+/// A cheap fingerprint (type and visible text) used to skip full comparisons: equal for
+/// blocks whose canonical payloads are equal, however their text is cut into runs and
+/// wherever the whitespace normal form moves or drops spaces.
 pub(crate) fn quick_hash(b: &Block) -> u64 {
     let mut h = DefaultHasher::new();
     b.type_name().hash(&mut h);
     if let Some(rt) = b.kind.rich_text() {
-        for r in rt {
-            if let RichTextKind::Text(t) = &r.kind {
-                t.content.hash(&mut h);
+        let texts = rt.iter().filter_map(|r| match &r.kind {
+            RichTextKind::Text(t) => Some(t.content.as_str()),
+            _ => None,
+        });
+        // The text without the trailing whitespace the normal form may drop.
+        let parts: Vec<&str> = texts.collect();
+        let mut end = parts.len();
+        let mut last_len = 0;
+        while end > 0 {
+            let trimmed = parts[end - 1].trim_end_matches(space::is_space);
+            if !trimmed.is_empty() {
+                last_len = trimmed.len();
+                break;
             }
+            end -= 1;
+        }
+        for (i, p) in parts[..end].iter().enumerate() {
+            let p = if i + 1 == end { &p[..last_len] } else { p };
+            h.write(p.as_bytes());
         }
     }
     h.finish()
