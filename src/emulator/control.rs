@@ -16,8 +16,17 @@
 //! | `POST /_emulator/edit/pages` | `{"parent_id": "…", "title": "…"}` | create a child page |
 //! | `POST /_emulator/edit/pages/{id}/title` | `{"title": "…"}` | rename a page |
 //! | `POST /_emulator/edit/pages/{id}/properties` | `{"property": "Name", "value": {…}}` | set a property |
+//! | `POST /_emulator/edit/pages/{id}/move` | `{"parent_id": "…"}` | move a page under a page or into a data source |
+//! | `POST /_emulator/edit/pages/{id}/trash` | | move a page to the trash |
+//! | `POST /_emulator/edit/pages/{id}/restore` | | restore a trashed page |
 //! | `GET /_emulator/objects/{id}` | | raw page/block/database/data source JSON |
 //! | `GET /_emulator/children/{id}` | | ids of the visible children |
+//!
+//! Every remote edit marks what it changes as edited now by the workspace's first person
+//! user, as Notion does: the page (or the page that holds the block), and for a create,
+//! move, trash or restore the parent page(s) too. Times are rendered rounded down to the
+//! minute (/reference/changelog, June 2021), so search sorted by `last_edited_time` finds
+//! every remote edit among the newest results.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,6 +38,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use super::handlers::{move_page_to, resolve_page_parent};
 use super::props::{add_options, write_props};
 use super::store::{parent_ref, text_rt, Page, Position, Store};
 use super::util::{new_uuid, parse_id, ApiError, ApiResult};
@@ -220,7 +230,9 @@ impl Control {
             parent_ref(&b.parent)
         } else if let Some(p) = st.pages.get_mut(&id) {
             p.in_trash = true;
-            parent_ref(&p.parent)
+            let parent = parent_ref(&p.parent);
+            st.touch(&id, &who);
+            parent
         } else if let Some(d) = st.databases.get_mut(&id) {
             d.in_trash = true;
             parent_ref(&d.parent)
@@ -333,6 +345,64 @@ impl Control {
         st.place_children(&parent, std::slice::from_ref(&id), &Position::End);
         st.touch(&parent, &who);
         Ok(id)
+    }
+
+    /// Moves a page (or row) under another page or into a data source (`parent_id` is
+    /// either), as a person would in the app: the title is kept, other properties are
+    /// reset when the schema changes, and the page and both parents count as edited now.
+    pub fn move_page(&self, page_id: &str, parent_id: &str) -> Result<(), EmulatorError> {
+        let id = Self::id(page_id)?;
+        let target = Self::id(parent_id)?;
+        let mut st = self.shared.store();
+        if !st.pages.contains_key(&id) {
+            return Err(EmulatorError::Control(format!("no page {id}")));
+        }
+        let parent = if st.pages.contains_key(&target) {
+            json!({"page_id": target})
+        } else if st.data_sources.contains_key(&target) {
+            json!({"data_source_id": target})
+        } else {
+            return Err(EmulatorError::Control(format!(
+                "no page or data source {target}"
+            )));
+        };
+        let (parent, container) = resolve_page_parent(&st, &parent, "parent").map_err(ctl_err)?;
+        let who = Self::editor(&st);
+        move_page_to(&mut st, &id, parent, container, &who).map_err(ctl_err)
+    }
+
+    /// Moves a page (or row) to the trash (`in_trash: true`), as a person would.
+    pub fn trash_page(&self, page_id: &str) -> Result<(), EmulatorError> {
+        self.set_page_trash(page_id, true)
+    }
+
+    /// Restores a page (or row) from the trash (`in_trash: false`).
+    pub fn restore_page(&self, page_id: &str) -> Result<(), EmulatorError> {
+        self.set_page_trash(page_id, false)
+    }
+
+    fn set_page_trash(&self, page_id: &str, trash: bool) -> Result<(), EmulatorError> {
+        let id = Self::id(page_id)?;
+        let mut st = self.shared.store();
+        let who = Self::editor(&st);
+        let p = st
+            .pages
+            .get_mut(&id)
+            .ok_or_else(|| EmulatorError::Control(format!("no page {id}")))?;
+        if p.in_trash == trash {
+            let state = if trash { "already in" } else { "not in" };
+            return Err(EmulatorError::Control(format!(
+                "page {id} is {state} the trash"
+            )));
+        }
+        p.in_trash = trash;
+        let parent = parent_ref(&p.parent);
+        st.touch(&id, &who);
+        if let Some(par) = parent.filter(|x| st.pages.contains_key(x) || st.blocks.contains_key(x))
+        {
+            st.touch(&par, &who);
+        }
+        Ok(())
     }
 
     /// Raw JSON of a page, block, database or data source as the API would return it
@@ -574,6 +644,19 @@ async fn edit_property(State(sh): Sh, Path(id): Path<String>, b: Bytes) -> Reply
     done(ctl(&sh).set_property(&id, &str_field(&v, "property")?, value))
 }
 
+async fn edit_move(State(sh): Sh, Path(id): Path<String>, b: Bytes) -> Reply {
+    let v = body_json(&b)?;
+    done(ctl(&sh).move_page(&id, &str_field(&v, "parent_id")?))
+}
+
+async fn edit_trash(State(sh): Sh, Path(id): Path<String>) -> Reply {
+    done(ctl(&sh).trash_page(&id))
+}
+
+async fn edit_restore(State(sh): Sh, Path(id): Path<String>) -> Reply {
+    done(ctl(&sh).restore_page(&id))
+}
+
 async fn object(State(sh): Sh, Path(id): Path<String>) -> Reply {
     ctl(&sh)
         .object_json(&id)
@@ -599,6 +682,9 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/edit/pages", post(edit_create_page))
         .route("/_emulator/edit/pages/{id}/title", post(edit_title))
         .route("/_emulator/edit/pages/{id}/properties", post(edit_property))
+        .route("/_emulator/edit/pages/{id}/move", post(edit_move))
+        .route("/_emulator/edit/pages/{id}/trash", post(edit_trash))
+        .route("/_emulator/edit/pages/{id}/restore", post(edit_restore))
         .route("/_emulator/objects/{id}", get(object))
         .route("/_emulator/children/{id}", get(children))
 }

@@ -31,16 +31,34 @@
 //!   in the wrong shapes. `mode: "external_url"` uploads are refused.
 //! - Notion-hosted files are served at `/_files/<token>/<name>`; after `expiry_time` the URL
 //!   answers 403 with an S3-like XML body.
+//! - Lists (search, data source queries, block children) order and paginate ids first and
+//!   render only the page they return, so paging through a 10,000-page workspace costs time
+//!   linear in its size. Search leaves out trashed pages and data sources.
+//!
+//! Workspaces: the demo ([`demo`], the default), a JSON seed file ([`seed`]), or a generated
+//! realistic team workspace of any size ([`generate`]):
+//!
+//! ```no_run
+//! # async fn large() -> Result<(), notionfs::emulator::EmulatorError> {
+//! use notionfs::emulator::{generate, Emulator, EmulatorConfig};
+//! let seed = generate::large_workspace(5_000, 1); // 5,000 pages, about 1,000 of them rows
+//! let emu = Emulator::start(EmulatorConfig { seed, ..EmulatorConfig::default() }).await?;
+//! # let _ = emu; Ok(()) }
+//! ```
+//!
+//! From the command line: `notionfs emulator --generate 5000 [--generate-seed 1]`.
 //!
 //! Modules: [`store`] (workspace state and rendering), [`handlers`] (the `/v1` routes),
 //! [`validate`] (request limits), [`props`] (schemas and property values), [`query`]
 //! (filters and sorts), [`files`] (uploads and signed file URLs), [`seed`] (fixture format),
-//! [`demo`] (the built-in demo workspace), [`control`] (stats, faults, remote edits), [`cli`].
+//! [`demo`] (the built-in demo workspace), [`generate`] (generated large workspaces),
+//! [`control`] (stats, faults, remote edits), [`cli`].
 
 pub mod cli;
 pub mod control;
 pub mod demo;
 pub mod files;
+pub mod generate;
 pub mod handlers;
 pub mod props;
 pub mod query;

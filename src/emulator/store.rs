@@ -156,8 +156,13 @@ pub fn text_rt(s: &str) -> Value {
 
 /// The id referenced by a parent object (`page_id`, `block_id`, `database_id`, `data_source_id`).
 pub fn parent_ref(parent: &Value) -> Option<String> {
+    parent_id(parent).map(str::to_string)
+}
+
+/// [`parent_ref`] without copying the id.
+pub fn parent_id(parent: &Value) -> Option<&str> {
     let t = parent.get("type")?.as_str()?;
-    parent.get(t)?.as_str().map(str::to_string)
+    parent.get(t)?.as_str()
 }
 
 impl Store {
@@ -233,29 +238,26 @@ impl Store {
 
     /// The plain title of a page.
     pub fn page_title_plain(&self, p: &Page) -> String {
-        plain(&self.page_title(p))
+        self.page_title_ref(p).map(plain).unwrap_or_default()
     }
 
     /// The title rich text of a page.
     pub fn page_title(&self, p: &Page) -> Value {
-        if let Some(t) = p.props.get("title") {
-            if let Some(v) = t.get("title") {
-                return v.clone();
-            }
+        self.page_title_ref(p).cloned().unwrap_or_else(|| json!([]))
+    }
+
+    /// The title rich text of a page, borrowed (`None` when it has none).
+    fn page_title_ref<'s>(&'s self, p: &'s Page) -> Option<&'s Value> {
+        if let Some(v) = p.props.get("title").and_then(|t| t.get("title")) {
+            return Some(v);
         }
         // data source rows: the title property may have another id
-        if let Some(ds) = self.row_source(p) {
-            for schema in ds.properties.values() {
-                if schema["type"] == "title" {
-                    if let Some(id) = schema["id"].as_str() {
-                        if let Some(v) = p.props.get(id).and_then(|v| v.get("title")) {
-                            return v.clone();
-                        }
-                    }
-                }
-            }
-        }
-        json!([])
+        let ds = self.row_source(p)?;
+        ds.properties
+            .values()
+            .filter(|schema| schema["type"] == "title")
+            .filter_map(|schema| schema["id"].as_str())
+            .find_map(|id| p.props.get(id).and_then(|v| v.get("title")))
     }
 
     /// The data source a row page belongs to.
@@ -271,21 +273,18 @@ impl Store {
 
     /// Whether `id` or one of its ancestors is in the trash.
     pub fn trashed(&self, id: &str) -> bool {
-        let mut cur = Some(id.to_string());
-        let mut guard = 0;
-        while let Some(c) = cur {
-            guard += 1;
-            if guard > 10_000 {
-                return false;
-            }
-            let (own, parent) = if let Some(p) = self.pages.get(&c) {
-                (p.in_trash, parent_ref(&p.parent))
-            } else if let Some(b) = self.blocks.get(&c) {
-                (b.in_trash, parent_ref(&b.parent))
-            } else if let Some(d) = self.databases.get(&c) {
-                (d.in_trash, parent_ref(&d.parent))
-            } else if let Some(s) = self.data_sources.get(&c) {
-                (s.in_trash, Some(s.database_id.clone()))
+        let mut cur = Some(id);
+        // a guard against a (never expected) parent cycle
+        for _ in 0..10_000 {
+            let Some(c) = cur else { return false };
+            let (own, parent) = if let Some(p) = self.pages.get(c) {
+                (p.in_trash, parent_id(&p.parent))
+            } else if let Some(b) = self.blocks.get(c) {
+                (b.in_trash, parent_id(&b.parent))
+            } else if let Some(d) = self.databases.get(c) {
+                (d.in_trash, parent_id(&d.parent))
+            } else if let Some(s) = self.data_sources.get(c) {
+                (s.in_trash, Some(s.database_id.as_str()))
             } else {
                 (false, None)
             };
@@ -297,40 +296,51 @@ impl Store {
         false
     }
 
+    /// Whose child list `id` shows: a duplicate synced block shows its original's.
+    fn child_source<'s>(&'s self, id: &'s str) -> &'s str {
+        self.blocks
+            .get(id)
+            .filter(|b| b.ty == "synced_block")
+            .and_then(|b| b.data["synced_from"]["block_id"].as_str())
+            .unwrap_or(id)
+    }
+
+    /// Whether a child id is a live page, block or database.
+    fn child_visible(&self, c: &str) -> bool {
+        if let Some(p) = self.pages.get(c) {
+            !p.in_trash
+        } else if let Some(b) = self.blocks.get(c) {
+            !b.in_trash
+        } else if let Some(d) = self.databases.get(c) {
+            !d.in_trash
+        } else {
+            false
+        }
+    }
+
     /// The visible (non-trashed) children of a page or block, in order.
     pub fn visible_children(&self, id: &str) -> Vec<String> {
-        let mut src = id.to_string();
-        if let Some(b) = self.blocks.get(id) {
-            if b.ty == "synced_block" {
-                if let Some(orig) = b.data["synced_from"]["block_id"].as_str() {
-                    src = orig.to_string();
-                }
-            }
-        }
         self.children
-            .get(&src)
+            .get(self.child_source(id))
             .map(|ids| {
                 ids.iter()
-                    .filter(|c| {
-                        if let Some(p) = self.pages.get(*c) {
-                            !p.in_trash
-                        } else if let Some(b) = self.blocks.get(*c) {
-                            !b.in_trash
-                        } else if let Some(d) = self.databases.get(*c) {
-                            !d.in_trash
-                        } else {
-                            false
-                        }
-                    })
+                    .filter(|c| self.child_visible(c))
                     .cloned()
                     .collect()
             })
             .unwrap_or_default()
     }
 
+    /// Whether a page or block has a visible child (without listing them all).
+    pub fn has_visible_children(&self, id: &str) -> bool {
+        self.children
+            .get(self.child_source(id))
+            .is_some_and(|ids| ids.iter().any(|c| self.child_visible(c)))
+    }
+
     /// Renders any block-like id (block, page as `child_page`, database as `child_database`).
     pub fn render_block(&self, id: &str) -> Option<Value> {
-        let has_children = !self.visible_children(id).is_empty();
+        let has_children = self.has_visible_children(id);
         let (parent, created, edited, cby, eby, trashed, ty, data) =
             if let Some(b) = self.blocks.get(id) {
                 (

@@ -1134,24 +1134,36 @@ pub fn start_cursor(v: Option<&Value>, path: &str) -> ApiResult<Option<String>> 
     }
 }
 
-/// Paginates `items` (already in order) identified by `ids`: cursors are the id of the first
-/// item of the next page, like Notion's.
+/// The positions one page of `ids` (already in order) covers, starting at the cursor's id,
+/// and the next cursor: cursors are the id of the first item of the next page, like
+/// Notion's. Lists paginate their ids first and render only the page they return.
+pub fn page_range<S: AsRef<str>>(
+    ids: &[S],
+    cursor: Option<&str>,
+    size: usize,
+) -> ApiResult<(std::ops::Range<usize>, Option<String>)> {
+    let start = match cursor {
+        None => 0,
+        Some(c) => {
+            let c = parse_id(c).unwrap_or_else(|| c.to_string());
+            ids.iter().position(|id| id.as_ref() == c).ok_or_else(|| {
+                ApiError::validation(format!("start_cursor provided is invalid: {c}"))
+            })?
+        }
+    };
+    let end = (start + size).min(ids.len());
+    let next = ids.get(end).map(|id| id.as_ref().to_string());
+    Ok((start..end, next))
+}
+
+/// Paginates `items` (already in order) identified by their ids (see [`page_range`]).
 pub fn paginate<T: Clone>(
     items: &[(String, T)],
     cursor: Option<&str>,
     size: usize,
 ) -> ApiResult<(Vec<T>, Option<String>)> {
-    let start = match cursor {
-        None => 0,
-        Some(c) => {
-            let c = parse_id(c).unwrap_or_else(|| c.to_string());
-            items.iter().position(|(id, _)| *id == c).ok_or_else(|| {
-                ApiError::validation(format!("start_cursor provided is invalid: {c}"))
-            })?
-        }
-    };
-    let end = (start + size).min(items.len());
-    let page = items[start..end].iter().map(|(_, t)| t.clone()).collect();
-    let next = items.get(end).map(|(id, _)| id.clone());
+    let ids: Vec<&str> = items.iter().map(|(id, _)| id.as_str()).collect();
+    let (range, next) = page_range(&ids, cursor, size)?;
+    let page = items[range].iter().map(|(_, t)| t.clone()).collect();
     Ok((page, next))
 }

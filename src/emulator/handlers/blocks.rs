@@ -34,12 +34,12 @@ pub(super) async fn children_get(
         }
         _ => return Err(ApiError::not_found("block", &id)),
     }
-    let kids: Vec<(String, Value)> = st
-        .visible_children(&id)
-        .into_iter()
-        .filter_map(|c| st.render_block(&c).map(|v| (c, v)))
+    let kids = st.visible_children(&id);
+    let (range, next) = page_range(&kids, cursor.as_deref(), size)?;
+    let page: Vec<Value> = kids[range]
+        .iter()
+        .filter_map(|c| st.render_block(c))
         .collect();
-    let (page, next) = paginate(&kids, cursor.as_deref(), size)?;
     let out = list(page, next, "block");
     Ok(finish(&mut st, out))
 }

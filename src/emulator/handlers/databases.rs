@@ -470,17 +470,19 @@ pub(super) async fn data_source_query(
         .filter(|(k, _)| k == "filter_properties" || k == "filter_properties[]")
         .map(|(_, v)| v)
         .collect();
-    let items: Vec<(String, Value)> = rows
+    let ids: Vec<&str> = rows.iter().map(|p| p.id.as_str()).collect();
+    let (range, next) = page_range(&ids, cursor.as_deref(), size)?;
+    // only the returned page is rendered: paging through many rows stays linear
+    let page: Vec<Value> = ids[range]
         .iter()
-        .filter_map(|p| {
-            let mut v = st.render_page(&p.id)?;
+        .filter_map(|id| {
+            let mut v = st.render_page(id)?;
             if !filter.is_empty() {
                 filter_properties(&mut v, &filter);
             }
-            Some((p.id.clone(), v))
+            Some(v)
         })
         .collect();
-    let (page, next) = paginate(&items, cursor.as_deref(), size)?;
     let out = list(page, next, "page_or_data_source");
     Ok(finish(&mut st, out))
 }

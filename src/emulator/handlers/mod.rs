@@ -21,8 +21,8 @@ use super::store::{
 };
 use super::util::{body_id, minute_iso, new_uuid, path_id, ApiError, ApiResult};
 use super::validate::{
-    check_arrays, check_child_type, check_keys, check_payload_size, obj, page_size, paginate, req,
-    start_cursor, string, supports_children, Ingest,
+    check_arrays, check_child_type, check_keys, check_payload_size, obj, page_range, page_size,
+    paginate, req, start_cursor, string, supports_children, Ingest,
 };
 use super::{control, query, Shared};
 
@@ -42,7 +42,7 @@ use search::*;
 use uploads::*;
 use users::*;
 
-pub(crate) use pages::init_row_props;
+pub(crate) use pages::{init_row_props, move_page_to, resolve_page_parent};
 
 type Sh = State<Arc<Shared>>;
 type JsonResult = Result<Json<Value>, ApiError>;

@@ -44,7 +44,7 @@ pub(super) fn filter_properties(page: &mut Value, keep: &[String]) {
 }
 
 /// Resolves a `parent` of Create page / Move page into (parent json, container id).
-pub(super) fn resolve_page_parent(
+pub(crate) fn resolve_page_parent(
     st: &Store,
     v: &Value,
     path: &str,
@@ -377,7 +377,7 @@ pub(super) async fn page_move(State(sh): Sh, Path(id): Path<String>, body: Bytes
     if st.databases.contains_key(&id) {
         return Err(ApiError::validation("Moving databases is not supported by this endpoint; update the database's parent instead."));
     }
-    let page = page_or_404(&st, &id)?.clone();
+    page_or_404(&st, &id)?;
     let pv = req(&b, "parent", "body")?;
     // Move page takes a page or a data source parent only (no database_id, no workspace).
     let ty = pv.get("type").and_then(Value::as_str).or_else(|| {
@@ -391,6 +391,24 @@ pub(super) async fn page_move(State(sh): Sh, Path(id): Path<String>, body: Bytes
         ));
     }
     let (parent, container) = resolve_page_parent(&st, pv, "body.parent")?;
+    let bot = st.bot_id.clone();
+    move_page_to(&mut st, &id, parent, container, &bot)?;
+    let v = st.render_page(&id).expect("exists");
+    Ok(finish(&mut st, v))
+}
+
+/// Moves page `id` under `parent` (resolved by [`resolve_page_parent`]; `container` is the
+/// new parent page, if any) as `who`: refuses cycles and trashed parents, keeps the title
+/// (other properties only make sense in the old schema), and marks the page and both
+/// parents as edited now.
+pub(crate) fn move_page_to(
+    st: &mut Store,
+    id: &str,
+    parent: Value,
+    container: Option<String>,
+    who: &str,
+) -> ApiResult<()> {
+    let page = page_or_404(st, id)?.clone();
     if let Some(c) = &container {
         // no cycles: the new parent may not be the page itself or one of its descendants
         let mut cur = Some(c.clone());
@@ -408,11 +426,10 @@ pub(super) async fn page_move(State(sh): Sh, Path(id): Path<String>, body: Bytes
         }
         st.require_live(c)?;
     }
-    let bot = st.bot_id.clone();
     if let Some(old) = parent_ref(&page.parent) {
-        st.unplace(&old, &id);
+        st.unplace(&old, id);
         if st.pages.contains_key(&old) || st.blocks.contains_key(&old) {
-            st.touch(&old, &bot);
+            st.touch(&old, who);
         }
     }
     // keep the title; other properties only make sense in the old schema
@@ -442,18 +459,17 @@ pub(super) async fn page_move(State(sh): Sh, Path(id): Path<String>, body: Bytes
     }
     let now = st.now();
     {
-        let p = st.pages.get_mut(&id).expect("exists");
+        let p = st.pages.get_mut(id).expect("exists");
         p.parent = parent;
         p.props = props;
         p.edited = now;
-        p.edited_by = bot.clone();
+        p.edited_by = who.to_string();
     }
     if let Some(c) = container {
-        st.place_children(&c, std::slice::from_ref(&id), &Position::End);
-        st.touch(&c, &bot);
+        st.place_children(&c, &[id.to_string()], &Position::End);
+        st.touch(&c, who);
     }
-    let v = st.render_page(&id).expect("exists");
-    Ok(finish(&mut st, v))
+    Ok(())
 }
 
 pub(super) async fn page_property(

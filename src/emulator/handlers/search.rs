@@ -47,24 +47,37 @@ pub(super) async fn search(State(sh): Sh, body: Bytes) -> JsonResult {
         };
     }
     let mut st = sh.store();
-    let mut found: Vec<(chrono::DateTime<chrono::Utc>, usize, String, Value)> = Vec::new();
-    let mut order = 0usize;
-    if want.as_deref() != Some("data_source") {
-        for id in &st.page_order {
+    let ids = search_ids(&st, &query, want.as_deref(), descending);
+    let (range, next) = page_range(&ids, cursor.as_deref(), size)?;
+    // only the returned page is rendered: paging through a large workspace stays linear
+    let page: Vec<Value> = ids[range]
+        .iter()
+        .filter_map(|id| st.render_page(id).or_else(|| st.render_data_source(id)))
+        .collect();
+    let out = list(page, next, "page_or_data_source");
+    Ok(finish(&mut st, out))
+}
+
+/// Ids of the live pages and data sources matching `query` (titles, case-insensitive) and
+/// the object filter, ordered by last edit (ties: page creation order, then data sources by
+/// creation).
+fn search_ids(st: &Store, query: &str, want: Option<&str>, descending: bool) -> Vec<String> {
+    let mut found: Vec<(chrono::DateTime<chrono::Utc>, usize, &str)> = Vec::new();
+    let matches = |title: String| title.to_lowercase().contains(query);
+    if want != Some("data_source") {
+        for (order, id) in st.page_order.iter().enumerate() {
             let Some(p) = st.pages.get(id) else { continue };
-            if st.trashed(id) || !st.page_title_plain(p).to_lowercase().contains(&query) {
+            if st.trashed(id) || !(query.is_empty() || matches(st.page_title_plain(p))) {
                 continue;
             }
-            if let Some(v) = st.render_page(id) {
-                found.push((p.edited, order, id.clone(), v));
-                order += 1;
-            }
+            found.push((p.edited, order, id));
         }
     }
-    if want.as_deref() != Some("page") {
-        let mut ids: Vec<&DataSource> = st.data_sources.values().collect();
-        ids.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
-        for ds in ids {
+    if want != Some("page") {
+        let mut sources: Vec<&DataSource> = st.data_sources.values().collect();
+        sources.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        let base = st.page_order.len();
+        for (i, ds) in sources.into_iter().enumerate() {
             if st.trashed(&ds.id) {
                 continue;
             }
@@ -72,15 +85,11 @@ pub(super) async fn search(State(sh): Sh, body: Bytes) -> JsonResult {
                 .databases
                 .get(&ds.database_id)
                 .map(|d| plain(&d.title))
-                .unwrap_or_default()
-                .to_lowercase();
-            if !db_title.contains(&query) && !plain(&ds.title).to_lowercase().contains(&query) {
+                .unwrap_or_default();
+            if !query.is_empty() && !matches(db_title) && !matches(plain(&ds.title)) {
                 continue;
             }
-            if let Some(v) = st.render_data_source(&ds.id) {
-                found.push((ds.edited, order, ds.id.clone(), v));
-                order += 1;
-            }
+            found.push((ds.edited, base + i, &ds.id));
         }
     }
     found.sort_by(|a, b| {
@@ -91,8 +100,5 @@ pub(super) async fn search(State(sh): Sh, body: Bytes) -> JsonResult {
             o
         }
     });
-    let items: Vec<(String, Value)> = found.into_iter().map(|(_, _, id, v)| (id, v)).collect();
-    let (page, next) = paginate(&items, cursor.as_deref(), size)?;
-    let out = list(page, next, "page_or_data_source");
-    Ok(finish(&mut st, out))
+    found.into_iter().map(|(_, _, id)| id.to_string()).collect()
 }
