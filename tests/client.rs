@@ -1,8 +1,11 @@
 //! The Notion client against the emulator, through real HTTP on 127.0.0.1: every endpoint,
 //! pagination, retries, rate limits, errors and request limits.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::emu::demo_png;
 use futures::TryStreamExt;
 use notionfs::emulator::{demo, Emulator, EmulatorConfig};
 use notionfs::notion::client::{NewFileUpload, Position};
@@ -304,7 +307,7 @@ async fn file_uploads_single_and_multi_part() {
         .await
         .unwrap();
     assert_eq!(up.status, "pending");
-    let png = hex(demo::PNG_HEX);
+    let png = demo_png();
     let sent = c
         .send_file_upload(&up.id, png.clone().into(), "a.png", "image/png", None)
         .await
@@ -480,11 +483,4 @@ async fn requests_over_known_limits_are_never_sent() {
     assert_eq!(raw.status(), 400);
     let body: Value = raw.json().await.unwrap();
     assert_eq!(body["code"], "validation_error");
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }

@@ -1,8 +1,11 @@
 //! End-to-end tests of the Notion API emulator through real HTTP on 127.0.0.1.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::emu::demo_png;
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig, Faults};
 use reqwest::Method;
@@ -1096,7 +1099,7 @@ async fn upload_single(t: &T, name: &str, mime: &str, bytes: Vec<u8>) -> String 
 async fn file_uploads_single_and_multi_part() {
     let t = T::new().await;
     let page = t.new_page("Uploads").await;
-    let png = hex(demo::PNG_HEX);
+    let png = demo_png();
     let up = upload_single(&t, "pic.png", "image/png", png.clone()).await;
     let r = t
         .patch(&format!("/v1/blocks/{page}/children"), json!({"children": [{"type": "image", "image": {"type": "file_upload", "file_upload": {"id": up}}}]}))
@@ -1249,13 +1252,6 @@ async fn file_uploads_single_and_multi_part() {
         .contains("1000"));
 }
 
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
 #[tokio::test]
 async fn hosted_file_urls_expire() {
     let t = T::new().await;
@@ -1269,10 +1265,7 @@ async fn hosted_file_urls_expire() {
     assert!(url1.starts_with(&t.emu.base_url()));
     let resp = t.http.get(&url1).send().await.expect("get");
     assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(
-        resp.bytes().await.expect("bytes").to_vec(),
-        hex(demo::PNG_HEX)
-    );
+    assert_eq!(resp.bytes().await.expect("bytes").to_vec(), demo_png());
     let url2 = t.get(&format!("/v1/blocks/{image}")).await.body["image"]["file"]["url"]
         .as_str()
         .expect("url")

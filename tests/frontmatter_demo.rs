@@ -1,21 +1,17 @@
 //! The front matter codec over the emulator's demo database, through the real client: every
 //! row renders, and re-parsing each rendered row yields no changes and no refusals.
 
-use std::time::Duration;
+mod common;
 
 use notionfs::emulator::{demo, Emulator, EmulatorConfig};
 use notionfs::frontmatter::{self, MemoryContext};
 use notionfs::notion::model::property_item::PropertyItemResponse;
-use notionfs::notion::{Client, ClientConfig, Token};
 use serde_json::json;
 
 #[tokio::test]
 async fn every_demo_row_renders_and_reparses_without_changes() {
     let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let mut cfg = ClientConfig::new(emu.base_url(), Token::new(emu.token()));
-    cfg.rate = None;
-    cfg.base_backoff = Duration::from_millis(5);
-    let client = Client::new(cfg).unwrap();
+    let client = common::core::client(&emu);
 
     let mut ctx = MemoryContext::default();
     for u in client.users().await.unwrap() {

@@ -5,19 +5,19 @@
 //!
 //! Skipped (with the reason printed) only where FUSE cannot work.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
-
 mod common;
 
-use common::{fuse_usable, Mount, BIN};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::emu::{demo_emulator, last_text, DEEP_DIVE};
+use common::mount::{describe as text, fuse_usable, mounted, notionfs, Mount, BIN};
 use notionfs::emulator::demo;
-use notionfs::emulator::{Emulator, EmulatorConfig};
+use notionfs::emulator::Emulator;
 use serde_json::Value;
 
-const DEEP_DIVE: &str = "Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md";
 /// Long enough that a save stays pending for the whole test unless `sync` pushes it.
 const LONG_DELAY: u64 = 60_000;
 
@@ -28,39 +28,7 @@ fn start(emu: &Emulator, mpd: &Path, cache: &Path, extra: &[&str]) -> Mount {
     Mount::start_on(emu, mpd, cache, &args)
 }
 
-/// Runs `notionfs ARGS`.
-fn notionfs(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run notionfs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn status_json(m: &Mount) -> Value {
-    let o = notionfs(&["status", m.mp.to_str().unwrap(), "--json"]);
-    assert!(o.status.success(), "{}\n{}", text(&o), m.stderr());
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
-}
-
-fn xattr(path: &Path, name: &str) -> String {
-    let o = Command::new("getfattr")
-        .args(["--only-values", "-n", name])
-        .arg(path)
-        .output()
-        .expect("getfattr");
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
+/// Appends a paragraph and makes it durable (fsync, then close).
 fn append(m: &Mount, rel: &str, line: &str) {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
@@ -71,29 +39,19 @@ fn append(m: &Mount, rel: &str, line: &str) {
     f.sync_all().unwrap();
 }
 
-fn last_text(emu: &Emulator, page: &str) -> String {
-    let ids = emu.control().children_ids(page);
-    emu.control()
-        .plain_text(ids.last().unwrap())
-        .unwrap_or_default()
-}
-
 #[test]
 fn status_lists_a_pending_save_and_sync_wait_pushes_it() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let m = start(&emu, mpd.path(), cache.path(), &[]);
     let mp = m.mp.to_str().unwrap().to_string();
 
     // The root names the socket; the socket is private.
     let sock = cache.path().join("control.sock");
-    assert_eq!(
-        xattr(&m.mp, "user.notionfs.control"),
-        sock.to_str().unwrap()
-    );
+    assert_eq!(m.xattr("", "user.notionfs.control"), sock.to_str().unwrap());
     let mode = std::fs::metadata(&sock).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "socket mode {mode:o}");
     let dmode = std::fs::metadata(cache.path())
@@ -103,7 +61,7 @@ fn status_lists_a_pending_save_and_sync_wait_pushes_it() {
     assert_eq!(dmode & 0o777, 0o700, "cache dir mode {dmode:o}");
 
     // Nothing saved yet.
-    let s = status_json(&m);
+    let s = m.status();
     assert_eq!(s["pending"], Value::Array(vec![]));
     assert_eq!(s["writes"], true);
     let o = notionfs(&["status", &mp]);
@@ -118,14 +76,14 @@ fn status_lists_a_pending_save_and_sync_wait_pushes_it() {
     let page = demo::deep_dive_id();
     let before = last_text(&emu, &page);
     append(&m, DEEP_DIVE, "Pushed by notionfs sync.");
-    assert_eq!(xattr(&m.p(DEEP_DIVE), "user.notionfs.sync"), "pending");
+    assert_eq!(m.sync_xattr(DEEP_DIVE), "pending");
     let o = notionfs(&["status", &mp]);
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(o.status.success(), "{}", text(&o));
     assert!(out.contains("Pending saves (1):"), "{out}");
     assert!(out.contains(&format!("  {DEEP_DIVE}  since ")), "{out}");
     assert!(out.contains("API: "), "{out}");
-    let s = status_json(&m);
+    let s = m.status();
     let pending = s["pending"].as_array().unwrap();
     assert_eq!(pending.len(), 1, "{s}");
     assert_eq!(pending[0]["path"], DEEP_DIVE);
@@ -151,11 +109,11 @@ fn status_lists_a_pending_save_and_sync_wait_pushes_it() {
         text(&o)
     );
     assert_eq!(last_text(&emu, &page), "Pushed by notionfs sync.");
-    let s = status_json(&m);
+    let s = m.status();
     assert_eq!(s["pending"], Value::Array(vec![]), "{s}");
     assert_eq!(s["failed"], Value::Array(vec![]), "{s}");
     assert_eq!(s["journal_records"], 0);
-    assert_eq!(xattr(&m.p(DEEP_DIVE), "user.notionfs.sync"), "clean");
+    assert_eq!(m.sync_xattr(DEEP_DIVE), "clean");
 
     // A path inside the mount means the mount; without a path, the only mount (other
     // mounts of this user may be running: then the error names them, ours among them).
@@ -195,7 +153,7 @@ fn a_failed_push_is_listed_with_its_reason() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let m = start(&emu, mpd.path(), cache.path(), &[]);
     let mp = m.mp.to_str().unwrap().to_string();
@@ -215,7 +173,7 @@ fn a_failed_push_is_listed_with_its_reason() {
         text(&o)
     );
 
-    let s = status_json(&m);
+    let s = m.status();
     let failed = s["failed"].as_array().unwrap();
     assert_eq!(failed.len(), 1, "{s}");
     assert_eq!(failed[0]["path"], DEEP_DIVE);
@@ -224,10 +182,7 @@ fn a_failed_push_is_listed_with_its_reason() {
     assert_eq!(s["pending"], Value::Array(vec![]), "{s}");
     // The save stays in the journal, and the file says why.
     assert!(s["journal_records"].as_u64().unwrap() >= 1, "{s}");
-    assert_eq!(
-        xattr(&m.p(DEEP_DIVE), "user.notionfs.sync"),
-        format!("failed: {reason}")
-    );
+    assert_eq!(m.sync_xattr(DEEP_DIVE), format!("failed: {reason}"));
     let o = notionfs(&["status", &mp]);
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(out.contains("Failed saves (kept locally) (1):"), "{out}");
@@ -239,7 +194,7 @@ fn a_conflict_is_named_in_the_sync_attribute_and_listed() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let m = start(&emu, mpd.path(), cache.path(), &[]);
     let mp = m.mp.to_str().unwrap().to_string();
@@ -266,11 +221,8 @@ fn a_conflict_is_named_in_the_sync_attribute_and_listed() {
     // The copy holds the local version; the page keeps Notion's.
     let kept = std::fs::read_to_string(m.p(&copy)).unwrap();
     assert!(kept.contains("local-edit"), "{kept}");
-    assert_eq!(
-        xattr(&m.p(DEEP_DIVE), "user.notionfs.sync"),
-        format!("conflict: {name}")
-    );
-    let s = status_json(&m);
+    assert_eq!(m.sync_xattr(DEEP_DIVE), format!("conflict: {name}"));
+    let s = m.status();
     assert_eq!(s["conflicts"][0]["copy"], copy.as_str(), "{s}");
     assert!(emu
         .control()
@@ -284,8 +236,8 @@ fn a_conflict_is_named_in_the_sync_attribute_and_listed() {
     std::fs::write(m.p(DEEP_DIVE), now.replace("remote-edit", "merged-edit")).unwrap();
     let o = notionfs(&["sync", &mp, "--wait"]);
     assert!(o.status.success(), "{}\n{}", text(&o), m.stderr());
-    assert_eq!(xattr(&m.p(DEEP_DIVE), "user.notionfs.sync"), "clean");
-    assert_eq!(status_json(&m)["conflicts"], Value::Array(vec![]));
+    assert_eq!(m.sync_xattr(DEEP_DIVE), "clean");
+    assert_eq!(m.status()["conflicts"], Value::Array(vec![]));
 }
 
 #[test]
@@ -293,7 +245,7 @@ fn read_only_mounts_answer_status_and_a_stale_socket_is_replaced() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // A socket file nobody listens on, as a crashed mount leaves it.
     let sock = cache.path().join("control.sock");
@@ -303,7 +255,7 @@ fn read_only_mounts_answer_status_and_a_stale_socket_is_replaced() {
     let m = start(&emu, mpd.path(), cache.path(), &["--read-only"]);
     let mp = m.mp.to_str().unwrap().to_string();
     std::fs::read(m.p(DEEP_DIVE)).unwrap();
-    let s = status_json(&m);
+    let s = m.status();
     assert_eq!(s["read_only"], true);
     assert_eq!(s["writes"], false);
     assert!(s["api"]["calls"].as_u64().unwrap() > 0, "{s}");
@@ -346,9 +298,9 @@ fn read_only_mounts_answer_status_and_a_stale_socket_is_replaced() {
         "{}",
         text(&o)
     );
-    assert!(!common::mounted(&mpd2.path().canonicalize().unwrap()));
+    assert!(!mounted(&mpd2.path().canonicalize().unwrap()));
     // ... and leaves the running mount's socket alone.
-    assert!(status_json(&m)["read_only"] == true);
+    assert!(m.status()["read_only"] == true);
 }
 
 #[test]

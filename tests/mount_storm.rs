@@ -6,15 +6,14 @@
 //!
 //! Skipped (with the reason printed) only where FUSE cannot work.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
 mod common;
 
-use common::{fuse_usable, sync_xattr, Mount};
+use std::time::{Duration, Instant};
+
+use common::core::client;
+use common::mount::{fuse_usable, sync_xattr, Mount};
 use notionfs::emulator::{Emulator, EmulatorConfig, Faults, Seed};
 use notionfs::markdown;
-use notionfs::notion::{Client, ClientConfig, Token};
 use notionfs::sync::{read_tree, same_content};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -55,10 +54,6 @@ fn seed() -> Seed {
     Seed::from_json(&seed.to_string()).expect("seed")
 }
 
-fn mount(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
-    Mount::start_on(emu, mpd, cache, &["--write-delay", "100"])
-}
-
 /// One page's paragraphs as the test last wrote them; `orig` marks the seeded ones never
 /// edited (their index in the seed).
 #[derive(Clone)]
@@ -86,7 +81,7 @@ fn a_fault_storm_loses_no_edit_and_changes_nothing_else() {
     let ctl = emu.control();
     let original: Vec<Vec<String>> = (0..PAGES).map(|i| ctl.children_ids(&page_id(i))).collect();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = mount(&emu, mpd.path(), cache.path());
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "100"]);
     let file = |i: usize| m.p(&format!("{}.md", title(i)));
 
     // Read every page first (its base), then start the storm.
@@ -211,9 +206,7 @@ fn a_fault_storm_loses_no_edit_and_changes_nothing_else() {
         .enable_all()
         .build()
         .unwrap();
-    let mut cfg = ClientConfig::new(emu.base_url(), Token::new(emu.token()));
-    cfg.rate = None;
-    let client = Client::new(cfg).unwrap();
+    let client = client(&emu);
     for (i, paras) in model.iter().enumerate() {
         let blocks = rt.block_on(read_tree(&client, &page_id(i))).expect("read");
         // What the test wrote last, not the file now: a conflict would show Notion's.
@@ -263,9 +256,7 @@ fn a_lost_response_hides_a_write_that_happened() {
         .enable_all()
         .build()
         .unwrap();
-    let mut cfg = ClientConfig::new(emu.base_url(), Token::new(emu.token()));
-    cfg.rate = None;
-    let client = Client::new(cfg).unwrap();
+    let client = client(&emu);
     let first = ctl.children_ids(&page_id(0))[0].clone();
     let err = rt
         .block_on(client.delete_block(&first))

@@ -4,66 +4,20 @@
 //!
 //! Skipped (with the reason printed) only where FUSE cannot work.
 
-use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
-
 mod common;
 
-use common::{fuse_usable, Mount};
+use std::time::{Duration, Instant};
+
+use common::emu::demo_emulator;
+use common::mount::{fuse_usable, Mount};
 use notionfs::emulator::demo;
-use notionfs::emulator::{Emulator, EmulatorConfig};
+use notionfs::emulator::Emulator;
 use serde_json::Value;
 
 const FOLDER: &str = "Engineering Wiki/Block Showcase";
 const SEND: &str = "POST /v1/file_uploads/{id}/send";
 const CREATE: &str = "POST /v1/file_uploads";
 const COMPLETE: &str = "POST /v1/file_uploads/{id}/complete";
-
-fn start(emu: &Emulator, mpd: &Path, cache: &Path) -> Mount {
-    Mount::start_on(emu, mpd, cache, &["--write-delay", "200"])
-}
-
-fn sh(m: &Mount, cmd: &str) -> Output {
-    Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .current_dir(&m.mp)
-        .env("LC_ALL", "C")
-        .output()
-        .expect("sh")
-}
-
-fn ok(m: &Mount, cmd: &str) {
-    let o = sh(m, cmd);
-    assert!(
-        o.status.success(),
-        "{cmd}: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        m.stderr()
-    );
-}
-
-fn wait(m: &Mount, what: &str, mut done: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !done() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "timed out: {what}\n{}",
-            m.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn xattr(m: &Mount, rel: &str, name: &str) -> String {
-    let o = Command::new("getfattr")
-        .args(["--only-values", "-n", name])
-        .arg(m.p(rel))
-        .output()
-        .expect("getfattr");
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
 
 /// Deterministic bytes of `n` length (not all alike, so a misplaced part shows).
 fn bytes(n: usize, seed: u8) -> Vec<u8> {
@@ -82,10 +36,10 @@ fn new_last(emu: &Emulator, page: &str, before: &[String]) -> Option<Value> {
 /// Waits until `rel` is listed as an attachment (a block, not the local copy) and returns
 /// its block id.
 fn attachment_id(m: &Mount, rel: &str) -> String {
-    wait(m, &format!("{rel} listed as an attachment"), || {
-        xattr(m, rel, "user.notion.object") == "block"
+    m.wait(&format!("{rel} listed as an attachment"), || {
+        m.xattr(rel, "user.notion.object") == "block"
     });
-    xattr(m, rel, "user.notion.id")
+    m.xattr(rel, "user.notion.id")
 }
 
 #[test]
@@ -93,7 +47,7 @@ fn copies_become_media_blocks_and_rm_deletes_them() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache, src) = (
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
@@ -103,22 +57,19 @@ fn copies_become_media_blocks_and_rm_deletes_them() {
     std::fs::write(src.path().join("diagram.png"), &png).unwrap();
     let txt = b"plain notes\n".to_vec();
     std::fs::write(src.path().join("minutes.txt"), &txt).unwrap();
-    let m = start(&emu, mpd.path(), cache.path());
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "200"]);
     let page = demo::showcase_id();
-    ok(&m, &format!("ls '{FOLDER}' > /dev/null"));
+    m.shell(&format!("ls '{FOLDER}' > /dev/null"));
     let before = emu.control().children_ids(&page);
     emu.control().reset_stats();
 
     // A small PNG: one single-part upload, appended at the end as an image block.
-    ok(
-        &m,
-        &format!(
-            "cp '{}' '{FOLDER}/'",
-            src.path().join("diagram.png").display()
-        ),
-    );
+    m.shell(&format!(
+        "cp '{}' '{FOLDER}/'",
+        src.path().join("diagram.png").display()
+    ));
     let mut block = Value::Null;
-    wait(&m, "an image block at the end of the page", || {
+    m.wait("an image block at the end of the page", || {
         block = new_last(&emu, &page, &before).unwrap_or(Value::Null);
         !block.is_null()
     });
@@ -152,7 +103,7 @@ fn copies_become_media_blocks_and_rm_deletes_them() {
         "{listing:?}"
     );
     // The page's Markdown shows the new image.
-    wait(&m, "the page shows the image", || {
+    m.wait("the page shows the image", || {
         std::fs::read_to_string(m.p(&format!("{FOLDER}.md")))
             .unwrap_or_default()
             .contains("diagram.png")
@@ -160,15 +111,12 @@ fn copies_become_media_blocks_and_rm_deletes_them() {
 
     // A text file becomes a `file` block named after it.
     let before_txt = emu.control().children_ids(&page);
-    ok(
-        &m,
-        &format!(
-            "cp '{}' '{FOLDER}/'",
-            src.path().join("minutes.txt").display()
-        ),
-    );
+    m.shell(&format!(
+        "cp '{}' '{FOLDER}/'",
+        src.path().join("minutes.txt").display()
+    ));
     let mut fblock = Value::Null;
-    wait(&m, "a file block at the end of the page", || {
+    m.wait("a file block at the end of the page", || {
         fblock = new_last(&emu, &page, &before_txt).unwrap_or(Value::Null);
         !fblock.is_null()
     });
@@ -183,24 +131,21 @@ fn copies_become_media_blocks_and_rm_deletes_them() {
     // Notion refuses an upload the local check let through (the limit shrank since it was
     // read): the file stays, and says why.
     emu.control().set_max_upload_size(1000);
-    ok(
-        &m,
-        &format!(
-            "cp '{}' '{FOLDER}/late.png'",
-            src.path().join("diagram.png").display()
-        ),
-    );
+    m.shell(&format!(
+        "cp '{}' '{FOLDER}/late.png'",
+        src.path().join("diagram.png").display()
+    ));
     let late = format!("{FOLDER}/late.png");
     let mut sync = String::new();
-    wait(&m, "the refusal in user.notionfs.sync", || {
-        sync = xattr(&m, &late, "user.notionfs.sync");
+    m.wait("the refusal in user.notionfs.sync", || {
+        sync = m.xattr(&late, "user.notionfs.sync");
         sync.starts_with("failed: ")
     });
     assert!(sync.contains("1000 bytes"), "{sync}");
     assert_eq!(std::fs::read(m.p(&late)).unwrap(), png);
     emu.control().set_max_upload_size(5 * 1024 * 1024 * 1024);
     // `rm` of the refused copy drops it, journal record and staged bytes included.
-    ok(&m, &format!("rm '{late}'"));
+    m.shell(&format!("rm '{late}'"));
     assert!(!m.p(&late).exists());
     let staged: Vec<_> = std::fs::read_dir(cache.path().join("uploads"))
         .unwrap()
@@ -218,12 +163,12 @@ fn copies_become_media_blocks_and_rm_deletes_them() {
 
     // `rm` deletes the block.
     let image_id = block["id"].as_str().unwrap().to_string();
-    ok(&m, &format!("rm '{rel}'"));
+    m.shell(&format!("rm '{rel}'"));
     assert!(!emu.control().children_ids(&page).contains(&image_id));
     assert!(!m.p(&rel).exists());
 
     // A type Notion does not accept is refused at once, and nothing is sent.
-    let o = sh(&m, &format!("echo x > '{FOLDER}/archive.zip'"));
+    let o = m.sh(&format!("echo x > '{FOLDER}/archive.zip'"));
     assert!(!o.status.success());
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("Operation not permitted"),
@@ -238,7 +183,7 @@ fn large_files_go_multi_part_and_files_over_the_limit_are_refused() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     // A workspace limit of 30 MiB: 25 MiB passes (in parts), 31 MiB does not.
     let limit: u64 = 30 * 1024 * 1024;
     emu.control().set_max_upload_size(limit);
@@ -250,17 +195,17 @@ fn large_files_go_multi_part_and_files_over_the_limit_are_refused() {
     let big = bytes(25 * 1024 * 1024, 3);
     std::fs::write(src.path().join("talk.mp4"), &big).unwrap();
     std::fs::write(src.path().join("huge.png"), bytes(31 * 1024 * 1024, 5)).unwrap();
-    let m = start(&emu, mpd.path(), cache.path());
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "200"]);
     let page = demo::showcase_id();
-    ok(&m, &format!("ls '{FOLDER}' > /dev/null"));
+    m.shell(&format!("ls '{FOLDER}' > /dev/null"));
     let before = emu.control().children_ids(&page);
     emu.control().reset_stats();
 
     // Over the limit: EFBIG, the limit logged, nothing sent and nothing listed.
-    let o = sh(
-        &m,
-        &format!("cp '{}' '{FOLDER}/'", src.path().join("huge.png").display()),
-    );
+    let o = m.sh(&format!(
+        "cp '{}' '{FOLDER}/'",
+        src.path().join("huge.png").display()
+    ));
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("File too large"), "{err}");
@@ -269,12 +214,12 @@ fn large_files_go_multi_part_and_files_over_the_limit_are_refused() {
     assert_eq!(emu.control().calls(CREATE), 0);
 
     // 25 MiB: three parts of at most 10 MiB, completed, appended as a video block.
-    ok(
-        &m,
-        &format!("cp '{}' '{FOLDER}/'", src.path().join("talk.mp4").display()),
-    );
+    m.shell(&format!(
+        "cp '{}' '{FOLDER}/'",
+        src.path().join("talk.mp4").display()
+    ));
     let mut block = Value::Null;
-    wait(&m, "a video block at the end of the page", || {
+    m.wait("a video block at the end of the page", || {
         block = new_last(&emu, &page, &before).unwrap_or(Value::Null);
         !block.is_null()
     });
@@ -298,7 +243,7 @@ fn a_copy_survives_kill_9_and_the_next_mount_uploads_it() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache, src) = (
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
@@ -306,9 +251,9 @@ fn a_copy_survives_kill_9_and_the_next_mount_uploads_it() {
     );
     let pdf = bytes(40_000, 9);
     std::fs::write(src.path().join("report.pdf"), &pdf).unwrap();
-    let mut m = start(&emu, mpd.path(), cache.path());
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "200"]);
     let page = demo::showcase_id();
-    ok(&m, &format!("ls '{FOLDER}' > /dev/null"));
+    m.shell(&format!("ls '{FOLDER}' > /dev/null"));
     let before = emu.control().children_ids(&page);
 
     // Notion is down: the copy is accepted (durable) but cannot be uploaded.
@@ -317,32 +262,25 @@ fn a_copy_survives_kill_9_and_the_next_mount_uploads_it() {
         fault_rate: 1.0,
         ..healthy
     });
-    ok(
-        &m,
-        &format!(
-            "cp '{}' '{FOLDER}/'",
-            src.path().join("report.pdf").display()
-        ),
-    );
+    m.shell(&format!(
+        "cp '{}' '{FOLDER}/'",
+        src.path().join("report.pdf").display()
+    ));
     let rel = format!("{FOLDER}/report.pdf");
-    assert_eq!(xattr(&m, &rel, "user.notionfs.sync"), "pending");
+    assert_eq!(m.xattr(&rel, "user.notionfs.sync"), "pending");
     let staged: Vec<_> = std::fs::read_dir(cache.path().join("uploads"))
         .unwrap()
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
         .collect();
     assert_eq!(staged, vec![pdf.clone()]);
-    let mut c = m.child.take().unwrap();
-    c.kill().unwrap();
-    c.wait().unwrap();
-    let _ = Command::new("fusermount3").arg("-uz").arg(&m.mp).status();
-    drop(m);
+    m.stop(libc::SIGKILL);
     assert_eq!(emu.control().children_ids(&page), before);
 
     // Notion is back: the next mount uploads it from the journal.
     emu.control().set_faults(healthy);
-    let m = start(&emu, mpd.path(), cache.path());
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "200"]);
     let mut block = Value::Null;
-    wait(&m, "a pdf block at the end of the page", || {
+    m.wait("a pdf block at the end of the page", || {
         block = new_last(&emu, &page, &before).unwrap_or(Value::Null);
         !block.is_null()
     });
@@ -356,7 +294,7 @@ fn sigterm_waits_for_an_upload_in_flight() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache, src) = (
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
@@ -364,9 +302,9 @@ fn sigterm_waits_for_an_upload_in_flight() {
     );
     let png = bytes(5000, 11);
     std::fs::write(src.path().join("slow.png"), &png).unwrap();
-    let mut m = start(&emu, mpd.path(), cache.path());
+    let mut m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "200"]);
     let page = demo::showcase_id();
-    ok(&m, &format!("ls '{FOLDER}' > /dev/null"));
+    m.shell(&format!("ls '{FOLDER}' > /dev/null"));
     let before = emu.control().children_ids(&page);
     // Each request takes 300 ms: the upload (create, send, append) is still running when
     // the signal comes.
@@ -375,10 +313,10 @@ fn sigterm_waits_for_an_upload_in_flight() {
         latency_ms: 300,
         ..healthy
     });
-    ok(
-        &m,
-        &format!("cp '{}' '{FOLDER}/'", src.path().join("slow.png").display()),
-    );
+    m.shell(&format!(
+        "cp '{}' '{FOLDER}/'",
+        src.path().join("slow.png").display()
+    ));
     let mut c = m.child.take().unwrap();
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };

@@ -1,164 +1,28 @@
-//! Real mounts through the kernel: saves made
-//! with `echo >>` and `>` reach the emulator after `--write-delay`, `user.notionfs.sync`
-//! follows them, SIGTERM pushes what is pending, and a `kill -9` loses nothing.
+//! What only the kernel path shows about writing, with real tools on a real mount:
+//! `sed -i`, `cp`, vim (`backupcopy` yes and no), an Emacs-style save and `truncate` save
+//! pages and rows (droppings stay local), links, hard links, FIFOs and `chmod` are refused
+//! with EPERM, an append to a page with attachments and child links touches only the new
+//! line, and a commented paragraph keeps its id through edits around it. Saves, crashes,
+//! conflicts and namespace operations shared with the core are in `conformance.rs`.
 //!
 //! Skipped (with the reason printed) only where FUSE cannot work.
 
-use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
-
 mod common;
 
-use common::{fuse_usable, mounted, Mount};
+use common::emu::{demo_emulator, prop, rich, text, DEEP_DIVE};
+use common::mount::{fuse_usable, Mount};
+use common::wait_for;
 use notionfs::emulator::demo;
-use notionfs::emulator::{Emulator, EmulatorConfig};
-
-const DEEP_DIVE: &str = "Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md";
-
-impl Mount {
-    /// Mounts with the write path on, the cache in `cache`.
-    fn start(emu: &Emulator, mpd: &Path, cache: &Path, delay_ms: u64) -> Mount {
-        Mount::start_on(emu, mpd, cache, &["--write-delay", &delay_ms.to_string()])
-    }
-
-    fn sync_xattr(&self, rel: &str) -> String {
-        common::sync_xattr(&self.p(rel))
-    }
-
-    /// Waits up to 15 s for `ok`; on timeout fails with the mount's log.
-    fn wait(&self, what: &str, mut ok: impl FnMut() -> bool) {
-        let t = Instant::now();
-        while !ok() {
-            assert!(
-                t.elapsed() < Duration::from_secs(15),
-                "timed out: {what}\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Waits for the process to exit after `signal` (it unmounts and pushes first).
-    fn stop(mut self, signal: i32) {
-        let mut c = self.child.take().expect("child");
-        // SAFETY: sending a signal to our own child process.
-        unsafe { libc::kill(c.id() as i32, signal) };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = c.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = c.kill();
-        let _ = c.wait();
-        if mounted(&self.mp) {
-            let _ = Command::new("fusermount3")
-                .arg("-uz")
-                .arg(&self.mp)
-                .status();
-        }
-    }
-}
-
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !ok() {
-        assert!(t.elapsed() < Duration::from_secs(15), "timed out: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-#[test]
-fn echo_append_and_overwrite_reach_notion() {
-    if !fuse_usable() {
-        return;
-    }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
-    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 200);
-    let page = demo::deep_dive_id();
-    let ids = emu.control().children_ids(&page);
-
-    // `echo >>` twice (a blank line, then a line: a new paragraph), pushed once; the
-    // other blocks keep their ids.
-    m.shell(&format!("echo >> '{DEEP_DIVE}'"));
-    m.shell(&format!(
-        "echo 'Appended through the kernel.' >> '{DEEP_DIVE}'"
-    ));
-    let after_append = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
-    assert!(
-        after_append.ends_with("Appended through the kernel.\n"),
-        "{after_append}"
-    );
-    wait_for("the append in Notion", || {
-        emu.control().children_ids(&page).len() == ids.len() + 1
-    });
-    let now = emu.control().children_ids(&page);
-    assert_eq!(&now[..ids.len()], &ids[..]);
-    assert_eq!(
-        emu.control().plain_text(&now[ids.len()]).unwrap(),
-        "Appended through the kernel."
-    );
-    wait_for("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
-
-    // `>`: the whole file rewritten with one line changed; updated in place.
-    let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
-    let edited = text.replace(demo::MARKER, "rewritten-marker");
-    std::fs::write(m.p(DEEP_DIVE), &edited).unwrap();
-    assert_eq!(std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap(), edited);
-    wait_for("the edit in Notion", || {
-        emu.control()
-            .plain_text(&demo::block_id(100))
-            .is_some_and(|t| t.contains("rewritten-marker"))
-    });
-    assert_eq!(emu.control().children_ids(&page), now);
-    wait_for("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
-    assert_eq!(std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap(), edited);
-}
-
-#[test]
-fn sigterm_pushes_pending_and_kill_9_loses_nothing() {
-    if !fuse_usable() {
-        return;
-    }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
-    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-
-    // SIGTERM with a save still in its quiet period: pushed before exiting.
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 600_000);
-    m.shell(&format!(
-        "printf '\\nSaved before SIGTERM.\\n' >> '{DEEP_DIVE}'"
-    ));
-    assert_eq!(m.sync_xattr(DEEP_DIVE), "pending");
-    m.stop(libc::SIGTERM);
-    let last = |emu: &Emulator| {
-        let ids = emu.control().children_ids(&demo::deep_dive_id());
-        emu.control().plain_text(ids.last().unwrap()).unwrap()
-    };
-    assert_eq!(last(&emu), "Saved before SIGTERM.");
-
-    // kill -9 with a save in its quiet period: the next mount pushes it.
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 600_000);
-    m.shell(&format!(
-        "printf '\\nSaved before kill -9.\\n' >> '{DEEP_DIVE}'"
-    ));
-    m.stop(libc::SIGKILL);
-    assert_eq!(last(&emu), "Saved before SIGTERM.");
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
-    wait_for("the replay", || last(&emu) == "Saved before kill -9.");
-    drop(m);
-}
+use notionfs::emulator::Emulator;
 
 #[test]
 fn sed_i_cp_and_vim_save_a_page_and_droppings_stay_local() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "100"]);
     let page = demo::deep_dive_id();
     let ids = emu.control().children_ids(&page);
     let marker = |emu: &Emulator| emu.control().plain_text(&demo::block_id(100)).unwrap();
@@ -206,20 +70,164 @@ fn sed_i_cp_and_vim_save_a_page_and_droppings_stay_local() {
 }
 
 #[test]
-fn rm_trashes_a_page() {
+fn sed_i_and_vim_save_rows_with_one_update_page_call() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
-    m.shell(&format!("rm '{DEEP_DIVE}'"));
-    assert!(!m.p(DEEP_DIVE).exists());
-    let page = emu.control().page_json(&demo::deep_dive_id());
-    assert!(page.is_none_or(|p| p["in_trash"] == true), "not trashed");
-    // A folder with entries is not removed (rmdir only hides empty ones).
-    let err = std::fs::remove_dir(m.p("Engineering Wiki/Architecture")).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(libc::ENOTEMPTY));
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "100"]);
+    let ctl = emu.control();
+
+    // sed -i (a temp file renamed over the row): the edited properties in one call.
+    let rel = "Engineering Wiki/Tasks/Implement write-back.md";
+    let row = demo::task_row_id(4);
+    let ids = ctl.children_ids(&row);
+    let old = std::fs::read_to_string(m.p(rel)).unwrap();
+    ctl.set_property(&row, "Notes", rich("Changed in Notion."))
+        .unwrap();
+    ctl.reset_stats();
+    m.shell(&format!(
+        "sed -i 's/^Status: Not started$/Status: Done/; s/^Estimate: 8$/Estimate: 13/' '{rel}'"
+    ));
+    let saved = std::fs::read_to_string(m.p(rel)).unwrap();
+    assert_eq!(
+        saved,
+        old.replace("Status: Not started", "Status: Done")
+            .replace("Estimate: 8", "Estimate: 13")
+    );
+    m.wait("clean", || m.sync_xattr(rel) == "clean");
+    assert_eq!(prop(&emu, &row, "Status")["status"]["name"], "Done");
+    assert_eq!(prop(&emu, &row, "Estimate")["number"], 13);
+    assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "Low");
+    assert_eq!(
+        prop(&emu, &row, "Notes")["rich_text"][0]["plain_text"],
+        "Changed in Notion."
+    );
+    assert_eq!(ctl.calls("PATCH /v1/pages/{id}"), 1, "{:?}", ctl.stats());
+    assert_eq!(ctl.calls("PATCH /v1/blocks/{id}"), 0);
+    assert_eq!(ctl.calls("PATCH /v1/blocks/{id}/children"), 0);
+    assert_eq!(ctl.calls("DELETE /v1/blocks/{id}"), 0);
+    assert_eq!(ctl.children_ids(&row), ids);
+    assert_eq!(std::fs::read_to_string(m.p(rel)).unwrap(), saved);
+
+    // vim: front matter and body in one save.
+    let rel = "Engineering Wiki/Tasks/Markdown tables.md";
+    let row = demo::task_row_id(7);
+    let ids = ctl.children_ids(&row);
+    let old = std::fs::read_to_string(m.p(rel)).unwrap();
+    assert!(old.contains("\nPriority: Low\n"), "{old}");
+    assert!(old.contains("Body of task 7"), "{old}");
+    ctl.reset_stats();
+    m.shell(&format!(
+        "vim -u NONE -i NONE -es -c '%s/^Priority: Low$/Priority: High/' \
+             -c '%s/Body of task 7/Body of task seven/' -c 'wq' '{rel}'"
+    ));
+    wait_for("the body in Notion", || {
+        text(&emu, &ids[1]).starts_with("Body of task seven")
+    });
+    m.wait("clean", || m.sync_xattr(rel) == "clean");
+    assert_eq!(prop(&emu, &row, "Priority")["select"]["name"], "High");
+    assert_eq!(ctl.calls("PATCH /v1/pages/{id}"), 1);
+    assert_eq!(ctl.calls("PATCH /v1/blocks/{id}"), 1);
+    assert_eq!(ctl.children_ids(&row), ids);
+    let now = std::fs::read_to_string(m.p(rel)).unwrap();
+    assert_eq!(
+        now,
+        old.replace("Priority: Low", "Priority: High")
+            .replace("Body of task 7", "Body of task seven")
+    );
+    // vim's droppings stayed local.
+    let names = m.ls("Engineering Wiki/Tasks");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.ends_with('~') || n.ends_with(".swp") || n == "4913"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn emacs_style_save_backup_rename_then_write_updates_the_page() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = demo_emulator();
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "100"]);
+    let page = demo::deep_dive_id();
+    let ids = emu.control().children_ids(&page);
+    let dir = "Engineering Wiki/Architecture/Storage Layer";
+    let old = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    let new = old.replace(demo::MARKER, "emacs-edited");
+    let src = cache.path().join("emacs.md");
+    std::fs::write(&src, &new).unwrap();
+    // Emacs: an autosave `#T.md#`, the original renamed to the backup `T.md~`, the new
+    // content written to `T.md`, the autosave removed.
+    m.shell(&format!(
+        "cp '{src}' '{dir}/#Deep Dive: Compaction.md#' && \
+         mv '{DEEP_DIVE}' '{DEEP_DIVE}~' && \
+         cat '{src}' > '{DEEP_DIVE}' && \
+         rm '{dir}/#Deep Dive: Compaction.md#'",
+        src = src.display()
+    ));
+    assert_eq!(std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap(), new);
+    assert_eq!(
+        std::fs::read_to_string(m.p(&format!("{DEEP_DIVE}~"))).unwrap(),
+        old
+    );
+    m.wait("the save in Notion", || {
+        emu.control()
+            .plain_text(&demo::block_id(100))
+            .is_some_and(|t| t.contains("emacs-edited"))
+    });
+    // The same page, the same blocks; no page was made of the backup or the autosave.
+    assert_eq!(emu.control().children_ids(&page), ids);
+    assert_eq!(emu.control().pages_titled("Deep Dive: Compaction").len(), 1);
+    assert!(emu
+        .control()
+        .pages_titled("Deep Dive: Compaction.md~")
+        .is_empty());
+    m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
+}
+
+#[test]
+fn vim_saves_with_backupcopy_yes_and_no() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = demo_emulator();
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "100"]);
+    let page = demo::deep_dive_id();
+    let ids = emu.control().children_ids(&page);
+    let marker = |emu: &Emulator| emu.control().plain_text(&demo::block_id(100)).unwrap();
+    let mut from = demo::MARKER.to_string();
+    // `yes`: the original is copied to the backup and overwritten in place; `no`: the
+    // original is renamed to the backup and a new file written. (`backupskip=`: vim skips
+    // backups under /tmp by default, where the test mounts.)
+    for mode in ["yes", "no"] {
+        let to = format!("vim-backupcopy-{mode}");
+        m.shell(&format!(
+            "vim -u NONE -i NONE -es -c 'set backup backupcopy={mode} backupskip=' \
+             -c '%s/{from}/{to}/' -c 'wq' '{DEEP_DIVE}'"
+        ));
+        m.wait(&format!("backupcopy={mode} in Notion"), || {
+            marker(&emu).contains(&to)
+        });
+        assert_eq!(emu.control().children_ids(&page), ids, "backupcopy={mode}");
+        let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+        assert!(
+            text.contains(&format!("The secret marker is {to}.")),
+            "{text}"
+        );
+        // The backup is a local file holding the text before the save.
+        let backup = std::fs::read_to_string(m.p(&format!("{DEEP_DIVE}~"))).unwrap();
+        assert!(backup.contains(&from), "backupcopy={mode}: {backup}");
+        m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
+        from = to;
+    }
+    assert_eq!(emu.control().pages_titled("Deep Dive: Compaction").len(), 1);
 }
 
 #[test]
@@ -227,9 +235,9 @@ fn what_notion_cannot_hold_is_refused_with_eperm() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "100"]);
     let page = m.p(DEEP_DIVE);
     let eperm = |r: std::io::Result<()>, what: &str| {
         let e = r.expect_err(what);
@@ -264,136 +272,13 @@ fn what_notion_cannot_hold_is_refused_with_eperm() {
 }
 
 #[test]
-fn mv_renames_a_page_in_its_folder() {
-    if !fuse_usable() {
-        return;
-    }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
-    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
-    let dir = "Engineering Wiki/Architecture/Storage Layer";
-    let body = std::fs::read(m.p(DEEP_DIVE)).unwrap();
-    m.shell(&format!("mv '{DEEP_DIVE}' '{dir}/Compaction Notes.md'"));
-    assert_eq!(
-        emu.control().plain_text(&demo::deep_dive_id()).unwrap(),
-        "Compaction Notes"
-    );
-    assert_eq!(
-        std::fs::read(m.p(&format!("{dir}/Compaction Notes.md"))).unwrap(),
-        body
-    );
-    assert!(!m.p(DEEP_DIVE).exists());
-    // To the root: Notion's move API takes no workspace parent.
-    let err = std::fs::rename(
-        m.p(&format!("{dir}/Compaction Notes.md")),
-        m.p("Compaction Notes.md"),
-    )
-    .unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(libc::EPERM));
-}
-
-#[test]
-fn a_page_served_from_the_disk_cache_saves_with_its_links() {
-    if !fuse_usable() {
-        return;
-    }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
-    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let wiki = "Engineering Wiki.md";
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
-    let text = std::fs::read_to_string(m.p(wiki)).unwrap();
-    assert!(text.contains("<page path="), "{text}");
-    m.stop(libc::SIGTERM);
-
-    // The next mount serves the body from the disk cache: no blocks (no ids) in memory.
-    let ids = emu.control().children_ids(&demo::wiki_id());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
-    emu.control().reset_stats();
-    assert_eq!(std::fs::read_to_string(m.p(wiki)).unwrap(), text);
-    assert_eq!(emu.control().calls("GET /v1/blocks/{id}/children"), 0);
-    m.shell(&format!(
-        "printf '\\nAdded after a remount.\\n' >> '{wiki}'"
-    ));
-    m.wait("the append in Notion", || {
-        emu.control().children_ids(&demo::wiki_id()).len() == ids.len() + 1
-    });
-    // The child page and database links were understood: every block kept its id.
-    let now = emu.control().children_ids(&demo::wiki_id());
-    assert_eq!(&now[..ids.len()], &ids[..]);
-    assert_eq!(
-        emu.control().plain_text(now.last().unwrap()).unwrap(),
-        "Added after a remount."
-    );
-    m.wait("clean", || m.sync_xattr(wiki) == "clean");
-}
-
-#[test]
-fn a_replayed_save_never_overwrites_a_remote_edit() {
-    if !fuse_usable() {
-        return;
-    }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
-    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let page = demo::deep_dive_id();
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 600_000);
-    let saved = std::fs::read_to_string(m.p(DEEP_DIVE))
-        .unwrap()
-        .replace(demo::MARKER, "local-marker");
-    std::fs::write(m.p(DEEP_DIVE), &saved).unwrap();
-    m.stop(libc::SIGKILL);
-
-    // Meanwhile the same paragraph is edited in Notion.
-    emu.control()
-        .set_block_text(&demo::block_id(100), "Edited in Notion meanwhile.")
-        .unwrap();
-    let ids = emu.control().children_ids(&page);
-
-    // The replay sees Notion changed since the save's base: Notion's version stays and the
-    // save is kept beside the page.
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
-    let dir = m.p("Engineering Wiki/Architecture/Storage Layer");
-    let conflict = || {
-        std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-            .find(|n| n.starts_with("Deep Dive: Compaction.conflict-") && n.ends_with(".md"))
-    };
-    m.wait("the conflict copy", || conflict().is_some());
-    assert_eq!(
-        std::fs::read_to_string(dir.join(conflict().unwrap())).unwrap(),
-        saved
-    );
-    assert_eq!(
-        emu.control().plain_text(&demo::block_id(100)).unwrap(),
-        "Edited in Notion meanwhile."
-    );
-    assert_eq!(emu.control().children_ids(&page), ids);
-    let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
-    assert!(
-        text.contains("Edited in Notion meanwhile."),
-        "{text}\n{}",
-        m.stderr()
-    );
-    // The local version is also kept on disk, private to the user.
-    let kept: Vec<_> = std::fs::read_dir(cache.path().join("conflicts"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(kept.len(), 1, "{kept:?}");
-    assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), saved);
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&kept[0]).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600);
-}
-
-#[test]
 fn a_save_of_a_page_with_attachments_and_child_links_touches_only_the_new_line() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "100"]);
     let showcase = "Engineering Wiki/Block Showcase.md";
     let text = std::fs::read_to_string(m.p(showcase)).unwrap();
     assert!(text.contains("Block Showcase/logo.png"), "{text}");
@@ -448,105 +333,18 @@ fn a_save_of_a_page_with_attachments_and_child_links_touches_only_the_new_line()
 }
 
 #[test]
-fn emacs_style_save_backup_rename_then_write_updates_the_page() {
-    if !fuse_usable() {
-        return;
-    }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
-    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
-    let page = demo::deep_dive_id();
-    let ids = emu.control().children_ids(&page);
-    let dir = "Engineering Wiki/Architecture/Storage Layer";
-    let old = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
-    let new = old.replace(demo::MARKER, "emacs-edited");
-    let src = cache.path().join("emacs.md");
-    std::fs::write(&src, &new).unwrap();
-    // Emacs: an autosave `#T.md#`, the original renamed to the backup `T.md~`, the new
-    // content written to `T.md`, the autosave removed.
-    m.shell(&format!(
-        "cp '{src}' '{dir}/#Deep Dive: Compaction.md#' && \
-         mv '{DEEP_DIVE}' '{DEEP_DIVE}~' && \
-         cat '{src}' > '{DEEP_DIVE}' && \
-         rm '{dir}/#Deep Dive: Compaction.md#'",
-        src = src.display()
-    ));
-    assert_eq!(std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap(), new);
-    assert_eq!(
-        std::fs::read_to_string(m.p(&format!("{DEEP_DIVE}~"))).unwrap(),
-        old
-    );
-    m.wait("the save in Notion", || {
-        emu.control()
-            .plain_text(&demo::block_id(100))
-            .is_some_and(|t| t.contains("emacs-edited"))
-    });
-    // The same page, the same blocks; no page was made of the backup or the autosave.
-    assert_eq!(emu.control().children_ids(&page), ids);
-    assert_eq!(emu.control().pages_titled("Deep Dive: Compaction").len(), 1);
-    assert!(emu
-        .control()
-        .pages_titled("Deep Dive: Compaction.md~")
-        .is_empty());
-    m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
-}
-
-#[test]
-fn vim_saves_with_backupcopy_yes_and_no() {
-    if !fuse_usable() {
-        return;
-    }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
-    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
-    let page = demo::deep_dive_id();
-    let ids = emu.control().children_ids(&page);
-    let marker = |emu: &Emulator| emu.control().plain_text(&demo::block_id(100)).unwrap();
-    let mut from = demo::MARKER.to_string();
-    // `yes`: the original is copied to the backup and overwritten in place; `no`: the
-    // original is renamed to the backup and a new file written. (`backupskip=`: vim skips
-    // backups under /tmp by default, where the test mounts.)
-    for mode in ["yes", "no"] {
-        let to = format!("vim-backupcopy-{mode}");
-        m.shell(&format!(
-            "vim -u NONE -i NONE -es -c 'set backup backupcopy={mode} backupskip=' \
-             -c '%s/{from}/{to}/' -c 'wq' '{DEEP_DIVE}'"
-        ));
-        m.wait(&format!("backupcopy={mode} in Notion"), || {
-            marker(&emu).contains(&to)
-        });
-        assert_eq!(emu.control().children_ids(&page), ids, "backupcopy={mode}");
-        let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
-        assert!(
-            text.contains(&format!("The secret marker is {to}.")),
-            "{text}"
-        );
-        // The backup is a local file holding the text before the save.
-        let backup = std::fs::read_to_string(m.p(&format!("{DEEP_DIVE}~"))).unwrap();
-        assert!(backup.contains(&from), "backupcopy={mode}: {backup}");
-        m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
-        from = to;
-    }
-    assert_eq!(emu.control().pages_titled("Deep Dive: Compaction").len(), 1);
-}
-
-#[test]
 fn a_commented_paragraph_keeps_its_id_and_comment_through_edits_around_it() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "100"]);
     let page = demo::deep_dive_id();
     let ids = emu.control().children_ids(&page);
     let commented = ids[0].clone();
     // A comment thread on the first paragraph, made through the API.
-    let client = notionfs::notion::Client::new(notionfs::notion::ClientConfig::new(
-        emu.base_url().as_str(),
-        notionfs::notion::Token::new(emu.token()),
-    ))
-    .unwrap();
+    let client = common::core::client(&emu);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(client.create_comment(serde_json::json!({
         "parent": {"block_id": commented},
@@ -601,9 +399,9 @@ fn truncate_of_a_closed_file_is_a_save() {
     if !fuse_usable() {
         return;
     }
-    let emu = Emulator::start_blocking(EmulatorConfig::default()).expect("emulator");
+    let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let m = Mount::start(&emu, mpd.path(), cache.path(), 100);
+    let m = Mount::start_on(&emu, mpd.path(), cache.path(), &["--write-delay", "100"]);
     let page = demo::deep_dive_id();
     let ids = emu.control().children_ids(&page);
     let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();

@@ -1,15 +1,14 @@
 //! Three-way reconciliation: merge when local and remote touched different blocks, conflict
 //! when they touched the same ones; merged plans checked on the model and on the emulator.
 
-#[path = "sync_util.rs"]
-mod util;
+mod common;
 
+use common::blocks::*;
 use notionfs::notion::model::Block;
 use notionfs::sync::sim::simulate;
 use notionfs::sync::{apply, diff, reconcile, same_content, Plan, Reconciled};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use util::*;
 
 const P: &str = "page";
 

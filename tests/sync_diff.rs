@@ -1,9 +1,9 @@
 //! Block diff tests without HTTP: plans checked operation by operation, and applied to the
 //! in-memory model (`sync::sim`) for random pages and random edits.
 
-#[path = "sync_util.rs"]
-mod util;
+mod common;
 
+use common::blocks::*;
 use notionfs::notion::model::block::{ChildTitle, Empty, Heading, Table, TableRow};
 use notionfs::notion::model::{Block, BlockKind, JsonMap, RichText};
 use notionfs::sync::sim::simulate;
@@ -12,7 +12,6 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::json;
-use util::*;
 
 const P: &str = "page";
 

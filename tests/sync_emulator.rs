@@ -1,9 +1,9 @@
 //! Diff + apply against the Notion API emulator over real HTTP: exact content, kept ids,
 //! ids learned from responses, call counts, limits and failures part way.
 
-#[path = "sync_util.rs"]
-mod util;
+mod common;
 
+use common::blocks::*;
 use notionfs::emulator::Emulator;
 use notionfs::notion::client::MAX_NESTING_LEVELS;
 use notionfs::notion::model::block::{Table, TableRow};
@@ -13,7 +13,6 @@ use notionfs::sync::{apply, diff, same_content, Applied, Op};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use util::*;
 
 struct Env {
     emu: Emulator,

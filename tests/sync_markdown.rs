@@ -1,12 +1,11 @@
 //! End to end: a page read from the emulator, rendered to Markdown, edited as text, parsed,
 //! diffed and applied; Notion ends up holding exactly the saved Markdown, with minimal calls.
 
-#[path = "sync_util.rs"]
-mod util;
+mod common;
 
+use common::blocks::*;
 use notionfs::markdown::{parse, render};
 use notionfs::sync::{apply, diff, Op};
-use util::*;
 
 const DOC: &str = "\
 # Project notes

@@ -124,6 +124,25 @@ impl FsCore {
         self.ensure_crawled().await?;
         let flight = self.flight(Flight::Feed);
         let _g = flight.lock().await;
+        self.poll_inner().await
+    }
+
+    /// The first poll after a remount from a snapshot (see `listing`'s `ensure_crawled`).
+    pub(super) async fn catch_up_after_remount(&self) {
+        let flight = self.flight(Flight::Feed);
+        let _g = flight.lock().await;
+        if self.state().caught_up {
+            return;
+        }
+        if let Err(e) = self.poll_inner().await {
+            tracing::warn!(error = %e, "cannot catch up with Notion; serving what the last run knew");
+            self.state().feed.status.last_error = Some(e.to_string());
+        }
+        self.state().caught_up = true;
+    }
+
+    /// One poll, with the feed's lock held.
+    async fn poll_inner(&self) -> FsResult<usize> {
         let cutoff = self
             .state()
             .feed

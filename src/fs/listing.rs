@@ -124,16 +124,22 @@ impl FsCore {
 
     /// Crawls the workspace once (see the module doc), unless it was, or a snapshot of an
     /// earlier run was restored.
+    ///
+    /// After a remount from a snapshot, the first look waits for one poll of the feed, so
+    /// nothing edited while unmounted is served from the caches as if unchanged (if Notion
+    /// cannot be reached, what the snapshot says is served, and the feed catches up later).
     pub(super) async fn ensure_crawled(&self) -> FsResult<()> {
-        if self.state().crawled {
-            return Ok(());
+        if !self.state().crawled {
+            let flight = self.flight(Flight::Crawl);
+            let _g = flight.lock().await;
+            if !self.state().crawled {
+                self.crawl().await?;
+            }
         }
-        let flight = self.flight(Flight::Crawl);
-        let _g = flight.lock().await;
-        if self.state().crawled {
-            return Ok(());
+        if !self.state().caught_up {
+            self.catch_up_after_remount().await;
         }
-        self.crawl().await
+        Ok(())
     }
 
     /// Reads every page and data source the token can see (see the module doc); objects
@@ -178,6 +184,7 @@ impl FsCore {
         }
         let mut st = self.state();
         st.crawled = true;
+        st.caught_up = true;
         st.feed.advance(newest.as_deref());
         for dir in st.listings.keys().cloned().collect::<Vec<_>>() {
             st.stale.insert(dir);

@@ -43,8 +43,8 @@
 //!
 //! # Locks
 //! Taken in this order and never the other way round:
-//! 1. the async single-flight locks, held across awaits: a directory's listing, then a
-//!    page's load, then the sweep ([`Flight`]);
+//! 1. the async single-flight locks, held across awaits: a directory's listing, the crawl,
+//!    the feed's poll, a page's load ([`Flight`]);
 //! 2. `state` (a std mutex: held for short updates only — no await, no I/O, no API call);
 //! 3. leaves, taken alone or under `state`, never holding another lock: the inode table,
 //!    the attachments' download table, the uploads' staging table, `aliases`, the
@@ -141,6 +141,9 @@ struct State {
     children: ChildrenIndex,
     /// Whether the workspace was crawled (or a snapshot of a crawl restored).
     crawled: bool,
+    /// Whether what is known is current: false after a restore from a snapshot until the
+    /// feed's first poll.
+    caught_up: bool,
     /// Pages created through this mount (kept when a crawl does not see them yet).
     made_here: HashSet<String>,
     /// Built listings of directories (see `listing`).
@@ -227,16 +230,16 @@ struct Reported {
     exact: bool,
 }
 
-/// What a single-flight lock serializes (taken in this order: `Feed`, `Dir`, `Crawl`,
+/// What a single-flight lock serializes (taken in this order: `Dir`, `Crawl`, `Feed`,
 /// `Page`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Flight {
-    /// One poll of the change feed at a time.
-    Feed,
     /// One listing of a directory at a time.
     Dir(NodeKey),
     /// One crawl of the workspace at a time.
     Crawl,
+    /// One poll of the change feed at a time.
+    Feed,
     /// One load of a page at a time.
     Page(String),
 }
@@ -266,6 +269,7 @@ impl FsCore {
                 objects: HashMap::new(),
                 children: ChildrenIndex::new(),
                 crawled: false,
+                caught_up: false,
                 made_here: HashSet::new(),
                 listings: HashMap::new(),
                 stale: HashSet::new(),

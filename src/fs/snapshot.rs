@@ -109,6 +109,7 @@ impl FsCore {
         st.databases.extend(snap.databases);
         st.feed.advance(snap.watermark.as_deref());
         st.crawled = true;
+        st.caught_up = false;
         tracing::info!(
             objects = n,
             "restored what the last run knew; catching up with the feed"

@@ -1,11 +1,10 @@
-//! Shared helpers of the `sync_*` tests (included with `#[path]`): block builders, a seeded
-//! emulator holding one page, tree reading, and random pages and edits for property tests.
-#![allow(dead_code)]
+//! Blocks for the `sync_*` suites: builders, a seeded emulator holding one page, tree
+//! reading, and random pages and edits for the property tests.
 
 use notionfs::emulator::{Emulator, EmulatorConfig, Seed};
 use notionfs::notion::model::block::{Code, Heading, TextBlock, ToDo};
 use notionfs::notion::model::{Block, BlockKind, JsonMap, RichText};
-use notionfs::notion::{Client, ClientConfig, Token};
+use notionfs::notion::Client;
 use rand::rngs::StdRng;
 use rand::Rng;
 use serde_json::json;
@@ -13,6 +12,7 @@ use serde_json::json;
 /// Marks, in an expected tree, a block whose id the diff may legitimately not keep.
 pub const LOOSE: &str = "loose-id";
 
+/// The page [`emulator_with`] seeds.
 pub const PAGE: &str = "5e5e5e5e-0000-4000-8000-000000000101";
 
 fn tb(text: &str) -> TextBlock {
@@ -23,10 +23,12 @@ fn tb(text: &str) -> TextBlock {
     }
 }
 
+/// A paragraph.
 pub fn para(text: &str) -> Block {
     Block::new(BlockKind::Paragraph(tb(text)))
 }
 
+/// A level-2 heading.
 pub fn heading(text: &str) -> Block {
     Block::new(BlockKind::Heading2(Heading {
         rich_text: vec![RichText::plain(text)],
@@ -36,18 +38,22 @@ pub fn heading(text: &str) -> Block {
     }))
 }
 
+/// A bulleted list item with `children`.
 pub fn bullet(text: &str, children: Vec<Block>) -> Block {
     Block::with_children(BlockKind::BulletedListItem(tb(text)), children)
 }
 
+/// A toggle with `children`.
 pub fn toggle(text: &str, children: Vec<Block>) -> Block {
     Block::with_children(BlockKind::Toggle(tb(text)), children)
 }
 
+/// A quote.
 pub fn quote(text: &str) -> Block {
     Block::new(BlockKind::Quote(tb(text)))
 }
 
+/// A to-do.
 pub fn todo(text: &str, checked: bool) -> Block {
     Block::new(BlockKind::ToDo(ToDo {
         rich_text: vec![RichText::plain(text)],
@@ -57,6 +63,7 @@ pub fn todo(text: &str, checked: bool) -> Block {
     }))
 }
 
+/// A Rust code block.
 pub fn code(text: &str) -> Block {
     Block::new(BlockKind::Code(Code {
         rich_text: vec![RichText::plain(text)],
@@ -66,6 +73,7 @@ pub fn code(text: &str) -> Block {
     }))
 }
 
+/// `b` with the id `id`.
 pub fn with_id(mut b: Block, id: &str) -> Block {
     b.id = Some(id.to_string());
     b
@@ -107,22 +115,15 @@ pub async fn emulator_with(blocks: &[Block]) -> (Emulator, Client) {
     })
     .await
     .expect("emulator starts");
-    let mut cfg = ClientConfig::new(emu.base_url(), Token::new(emu.token()));
-    cfg.rate = None;
-    let client = Client::new(cfg).expect("client");
+    let client = super::core::client(&emu);
     (emu, client)
 }
 
 /// The whole block tree under `id`, children inline.
 pub async fn read_tree(client: &Client, id: &str) -> Vec<Block> {
-    let mut out = client.children(id).await.expect("children");
-    for b in &mut out {
-        if b.has_children {
-            let bid = b.id.clone().expect("id");
-            b.children = Box::pin(read_tree(client, &bid)).await;
-        }
-    }
-    out
+    notionfs::sync::read_tree(client, id)
+        .await
+        .expect("read tree")
 }
 
 /// Ids of a tree, depth first.
@@ -186,6 +187,7 @@ pub fn random_block(rng: &mut StdRng, n: &mut usize, depth: usize) -> Block {
     b
 }
 
+/// A random page of `len` top-level blocks.
 pub fn random_page(rng: &mut StdRng, n: &mut usize, len: usize) -> Vec<Block> {
     (0..len).map(|_| random_block(rng, n, 3)).collect()
 }
