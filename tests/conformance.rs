@@ -482,10 +482,11 @@ fn a_save_updates_one_block_in_place(d: &mut dyn Driver) {
     assert_eq!(d.text(DEEP_DIVE), new);
 
     d.settle();
-    // One read of the page (the remote check: its blocks fit in one call) and one in-place
+    // The remote check reads back the one block the edit touches, then one in-place
     // update; every block keeps its id.
     assert_eq!(ctl.calls("PATCH /v1/blocks/{id}"), 1, "{:?}", ctl.stats());
-    assert_eq!(ctl.calls("GET /v1/blocks/{id}/children"), 1);
+    assert_eq!(ctl.calls("GET /v1/blocks/{id}"), 1, "{:?}", ctl.stats());
+    assert_eq!(ctl.calls("GET /v1/blocks/{id}/children"), 0);
     assert_eq!(ctl.total_calls(), 2, "{:?}", ctl.stats());
     assert_eq!(ctl.children_ids(&demo::deep_dive_id()), ids);
     let text = text(d.emu(), &demo::block_id(100));
@@ -798,13 +799,15 @@ fn a_row_save_sends_only_the_edited_properties(d: &mut dyn Driver) {
     ctl.reset_stats();
     d.write(ROW, new.as_bytes()).unwrap();
     d.settle();
-    // One update-page call; the body did not change: not even read.
+    // One read of the row (to merge with Notion's properties) and one update-page call;
+    // the body did not change: not even read.
     let stats = ctl.stats();
+    assert_eq!(ctl.calls("GET /v1/pages/{id}"), 1, "{stats:?}");
     assert_eq!(ctl.calls("PATCH /v1/pages/{id}"), 1, "{stats:?}");
     assert_eq!(ctl.calls("PATCH /v1/blocks/{id}"), 0, "{stats:?}");
     assert_eq!(ctl.calls("PATCH /v1/blocks/{id}/children"), 0, "{stats:?}");
     assert_eq!(ctl.calls("DELETE /v1/blocks/{id}"), 0, "{stats:?}");
-    assert_eq!(ctl.total_calls(), 1, "{stats:?}");
+    assert_eq!(ctl.total_calls(), 2, "{stats:?}");
     let emu = d.emu();
     assert_eq!(prop(emu, &row, "Status")["status"]["name"], "Done");
     assert_eq!(prop(emu, &row, "Estimate")["number"], 13);
@@ -930,7 +933,8 @@ fn refused_properties_are_reported_and_the_rest_goes_through(d: &mut dyn Driver)
     let state = d.sync_state(ROW);
     assert!(
         state.starts_with("failed: property \"Priority\": option \"Urgent\" does not exist"),
-        "{state}"
+        "{state}\n{:?}",
+        d.log()
     );
     assert!(!state.contains("Bogus"), "{state}");
     assert_eq!(prop(d.emu(), &row, "Priority")["select"]["name"], "Low");
