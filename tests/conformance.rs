@@ -85,6 +85,27 @@ scenarios! {
     mv_in_a_folder_renames_the_page_or_row: Setup::default();
     mv_across_folders_moves_pages_and_rows: Setup::default();
     mv_of_a_folder_moves_the_page_and_its_subtree: Setup::default();
+    a_stale_buffer_saved_after_a_reload_keeps_the_remote_edit: Setup {
+        ttl: Duration::from_millis(500),
+        ..Setup::default()
+    };
+    a_stale_row_buffer_saved_after_a_reload_keeps_the_remote_edit: Setup {
+        ttl: Duration::from_millis(500),
+        ..Setup::default()
+    };
+    remote_new_pages_moves_and_trash_show_up: Setup {
+        ttl: Duration::from_millis(500),
+        ..Setup::default()
+    };
+    a_row_trashed_in_notion_leaves_its_folder_by_the_reconcile: Setup {
+        ttl: Duration::from_secs(60),
+        reconcile: Duration::from_millis(300),
+        ..Setup::default()
+    };
+    a_slow_api_does_not_hold_up_reads_of_what_is_cached: Setup {
+        ttl: Duration::from_millis(300),
+        ..Setup::default()
+    };
 }
 
 // ----- reading --------------------------------------------------------------------------------
@@ -1444,4 +1465,122 @@ fn mv_of_a_folder_moves_the_page_and_its_subtree(d: &mut dyn Driver) {
     );
     assert!(d.list(home).unwrap().contains("Meeting Notes.md"));
     assert!(!d.list("").unwrap().contains("Meeting Notes.md"));
+}
+
+// ----- freshness: the change feed and versioned bases -------------------------------------
+
+/// The two paragraphs of Deep Dive: Compaction, in Notion.
+fn deep_dive_texts(d: &dyn Driver) -> Vec<String> {
+    texts(d.emu(), &demo::deep_dive_id())
+}
+
+fn a_stale_buffer_saved_after_a_reload_keeps_the_remote_edit(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    // An editor reads the page into its buffer.
+    let buffer = d.text(DEEP_DIVE);
+    assert!(buffer.contains("Compaction merges journal segments."), "{buffer}");
+    // Someone edits the first paragraph in Notion; another reader opens the page once the
+    // feed has seen the edit (the mount reads the page again).
+    let first = ctl.children_ids(&demo::deep_dive_id())[0].clone();
+    ctl.set_block_text(&first, "Compaction merges segments (edited in Notion).")
+        .unwrap();
+    wait_within(Duration::from_secs(10), "the remote edit read again", || {
+        d.text(DEEP_DIVE).contains("edited in Notion")
+    });
+    // The editor saves its old buffer with the second paragraph changed.
+    let saved = buffer.replace(demo::MARKER, "changed-in-the-old-buffer");
+    d.write(DEEP_DIVE, saved.as_bytes()).unwrap();
+    d.settle();
+    // Both edits are in Notion: the save was diffed against what the buffer was read from.
+    let now = deep_dive_texts(d);
+    assert_eq!(now[0], "Compaction merges segments (edited in Notion).", "{now:?}");
+    assert!(now[1].contains("changed-in-the-old-buffer"), "{now:?}");
+    assert_eq!(d.sync_state(DEEP_DIVE), "clean");
+    assert!(conflict_copies(d).is_empty());
+}
+
+fn a_stale_row_buffer_saved_after_a_reload_keeps_the_remote_edit(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    let row = demo::task_row_id(4);
+    let buffer = d.text(ROW);
+    assert!(buffer.contains("\nEstimate: 8\n"), "{buffer}");
+    // A property and the body changed in Notion, read again by another reader.
+    ctl.set_property(&row, "Notes", rich("Notes edited in Notion."))
+        .unwrap();
+    let body = ctl.children_ids(&row)[1].clone();
+    ctl.set_block_text(&body, "Body edited in Notion.").unwrap();
+    wait_within(Duration::from_secs(10), "the remote edits read again", || {
+        let t = d.text(ROW);
+        t.contains("Notes edited in Notion.") && t.contains("Body edited in Notion.")
+    });
+    // The old buffer is saved with another property changed.
+    let saved = buffer.replace("Estimate: 8", "Estimate: 34");
+    d.write(ROW, saved.as_bytes()).unwrap();
+    d.settle();
+    let emu = d.emu();
+    assert_eq!(prop(emu, &row, "Estimate")["number"], 34);
+    assert_eq!(plain(&prop(emu, &row, "Notes")), "Notes edited in Notion.");
+    assert_eq!(text(emu, &body), "Body edited in Notion.");
+    assert_eq!(d.sync_state(ROW), "clean");
+}
+
+fn remote_new_pages_moves_and_trash_show_up(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    assert!(d.list("Team Home").unwrap().contains("Meeting Notes.md"));
+    // A new page.
+    let fresh = ctl.create_page(&demo::team_home_id(), "Made in Notion").unwrap();
+    wait_within(Duration::from_secs(10), "the new page", || {
+        d.list("Team Home").unwrap().contains("Made in Notion.md")
+    });
+    assert!(d.text("Team Home.md").contains("Made in Notion"));
+    // Moved under the Storage Layer page: gone here, there.
+    ctl.move_page(&fresh, &demo::storage_id()).unwrap();
+    wait_within(Duration::from_secs(10), "the moved page", || {
+        !d.list("Team Home").unwrap().contains("Made in Notion.md")
+            && d.list(STORAGE).unwrap().contains("Made in Notion.md")
+    });
+    // Trashed: search does not report it; its parent, edited, is a folder in use, whose
+    // blocks the feed checks.
+    ctl.trash_page(&fresh).unwrap();
+    wait_within(Duration::from_secs(10), "the trashed page gone", || {
+        !d.list(STORAGE).unwrap().contains("Made in Notion.md")
+    });
+    assert_eq!(errno(d.read(&format!("{STORAGE}/Made in Notion.md"))), libc::ENOENT);
+}
+
+fn a_slow_api_does_not_hold_up_reads_of_what_is_cached(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    let before = d.text(DEEP_DIVE);
+    let healthy = ctl.faults();
+    ctl.set_faults(Faults {
+        latency_ms: 2000,
+        ..healthy
+    });
+    // Well past the poll interval: the feed is waiting on the slow API meanwhile.
+    std::thread::sleep(Duration::from_millis(900));
+    let reads = |k: &str| ctl.calls(k);
+    let (children, pages) = (
+        reads("GET /v1/blocks/{id}/children"),
+        reads("GET /v1/pages/{id}"),
+    );
+    let t = std::time::Instant::now();
+    assert_eq!(d.text(DEEP_DIVE), before);
+    assert!(d.list(STORAGE).unwrap().contains("Deep Dive: Compaction.md"));
+    let took = t.elapsed();
+    // No read of the page, so no 2-second answer waited for.
+    assert_eq!(reads("GET /v1/blocks/{id}/children"), children);
+    assert_eq!(reads("GET /v1/pages/{id}"), pages);
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    ctl.set_faults(healthy);
+}
+
+fn a_row_trashed_in_notion_leaves_its_folder_by_the_reconcile(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    let name = ROW.rsplit('/').next().unwrap();
+    assert!(d.list(TASKS).unwrap().iter().any(|n| n == name));
+    ctl.trash_page(&demo::task_row_id(4)).unwrap();
+    // No poll runs here (a minute apart): the slow reconcile of the folder finds it.
+    wait_within(Duration::from_secs(10), "the trashed row gone", || {
+        !d.list(TASKS).unwrap().iter().any(|n| n == name)
+    });
 }
