@@ -68,6 +68,7 @@ scenarios! {
     };
     an_unmount_pushes_pending_saves_and_a_crash_loses_none: Setup::default();
     a_row_save_survives_a_crash: Setup::default();
+    a_row_save_replayed_without_its_versions_still_goes_out: Setup::default();
     a_replayed_save_never_overwrites_a_remote_edit: Setup::default();
     a_conflict_keeps_notions_version_and_the_local_one_beside_it: Setup::default();
     bad_bodies_are_refused_and_nothing_else_is_lost: Setup {
@@ -621,6 +622,31 @@ fn a_row_save_survives_a_crash(d: &mut dyn Driver) {
     assert_eq!(plain(&prop(emu, &row, "Notes")), "Changed in Notion.");
     assert_eq!(ctl.children_ids(&row), ids);
     assert!(text(emu, &ids[1]).starts_with("Replayed body"));
+}
+
+/// A save replayed after a crash that also lost the versions (the cache's `versions/`): the
+/// journal's record of what the edit started from decides, and the save still goes out.
+fn a_row_save_replayed_without_its_versions_still_goes_out(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    let row = demo::task_row_id(4);
+    let ids = ctl.children_ids(&row);
+    let new = d
+        .text(ROW)
+        .replace("Status: Not started", "Status: In progress")
+        .replace("Body of task 4", "Replayed without versions");
+    d.write(ROW, new.as_bytes()).unwrap();
+    d.stop(Stop::Crash);
+    std::fs::remove_dir_all(d.cache_dir().join("versions")).unwrap();
+    ctl.set_property(&row, "Notes", rich("Changed in Notion."))
+        .unwrap();
+    d.start();
+    d.settle();
+    assert_eq!(d.journal_records(), 0);
+    let emu = d.emu();
+    assert_eq!(prop(emu, &row, "Status")["status"]["name"], "In progress");
+    assert_eq!(plain(&prop(emu, &row, "Notes")), "Changed in Notion.");
+    assert_eq!(ctl.children_ids(&row), ids);
+    assert!(text(emu, &ids[1]).starts_with("Replayed without versions"));
 }
 
 /// The conflict copies beside [`DEEP_DIVE`].
@@ -1478,22 +1504,30 @@ fn a_stale_buffer_saved_after_a_reload_keeps_the_remote_edit(d: &mut dyn Driver)
     let ctl = d.emu().control();
     // An editor reads the page into its buffer.
     let buffer = d.text(DEEP_DIVE);
-    assert!(buffer.contains("Compaction merges journal segments."), "{buffer}");
+    assert!(
+        buffer.contains("Compaction merges journal segments."),
+        "{buffer}"
+    );
     // Someone edits the first paragraph in Notion; another reader opens the page once the
     // feed has seen the edit (the mount reads the page again).
     let first = ctl.children_ids(&demo::deep_dive_id())[0].clone();
     ctl.set_block_text(&first, "Compaction merges segments (edited in Notion).")
         .unwrap();
-    wait_within(Duration::from_secs(10), "the remote edit read again", || {
-        d.text(DEEP_DIVE).contains("edited in Notion")
-    });
+    wait_within(
+        Duration::from_secs(10),
+        "the remote edit read again",
+        || d.text(DEEP_DIVE).contains("edited in Notion"),
+    );
     // The editor saves its old buffer with the second paragraph changed.
     let saved = buffer.replace(demo::MARKER, "changed-in-the-old-buffer");
     d.write(DEEP_DIVE, saved.as_bytes()).unwrap();
     d.settle();
     // Both edits are in Notion: the save was diffed against what the buffer was read from.
     let now = deep_dive_texts(d);
-    assert_eq!(now[0], "Compaction merges segments (edited in Notion).", "{now:?}");
+    assert_eq!(
+        now[0], "Compaction merges segments (edited in Notion).",
+        "{now:?}"
+    );
     assert!(now[1].contains("changed-in-the-old-buffer"), "{now:?}");
     assert_eq!(d.sync_state(DEEP_DIVE), "clean");
     assert!(conflict_copies(d).is_empty());
@@ -1509,10 +1543,14 @@ fn a_stale_row_buffer_saved_after_a_reload_keeps_the_remote_edit(d: &mut dyn Dri
         .unwrap();
     let body = ctl.children_ids(&row)[1].clone();
     ctl.set_block_text(&body, "Body edited in Notion.").unwrap();
-    wait_within(Duration::from_secs(10), "the remote edits read again", || {
-        let t = d.text(ROW);
-        t.contains("Notes edited in Notion.") && t.contains("Body edited in Notion.")
-    });
+    wait_within(
+        Duration::from_secs(10),
+        "the remote edits read again",
+        || {
+            let t = d.text(ROW);
+            t.contains("Notes edited in Notion.") && t.contains("Body edited in Notion.")
+        },
+    );
     // The old buffer is saved with another property changed.
     let saved = buffer.replace("Estimate: 8", "Estimate: 34");
     d.write(ROW, saved.as_bytes()).unwrap();
@@ -1528,7 +1566,9 @@ fn remote_new_pages_moves_and_trash_show_up(d: &mut dyn Driver) {
     let ctl = d.emu().control();
     assert!(d.list("Team Home").unwrap().contains("Meeting Notes.md"));
     // A new page.
-    let fresh = ctl.create_page(&demo::team_home_id(), "Made in Notion").unwrap();
+    let fresh = ctl
+        .create_page(&demo::team_home_id(), "Made in Notion")
+        .unwrap();
     wait_within(Duration::from_secs(10), "the new page", || {
         d.list("Team Home").unwrap().contains("Made in Notion.md")
     });
@@ -1545,7 +1585,10 @@ fn remote_new_pages_moves_and_trash_show_up(d: &mut dyn Driver) {
     wait_within(Duration::from_secs(10), "the trashed page gone", || {
         !d.list(STORAGE).unwrap().contains("Made in Notion.md")
     });
-    assert_eq!(errno(d.read(&format!("{STORAGE}/Made in Notion.md"))), libc::ENOENT);
+    assert_eq!(
+        errno(d.read(&format!("{STORAGE}/Made in Notion.md"))),
+        libc::ENOENT
+    );
 }
 
 fn a_slow_api_does_not_hold_up_reads_of_what_is_cached(d: &mut dyn Driver) {
@@ -1565,7 +1608,10 @@ fn a_slow_api_does_not_hold_up_reads_of_what_is_cached(d: &mut dyn Driver) {
     );
     let t = std::time::Instant::now();
     assert_eq!(d.text(DEEP_DIVE), before);
-    assert!(d.list(STORAGE).unwrap().contains("Deep Dive: Compaction.md"));
+    assert!(d
+        .list(STORAGE)
+        .unwrap()
+        .contains("Deep Dive: Compaction.md"));
     let took = t.elapsed();
     // No read of the page, so no 2-second answer waited for.
     assert_eq!(reads("GET /v1/blocks/{id}/children"), children);

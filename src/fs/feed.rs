@@ -393,8 +393,9 @@ impl FsCore {
 
     /// Whether the folder of `page` was listed through the mount.
     fn folder_in_use(&self, page: &str) -> bool {
-        let key = NodeKey::PageDir(page.to_string());
-        self.state().listings.contains_key(&key)
+        self.inodes
+            .find(&NodeKey::PageDir(page.to_string()))
+            .is_some()
     }
 
     /// A page folder as Notion has it now: the page itself (trashed?), and its children.

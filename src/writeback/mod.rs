@@ -224,6 +224,7 @@ impl Writer {
             blocks,
             paths,
             row,
+            base: None,
         };
         self.record_version(v).await;
     }

@@ -136,6 +136,10 @@ impl Writer {
             blocks: tree,
             paths: v.paths.clone(),
             row: row.or_else(|| v.row.clone()),
+            // A conflict settles the save from `v` too: Notion's version, kept, is what a
+            // later save (of a reloaded buffer, or the same one saved again on purpose) is
+            // diffed against.
+            base: Some(v.seq),
         };
         let recorded = self.record_version(next).await;
         if let Some(n) = conflict {
@@ -178,6 +182,7 @@ impl Writer {
             blocks: settled,
             paths: base.paths.clone(),
             row: base.row.clone(),
+            base: Some(base.seq),
         };
         if self.record_version(v).await.is_none() {
             return Err(Failure::Transient(
@@ -219,12 +224,12 @@ impl Writer {
         let paths = self.disk_paths(page).await;
         let body = body_of(text, row.as_ref(), &paths);
         let start_body = start.map(|s| body_of(s, row.as_ref(), &paths));
-        let Some(blocks) = self
+        let (blocks, already) = self
             .unknown_base(page, &body, &paths, start_body.as_deref())
-            .await?
-        else {
+            .await?;
+        if already && row.is_none() {
             return Ok(());
-        };
+        }
         let v = Version {
             seq: 0,
             page: page.to_string(),
@@ -234,6 +239,7 @@ impl Writer {
             blocks,
             paths,
             row: row.clone(),
+            base: None,
         };
         let v = self
             .record_version(v)
@@ -262,24 +268,25 @@ impl Writer {
             .unwrap_or_default()
     }
 
-    /// Notion's blocks now, if they still mean what the edit started from; `None` if Notion
-    /// already holds the save; a conflict otherwise.
+    /// Notion's blocks now, if they still mean what the edit started from (`false`) or
+    /// already hold what the save says (`true`: nothing to write for the body); a conflict
+    /// otherwise.
     async fn unknown_base(
         &self,
         page: &str,
         text: &str,
         paths: &PathMap,
         started_from: Option<&str>,
-    ) -> Result<Option<Vec<Block>>, Failure> {
+    ) -> Result<(Vec<Block>, bool), Failure> {
         let now = read_tree(&self.client, page)
             .await
             .map_err(|e| classify(PushError::Read(e)))?;
         let means = |t: &str| same_content(&now, &parse_body(t, paths, &now));
         if started_from.is_some_and(means) {
-            return Ok(Some(now));
+            return Ok((now, false));
         }
         if means(text) {
-            Ok(None)
+            Ok((now, true))
         } else {
             Err(Failure::Conflict(0))
         }

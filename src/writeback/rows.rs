@@ -139,6 +139,7 @@ impl Writer {
                     blocks: v.blocks.clone(),
                     paths: paths.clone(),
                     row: Some(row),
+                    base: Some(v.seq),
                 };
                 self.record_version(next).await;
             }
@@ -168,9 +169,11 @@ impl Writer {
     ) -> Result<(Option<Page>, Vec<String>), ApiError> {
         let mut remote = self.client.page(page).await?;
         complete_row(&self.client, &mut remote).await?;
+        // What the save would change over Notion's row now (a file that cannot be read so
+        // clashes with every property Notion changed).
         let against_remote = frontmatter::parse(text, &remote, &row.schema, paths)
             .map(|p| p.changes)
-            .unwrap_or_default();
+            .ok();
         let mut props = req
             .get("properties")
             .and_then(Value::as_object)
@@ -188,7 +191,7 @@ impl Writer {
                 return true;
             }
             // Notion changed it too: the same value is agreement, another one a clash.
-            if against_remote.contains_key(k) {
+            if against_remote.as_ref().is_none_or(|a| a.contains_key(k)) {
                 clashed.push(k.clone());
             } else {
                 agreed.push(k.clone());

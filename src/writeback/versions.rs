@@ -8,16 +8,23 @@
 //! in order) and per editable property of a row. The saved file, parsed, is fingerprinted
 //! the same way; the candidate whose fingerprint differs from it in the fewest blocks (a
 //! multiset difference: an edited block counts twice, an inserted or deleted one once) is
-//! the base, the newest on a tie.
+//! the base. A tie between candidates that differ means the save changed exactly what
+//! differs between them — a block someone else changed too, or not: the oldest candidate
+//! wins, so the check before the push sees the other change and the save ends as a
+//! conflict copy rather than silently reverting it.
 //!
-//! The candidates are the versions that end an *era*: a read that differs from the version
-//! before it starts a new era (someone changed the page in Notion), while this mount's own
-//! pushes continue the era they started in. Within an era only this mount changed the page,
-//! so its newest version holds every save made through the mount: a save that undoes an
-//! earlier save of the same era (deletes a paragraph it had added) is diffed against the
-//! era's newest version and the undo goes out, rather than an older version of that era
-//! looking "closer" and the undo being lost. Across eras the closest wins, so an editor
-//! buffer older than a remote edit is diffed against the version it was read from.
+//! The candidates are the versions no later version descends from: a push records the
+//! version it produced as descending from the version it diffed against, which stops being
+//! a candidate. So a file saved again and again through the mount is diffed against its
+//! last save — a save that undoes an earlier one (deletes a paragraph it had added) sends
+//! the undo, rather than an older version looking "closer" and the undo being lost — while
+//! an editor buffer older than a remote edit is diffed against the version it was read from
+//! (a read is never the base of anything until a save is pushed from it). A version with
+//! the same content as a push's base (a read of what an earlier push made) is superseded
+//! by that push too. A push that ended as a conflict records Notion's version, kept, as
+//! descending from the version the save was diffed against: the next save — of a buffer
+//! read again, or the same buffer saved again on purpose — is diffed against Notion's
+//! version, not conflicted again.
 //!
 //! # Retention (documented in notionfs(1), WRITES)
 //! Per page, the blocks of the newest [`KEEP_NEWEST`] versions and of every version younger
@@ -95,6 +102,9 @@ pub struct Version {
     pub paths: PathMap,
     /// For a row: its properties and schema.
     pub row: Option<RowBase>,
+    /// The version this one was made from (a push's base), if any.
+    #[serde(default)]
+    pub base: Option<u64>,
 }
 
 /// What the store knows of a version without loading it.
@@ -108,9 +118,9 @@ pub struct Meta {
     pub sigs: Vec<u64>,
     /// Whether its blocks are still kept.
     pub full: bool,
-    /// It starts an era (see the module doc).
+    /// The version this one was made from (a push's base), if any.
     #[serde(default)]
-    pub era_start: bool,
+    pub base: Option<u64>,
 }
 
 /// The base chosen for a save.
@@ -302,20 +312,12 @@ impl Versions {
             i.next += 1;
             i.next - 1
         };
-        let sigs = version_sigs(&v);
-        let era_start = v.origin == Origin::Read
-            && self
-                .lock()
-                .index
-                .get(&page)
-                .and_then(|m| m.last())
-                .is_none_or(|prev| distance(&prev.sigs, &sigs) > 0);
         let meta = Meta {
             seq: v.seq,
             at: v.at,
-            sigs,
+            sigs: version_sigs(&v),
             full: true,
-            era_start,
+            base: v.base,
         };
         let dir = self.page_dir(&page);
         crate::fs::create_private_dir(&dir)?;
@@ -365,12 +367,29 @@ impl Versions {
     /// The version the saved tree `local` (fingerprinted) descends from. Blocking.
     pub fn closest(&self, page: &str, local: &[u64]) -> Base {
         let metas = self.metas(page);
-        // The newest version of each era (the next one starts another, or it is the last).
-        let ends = metas
+        // The versions no other descends from: a push's base, and any version with the
+        // same content as a push's base (a read of what a push had made), are superseded.
+        let bases: std::collections::HashSet<u64> = metas.iter().filter_map(|m| m.base).collect();
+        let key = |m: &Meta| {
+            let mut v = m.sigs.clone();
+            v.sort_unstable();
+            v
+        };
+        let superseded: std::collections::HashSet<Vec<u64>> = metas
             .iter()
-            .enumerate()
-            .filter(|(i, _)| metas.get(i + 1).is_none_or(|n| n.era_start));
-        let best = ends.min_by_key(|(i, m)| (distance(&m.sigs, local), std::cmp::Reverse(*i)));
+            .filter(|m| bases.contains(&m.seq))
+            .map(key)
+            .collect();
+        let ends = metas.iter().enumerate().filter(|(_, m)| {
+            // (Only reads go by content: a push's own outcome is superseded by a later
+            // push from it, even when it changed nothing.)
+            let read_of_a_base = m.base.is_none() && superseded.contains(&key(m));
+            !bases.contains(&m.seq) && !read_of_a_base
+        });
+        // On a tie the oldest: the candidates differ exactly where the save does, and only
+        // the older base makes the check see the remote change (a conflict copy at worst,
+        // never a remote edit silently reverted).
+        let best = ends.min_by_key(|(i, m)| (distance(&m.sigs, local), *i));
         match best {
             None => Base::Unknown,
             Some((_, m)) if !m.full => Base::Pruned,
@@ -511,11 +530,12 @@ mod tests {
             blocks,
             paths: PathMap::default(),
             row: None,
+            base: None,
         }
     }
 
     #[test]
-    fn the_closest_version_is_the_base_newest_on_a_tie() {
+    fn the_closest_version_is_the_base_the_oldest_on_a_tie() {
         let dir = tempfile::tempdir().unwrap();
         let s = Versions::open(dir.path().join("v"), 1 << 20).unwrap();
         let v1 = s
@@ -533,16 +553,21 @@ mod tests {
             Base::Found(v) => assert_eq!(v.seq, v1.seq),
             other => panic!("{other:?}"),
         }
-        // The same content as both: the newest.
-        let v3 = s
-            .record(version(
-                "p",
-                vec![para("a", "one"), para("b", "TWO remote")],
-            ))
-            .unwrap();
+        // The same content as two reads: the older of them.
+        s.record(version(
+            "p",
+            vec![para("a", "one"), para("b", "TWO remote")],
+        ))
+        .unwrap();
         let same = fingerprint(&[para("", "one"), para("", "TWO remote")]);
         match s.closest("p", &same) {
-            Base::Found(v) => assert_eq!(v.seq, v3.seq),
+            Base::Found(v) => assert_eq!(v.seq, v2.seq),
+            other => panic!("{other:?}"),
+        }
+        // Paragraph 2 changed to something else: as far from v1 as from v2; the older.
+        let tied = fingerprint(&[para("", "one"), para("", "two local")]);
+        match s.closest("p", &tied) {
+            Base::Found(v) => assert_eq!(v.seq, v1.seq),
             other => panic!("{other:?}"),
         }
         assert!(v2.seq > v1.seq);
@@ -556,7 +581,7 @@ mod tests {
     }
 
     #[test]
-    fn within_an_era_the_newest_version_is_the_base_so_undoing_a_save_goes_out() {
+    fn a_pushed_version_replaces_its_base_so_undoing_a_save_goes_out() {
         let dir = tempfile::tempdir().unwrap();
         let s = Versions::open(dir.path().join("v"), 1 << 20).unwrap();
         s.record(version("p", vec![para("a", "one"), para("b", "two")]))
@@ -567,6 +592,7 @@ mod tests {
             vec![para("a", "one"), para("c", "added"), para("b", "two")],
         );
         pushed.origin = Origin::Pushed;
+        pushed.base = Some(1);
         let pushed = s.record(pushed).unwrap();
         // The next save removes it again and edits another: closer to the read version,
         // but that is not a candidate any more.
