@@ -11,8 +11,7 @@ use notionfs::markdown::{parse, render, space};
 use notionfs::notion::model::block::*;
 use notionfs::notion::model::rich_text::{DateValue, Equation, IdRef, Link, Text, UrlRef};
 use notionfs::notion::model::{
-    Annotations, Block, BlockKind, Color, FileObject, Icon, JsonMap, Mention, RichText,
-    RichTextKind, User,
+    Annotations, Block, BlockKind, FileObject, Icon, JsonMap, Mention, RichText, RichTextKind, User,
 };
 use proptest::prelude::*;
 
@@ -61,7 +60,7 @@ fn annotations() -> impl Strategy<Value = Annotations> {
         strikethrough: f[2] && f[3],
         underline: f[3] && f[4],
         code: f[4] && f[0],
-        color: c.into(),
+        color: c.to_string(),
         extra: JsonMap::new(),
         ..Annotations::default()
     })
@@ -178,11 +177,11 @@ fn runs() -> impl Strategy<Value = Vec<RichText>> {
     prop::collection::vec(run(), 0..4)
 }
 
-fn color() -> impl Strategy<Value = Color> {
-    prop::sample::select(COLORS.to_vec()).prop_map(Color::from)
+fn color() -> impl Strategy<Value = String> {
+    prop::sample::select(COLORS.to_vec()).prop_map(str::to_string)
 }
 
-fn tb(rich_text: Vec<RichText>, color: Color) -> TextBlock {
+fn tb(rich_text: Vec<RichText>, color: String) -> TextBlock {
     TextBlock {
         rich_text,
         color,

@@ -12,7 +12,7 @@
 
 use super::escape::{escape_text, neighbour_safe, open_tag, open_tag_in};
 use super::space;
-use crate::notion::model::{Annotations, Color, Mention, RichText, RichTextKind};
+use crate::notion::model::{Annotations, Mention, RichText, RichTextKind};
 
 /// Where inline text is written; changes what must be escaped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,27 +23,19 @@ pub(crate) enum Ctx {
     Cell,
 }
 
-/// Notion colour -> the short form we write (`red_background` -> `red_bg`).
-pub(crate) fn color_out(c: &Color) -> String {
-    if let Some(short) = c.short_name() {
-        return short.to_string();
-    }
-    let name = c.as_str();
-    match name.strip_suffix("_background") {
+/// Notion colour name -> the short form we write (`red_background` -> `red_bg`).
+pub(crate) fn color_out(c: &str) -> String {
+    match c.strip_suffix("_background") {
         Some(base) => format!("{base}_bg"),
-        None => name.to_string(),
+        None => c.to_string(),
     }
 }
 
-/// Our colour form -> Notion's (`red_bg` -> `red_background`); no allocation for
-/// Notion's own colours.
-pub(crate) fn color_in(c: &str) -> Color {
-    if let Some(known) = Color::from_short_name(c) {
-        return known;
-    }
+/// Our colour form -> Notion's (`red_bg` -> `red_background`).
+pub(crate) fn color_in(c: &str) -> String {
     match c.strip_suffix("_bg") {
-        Some(base) => Color::Other(format!("{base}_background")),
-        None => Color::from_name(c),
+        Some(base) => format!("{base}_background"),
+        None => c.to_string(),
     }
 }
 
@@ -80,29 +72,29 @@ pub fn merge_runs(runs: &[RichText]) -> Vec<RichText> {
     merge_owned(runs.to_vec())
 }
 
-/// [`merge_runs`] on an owned array, in place (no allocation).
-pub fn merge_owned(mut runs: Vec<RichText>) -> Vec<RichText> {
-    merge_in_place(&mut runs);
-    runs
-}
-
-/// [`merge_runs`] in place: the array keeps its allocation.
-pub(crate) fn merge_in_place(runs: &mut Vec<RichText>) {
-    if !needs_merge(runs) {
-        return;
+/// [`merge_runs`] on an owned array (no copies when nothing merges).
+pub fn merge_owned(runs: Vec<RichText>) -> Vec<RichText> {
+    if !needs_merge(&runs) {
+        return runs;
     }
-    runs.retain(|r| !is_empty_text(r));
-    runs.dedup_by(|r, last| {
-        if !mergeable(last, r) {
-            return false;
+    let mut out: Vec<RichText> = Vec::with_capacity(runs.len());
+    for r in runs {
+        if is_empty_text(&r) {
+            continue;
         }
-        if let (RichTextKind::Text(lt), RichTextKind::Text(t)) = (&mut last.kind, &r.kind) {
-            lt.content.push_str(&t.content);
-            last.plain_text = None;
-            last.href = None;
+        if let Some(last) = out.last_mut() {
+            if mergeable(last, &r) {
+                if let (RichTextKind::Text(lt), RichTextKind::Text(t)) = (&mut last.kind, &r.kind) {
+                    lt.content.push_str(&t.content);
+                    last.plain_text = None;
+                    last.href = None;
+                    continue;
+                }
+            }
         }
-        true
-    });
+        out.push(r);
+    }
+    out
 }
 
 #[derive(Default)]
@@ -365,7 +357,7 @@ fn wrap_of(r: &RichText) -> Wrap<'_> {
     if a.code && !matches!(r.kind, RichTextKind::Text(_)) {
         span.push(("code", "true".into()));
     }
-    if !a.color.is_default() {
+    if a.color != crate::notion::model::DEFAULT_COLOR {
         span.push(("color", color_out(&a.color)));
     }
     Wrap {

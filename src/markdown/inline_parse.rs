@@ -10,9 +10,9 @@ use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
 use serde_json::Value;
 
 use super::escape::{read_tag, TagToken};
-use super::inline::{color_in, merge_in_place};
+use super::inline::{color_in, merge_owned};
 use crate::notion::model::rich_text::{DateValue, Equation, IdRef, Text, UrlRef};
-use crate::notion::model::{Annotations, Color, JsonMap, Mention, RichText, RichTextKind, User};
+use crate::notion::model::{Annotations, JsonMap, Mention, RichText, RichTextKind, User};
 
 type Ev<'a> = (Event<'a>, Range<usize>);
 
@@ -31,7 +31,7 @@ struct Style {
     strike: bool,
     underline: bool,
     code: bool,
-    color: Option<Color>,
+    color: Option<String>,
     link: Option<String>,
 }
 
@@ -43,8 +43,12 @@ impl Style {
             strikethrough: self.strike,
             underline: self.underline,
             code: self.code || code,
-            color: self.color.clone().unwrap_or_default(),
+            color: self
+                .color
+                .clone()
+                .unwrap_or_else(|| crate::notion::model::DEFAULT_COLOR.to_string()),
             extra: JsonMap::new(),
+            // Spelled out: `..Default::default()` would build (and drop) a colour string.
             received: Default::default(),
         }
     }
@@ -68,18 +72,16 @@ pub(crate) struct Inline {
 }
 
 /// Builds rich text from a slice of inline events. `src` is the whole document (for the
-/// literal text of constructs we keep verbatim). Runs are collected in `scratch` (left
-/// empty, its allocation kept for the next call) and returned in an array of exactly their
-/// number: a run is large, and a document holds many arrays of them.
-pub(crate) fn parse_inline(events: &[Ev<'_>], src: &str, scratch: &mut Vec<RichText>) -> Inline {
-    let tags = Tags::read(events);
-    scratch.clear();
+/// literal text of constructs we keep verbatim).
+pub(crate) fn parse_inline(events: &[Ev<'_>], src: &str) -> Inline {
+    let (tags, partner) = pair_tags(events);
     let mut w = Walker {
         events,
         src,
         tags,
+        partner,
         b: Builder {
-            runs: std::mem::take(scratch),
+            runs: Vec::with_capacity(events.len() / 2 + 1),
             base: Style::default(),
             stack: Vec::new(),
             generation: 0,
@@ -92,82 +94,50 @@ pub(crate) fn parse_inline(events: &[Ev<'_>], src: &str, scratch: &mut Vec<RichT
     while i < events.len() {
         i = w.event(i) + 1;
     }
-    let (inline, buffer) = w.finish();
-    *scratch = buffer;
-    inline
+    w.finish()
 }
 
-/// Our tags among a slice of inline events, kept for its HTML events only (most events
-/// are not HTML): each one's tag, if it is ours, and the event index of its partner when it
-/// is a paired open/close tag. Unmatched tags stay literal text.
-#[derive(Default)]
-struct Tags<'e> {
-    /// Event indexes of the HTML events, ascending.
-    at: Vec<usize>,
-    /// For each of them: the tag.
-    tag: Vec<Option<TagToken<'e>>>,
-    /// For each of them: the event index of its partner.
-    partner: Vec<Option<usize>>,
-}
-
-impl<'e> Tags<'e> {
-    fn read(events: &'e [Ev<'_>]) -> Self {
-        let mut t = Tags::default();
-        for (i, (e, _)) in events.iter().enumerate() {
-            if let Event::InlineHtml(h) | Event::Html(h) = e {
-                t.at.push(i);
-                t.tag.push(tag_of(h));
-            }
+/// Our tags among `events` (`None` for other events; empty when there is no HTML at all)
+/// and, for each paired open/close tag, the index of its partner. Unmatched tags stay
+/// literal text.
+fn pair_tags<'e>(events: &'e [Ev<'_>]) -> (Vec<Option<TagToken<'e>>>, Vec<Option<usize>>) {
+    let has_html = events
+        .iter()
+        .any(|(e, _)| matches!(e, Event::InlineHtml(_) | Event::Html(_)));
+    if !has_html {
+        return (Vec::new(), Vec::new());
+    }
+    let tags: Vec<Option<TagToken<'e>>> = events
+        .iter()
+        .map(|(e, _)| match e {
+            Event::InlineHtml(h) | Event::Html(h) => tag_of(h),
+            _ => None,
+        })
+        .collect();
+    let mut partner: Vec<Option<usize>> = vec![None; tags.len()];
+    let mut open: Vec<usize> = Vec::new();
+    for (i, t) in tags.iter().enumerate() {
+        let Some(t) = t.as_ref().filter(|t| !t.self_closing && pairable(t)) else {
+            continue;
+        };
+        if !t.closing {
+            open.push(i);
+            continue;
         }
-        if t.at.is_empty() {
-            return t;
-        }
-        t.partner = vec![None; t.at.len()];
-        let mut open: Vec<usize> = Vec::new();
-        for (s, tag) in t.tag.iter().enumerate() {
-            let Some(tag) = tag.as_ref().filter(|t| !t.self_closing && pairable(t)) else {
-                continue;
-            };
-            if !tag.closing {
-                open.push(s);
-                continue;
-            }
-            let found = open.iter().rposition(|&o| {
-                t.tag[o]
-                    .as_ref()
-                    .is_some_and(|ot| ot.name == tag.name && t.partner[o].is_none())
-            });
-            if let Some(pos) = found {
-                let o = open[pos];
-                // Mentions hold only text: nothing of ours may sit between their tags.
-                open.truncate(pos);
-                t.partner[o] = Some(t.at[s]);
-                t.partner[s] = Some(t.at[o]);
-            }
-        }
-        t
-    }
-
-    fn slot(&self, i: usize) -> Option<usize> {
-        self.at.binary_search(&i).ok()
-    }
-
-    /// Our tag at event `i`.
-    fn get(&self, i: usize) -> Option<&TagToken<'e>> {
-        self.slot(i).and_then(|s| self.tag[s].as_ref())
-    }
-
-    /// The event index of the partner of the tag at event `i`.
-    fn partner(&self, i: usize) -> Option<usize> {
-        self.slot(i).and_then(|s| self.partner[s])
-    }
-
-    /// Makes the tag at event `i` unpaired (literal).
-    fn unpair(&mut self, i: usize) {
-        if let Some(s) = self.slot(i) {
-            self.partner[s] = None;
+        let found = open.iter().rposition(|&o| {
+            tags[o]
+                .as_ref()
+                .is_some_and(|ot| ot.name == t.name && partner[o].is_none())
+        });
+        if let Some(pos) = found {
+            let o = open[pos];
+            // Mentions hold only text: nothing of ours may sit between their tags.
+            open.truncate(pos);
+            partner[o] = Some(i);
+            partner[i] = Some(o);
         }
     }
+    (tags, partner)
 }
 
 fn pairable(t: &TagToken) -> bool {
@@ -178,7 +148,8 @@ fn pairable(t: &TagToken) -> bool {
 struct Walker<'e, 'a> {
     events: &'e [Ev<'a>],
     src: &'e str,
-    tags: Tags<'e>,
+    tags: Vec<Option<TagToken<'e>>>,
+    partner: Vec<Option<usize>>,
     b: Builder,
     /// `<empty-block/>` markers seen.
     empty_markers: usize,
@@ -298,7 +269,7 @@ impl Walker<'_, '_> {
     /// One of our inline tags at event `i`: whether it was taken as structure, and the
     /// last event it consumed.
     fn html(&mut self, i: usize) -> (bool, usize) {
-        let Some(t) = self.tags.get(i) else {
+        let Some(t) = self.tags[i].as_ref() else {
             return (false, i);
         };
         match t.name.as_ref() {
@@ -314,7 +285,7 @@ impl Walker<'_, '_> {
                 }
                 (true, i)
             }
-            "span" if self.tags.partner(i).is_some() => (self.span(i), i),
+            "span" if self.partner[i].is_some() => (self.span(i), i),
             "equation" if t.self_closing => {
                 let e = t
                     .attr("expression")
@@ -330,7 +301,7 @@ impl Walker<'_, '_> {
             }
             name if (name.starts_with("mention-") || name == "rich-text")
                 && !t.closing
-                && (t.self_closing || self.tags.partner(i).is_some()) =>
+                && (t.self_closing || self.partner[i].is_some()) =>
             {
                 self.mention(i)
             }
@@ -340,7 +311,7 @@ impl Walker<'_, '_> {
 
     /// A paired `<span>` open or close tag at `i`.
     fn span(&mut self, i: usize) -> bool {
-        let Some(t) = self.tags.get(i) else {
+        let Some(t) = self.tags[i].as_ref() else {
             return false;
         };
         if t.closing {
@@ -363,8 +334,8 @@ impl Walker<'_, '_> {
             }
             None => {
                 // Not our span: its partner must be literal too.
-                if let Some(j) = self.tags.partner(i) {
-                    self.tags.unpair(j);
+                if let Some(j) = self.partner[i] {
+                    self.partner[j] = None;
                 }
                 false
             }
@@ -373,13 +344,13 @@ impl Walker<'_, '_> {
 
     /// A mention (or `<rich-text>`) tag at `i`, with its title up to the closing tag.
     fn mention(&mut self, i: usize) -> (bool, usize) {
-        let Some(t) = self.tags.get(i) else {
+        let Some(t) = self.tags[i].as_ref() else {
             return (false, i);
         };
         let end = if t.self_closing {
             i
         } else {
-            self.tags.partner(i).unwrap_or(i)
+            self.partner[i].unwrap_or(i)
         };
         let title = plain_between(&self.events[i + 1..end.max(i + 1)], self.src);
         match mention_from(t, &title, self.b.cur().annotations(false)) {
@@ -392,9 +363,8 @@ impl Walker<'_, '_> {
     }
 
     /// The rich text read, or none when the content was one `<empty-block/>` marker, which
-    /// plain text beside it may only follow as block attributes (`{color="red"}`); and the
-    /// emptied run buffer.
-    fn finish(mut self) -> (Inline, Vec<RichText>) {
+    /// plain text beside it may only follow as block attributes (`{color="red"}`).
+    fn finish(self) -> Inline {
         let marker_only = self.empty_markers == 1 && !self.other_content;
         if marker_only {
             let side = self.side_text();
@@ -410,21 +380,17 @@ impl Walker<'_, '_> {
                 } else {
                     vec![RichText::plain(side)]
                 };
-                self.b.runs.clear();
-                let inline = Inline {
+                return Inline {
                     runs,
                     empty_marker: true,
                 };
-                return (inline, self.b.runs);
             }
         }
-        merge_in_place(&mut self.b.runs);
-        let exact: Vec<RichText> = self.b.runs.drain(..).collect();
-        let inline = Inline {
-            runs: crate::notion::model::rich_text::split_long_runs(exact),
+        let runs = crate::notion::model::rich_text::split_long_runs(merge_owned(self.b.runs));
+        Inline {
+            runs,
             empty_marker: false,
-        };
-        (inline, self.b.runs)
+        }
     }
 
     /// The plain text beside an `<empty-block/>` marker.
@@ -666,5 +632,5 @@ pub(crate) fn parse_inline_str(s: &str) -> Inline {
                 )
             })
             .collect();
-    parse_inline(&events, s, &mut Vec::new())
+    parse_inline(&events, s)
 }

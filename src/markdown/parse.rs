@@ -23,7 +23,7 @@ use crate::notion::model::block::{
     TextBlock, ToDo, UrlBlock,
 };
 use crate::notion::model::{
-    Block, BlockKind, Color, FileObject, Icon, JsonMap, RichText, RichTextKind,
+    Block, BlockKind, FileObject, Icon, JsonMap, RichText, RichTextKind, DEFAULT_COLOR,
 };
 
 /// The pulldown-cmark options of the dialect: GFM tables, task lists, strikethrough,
@@ -62,8 +62,6 @@ struct P<'a> {
     refdefs: Vec<Range<usize>>,
     /// The first of `refdefs` not yet accounted for.
     next_refdef: std::cell::Cell<usize>,
-    /// Reused by every [`parse_inline`] call (see there).
-    runs: std::cell::RefCell<Vec<RichText>>,
 }
 
 /// A source line without what containers put in front of content: indentation, `>`,
@@ -134,8 +132,6 @@ pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
         .map(|(_, d)| d.span.clone())
         .collect();
     refdefs.sort_by_key(|r| r.start);
-    // The parser's own tree is no longer needed: free it before building blocks.
-    drop(iter);
     let mut close = vec![0; ev.len()];
     let mut stack = Vec::new();
     for (i, (e, _)) in ev.iter().enumerate() {
@@ -157,7 +153,6 @@ pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
         depth: std::cell::Cell::new(0),
         refdefs,
         next_refdef: std::cell::Cell::new(0),
-        runs: std::cell::RefCell::new(Vec::new()),
     };
     let items = p.items(0, p.ev.len(), true);
     let mut blocks = assemble(items);
@@ -165,7 +160,7 @@ pub(crate) fn parse_with(md: &str, links: &dyn Links) -> Vec<Block> {
     blocks
 }
 
-fn paragraph(runs: Vec<RichText>, color: Color) -> Block {
+fn paragraph(runs: Vec<RichText>, color: String) -> Block {
     Block::new(BlockKind::Paragraph(TextBlock {
         rich_text: runs,
         color,
@@ -176,7 +171,7 @@ fn paragraph(runs: Vec<RichText>, color: Color) -> Block {
 fn literal(text: &str) -> Block {
     let t = text.trim_end_matches(['\n', '\r']);
     let runs = crate::notion::model::rich_text::split_long_runs(vec![RichText::plain(t)]);
-    paragraph(runs, Color::Default)
+    paragraph(runs, DEFAULT_COLOR.into())
 }
 
 fn is_block_tag(t: &Tag<'_>) -> bool {
@@ -199,27 +194,22 @@ struct Text {
 }
 
 impl Text {
-    fn color(&self) -> Color {
+    fn color(&self) -> String {
         self.attrs
             .iter()
             .find(|(k, _)| k == "color")
             .map(|(_, v)| color_in(v))
-            .unwrap_or_default()
+            .unwrap_or_else(|| DEFAULT_COLOR.to_string())
     }
 }
 
 impl<'a> P<'a> {
-    /// Rich text of inline events of this document.
-    fn inline(&self, events: &[Ev<'_>]) -> Inline {
-        parse_inline(events, self.src, &mut self.runs.borrow_mut())
-    }
-
     fn text(&self, from: usize, to: usize) -> Text {
         let slice = &self.ev[from..to];
         let Inline {
             mut runs,
             empty_marker,
-        } = self.inline(slice);
+        } = parse_inline(slice, self.src);
         let attrs = self.take_block_attrs(slice, &mut runs).unwrap_or_default();
         if empty_marker {
             runs.clear();
@@ -311,33 +301,8 @@ impl<'a> P<'a> {
         }
     }
 
-    /// How many blocks events `from..to` hold at their own level (each run of inline
-    /// events counts once), to size the item list once: an item is large.
-    fn item_count(&self, from: usize, to: usize) -> usize {
-        let mut n = 0;
-        let mut inline = false;
-        let mut k = from;
-        while k < to {
-            let (is_inline, next) = match &self.ev[k].0 {
-                Event::Start(t) => (!is_block_tag(t), self.close[k] + 1),
-                Event::Rule => (false, k + 1),
-                Event::End(_) | Event::TaskListMarker(_) => {
-                    k += 1;
-                    continue;
-                }
-                _ => (true, k + 1),
-            };
-            if !(is_inline && inline) {
-                n += 1;
-            }
-            inline = is_inline;
-            k = next;
-        }
-        n
-    }
-
     fn items(&self, from: usize, to: usize, top: bool) -> Vec<Item> {
-        let mut out = Vec::with_capacity(self.item_count(from, to));
+        let mut out = Vec::new();
         let mut i = from;
         // Source not covered by any event (between blocks) is checked for lost text.
         let mut last_end = if top { 0 } else { self.ev[from - 1].1.start };
@@ -472,11 +437,12 @@ impl<'a> P<'a> {
         j: usize,
         range: Range<usize>,
     ) -> Block {
-        let blocks = assemble(self.items(i + 1, j, false));
+        let mut blocks = assemble(self.items(i + 1, j, false));
         if too_deep(&blocks) {
             return literal(&self.src[range]);
         }
-        let (runs, color, children) = take_text(blocks);
+        let (runs, color, mut children) = take_text(&mut blocks);
+        children.extend(blocks);
         let kind = match kind {
             None => BlockKind::Quote(TextBlock {
                 rich_text: runs,
@@ -586,7 +552,7 @@ impl<'a> P<'a> {
             // A line of inline tags only (`<mention-date …/>`, `<br>`): a paragraph.
             None if !line.contains('\n') => {
                 let runs = parse_inline_str(line).runs;
-                out.push(Item::Block(paragraph(runs, Color::Default)));
+                out.push(Item::Block(paragraph(runs, DEFAULT_COLOR.into())));
             }
             None => out.push(Item::Block(literal(&html))),
         }
@@ -615,11 +581,12 @@ impl<'a> P<'a> {
             }
         }
         let items = self.items(i + 1, j, false);
-        let blocks = assemble_keep_attrs(items);
+        let mut blocks = assemble_keep_attrs(items);
         if too_deep(&blocks) {
             return literal(&self.src[self.ev[i].1.clone()]);
         }
-        let (runs, color, attrs, children) = take_text_attrs(blocks);
+        let (runs, color, attrs, mut children) = take_text_attrs(&mut blocks);
+        children.extend(blocks);
         let kind = match (checked, start) {
             (Some(c), _) => BlockKind::ToDo(ToDo {
                 rich_text: runs,
@@ -668,7 +635,7 @@ impl<'a> P<'a> {
                 }
                 Event::Start(Tag::TableCell) => {
                     let end = self.close[k];
-                    let inline = self.inline(&self.ev[k + 1..end]);
+                    let inline = parse_inline(&self.ev[k + 1..end], self.src);
                     if let Some(r) = rows.last_mut() {
                         r.push(inline.runs);
                     }
@@ -714,7 +681,7 @@ impl<'a> P<'a> {
         let last = (from..to).rev().find(|k| !blank(k))?;
         match &self.ev[first].0 {
             Event::Start(Tag::Image { dest_url, .. }) if self.close[first] == last => {
-                let caption = self.inline(&self.ev[first + 1..last]).runs;
+                let caption = parse_inline(&self.ev[first + 1..last], self.src).runs;
                 let (id, file) = self.media_file(dest_url);
                 let mut b = Block::new(BlockKind::Image(Media {
                     file,
@@ -902,13 +869,16 @@ impl<'a> P<'a> {
         let kind = match t.name.as_ref() {
             "empty-block" if t.attrs.is_empty() => BlockKind::Paragraph(TextBlock {
                 rich_text: Vec::new(),
-                color: Color::Default,
+                color: DEFAULT_COLOR.into(),
                 extra: JsonMap::new(),
             }),
             "breadcrumb" if t.only_attrs(&["id"]) => BlockKind::Breadcrumb(Empty::default()),
             "table-of-contents" if t.only_attrs(&["id", "color"]) => {
                 BlockKind::TableOfContents(TableOfContents {
-                    color: t.attr("color").map(color_in).unwrap_or_default(),
+                    color: t
+                        .attr("color")
+                        .map(color_in)
+                        .unwrap_or_else(|| DEFAULT_COLOR.into()),
                     extra: JsonMap::new(),
                 })
             }
@@ -1019,47 +989,35 @@ fn tag_table(t: &TagToken, lines: &[&str]) -> Option<Block> {
     ))
 }
 
-/// Takes a leading paragraph off `blocks` as a container's text: (text, colour, children:
-/// the paragraph's own, then the other blocks).
-fn take_text(blocks: Vec<Block>) -> (Vec<RichText>, Color, Vec<Block>) {
+/// Takes a leading paragraph off `blocks` as a container's text: (text, colour, the
+/// paragraph's own children).
+fn take_text(blocks: &mut Vec<Block>) -> (Vec<RichText>, String, Vec<Block>) {
     let (r, c, _, ch) = take_text_attrs(blocks);
     (r, c, ch)
 }
 
 /// A container's text taken from its first paragraph: runs, colour, block attributes and
-/// children (the paragraph's own, then the other blocks).
-type TakenText = (Vec<RichText>, Color, Vec<(String, String)>, Vec<Block>);
+/// the paragraph's own children.
+type TakenText = (Vec<RichText>, String, Vec<(String, String)>, Vec<Block>);
 
-fn take_text_attrs(mut blocks: Vec<Block>) -> TakenText {
-    let leading = blocks
-        .first()
-        .is_some_and(|b| matches!(b.kind, BlockKind::Paragraph(_)) && b.id.is_none());
-    if !leading {
-        return (Vec::new(), Color::Default, Vec::new(), blocks);
-    }
-    let mut b = blocks.remove(0);
-    let attrs: Vec<(String, String)> = if b.extra.is_empty() {
-        Vec::new()
-    } else {
-        b.extra
-            .remove(ATTRS_KEY)
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default()
-    };
-    // Reuse an allocation rather than make one: the common container holds one paragraph.
-    let children = match (b.children.is_empty(), blocks.is_empty()) {
-        (_, true) => b.children,
-        (true, false) => blocks,
-        (false, false) => {
-            let mut c = b.children;
-            c.append(&mut blocks);
-            c
+fn take_text_attrs(blocks: &mut Vec<Block>) -> TakenText {
+    if let Some(first) = blocks.first() {
+        if matches!(first.kind, BlockKind::Paragraph(_)) && first.id.is_none() {
+            let mut b = blocks.remove(0);
+            let attrs: Vec<(String, String)> = if b.extra.is_empty() {
+                Vec::new()
+            } else {
+                b.extra
+                    .remove(ATTRS_KEY)
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default()
+            };
+            if let BlockKind::Paragraph(p) = b.kind {
+                return (p.rich_text, p.color, attrs, b.children);
+            }
         }
-    };
-    match b.kind {
-        BlockKind::Paragraph(p) => (p.rich_text, p.color, attrs, children),
-        _ => unreachable!("checked to be a paragraph"),
     }
+    (Vec::new(), DEFAULT_COLOR.into(), Vec::new(), Vec::new())
 }
 
 fn assemble(items: Vec<Item>) -> Vec<Block> {
@@ -1084,14 +1042,6 @@ enum Frame {
 
 /// Pairs open/close tags into containers; unpaired tags become literal paragraphs.
 fn assemble_keep_attrs(items: Vec<Item>) -> Vec<Block> {
-    if items.iter().all(|i| matches!(i, Item::Block(_))) {
-        let mut blocks = Vec::with_capacity(items.len());
-        blocks.extend(items.into_iter().filter_map(|i| match i {
-            Item::Block(b) => Some(b),
-            _ => None,
-        }));
-        return blocks;
-    }
     let mut stack: Vec<(Frame, Vec<Block>)> = vec![(Frame::Root, Vec::with_capacity(items.len()))];
     for item in items {
         match item {
@@ -1153,7 +1103,10 @@ fn close_frame(frame: Frame, blocks: Vec<Block>, parent: &mut Vec<Block>) {
 }
 
 fn details(t: &TagToken, runs: Vec<RichText>, children: Vec<Block>) -> Block {
-    let color = t.attr("color").map(color_in).unwrap_or_default();
+    let color = t
+        .attr("color")
+        .map(color_in)
+        .unwrap_or_else(|| DEFAULT_COLOR.into());
     let kind = match t.attr("heading") {
         Some(level @ ("1" | "2" | "3")) => {
             let h = Heading {
@@ -1177,10 +1130,11 @@ fn details(t: &TagToken, runs: Vec<RichText>, children: Vec<Block>) -> Block {
     Block::with_children(kind, children)
 }
 
-fn container(t: &TagToken, blocks: Vec<Block>) -> Block {
+fn container(t: &TagToken, mut blocks: Vec<Block>) -> Block {
     match t.name.as_ref() {
         "callout" => {
-            let (runs, _, children) = take_text(blocks);
+            let (runs, _, mut children) = take_text(&mut blocks);
+            children.extend(blocks);
             let icon = match (t.attr("icon"), t.attr("icon-data")) {
                 (Some(e), _) => Some(Icon::Emoji(e.to_string())),
                 (None, Some(d)) => serde_json::from_str(d).ok(),
@@ -1190,7 +1144,10 @@ fn container(t: &TagToken, blocks: Vec<Block>) -> Block {
                 BlockKind::Callout(Callout {
                     rich_text: runs,
                     icon,
-                    color: t.attr("color").map(color_in).unwrap_or_default(),
+                    color: t
+                        .attr("color")
+                        .map(color_in)
+                        .unwrap_or_else(|| DEFAULT_COLOR.into()),
                     extra: JsonMap::new(),
                 }),
                 children,

@@ -13,7 +13,7 @@ use super::escape::{fix_line, open_tag};
 use super::inline::{color_out, comment_safe, paired_line, push_dest, render_runs, Ctx};
 use super::{alert, lang, Links};
 use crate::notion::model::block::{Callout, Code, Heading, Media, Table};
-use crate::notion::model::{Block, BlockKind, Color, FileObject, Icon, RichText};
+use crate::notion::model::{Block, BlockKind, FileObject, Icon, RichText, DEFAULT_COLOR};
 
 /// What an empty text line is written as.
 const EMPTY: &str = "<empty-block/>";
@@ -107,8 +107,8 @@ fn text_line(runs: &[RichText], attrs: &[(&str, String)], empty: &str) -> String
     line
 }
 
-fn color_attr(color: &Color) -> Vec<(&'static str, String)> {
-    if color.is_default() {
+fn color_attr(color: &str) -> Vec<(&'static str, String)> {
+    if color == DEFAULT_COLOR {
         Vec::new()
     } else {
         vec![("color", color_out(color))]
@@ -182,7 +182,7 @@ fn child_follows_tightly(line: &str, first: &Block) -> bool {
         BlockKind::Heading1(h) | BlockKind::Heading2(h) | BlockKind::Heading3(h) => {
             !h.is_toggleable
         }
-        BlockKind::Callout(c) => alert::for_callout(c.icon.as_ref(), c.color.as_str()).is_some(),
+        BlockKind::Callout(c) => alert::for_callout(c.icon.as_ref(), &c.color).is_some(),
         _ => false,
     }
 }
@@ -267,7 +267,7 @@ fn render_block(b: &Block, number: u64, links: &dyn Links, out: &mut String) {
         }
         BlockKind::Toggle(t) => {
             let c = color_out(&t.color);
-            let attrs: Vec<(&str, &str)> = if !t.color.is_default() {
+            let attrs: Vec<(&str, &str)> = if t.color != DEFAULT_COLOR {
                 vec![("color", &c)]
             } else {
                 Vec::new()
@@ -321,7 +321,7 @@ fn heading(b: &Block, h: &Heading, links: &dyn Links, out: &mut String) {
         let lvl = level.to_string();
         let mut attrs = vec![("heading", lvl.as_str())];
         let c = color_out(&h.color);
-        if !h.color.is_default() {
+        if h.color != DEFAULT_COLOR {
             attrs.push(("color", &c));
         }
         details(out, &attrs, &h.rich_text, b, links);
@@ -360,7 +360,7 @@ fn quote(out: &mut String, first: &str, b: &Block, links: &dyn Links) {
 /// [`super::alert`]), otherwise `<callout icon="…" color="…">`.
 fn callout(b: &Block, c: &Callout, links: &dyn Links, out: &mut String) {
     let text = text_line(&c.rich_text, &[], EMPTY);
-    if let Some(a) = alert::for_callout(c.icon.as_ref(), c.color.as_str()) {
+    if let Some(a) = alert::for_callout(c.icon.as_ref(), &c.color) {
         let first = format!("[!{}]\n{text}", a.kind);
         quote(out, &first, b, links);
         return;

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::file::FileObject;
 use super::rich_text::RichText;
-use super::{default_color, Color, Icon, JsonMap, User};
+use super::{default_color, Icon, JsonMap, User};
 
 /// Paragraph, list items, quote, toggle: rich text and a colour.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,7 +21,7 @@ pub struct TextBlock {
     pub rich_text: Vec<RichText>,
     /// Block colour.
     #[serde(default = "default_color")]
-    pub color: Color,
+    pub color: String,
     /// Fields this build does not model.
     #[serde(flatten)]
     pub extra: JsonMap,
@@ -35,7 +35,7 @@ pub struct Heading {
     pub rich_text: Vec<RichText>,
     /// Block colour.
     #[serde(default = "default_color")]
-    pub color: Color,
+    pub color: String,
     /// A toggle heading: may have children.
     #[serde(default)]
     pub is_toggleable: bool,
@@ -52,7 +52,7 @@ pub struct NumberedItem {
     pub rich_text: Vec<RichText>,
     /// Block colour.
     #[serde(default = "default_color")]
-    pub color: Color,
+    pub color: String,
     /// First number of the list (first item only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_start_index: Option<u64>,
@@ -75,7 +75,7 @@ pub struct ToDo {
     pub checked: bool,
     /// Block colour.
     #[serde(default = "default_color")]
-    pub color: Color,
+    pub color: String,
     /// Fields this build does not model.
     #[serde(flatten)]
     pub extra: JsonMap,
@@ -92,7 +92,7 @@ pub struct Callout {
     pub icon: Option<Icon>,
     /// Block colour.
     #[serde(default = "default_color")]
-    pub color: Color,
+    pub color: String,
     /// Fields this build does not model.
     #[serde(flatten)]
     pub extra: JsonMap,
@@ -213,7 +213,7 @@ pub struct Empty {
 pub struct TableOfContents {
     /// Block colour.
     #[serde(default = "default_color")]
-    pub color: Color,
+    pub color: String,
     /// Fields this build does not model.
     #[serde(flatten)]
     pub extra: JsonMap,

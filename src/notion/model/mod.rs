@@ -14,7 +14,6 @@ pub fn notion_url(id: &str) -> String {
 }
 
 pub mod block;
-pub mod color;
 pub mod comment;
 pub mod database;
 pub mod error;
@@ -29,7 +28,6 @@ pub mod rich_text;
 pub mod user;
 
 pub use block::{Block, BlockKind};
-pub use color::Color;
 pub use comment::Comment;
 pub use database::{DataSource, DataSourceRef, Database};
 pub use error::ErrorBody;
@@ -48,8 +46,8 @@ pub type JsonMap = serde_json::Map<String, serde_json::Value>;
 /// The colour every block and annotation has unless told otherwise.
 pub const DEFAULT_COLOR: &str = "default";
 
-pub(crate) fn default_color() -> Color {
-    Color::Default
+pub(crate) fn default_color() -> String {
+    DEFAULT_COLOR.to_string()
 }
 
 pub(crate) fn is_false(b: &bool) -> bool {

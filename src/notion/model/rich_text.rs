@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::{default_color, is_false, Color, JsonMap, User, DEFAULT_COLOR};
+use super::{default_color, is_false, JsonMap, User, DEFAULT_COLOR};
 
 /// Text styling. `color` is a text colour (`red`) or a background (`red_background`).
 ///
@@ -28,9 +28,9 @@ pub struct Annotations {
     /// Inline code.
     #[serde(default)]
     pub code: bool,
-    /// Colour, [`Color::Default`] when plain.
+    /// Colour name, `"default"` when plain.
     #[serde(default = "default_color")]
-    pub color: Color,
+    pub color: String,
     /// Fields this build does not model.
     #[serde(flatten)]
     pub extra: JsonMap,
@@ -127,7 +127,7 @@ impl Annotations {
         ]
         .iter()
         .all(is_false)
-            && self.color.is_default()
+            && self.color == DEFAULT_COLOR
             && self.extra.is_empty()
     }
 }
