@@ -15,6 +15,7 @@
 
 pub mod control;
 pub mod logging;
+pub mod memory;
 pub mod mountinfo;
 pub mod process;
 pub mod syslog;
@@ -92,7 +93,9 @@ fn run(
     mountpoint: &Path,
     status_fd: Option<i32>,
 ) -> Result<(), CliError> {
+    memory::limit_arenas();
     let rt = runtime()?;
+    memory::start_trimming(&rt);
     let (client, emulator) = build_client(&rt, backend, r.rate)?;
     let core = build_core(client, r, cache_dir)?;
     // Before the journal is opened: a live mount on the same cache dir refuses this one.
