@@ -245,6 +245,7 @@ fn mount_and_serve(
     tracing::info!(mountpoint = %mountpoint.display(), "mounted; unmount with fusermount3 -u or Ctrl-C");
     process::report(status_fd, true);
     let mut unmounter = session.unmount_callable();
+    let mp = mountpoint.to_path_buf();
     rt.spawn(async move {
         let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
         let Ok(mut term) = term else { return };
@@ -253,19 +254,9 @@ fn mount_and_serve(
             _ = term.recv() => {}
         }
         tracing::info!("signal received: unmounting");
-        // A request still in flight (the one that panicked is answered only as its thread
-        // unwinds, after the panic hook sent the signal) makes the mount busy for a moment.
-        for tries in 1.. {
-            match unmounter.unmount() {
-                Ok(()) => break,
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < UNMOUNT_TRIES => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "unmount failed");
-                    break;
-                }
-            }
+        unmount_when_idle(&mp).await;
+        if let Err(e) = unmounter.unmount() {
+            tracing::error!(error = %e, "unmount failed");
         }
     });
     let served = session.run();
@@ -276,6 +267,34 @@ fn mount_and_serve(
         ));
     }
     served.map_err(|e| CliError::Mount(e.to_string()))
+}
+
+/// Unmounts `mp` once no request holds it busy: a request still in flight (the one that
+/// panicked is answered only as its thread unwinds, after the panic hook sent the signal)
+/// makes a plain unmount fail with EBUSY for a moment, so it is tried [`UNMOUNT_TRIES`] times
+/// 100 ms apart, then detached lazily (as `fusermount3 -u -z` does for other users). Where
+/// this process may not unmount (EPERM: not root), fuser's unmounter does it through
+/// fusermount3 afterwards.
+async fn unmount_when_idle(mp: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(mp.as_os_str().as_bytes()) else {
+        return;
+    };
+    for tries in 1..=UNMOUNT_TRIES {
+        let flags = if tries == UNMOUNT_TRIES {
+            libc::MNT_DETACH
+        } else {
+            0
+        };
+        // SAFETY: a NUL-terminated path that outlives the call.
+        if unsafe { libc::umount2(path.as_ptr(), flags) } == 0 {
+            return;
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::EBUSY) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Pushes what is pending and waits for uploads in flight, within [`UNMOUNT_PUSH_WAIT`];
