@@ -309,6 +309,26 @@ pub fn render_status(s: &Status, now: chrono::DateTime<chrono::Utc>) -> String {
     for (e, n) in &s.api.by_endpoint {
         out += &format!("  {n:>6}  {e}\n");
     }
+    out += &feed_line(&s.feed, now);
+    out
+}
+
+/// What the change feed did, in one or two lines.
+fn feed_line(f: &crate::fs::FeedStatus, now: chrono::DateTime<chrono::Utc>) -> String {
+    let mut out = match &f.last_poll {
+        Some(t) => format!(
+            "Feed: last poll {} ({} calls), {} polls, {} changes seen, {} folders reconciled\n",
+            when(t, now),
+            f.last_poll_calls,
+            f.polls,
+            f.changes,
+            f.reconciled
+        ),
+        None => "Feed: no poll yet\n".to_string(),
+    };
+    if let Some(e) = &f.last_error {
+        out += &format!("  last poll failed: {e}\n");
+    }
     out
 }
 
@@ -380,6 +400,13 @@ mod tests {
                 disk_bytes: 10,
             },
             api: ApiUse::default(),
+            feed: crate::fs::FeedStatus {
+                last_poll: Some("2026-01-01T00:00:50Z".into()),
+                polls: 3,
+                changes: 2,
+                last_poll_calls: 1,
+                ..Default::default()
+            },
         };
         let t = render_status(&s, now);
         assert!(t.contains("Failed saves (kept locally) (1):\n  A/B.md  since 2026-01-01 00:00:30 UTC (30 s ago)\n      reason: HTTP 400: bad"), "{t}");
@@ -392,5 +419,9 @@ mod tests {
             "{t}"
         );
         assert!(!t.contains("Pending"), "{t}");
+        assert!(
+            t.contains("Feed: last poll 2026-01-01 00:00:50 UTC (10 s ago) (1 calls), 3 polls, 2 changes seen"),
+            "{t}"
+        );
     }
 }

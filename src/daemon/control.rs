@@ -169,6 +169,9 @@ pub struct Status {
     pub cache: CacheUse,
     /// API calls.
     pub api: ApiUse,
+    /// The change feed (absent in answers of older mounts).
+    #[serde(default)]
+    pub feed: crate::fs::FeedStatus,
 }
 
 /// What `notionfs sync` did.
@@ -462,6 +465,7 @@ impl Ctx {
                 rate_limited: s.rate_limited,
                 server_errors: s.server_errors,
             },
+            feed: self.core.feed_status(),
         }
     }
 
