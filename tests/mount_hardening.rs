@@ -10,6 +10,8 @@
 //! 6. concurrent first reads of one attachment share one download;
 //! 7. a `Retry-After` of 10^12 s holds no cached read and panics nothing (and is capped);
 //! 8. pages titled like editor temp files are saved;
+//! 9. a push cut off by `kill -9` part way is finished after a remount, once, without a
+//!    conflict copy;
 //! 10. ENOSPC at write time, conflict copy names, a lost append response, `rm` of a page
 //!     whose push failed, the cache dir's mode, `NOTION_TOKEN` and fusermount3, a repeated
 //!     cursor, and the panic policy.
@@ -577,7 +579,12 @@ fn a_damaged_or_missing_record_is_set_aside_while_the_others_push() {
     std::fs::remove_file(&recs[0]).unwrap();
     let o = sync_wait(&m.mp);
     assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
-    assert!(out(&o).contains("missing"), "{}", describe(&o));
+    assert!(
+        out(&o).contains("missing"),
+        "{}\n{}",
+        describe(&o),
+        m.stderr()
+    );
     assert_eq!(m.status()["failed"].as_array().unwrap().len(), 2);
 
     // New saves of both pages supersede what was set aside: everything reaches Notion.
@@ -947,6 +954,98 @@ fn pages_titled_like_editor_temp_files_are_saved_with_sed_i() {
     m.shell("echo lock > 'Engineering Wiki/.#other.md'");
     assert_eq!(ctl.children_ids(&demo::wiki_id()), before);
     assert_eq!(m.xattr("Engineering Wiki/.#other.md", "user.notion.id"), "");
+}
+
+// ----- 9. a push cut off by kill -9 -----------------------------------------------------
+
+/// How many paragraphs the big edit of item 9 adds (more than one append of 100 blocks).
+const BIG_EDIT: usize = 250;
+
+/// The texts of `page`'s blocks in Notion that belong to the big edit, in order.
+fn big_edit_lines(emu: &Emulator, page: &str) -> Vec<String> {
+    emu.control()
+        .children_ids(page)
+        .iter()
+        .filter_map(|id| emu.control().plain_text(id))
+        .filter(|t| t.starts_with("Big edit line "))
+        .collect()
+}
+
+#[test]
+fn a_push_cut_off_by_kill_9_is_finished_after_remount_once_and_without_conflict() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = demo_emulator();
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let slow = ["--write-delay", "60000"];
+    let m = mount_api(
+        &emu.base_url(),
+        emu.token(),
+        mpd.path(),
+        cache.path(),
+        &slow,
+        &[],
+    );
+    let page = demo::deep_dive_id();
+    let before = emu.control().children_ids(&page).len();
+    let edit: String = (0..BIG_EDIT)
+        .map(|i| format!("\nBig edit line {i:03}.\n"))
+        .collect();
+    append(&m, DEEP_DIVE, &edit);
+    // Every request slowed down, so the push (several appends) can be caught part way.
+    let healthy = emu.control().faults();
+    emu.control().set_faults(notionfs::emulator::Faults {
+        latency_ms: 150,
+        ..healthy
+    });
+    let o = notionfs(&["sync", m.mp.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", describe(&o));
+    wait_within(Duration::from_secs(60), "the push part way", || {
+        let n = big_edit_lines(&emu, &page).len();
+        n > 0 && n < BIG_EDIT
+    });
+    m.stop(libc::SIGKILL);
+    let partial = big_edit_lines(&emu, &page).len();
+    assert!(partial < BIG_EDIT, "the push was not cut off: {partial}");
+    eprintln!("cut off with {partial} of {BIG_EDIT} lines in Notion");
+
+    emu.control().set_faults(healthy);
+    let m = mount_api(
+        &emu.base_url(),
+        emu.token(),
+        mpd.path(),
+        cache.path(),
+        &slow,
+        &[],
+    );
+    let o = sync_wait(&m.mp);
+    assert!(o.status.success(), "{}\n{}", describe(&o), m.stderr());
+    // Every line in Notion once, in order, after what the page held before.
+    let want: Vec<String> = (0..BIG_EDIT)
+        .map(|i| format!("Big edit line {i:03}."))
+        .collect();
+    assert_eq!(big_edit_lines(&emu, &page), want);
+    assert_eq!(emu.control().children_ids(&page).len(), before + BIG_EDIT);
+    // Its own half-applied push was not taken for a remote edit: no conflict anywhere.
+    assert_eq!(m.status()["conflicts"], json!([]));
+    let dir = m.p("Engineering Wiki/Architecture/Storage Layer");
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.to_lowercase().contains("conflict")),
+        "{names:?}"
+    );
+    let kept = cache.path().join("conflicts");
+    assert!(
+        !kept.exists() || std::fs::read_dir(&kept).unwrap().next().is_none(),
+        "a conflict copy was kept"
+    );
+    assert_eq!(m.sync_xattr(DEEP_DIVE), "clean");
+    let file = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    assert_eq!(file.matches("Big edit line 123.").count(), 1, "{file}");
 }
 
 // ----- 10. the smaller items -----------------------------------------------------------
