@@ -312,14 +312,36 @@ fn mount_via(proxy: &Proxy, emu: &Emulator, extra: &[&str]) -> Mount {
     m
 }
 
-/// Appends a paragraph to `rel` and makes it durable (fsync, then close).
+/// Appends a paragraph to `rel` and makes it durable (`dd conv=fsync`: fsync, then close),
+/// from a process of its own: a descriptor opened in this test process could be inherited by
+/// a child another test forks meanwhile, whose exec then closes it again — a second,
+/// concurrent flush that may journal the same save twice.
 fn append(m: &Mount, rel: &str, line: &str) {
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(m.p(rel))
+    append_at(&m.p(rel), line);
+}
+
+/// [`append`] to the file at `path`.
+fn append_at(path: &Path, line: &str) {
+    let o = Command::new("dd")
+        .arg(format!("of={}", path.display()))
+        .args(["oflag=append", "conv=notrunc,fsync", "status=none"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(format!("\n{line}\n").as_bytes())?;
+            c.wait_with_output()
+        })
         .unwrap();
-    f.write_all(format!("\n{line}\n").as_bytes()).unwrap();
-    f.sync_all().unwrap();
+    assert!(
+        o.status.success(),
+        "append to {}: {}",
+        path.display(),
+        describe(&o)
+    );
 }
 
 /// `notionfs sync --wait` of the mount at `mp`.
@@ -1071,6 +1093,18 @@ impl Drop for Tmpfs {
     }
 }
 
+/// Free bytes of the filesystem holding `dir`.
+fn free_bytes(dir: &Path) -> u64 {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+    // SAFETY: statvfs fills the zeroed struct it is given for a NUL-terminated path.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        assert_eq!(libc::statvfs(path.as_ptr(), &mut st), 0);
+        st.f_bavail as u64 * st.f_frsize as u64
+    }
+}
+
 #[test]
 fn a_full_journal_disk_is_enospc_at_write_time_and_loses_nothing() {
     if !fuse_usable() {
@@ -1107,6 +1141,10 @@ fn a_full_journal_disk_is_enospc_at_write_time_and_loses_nothing() {
     assert!(mounted(&m.mp));
     // Room again: the same save goes through and reaches Notion.
     std::fs::remove_file(&filler).unwrap();
+    // A child forked meanwhile by another test may hold the filler open until it execs.
+    wait_for("the filler's space given back", || {
+        free_bytes(cache.path()) > 4 << 20
+    });
     append(&m, DEEP_DIVE, "Room again.");
     let o = sync_wait(&m.mp);
     assert!(o.status.success(), "{}\n{}", describe(&o), m.stderr());
@@ -1330,18 +1368,27 @@ fn a_panicking_request_is_eio_logged_and_the_mount_unmounts_cleanly() {
     .unwrap();
     assert!(o.status.success(), "{}", describe(&o));
     assert!(mounted(&mp));
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(mp.join(DEEP_DIVE))
+    append_at(&mp.join(DEEP_DIVE), "Pushed by the clean unmount.");
+    // A process keeping the mount busy does not stop the unmount (it is detached lazily).
+    let mut holder = Command::new("sleep")
+        .arg("60")
+        .current_dir(&mp)
+        .spawn()
         .unwrap();
-    f.write_all(b"\nPushed by the clean unmount.\n").unwrap();
-    f.sync_all().unwrap();
-    drop(f);
     let err = common::mount::getxattr(&mp, "user.notionfs.failpoint.panic").unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EIO), "{err}");
-    wait_within(Duration::from_secs(30), "the mount unmounted", || {
-        !mounted(&mp)
-    });
+    let log = || std::fs::read_to_string(cache.path().join("notionfs.log")).unwrap_or_default();
+    let t = Instant::now();
+    while mounted(&mp) {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "still mounted\n{}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    holder.kill().unwrap();
+    holder.wait().unwrap();
     wait_for("the pending save pushed by the unmount", || {
         last_text(&emu, &demo::deep_dive_id()) == "Pushed by the clean unmount."
     });

@@ -254,9 +254,12 @@ fn mount_and_serve(
             _ = term.recv() => {}
         }
         tracing::info!("signal received: unmounting");
-        unmount_when_idle(&mp).await;
-        if let Err(e) = unmounter.unmount() {
-            tracing::error!(error = %e, "unmount failed");
+        let done = unmount_when_idle(&mp).await;
+        // After our own unmount fuser's finds nothing left to do (or EINVAL after a lazy one).
+        match unmounter.unmount() {
+            Err(e) if done => tracing::debug!(error = %e, "fuser's unmount after ours"),
+            Err(e) => tracing::error!(error = %e, "unmount failed"),
+            Ok(()) => {}
         }
     });
     let served = session.run();
@@ -274,11 +277,11 @@ fn mount_and_serve(
 /// makes a plain unmount fail with EBUSY for a moment, so it is tried [`UNMOUNT_TRIES`] times
 /// 100 ms apart, then detached lazily (as `fusermount3 -u -z` does for other users). Where
 /// this process may not unmount (EPERM: not root), fuser's unmounter does it through
-/// fusermount3 afterwards.
-async fn unmount_when_idle(mp: &Path) {
+/// fusermount3 afterwards. Returns whether this function unmounted it.
+async fn unmount_when_idle(mp: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let Ok(path) = std::ffi::CString::new(mp.as_os_str().as_bytes()) else {
-        return;
+        return false;
     };
     for tries in 1..=UNMOUNT_TRIES {
         let flags = if tries == UNMOUNT_TRIES {
@@ -288,13 +291,14 @@ async fn unmount_when_idle(mp: &Path) {
         };
         // SAFETY: a NUL-terminated path that outlives the call.
         if unsafe { libc::umount2(path.as_ptr(), flags) } == 0 {
-            return;
+            return true;
         }
         if std::io::Error::last_os_error().raw_os_error() != Some(libc::EBUSY) {
-            return;
+            return false;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    false
 }
 
 /// Pushes what is pending and waits for uploads in flight, within [`UNMOUNT_PUSH_WAIT`];

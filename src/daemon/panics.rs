@@ -8,7 +8,9 @@
 //!   SIGTERM: pending saves are pushed within the unmount window and what is left stays in
 //!   the journal for the next mount. A request thread that panicked is gone for good, so
 //!   carrying on would leave the mount with fewer workers after each panic, and hung after
-//!   the last; the exit status is 1;
+//!   the last; the exit status is 1. The unmount waits for requests in flight (the one that
+//!   panicked is answered as its thread unwinds) and, if a process still keeps the mount busy
+//!   after 5 s (an open file, a shell's working directory), detaches it lazily;
 //! - a panic in a background task (a push, the change feed, an upload) ends that task only:
 //!   its work stays in the journal or is taken up again by the next poll, and the mount
 //!   stays up.
