@@ -48,6 +48,8 @@ pub struct Applied {
     pub tree: Vec<Block>,
     /// API calls made.
     pub calls: u64,
+    /// Changes Notion made meanwhile were merged in: the page holds more than the save.
+    pub merged: bool,
 }
 
 /// A plan that stopped part way.
@@ -115,6 +117,7 @@ pub async fn apply(client: &Client, plan: &Plan) -> Result<Applied, ApplyError> 
     Ok(Applied {
         tree,
         calls: client.stats().since(&before).total(),
+        merged: false,
     })
 }
 

@@ -70,8 +70,8 @@ pub async fn push(
     local: &[Block],
     remote: Remote,
 ) -> Result<Pushed, PushError> {
-    let plan = match remote {
-        Remote::Trust => diff(page_id, base, local)?,
+    let (plan, merged) = match remote {
+        Remote::Trust => (diff(page_id, base, local)?, false),
         Remote::Touched => {
             let plan = diff(page_id, base, local)?;
             let budget = tree_reads(base);
@@ -79,7 +79,7 @@ pub async fn push(
                 .await
                 .map_err(PushError::Read)?
             {
-                Touched::Unchanged => plan,
+                Touched::Unchanged => (plan, false),
                 Touched::Changed | Touched::TooMany => {
                     return Box::pin(push(client, page_id, base, local, Remote::Check)).await
                 }
@@ -88,7 +88,8 @@ pub async fn push(
         Remote::Check => {
             let now = read_tree(client, page_id).await.map_err(PushError::Read)?;
             match reconcile(page_id, base, local, &now)? {
-                Reconciled::Clean(p) | Reconciled::Merged(p) => p,
+                Reconciled::Clean(p) => (p, false),
+                Reconciled::Merged(p) => (p, true),
                 Reconciled::Conflict { blocks } => {
                     return Ok(Pushed::Conflict {
                         blocks,
@@ -98,7 +99,9 @@ pub async fn push(
             }
         }
     };
-    Ok(Pushed::Done(apply(client, &plan).await?))
+    let mut applied = apply(client, &plan).await?;
+    applied.merged = merged;
+    Ok(Pushed::Done(applied))
 }
 
 /// The body of a page (or the children of a block) with children inline, as the diff and the

@@ -47,7 +47,7 @@ impl Writer {
         self.settle(page).await?;
         let base = self.base_for(page, &text).await;
         if let VBase::Found(v) = &base {
-            if self.newest_seq(page).await.is_some_and(|n| n != v.seq) {
+            if self.newer_differs(page, v.seq).await {
                 // Notion holds what a later version saw, which this save does not.
                 self.needs_reshow(page);
             }
@@ -92,13 +92,12 @@ impl Writer {
         .unwrap_or(VBase::Unknown)
     }
 
-    /// The newest version of `page` known.
-    async fn newest_seq(&self, page: &str) -> Option<u64> {
+    /// Whether the mount served content newer than version `seq` that differs from it.
+    async fn newer_differs(&self, page: &str, seq: u64) -> bool {
         let (vs, p) = (self.versions.clone(), page.to_string());
-        tokio::task::spawn_blocking(move || vs.newest(&p).map(|v| v.seq))
+        tokio::task::spawn_blocking(move || vs.newer_differs(&p, seq))
             .await
-            .ok()
-            .flatten()
+            .unwrap_or(false)
     }
 
     /// Records a version of `page` (off the runtime's workers); a version that cannot be
@@ -136,7 +135,7 @@ impl Writer {
             // The file's next save descends from what it said, not from others' changes a
             // merge also holds.
             Ok(Pushed::Done(a)) => {
-                if !same_content(&a.tree, &local) {
+                if a.merged {
                     self.needs_reshow(page);
                 }
                 (

@@ -376,6 +376,24 @@ impl Versions {
             .find_map(|m| self.load(page, m.seq))
     }
 
+    /// Whether a version newer than `seq` says something else than `seq` does (the mount
+    /// has served content that a save from `seq` does not hold). Blocking.
+    pub fn newer_differs(&self, page: &str, seq: u64) -> bool {
+        let metas = self.metas(page);
+        let sorted = |m: &Meta| {
+            let mut v = m.sigs.clone();
+            v.sort_unstable();
+            v
+        };
+        let Some(base) = metas.iter().find(|m| m.seq == seq).map(sorted) else {
+            return false;
+        };
+        metas
+            .iter()
+            .filter(|m| m.seq > seq)
+            .any(|m| sorted(m) != base)
+    }
+
     /// The version the saved tree `local` (fingerprinted) descends from. Blocking.
     pub fn closest(&self, page: &str, local: &[u64]) -> Base {
         let metas = self.metas(page);

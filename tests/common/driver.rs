@@ -487,8 +487,11 @@ impl Driver for CoreDriver {
             live.core.save_snapshot();
             live.rt.shutdown_timeout(Duration::from_secs(2));
         } else {
-            // Whatever was scheduled dies with the process.
+            // Whatever was scheduled dies with the process. (Blocking tasks already running
+            // finish on their threads, as a dying process's issued writes land: give them
+            // the moment a real remount would take, so they never race the next core.)
             live.rt.shutdown_background();
+            std::thread::sleep(Duration::from_millis(300));
         }
     }
 
