@@ -309,6 +309,11 @@ pub fn render_status(s: &Status, now: chrono::DateTime<chrono::Utc>) -> String {
     for (e, n) in &s.api.by_endpoint {
         out += &format!("  {n:>6}  {e}\n");
     }
+    if !s.fuse.is_empty() {
+        let total: u64 = s.fuse.values().sum();
+        let each: Vec<String> = s.fuse.iter().map(|(op, n)| format!("{op} {n}")).collect();
+        out += &format!("FUSE: {total} requests ({})\n", each.join(", "));
+    }
     out
 }
 
@@ -380,6 +385,7 @@ mod tests {
                 disk_bytes: 10,
             },
             api: ApiUse::default(),
+            fuse: [("open".to_string(), 3), ("release".to_string(), 3)].into(),
         };
         let t = render_status(&s, now);
         assert!(t.contains("Failed saves (kept locally) (1):\n  A/B.md  since 2026-01-01 00:00:30 UTC (30 s ago)\n      reason: HTTP 400: bad"), "{t}");
@@ -392,5 +398,6 @@ mod tests {
             "{t}"
         );
         assert!(!t.contains("Pending"), "{t}");
+        assert!(t.contains("FUSE: 6 requests (open 3, release 3)"), "{t}");
     }
 }

@@ -160,6 +160,9 @@ pub struct Status {
     pub cache: CacheUse,
     /// API calls.
     pub api: ApiUse,
+    /// FUSE requests served since mounting, by operation (`lookup`, `open`, `read`...).
+    #[serde(default)]
+    pub fuse: BTreeMap<String, u64>,
 }
 
 /// What `notionfs sync` did.
@@ -386,6 +389,7 @@ impl Ctx {
                 rate_limited: s.rate_limited,
                 server_errors: s.server_errors,
             },
+            fuse: crate::fuse::request_counts(),
         }
     }
 
