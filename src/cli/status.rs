@@ -309,6 +309,14 @@ pub fn render_status(s: &Status, now: chrono::DateTime<chrono::Utc>) -> String {
     for (e, n) in &s.api.by_endpoint {
         out += &format!("  {n:>6}  {e}\n");
     }
+    if let Some(p) = &s.prefetch {
+        let what = if p.path.is_empty() {
+            "the workspace"
+        } else {
+            p.path.as_str()
+        };
+        out += &format!("Prefetch: {what}: {}\n", super::prefetch::line(p));
+    }
     if !s.fuse.is_empty() {
         let total: u64 = s.fuse.values().sum();
         let each: Vec<String> = s.fuse.iter().map(|(op, n)| format!("{op} {n}")).collect();
@@ -386,6 +394,17 @@ mod tests {
             },
             api: ApiUse::default(),
             fuse: [("open".to_string(), 3), ("release".to_string(), 3)].into(),
+            prefetch: Some(crate::fs::prefetch::PrefetchProgress {
+                path: "A".into(),
+                pages: 40,
+                counted: false,
+                read: 10,
+                skipped: 2,
+                failed: 0,
+                calls: 25,
+                millis: 5000,
+                running: true,
+            }),
         };
         let t = render_status(&s, now);
         assert!(t.contains("Failed saves (kept locally) (1):\n  A/B.md  since 2026-01-01 00:00:30 UTC (30 s ago)\n      reason: HTTP 400: bad"), "{t}");
@@ -399,5 +418,9 @@ mod tests {
         );
         assert!(!t.contains("Pending"), "{t}");
         assert!(t.contains("FUSE: 6 requests (open 3, release 3)"), "{t}");
+        assert!(
+            t.contains("Prefetch: A: prefetch: 12/40+ pages (10 read, 2 already cached, 0 failed), 25 API calls, 2.0 pages/s, 5.0 s"),
+            "{t}"
+        );
     }
 }

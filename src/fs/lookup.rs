@@ -265,7 +265,7 @@ impl FsCore {
     /// The size of page `id`'s rendering in the disk cache, if it is still the page's
     /// content: the page's edit time is the one it was rendered at, and no change (a child
     /// renamed, a schema changed) made it stale since. The disk index is a leaf lock.
-    fn disk_size(&self, st: &super::State, id: &str) -> Option<u64> {
+    pub(super) fn disk_size(&self, st: &super::State, id: &str) -> Option<u64> {
         let o = st.objects.get(id)?;
         if st.bodies.expired(id) {
             return None;

@@ -74,6 +74,7 @@ pub mod names;
 mod namespace;
 mod overlay;
 mod page;
+pub mod prefetch;
 pub mod render;
 mod setattr;
 mod snapshot;
