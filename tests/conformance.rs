@@ -68,6 +68,7 @@ scenarios! {
     };
     an_unmount_pushes_pending_saves_and_a_crash_loses_none: Setup::default();
     a_row_save_survives_a_crash: Setup::default();
+    a_row_save_replayed_without_its_versions_still_goes_out: Setup::default();
     a_replayed_save_never_overwrites_a_remote_edit: Setup::default();
     a_conflict_keeps_notions_version_and_the_local_one_beside_it: Setup::default();
     bad_bodies_are_refused_and_nothing_else_is_lost: Setup {
@@ -85,6 +86,27 @@ scenarios! {
     mv_in_a_folder_renames_the_page_or_row: Setup::default();
     mv_across_folders_moves_pages_and_rows: Setup::default();
     mv_of_a_folder_moves_the_page_and_its_subtree: Setup::default();
+    a_stale_buffer_saved_after_a_reload_keeps_the_remote_edit: Setup {
+        ttl: Duration::from_millis(500),
+        ..Setup::default()
+    };
+    a_stale_row_buffer_saved_after_a_reload_keeps_the_remote_edit: Setup {
+        ttl: Duration::from_millis(500),
+        ..Setup::default()
+    };
+    remote_new_pages_moves_and_trash_show_up: Setup {
+        ttl: Duration::from_millis(500),
+        ..Setup::default()
+    };
+    a_row_trashed_in_notion_leaves_its_folder_by_the_reconcile: Setup {
+        ttl: Duration::from_secs(60),
+        reconcile: Duration::from_millis(300),
+        ..Setup::default()
+    };
+    a_slow_api_does_not_hold_up_reads_of_what_is_cached: Setup {
+        ttl: Duration::from_millis(300),
+        ..Setup::default()
+    };
 }
 
 // ----- reading --------------------------------------------------------------------------------
@@ -482,10 +504,11 @@ fn a_save_updates_one_block_in_place(d: &mut dyn Driver) {
     assert_eq!(d.text(DEEP_DIVE), new);
 
     d.settle();
-    // One read of the page (the remote check: its blocks fit in one call) and one in-place
+    // The remote check reads back the one block the edit touches, then one in-place
     // update; every block keeps its id.
     assert_eq!(ctl.calls("PATCH /v1/blocks/{id}"), 1, "{:?}", ctl.stats());
-    assert_eq!(ctl.calls("GET /v1/blocks/{id}/children"), 1);
+    assert_eq!(ctl.calls("GET /v1/blocks/{id}"), 1, "{:?}", ctl.stats());
+    assert_eq!(ctl.calls("GET /v1/blocks/{id}/children"), 0);
     assert_eq!(ctl.total_calls(), 2, "{:?}", ctl.stats());
     assert_eq!(ctl.children_ids(&demo::deep_dive_id()), ids);
     let text = text(d.emu(), &demo::block_id(100));
@@ -599,6 +622,31 @@ fn a_row_save_survives_a_crash(d: &mut dyn Driver) {
     assert_eq!(plain(&prop(emu, &row, "Notes")), "Changed in Notion.");
     assert_eq!(ctl.children_ids(&row), ids);
     assert!(text(emu, &ids[1]).starts_with("Replayed body"));
+}
+
+/// A save replayed after a crash that also lost the versions (the cache's `versions/`): the
+/// journal's record of what the edit started from decides, and the save still goes out.
+fn a_row_save_replayed_without_its_versions_still_goes_out(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    let row = demo::task_row_id(4);
+    let ids = ctl.children_ids(&row);
+    let new = d
+        .text(ROW)
+        .replace("Status: Not started", "Status: In progress")
+        .replace("Body of task 4", "Replayed without versions");
+    d.write(ROW, new.as_bytes()).unwrap();
+    d.stop(Stop::Crash);
+    std::fs::remove_dir_all(d.cache_dir().join("versions")).unwrap();
+    ctl.set_property(&row, "Notes", rich("Changed in Notion."))
+        .unwrap();
+    d.start();
+    d.settle();
+    assert_eq!(d.journal_records(), 0);
+    let emu = d.emu();
+    assert_eq!(prop(emu, &row, "Status")["status"]["name"], "In progress");
+    assert_eq!(plain(&prop(emu, &row, "Notes")), "Changed in Notion.");
+    assert_eq!(ctl.children_ids(&row), ids);
+    assert!(text(emu, &ids[1]).starts_with("Replayed without versions"));
 }
 
 /// The conflict copies beside [`DEEP_DIVE`].
@@ -798,13 +846,15 @@ fn a_row_save_sends_only_the_edited_properties(d: &mut dyn Driver) {
     ctl.reset_stats();
     d.write(ROW, new.as_bytes()).unwrap();
     d.settle();
-    // One update-page call; the body did not change: not even read.
+    // One read of the row (to merge with Notion's properties) and one update-page call;
+    // the body did not change: not even read.
     let stats = ctl.stats();
+    assert_eq!(ctl.calls("GET /v1/pages/{id}"), 1, "{stats:?}");
     assert_eq!(ctl.calls("PATCH /v1/pages/{id}"), 1, "{stats:?}");
     assert_eq!(ctl.calls("PATCH /v1/blocks/{id}"), 0, "{stats:?}");
     assert_eq!(ctl.calls("PATCH /v1/blocks/{id}/children"), 0, "{stats:?}");
     assert_eq!(ctl.calls("DELETE /v1/blocks/{id}"), 0, "{stats:?}");
-    assert_eq!(ctl.total_calls(), 1, "{stats:?}");
+    assert_eq!(ctl.total_calls(), 2, "{stats:?}");
     let emu = d.emu();
     assert_eq!(prop(emu, &row, "Status")["status"]["name"], "Done");
     assert_eq!(prop(emu, &row, "Estimate")["number"], 13);
@@ -930,7 +980,8 @@ fn refused_properties_are_reported_and_the_rest_goes_through(d: &mut dyn Driver)
     let state = d.sync_state(ROW);
     assert!(
         state.starts_with("failed: property \"Priority\": option \"Urgent\" does not exist"),
-        "{state}"
+        "{state}\n{:?}",
+        d.log()
     );
     assert!(!state.contains("Bogus"), "{state}");
     assert_eq!(prop(d.emu(), &row, "Priority")["select"]["name"], "Low");
@@ -1440,4 +1491,142 @@ fn mv_of_a_folder_moves_the_page_and_its_subtree(d: &mut dyn Driver) {
     );
     assert!(d.list(home).unwrap().contains("Meeting Notes.md"));
     assert!(!d.list("").unwrap().contains("Meeting Notes.md"));
+}
+
+// ----- freshness: the change feed and versioned bases -------------------------------------
+
+/// The two paragraphs of Deep Dive: Compaction, in Notion.
+fn deep_dive_texts(d: &dyn Driver) -> Vec<String> {
+    texts(d.emu(), &demo::deep_dive_id())
+}
+
+fn a_stale_buffer_saved_after_a_reload_keeps_the_remote_edit(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    // An editor reads the page into its buffer.
+    let buffer = d.text(DEEP_DIVE);
+    assert!(
+        buffer.contains("Compaction merges journal segments."),
+        "{buffer}"
+    );
+    // Someone edits the first paragraph in Notion; another reader opens the page once the
+    // feed has seen the edit (the mount reads the page again).
+    let first = ctl.children_ids(&demo::deep_dive_id())[0].clone();
+    ctl.set_block_text(&first, "Compaction merges segments (edited in Notion).")
+        .unwrap();
+    wait_within(
+        Duration::from_secs(10),
+        "the remote edit read again",
+        || d.text(DEEP_DIVE).contains("edited in Notion"),
+    );
+    // The editor saves its old buffer with the second paragraph changed.
+    let saved = buffer.replace(demo::MARKER, "changed-in-the-old-buffer");
+    d.write(DEEP_DIVE, saved.as_bytes()).unwrap();
+    d.settle();
+    // Both edits are in Notion: the save was diffed against what the buffer was read from.
+    let now = deep_dive_texts(d);
+    assert_eq!(
+        now[0], "Compaction merges segments (edited in Notion).",
+        "{now:?}"
+    );
+    assert!(now[1].contains("changed-in-the-old-buffer"), "{now:?}");
+    assert_eq!(d.sync_state(DEEP_DIVE), "clean");
+    assert!(conflict_copies(d).is_empty());
+}
+
+fn a_stale_row_buffer_saved_after_a_reload_keeps_the_remote_edit(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    let row = demo::task_row_id(4);
+    let buffer = d.text(ROW);
+    assert!(buffer.contains("\nEstimate: 8\n"), "{buffer}");
+    // A property and the body changed in Notion, read again by another reader.
+    ctl.set_property(&row, "Notes", rich("Notes edited in Notion."))
+        .unwrap();
+    let body = ctl.children_ids(&row)[1].clone();
+    ctl.set_block_text(&body, "Body edited in Notion.").unwrap();
+    wait_within(
+        Duration::from_secs(10),
+        "the remote edits read again",
+        || {
+            let t = d.text(ROW);
+            t.contains("Notes edited in Notion.") && t.contains("Body edited in Notion.")
+        },
+    );
+    // The old buffer is saved with another property changed.
+    let saved = buffer.replace("Estimate: 8", "Estimate: 34");
+    d.write(ROW, saved.as_bytes()).unwrap();
+    d.settle();
+    let emu = d.emu();
+    assert_eq!(prop(emu, &row, "Estimate")["number"], 34);
+    assert_eq!(plain(&prop(emu, &row, "Notes")), "Notes edited in Notion.");
+    assert_eq!(text(emu, &body), "Body edited in Notion.");
+    assert_eq!(d.sync_state(ROW), "clean");
+}
+
+fn remote_new_pages_moves_and_trash_show_up(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    assert!(d.list("Team Home").unwrap().contains("Meeting Notes.md"));
+    // A new page.
+    let fresh = ctl
+        .create_page(&demo::team_home_id(), "Made in Notion")
+        .unwrap();
+    wait_within(Duration::from_secs(10), "the new page", || {
+        d.list("Team Home").unwrap().contains("Made in Notion.md")
+    });
+    assert!(d.text("Team Home.md").contains("Made in Notion"));
+    // Moved under the Storage Layer page: gone here, there.
+    ctl.move_page(&fresh, &demo::storage_id()).unwrap();
+    wait_within(Duration::from_secs(10), "the moved page", || {
+        !d.list("Team Home").unwrap().contains("Made in Notion.md")
+            && d.list(STORAGE).unwrap().contains("Made in Notion.md")
+    });
+    // Trashed: search does not report it; its parent, edited, is a folder in use, whose
+    // blocks the feed checks.
+    ctl.trash_page(&fresh).unwrap();
+    wait_within(Duration::from_secs(10), "the trashed page gone", || {
+        !d.list(STORAGE).unwrap().contains("Made in Notion.md")
+    });
+    assert_eq!(
+        errno(d.read(&format!("{STORAGE}/Made in Notion.md"))),
+        libc::ENOENT
+    );
+}
+
+fn a_slow_api_does_not_hold_up_reads_of_what_is_cached(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    let before = d.text(DEEP_DIVE);
+    let healthy = ctl.faults();
+    ctl.set_faults(Faults {
+        latency_ms: 2000,
+        ..healthy
+    });
+    // Well past the poll interval: the feed is waiting on the slow API meanwhile.
+    std::thread::sleep(Duration::from_millis(900));
+    let reads = |k: &str| ctl.calls(k);
+    let (children, pages) = (
+        reads("GET /v1/blocks/{id}/children"),
+        reads("GET /v1/pages/{id}"),
+    );
+    let t = std::time::Instant::now();
+    assert_eq!(d.text(DEEP_DIVE), before);
+    assert!(d
+        .list(STORAGE)
+        .unwrap()
+        .contains("Deep Dive: Compaction.md"));
+    let took = t.elapsed();
+    // No read of the page, so no 2-second answer waited for.
+    assert_eq!(reads("GET /v1/blocks/{id}/children"), children);
+    assert_eq!(reads("GET /v1/pages/{id}"), pages);
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    ctl.set_faults(healthy);
+}
+
+fn a_row_trashed_in_notion_leaves_its_folder_by_the_reconcile(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    let name = ROW.rsplit('/').next().unwrap();
+    assert!(d.list(TASKS).unwrap().iter().any(|n| n == name));
+    ctl.trash_page(&demo::task_row_id(4)).unwrap();
+    // No poll runs here (a minute apart): the slow reconcile of the folder finds it.
+    wait_within(Duration::from_secs(10), "the trashed row gone", || {
+        !d.list(TASKS).unwrap().iter().any(|n| n == name)
+    });
 }

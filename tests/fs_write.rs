@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::core::{cat, core, core_ttl, errno, ino, save, since, wait_clean};
+use common::core::{cat, core, core_ttl, errno, ino, save, since, wait_clean, wait_state};
 use common::emu::{only_page_titled, texts, DEEP_DIVE, SHOWCASE};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig};
@@ -50,7 +50,7 @@ async fn the_file_keeps_the_saved_bytes_while_notion_means_the_same() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_push_checks_an_untouched_big_page_with_one_retrieve_page_call() {
+async fn a_push_reads_back_only_the_blocks_it_touches() {
     let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let cache = tempfile::tempdir().unwrap();
     let core = core(&emu, cache.path(), Duration::from_millis(20));
@@ -62,26 +62,18 @@ async fn a_push_checks_an_untouched_big_page_with_one_retrieve_page_call() {
     let line = "A paragraph with a yellow background block color.";
     assert!(old.contains(line), "{old}");
 
-    // Notion's edit time says nothing changed since the read: no content read-back.
+    // The touched block reads back as the base has it: one read, one write.
     let before = core.client().stats();
-    save(
-        &core,
-        ino,
-        old.replace(line, "Edited without a read-back.").as_bytes(),
-    )
-    .await;
+    let edited = old.replace(line, "Edited without a read-back.");
+    save(&core, ino, edited.as_bytes()).await;
     wait_clean(&core, ino).await;
     let calls = since(&core, &before);
-    assert_eq!(calls.count("GET /v1/pages/{id}"), 1, "{calls:?}");
+    assert_eq!(calls.count("GET /v1/blocks/{id}"), 1, "{calls:?}");
     assert_eq!(calls.count("GET /v1/blocks/{id}/children"), 0, "{calls:?}");
     assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 1, "{calls:?}");
     assert_eq!(calls.total(), 2, "{calls:?}");
 
-    // After an edit in Notion the edit time moved: the content is read, the edits merged.
-    let cache2 = tempfile::tempdir().unwrap();
-    let core = self::core(&emu, cache2.path(), Duration::from_millis(20));
-    let ino = self::ino(&core, SHOWCASE).await;
-    let text = String::from_utf8(cat(&core, ino).await).unwrap();
+    // Notion changed another block meanwhile: still two calls, and both edits stay.
     let first = emu.control().children_ids(&demo::showcase_id())[0].clone();
     emu.control()
         .set_block_text(&first, "Changed in Notion meanwhile.")
@@ -90,20 +82,46 @@ async fn a_push_checks_an_untouched_big_page_with_one_retrieve_page_call() {
     save(
         &core,
         ino,
-        text.replace("Edited without a read-back.", "Edited again.")
+        edited
+            .replace("Edited without a read-back.", "Edited again.")
             .as_bytes(),
     )
     .await;
     wait_clean(&core, ino).await;
     let calls = since(&core, &before);
-    assert!(calls.count("GET /v1/blocks/{id}/children") > 5, "{calls:?}");
+    assert_eq!(calls.total(), 2, "{calls:?}");
     assert_eq!(
         emu.control().plain_text(&first).unwrap(),
         "Changed in Notion meanwhile."
     );
-    assert!(String::from_utf8(cat(&core, ino).await)
-        .unwrap()
-        .contains("Edited again."),);
+    core.poll_changes().await.unwrap();
+    let now = String::from_utf8(cat(&core, ino).await).unwrap();
+    assert!(
+        now.contains("Edited again.") && now.contains("Changed in Notion meanwhile."),
+        "{now}"
+    );
+
+    // Notion changed the very block edited here: the page is read and it is a conflict.
+    let target = emu
+        .control()
+        .children_ids(&demo::showcase_id())
+        .into_iter()
+        .find(|id| emu.control().plain_text(id).as_deref() == Some("Edited again."))
+        .expect("the edited block");
+    emu.control()
+        .set_block_text(&target, "Notion's words.")
+        .unwrap();
+    let before = core.client().stats();
+    save(&core, ino, now.replace("Edited again.", "Mine.").as_bytes()).await;
+    let state = wait_state(&core, ino, |s| s.starts_with("conflict")).await;
+    assert!(state.starts_with("conflict"), "{state}");
+    let calls = since(&core, &before);
+    assert!(calls.count("GET /v1/blocks/{id}/children") > 5, "{calls:?}");
+    assert_eq!(calls.count("PATCH /v1/blocks/{id}"), 0, "{calls:?}");
+    assert_eq!(
+        emu.control().plain_text(&target).unwrap(),
+        "Notion's words."
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

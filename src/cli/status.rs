@@ -322,6 +322,26 @@ pub fn render_status(s: &Status, now: chrono::DateTime<chrono::Utc>) -> String {
         let each: Vec<String> = s.fuse.iter().map(|(op, n)| format!("{op} {n}")).collect();
         out += &format!("FUSE: {total} requests ({})\n", each.join(", "));
     }
+    out += &feed_line(&s.feed, now);
+    out
+}
+
+/// What the change feed did, in one or two lines.
+fn feed_line(f: &crate::fs::FeedStatus, now: chrono::DateTime<chrono::Utc>) -> String {
+    let mut out = match &f.last_poll {
+        Some(t) => format!(
+            "Feed: last poll {} ({} calls), {} polls, {} changes seen, {} folders reconciled\n",
+            when(t, now),
+            f.last_poll_calls,
+            f.polls,
+            f.changes,
+            f.reconciled
+        ),
+        None => "Feed: no poll yet\n".to_string(),
+    };
+    if let Some(e) = &f.last_error {
+        out += &format!("  last poll failed: {e}\n");
+    }
     out
 }
 
@@ -405,6 +425,13 @@ mod tests {
                 millis: 5000,
                 running: true,
             }),
+            feed: crate::fs::FeedStatus {
+                last_poll: Some("2026-01-01T00:00:50Z".into()),
+                polls: 3,
+                changes: 2,
+                last_poll_calls: 1,
+                ..Default::default()
+            },
         };
         let t = render_status(&s, now);
         assert!(t.contains("Failed saves (kept locally) (1):\n  A/B.md  since 2026-01-01 00:00:30 UTC (30 s ago)\n      reason: HTTP 400: bad"), "{t}");
@@ -420,6 +447,10 @@ mod tests {
         assert!(t.contains("FUSE: 6 requests (open 3, release 3)"), "{t}");
         assert!(
             t.contains("Prefetch: A: prefetch: 12/40+ pages (10 read, 2 already cached, 0 failed), 25 API calls, 2.0 pages/s, 5.0 s"),
+            "{t}"
+        );
+        assert!(
+            t.contains("Feed: last poll 2026-01-01 00:00:50 UTC (10 s ago) (1 calls), 3 polls, 2 changes seen"),
             "{t}"
         );
     }

@@ -190,6 +190,9 @@ pub struct Status {
     /// The prefetch running, if one is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefetch: Option<PrefetchProgress>,
+    /// The change feed (absent in answers of older mounts).
+    #[serde(default)]
+    pub feed: crate::fs::FeedStatus,
 }
 
 /// What `notionfs sync` did.
@@ -425,6 +428,7 @@ impl Ctx {
             },
             fuse: crate::fuse::request_counts(),
             prefetch,
+            feed: self.core.feed_status(),
         }
     }
 

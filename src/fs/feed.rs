@@ -21,7 +21,10 @@
 //! longest ago, is compared with Notion — a data source folder by one query of its rows
 //! (a call per 100 rows), a page folder by its top-level blocks (a call per 100) and one
 //! retrieve per child page not found there; every twelfth turn goes to the root, which is
-//! a crawl of the whole workspace (a call per 100 pages and data sources).
+//! a crawl of the whole workspace (a call per 100 pages and data sources). A page whose
+//! folder is in use and that the feed sees edited has its top-level blocks checked at once
+//! (at most two such folders a poll): a child trashed in Notion usually shows that way
+//! within a poll.
 //!
 //! The feed shares the client (and its rate limit) with reads and pushes. A poll that fails
 //! (429s past the client's retries, a 5xx, the network) is logged and the next one waits
@@ -47,6 +50,9 @@ pub const MARGIN: Duration = Duration::from_secs(120);
 
 /// Longest wait between two polls after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
+
+/// Most folders a poll checks because their page changed.
+const URGENT_PER_POLL: usize = 2;
 
 /// Every this many reconcile turns, the root is reconciled (a full crawl).
 const ROOT_EVERY: u64 = 12;
@@ -118,6 +124,11 @@ impl FsCore {
         }
     }
 
+    /// What the feed did, for `notionfs status`.
+    pub fn feed_status(&self) -> FeedStatus {
+        self.state().feed.status.clone()
+    }
+
     /// One poll of the feed (the workspace is crawled first if it never was); returns how
     /// many changed objects it found.
     pub async fn poll_changes(&self) -> FsResult<usize> {
@@ -170,12 +181,26 @@ impl FsCore {
             }
         }
         let mut changed = 0;
+        let mut edited_folders = Vec::new();
         for f in &found {
             let any = match f {
-                Found::Page(p) => self.apply_page(p),
+                Found::Page(p) => {
+                    let any = self.apply_page(p);
+                    if any && self.folder_in_use(&p.id) {
+                        edited_folders.push(p.id.clone());
+                    }
+                    any
+                }
                 Found::Source(d) => self.apply_source(d).await,
             };
             changed += usize::from(any);
+        }
+        // A page whose folder is in use changed: a child may have been trashed (search
+        // does not say so). Its top-level blocks tell, for a call or two.
+        for page in edited_folders.iter().take(URGENT_PER_POLL) {
+            if let Err(e) = self.reconcile_page_children(page).await {
+                tracing::debug!(page = %page, error = %e, "feed: cannot check a changed folder");
+            }
         }
         let mut st = self.state();
         st.feed.advance(found.first().map(Found::edited));
@@ -376,8 +401,14 @@ impl FsCore {
         Ok(())
     }
 
-    /// A page folder as Notion has it now: the page itself (trashed?), and each known child
-    /// page its top-level blocks do not show (moved away, trashed, or nested deeper).
+    /// Whether the folder of `page` was listed through the mount.
+    fn folder_in_use(&self, page: &str) -> bool {
+        self.inodes
+            .find(&NodeKey::PageDir(page.to_string()))
+            .is_some()
+    }
+
+    /// A page folder as Notion has it now: the page itself (trashed?), and its children.
     async fn reconcile_page_folder(&self, page: &str) -> FsResult<()> {
         match self.client.page(page).await {
             Ok(p) => {
@@ -389,6 +420,12 @@ impl FsCore {
             }
             Err(e) => return Err(e.into()),
         }
+        self.reconcile_page_children(page).await
+    }
+
+    /// Each known child page of `page` its top-level blocks do not show (moved away,
+    /// trashed, or nested deeper) is asked for directly.
+    async fn reconcile_page_children(&self, page: &str) -> FsResult<()> {
         let top = self.client.children(page).await?;
         let shown: HashSet<&str> = top.iter().filter_map(|b| b.id.as_deref()).collect();
         let known: Vec<String> = {

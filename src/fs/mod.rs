@@ -251,6 +251,12 @@ enum Flight {
     Page(String),
 }
 
+/// The part of `--cache-size` for versions of pages in memory (the bases of saves); the
+/// rest is for rendered bodies.
+fn versions_share(cache_size: usize) -> usize {
+    cache_size / 4
+}
+
 fn time_of(iso: &str) -> SystemTime {
     chrono::DateTime::parse_from_rfc3339(iso)
         .ok()
@@ -285,7 +291,7 @@ impl FsCore {
                 schemas: HashMap::new(),
                 items: HashMap::new(),
                 attachments: HashMap::new(),
-                bodies: BodyCache::new(settings.cache_size),
+                bodies: BodyCache::new(settings.cache_size - versions_share(settings.cache_size)),
                 reported: HashMap::new(),
                 cached_hash: HashMap::new(),
                 handles: HashMap::new(),
@@ -421,7 +427,13 @@ impl FsCore {
         }
         // The core's own: what the writer drops leaves the index too.
         let disk = self.disk.clone();
-        let w = Writer::new(self.client.clone(), journal_dir, delay, Some(disk))?;
+        let w = Writer::new(
+            self.client.clone(),
+            journal_dir,
+            delay,
+            Some(disk),
+            versions_share(self.settings.cache_size),
+        )?;
         Ok(self.writer.get_or_init(|| w).clone())
     }
 }

@@ -192,16 +192,18 @@ impl FsCore {
         }
         self.install_items(&p.id, &o.title, &[]);
         if let Some(w) = self.write_back() {
-            w.set_base(&p.id, Vec::new(), PathMap::default());
-            if let Some(schema) = schema {
-                w.set_row(
-                    &p.id,
-                    crate::writeback::RowBase {
-                        page: p.clone(),
-                        schema,
-                    },
-                );
-            }
+            let row = schema.map(|schema| crate::writeback::RowBase {
+                page: p.clone(),
+                schema,
+            });
+            w.record_read(
+                &p.id,
+                Vec::new(),
+                PathMap::default(),
+                row,
+                &p.last_edited_time,
+            )
+            .await;
         }
         Ok(())
     }

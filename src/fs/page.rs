@@ -3,7 +3,6 @@
 //! the file was rendered from).
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use super::attachments::url_key;
 use super::content::Body;
@@ -65,7 +64,6 @@ impl FsCore {
                 return Ok(b);
             }
         }
-        let read_at = SystemTime::now();
         let blocks = match fetch_tree(&self.client, id, Some(&self.permits)).await {
             Ok(b) => b,
             Err(e) if e.is_not_found() => {
@@ -76,7 +74,7 @@ impl FsCore {
         };
         let r = self.render_fetched(id, &obj, blocks).await?;
         let data = self
-            .shown_bytes(id, &obj, &r, cached.as_ref(), pending, read_at)
+            .shown_bytes(id, &obj, &r, cached.as_ref(), pending)
             .await;
         Ok(self.install_body(id, &obj, &r, data, cached.as_ref()).await)
     }
@@ -157,7 +155,6 @@ impl FsCore {
         r: &Fetched,
         cached: Option<&Arc<Body>>,
         pending: Option<Vec<u8>>,
-        read_at: SystemTime,
     ) -> Vec<u8> {
         let Some(w) = self.write_back() else {
             return r.data.clone();
@@ -178,21 +175,23 @@ impl FsCore {
                 data = c.data.as_ref().clone();
             }
         }
-        if let (Some(p), Some(s)) = (&r.page, &r.schema) {
-            w.set_row(
-                id,
-                RowBase {
-                    page: p.clone(),
-                    schema: s.clone(),
-                },
-            );
-        }
-        // Not for a save whose base is unknown: its push compares what the edit started
-        // from with Notion (see `writeback::push`), which these blocks may no longer be.
-        if !(unsynced && w.has_base(id)) && pending.is_none() {
-            w.set_base(id, r.blocks.clone(), r.paths.clone());
-            w.set_base_time(id, &obj.last_edited_time, read_at);
-        }
+        // What was read is a version a later save may descend from (also when the file
+        // shows a pending save's bytes: the candidates are compared by content).
+        let row = match (&r.page, &r.schema) {
+            (Some(p), Some(s)) => Some(RowBase {
+                page: p.clone(),
+                schema: s.clone(),
+            }),
+            _ => None,
+        };
+        w.record_read(
+            id,
+            r.blocks.clone(),
+            r.paths.clone(),
+            row,
+            &obj.last_edited_time,
+        )
+        .await;
         data
     }
 
@@ -234,7 +233,17 @@ impl FsCore {
             tracing::warn!(page = %id, error = %e, "cannot write the disk cache");
         }
         let changed = cached.is_some_and(|c| c.hash != body.hash);
-        self.state().bodies.put(id.to_string(), body.clone());
+        {
+            let mut st = self.state();
+            // A save accepted while the page was being read is newer than this reading.
+            if let Some(now) = st.bodies.peek(id) {
+                let same = cached.is_some_and(|c| Arc::ptr_eq(c, &now));
+                if !same && !now.stale {
+                    return now;
+                }
+            }
+            st.bodies.put(id.to_string(), body.clone());
+        }
         if changed {
             if let Some(ino) = self.inodes.find(&NodeKey::PageFile(id.to_string())) {
                 self.invalidate(ino);

@@ -15,6 +15,7 @@
 use thiserror::Error;
 
 use super::apply::{apply, Applied, ApplyError};
+use super::check::{check_touched, Touched};
 use super::conflict::{reconcile, Reconciled};
 use super::diff::{diff, DiffError};
 use crate::notion::model::Block;
@@ -27,6 +28,9 @@ pub enum Remote {
     Trust,
     /// Read the page body first and merge or report a conflict (costs the reads).
     Check,
+    /// Read back only the blocks the plan touches ([`super::check`]); if any changed, read
+    /// the page body and merge or report a conflict as with `Check`.
+    Touched,
 }
 
 /// What a push did.
@@ -68,6 +72,19 @@ pub async fn push(
 ) -> Result<Pushed, PushError> {
     let plan = match remote {
         Remote::Trust => diff(page_id, base, local)?,
+        Remote::Touched => {
+            let plan = diff(page_id, base, local)?;
+            let budget = tree_reads(base);
+            match check_touched(client, &plan, base, budget)
+                .await
+                .map_err(PushError::Read)?
+            {
+                Touched::Unchanged => plan,
+                Touched::Changed | Touched::TooMany => {
+                    return Box::pin(push(client, page_id, base, local, Remote::Check)).await
+                }
+            }
+        }
         Remote::Check => {
             let now = read_tree(client, page_id).await.map_err(PushError::Read)?;
             match reconcile(page_id, base, local, &now)? {
@@ -90,4 +107,15 @@ pub async fn push(
 /// or synced copies (their content belongs to the original).
 pub async fn read_tree(client: &Client, id: &str) -> Result<Vec<Block>, ApiError> {
     crate::notion::tree::fetch_tree(client, id, None).await
+}
+
+/// How many list-children calls reading `tree` back costs (100 children a call, one more
+/// list per block with children; child pages and databases are not read into).
+pub fn tree_reads(tree: &[Block]) -> usize {
+    tree.len().div_ceil(100).max(1)
+        + tree
+            .iter()
+            .filter(|b| b.needs_children())
+            .map(|b| tree_reads(&b.children))
+            .sum::<usize>()
 }

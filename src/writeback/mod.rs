@@ -23,11 +23,12 @@ pub mod failure;
 pub mod push;
 pub mod rows;
 pub mod upload;
+pub mod versions;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::fs::content::DiskCache;
 use crate::fs::error::{FsError, FsResult};
@@ -38,7 +39,8 @@ use crate::sync::{Journal, RecordKind, Seq};
 use failure::{retry_wait, Failure};
 
 pub use droppings::is_dropping;
-pub use rows::{complete_row, RowBase};
+pub use rows::complete_row;
+pub use versions::RowBase;
 
 /// Sync state of one page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,24 +70,15 @@ impl SyncState {
     }
 }
 
-/// The blocks a file was rendered from and the links used to render it.
-type Base = (Arc<Vec<Block>>, Arc<PathMap>);
-
+/// What the writer keeps per page it saved (no blocks: those are versions, on disk).
 #[derive(Default)]
 struct PageState {
-    /// Blocks the file was rendered from and the links used to render it.
-    base: Option<Base>,
-    /// For a row: its properties and schema as rendered.
-    row: Option<Arc<RowBase>>,
-    /// The page's `last_edited_time` when `base` was read from Notion, and when (local
-    /// clock); `None` once the base is the result of our own push (its time is unknown).
-    base_edited: Option<(String, SystemTime)>,
+    /// Bumped by each save: a quiet-period timer of an older save is moot.
     generation: u64,
+    /// What `user.notionfs.sync` shows (`None`: never saved in this run).
     sync: Option<SyncState>,
+    /// Serializes the page's pushes.
     push_lock: Arc<tokio::sync::Mutex<()>>,
-    /// The parsed content of a push that stopped part way: Notion may hold some of it, so
-    /// the base is settled against Notion before the next attempt.
-    unsettled: Option<Arc<Vec<Block>>>,
     /// Transient failures in a row (the backoff exponent).
     failures: u32,
     /// Identifies the live retry timer: a timer whose epoch is no longer current is moot.
@@ -101,6 +94,8 @@ pub struct Writer {
     delay: Duration,
     /// The paths a cached body linked to (to parse a save whose base is not in memory).
     disk: Option<DiskCache>,
+    /// The versions of pages: the bases of saves.
+    versions: Arc<versions::Versions>,
     /// Where conflicting local versions are kept (beside the journal).
     conflicts_dir: PathBuf,
     pages: Mutex<HashMap<String, PageState>>,
@@ -136,20 +131,29 @@ pub struct PageStatus {
 impl Writer {
     /// A writer journaling under `journal_dir` and pushing `delay` after the last save;
     /// `disk` is the mount's body cache (the paths its bodies linked to).
+    ///
+    /// Versions are kept beside the journal (`versions/`), with up to `versions_memory`
+    /// bytes of them in memory.
     pub fn new(
         client: Client,
         journal_dir: &Path,
         delay: Duration,
         disk: Option<DiskCache>,
+        versions_memory: usize,
     ) -> FsResult<Arc<Writer>> {
         let journal =
             Journal::open(journal_dir).map_err(|e| FsError::Io(std::io::Error::other(e)))?;
+        let versions = Arc::new(versions::Versions::open(
+            journal_dir.with_file_name("versions"),
+            versions_memory,
+        )?);
         Ok(Arc::new_cyclic(|me| Writer {
             me: me.clone(),
             client,
             journal: Arc::new(journal),
             delay,
             disk,
+            versions,
             conflicts_dir: journal_dir.with_file_name("conflicts"),
             pages: Mutex::new(HashMap::new()),
             conflicts: Mutex::new(Vec::new()),
@@ -200,33 +204,34 @@ impl Writer {
         self.pages.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Remembers the blocks a page's file was just rendered from.
-    pub fn set_base(&self, page: &str, blocks: Vec<Block>, paths: impl Into<Arc<PathMap>>) {
-        let mut pages = self.pages();
-        let st = pages.entry(page.to_string()).or_default();
-        st.base = Some((Arc::new(blocks), paths.into()));
-        st.base_edited = None;
+    /// Records the version a page's file was just rendered from (its blocks with ids, the
+    /// links it used, a row's properties): a candidate base of later saves. Durable when
+    /// this returns (written off the runtime's workers).
+    pub async fn record_read(
+        &self,
+        page: &str,
+        blocks: Vec<Block>,
+        paths: PathMap,
+        row: Option<RowBase>,
+        last_edited_time: &str,
+    ) {
+        let v = versions::Version {
+            seq: 0,
+            page: page.to_string(),
+            at: chrono::Utc::now(),
+            origin: versions::Origin::Read,
+            last_edited_time: last_edited_time.to_string(),
+            blocks,
+            paths,
+            row,
+            base: None,
+        };
+        self.record_version(v).await;
     }
 
-    /// Says when the base blocks of `page` were read (the local time their read started)
-    /// and the page's `last_edited_time` then: a later push may then skip reading the
-    /// content to check for remote edits (see [`Writer::set_base`]).
-    pub fn set_base_time(&self, page: &str, last_edited_time: &str, read_at: SystemTime) {
-        self.pages()
-            .entry(page.to_string())
-            .or_default()
-            .base_edited = Some((last_edited_time.to_string(), read_at));
-    }
-
-    /// Remembers the properties and schema a row's file was just rendered from (call with
-    /// [`Writer::set_base`] for its blocks).
-    pub fn set_row(&self, page: &str, row: RowBase) {
-        self.pages().entry(page.to_string()).or_default().row = Some(Arc::new(row));
-    }
-
-    /// Whether the base blocks of `page` are in memory.
-    pub fn has_base(&self, page: &str) -> bool {
-        self.pages().get(page).is_some_and(|p| p.base.is_some())
+    /// Bytes of versions held in memory.
+    pub fn versions_bytes(&self) -> usize {
+        self.versions.bytes()
     }
 
     /// Whether `page` has accepted content Notion does not hold yet (pending or failed):

@@ -1,212 +1,307 @@
-//! Pushing a saved body: the block diff against the base, the check for remote edits,
-//! and settling after a push that stopped part way.
+//! Pushing a saved body: the base it descends from (see [`super::versions`]), the block
+//! diff, the check for remote edits, and settling after a push that stopped part way.
 //!
-//! # A save whose base is not in memory
-//! The file may have been served from the disk cache, or the save is replayed from the
-//! journal after a restart: the blocks it was rendered from (with their ids) are gone. The
-//! journal record holds the bytes the edit started from, and the disk cache the paths the
-//! body linked to, so the push reads the page now and decides:
+//! # The check for remote edits
+//! The plan is checked against Notion block by block ([`crate::sync::check`]): each block it
+//! updates, deletes or inserts after is read back (one call each) and compared with the
+//! base. Unchanged: the plan goes out as it is — remote edits elsewhere on the page stay,
+//! so edits to different blocks merge. Changed: the page is read whole and reconciled
+//! (merged block-wise, the same change on both sides being agreement, or a conflict copy).
+//!
+//! # A push that stops part way
+//! Before a plan is applied, the tree it aims at is written beside the page's versions
+//! (`inflight.json`). A push cut off by an error, an unmount or a crash leaves it there; the
+//! next attempt — in this run or the next — first reads the page and folds what Notion
+//! already holds of that tree into the base (`absorb`), so nothing is sent twice and the
+//! half-applied push is never mistaken for a remote edit.
+//!
+//! # A save with no known version
+//! A save replayed from a journal older than the versions, or of a page whose versions were
+//! lost: the journal record holds the bytes the edit started from, and the disk cache the
+//! paths the body linked to, so the push reads the page now and decides:
 //! - Notion still means what the edit started from: diff Notion's blocks against the save;
 //! - Notion already holds what the save says: nothing to write;
 //! - otherwise Notion changed meanwhile: a conflict (Notion's version stays, the local one
-//!   is written beside it) — the blocks of the old version are unknown, so no block-wise
-//!   merge is possible here.
+//!   is written beside it) — the old blocks are unknown, so no block-wise merge is possible.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::failure::{classify, text_of, Failure};
-use super::{Base, PageState, Writer};
+use super::versions::{self, Base as VBase, Origin, RowBase, Version};
+use super::Writer;
+use crate::frontmatter;
 use crate::fs::render::{parse_body, PathMap};
 use crate::notion::model::Block;
-use crate::sync::{absorb, push, read_tree, same_content, PushError, Pushed, Remote};
-
-/// How far the local clock may be off Notion's for [`Writer::set_base_time`]'s shortcut.
-pub(super) const CLOCK_SKEW: Duration = Duration::from_secs(60);
+use crate::sync::{absorb, intent_tree, push, read_tree, same_content, PushError, Pushed, Remote};
 
 impl Writer {
-    /// After a push that stopped part way: reads Notion and folds what it already holds of
-    /// the content that was being pushed into the base.
-    pub(super) async fn settle(&self, page: &str) -> Result<(), Failure> {
-        let (tried, base) = {
-            let p = self.pages();
-            match p.get(page) {
-                Some(PageState {
-                    unsettled: Some(t),
-                    base: Some(b),
-                    ..
-                }) => (t.clone(), b.clone()),
-                _ => return Ok(()),
-            }
-        };
-        let now = read_tree(&self.client, page)
-            .await
-            .map_err(|e| classify(PushError::Read(e)))?;
-        let settled =
-            absorb(page, &base.0, &tried, &now).map_err(|e| classify(PushError::Refused(e)))?;
-        let mut p = self.pages();
-        let st = p.entry(page.to_string()).or_default();
-        st.base = Some((Arc::new(settled), base.1));
-        st.base_edited = None;
-        st.unsettled = None;
-        Ok(())
-    }
-
     /// Pushes `data`, the newest saved content of `page`; `start` is the file the pending
-    /// edits started from.
+    /// edits started from (used only when no version of the page is known).
     pub(super) async fn push_body(
         &self,
         page: &str,
         data: &[u8],
         start: Option<&str>,
     ) -> Result<(), Failure> {
-        let text = text_of(data).map_err(Failure::Refused)?;
-        let (base, row) = {
-            let pages = self.pages();
-            let st = pages.get(page);
-            (
-                st.and_then(|p| p.base.clone()),
-                st.and_then(|p| p.row.clone()),
-            )
-        };
-        let row = match row {
-            Some(r) => Some(r),
-            // Not rendered by this mount (a replay): only a text opening with `---` may be
-            // a row's front matter; without one, a row's save is a body like a page's.
-            None if base.is_none() && text.starts_with("---") => self.fetch_row(page).await?,
-            None => None,
-        };
-        match row {
-            Some(r) => self.push_row(page, text, r, base, start).await,
-            None => self.push_markdown(page, text, base, start).await,
+        let text = text_of(data).map_err(Failure::Refused)?.to_string();
+        self.settle(page).await?;
+        match self.base_for(page, &text).await {
+            VBase::Found(v) => match v.row.clone() {
+                Some(row) => self.push_row(page, &text, &v, row, None).await,
+                None => self
+                    .push_markdown(page, &text, &v, None, Remote::Touched)
+                    .await
+                    .map(|_| ()),
+            },
+            VBase::Pruned => {
+                tracing::warn!(
+                    page,
+                    "the version this save descends from is past retention: kept as a conflict copy"
+                );
+                Err(Failure::Conflict(0))
+            }
+            VBase::Unknown => self.push_unknown(page, &text, start).await,
         }
     }
 
-    /// Pushes a Markdown body through the block diff; `started_from` is the body the edit
-    /// started from (checked against Notion when `base` is not known).
+    /// The version the saved `text` descends from.
+    async fn base_for(&self, page: &str, text: &str) -> VBase {
+        let (vs, p, t) = (self.versions.clone(), page.to_string(), text.to_string());
+        tokio::task::spawn_blocking(move || {
+            let Some(newest) = vs.newest(&p) else {
+                return if vs.metas(&p).is_empty() {
+                    VBase::Unknown
+                } else {
+                    VBase::Pruned
+                };
+            };
+            let body = body_of(&t, newest.row.as_ref(), &newest.paths);
+            let mut sigs = versions::fingerprint(&parse_body(&body, &newest.paths, &newest.blocks));
+            let schema = newest.row.as_ref().map(|r| r.schema.as_ref());
+            sigs.extend(versions::text_property_sigs(&t, schema));
+            vs.closest(&p, &sigs)
+        })
+        .await
+        .unwrap_or(VBase::Unknown)
+    }
+
+    /// Records a version of `page` (off the runtime's workers); a version that cannot be
+    /// written is logged (the next save of that page may then end as a conflict copy).
+    pub(super) async fn record_version(&self, v: Version) -> Option<Arc<Version>> {
+        let vs = self.versions.clone();
+        let page = v.page.clone();
+        match tokio::task::spawn_blocking(move || vs.record(v)).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                tracing::warn!(page, error = %e, "cannot keep a version of a page");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Pushes the Markdown `text` over the version `v` (see the module doc); the version
+    /// Notion holds afterwards is recorded (with `row` for a row) and returned.
     pub(super) async fn push_markdown(
         &self,
         page: &str,
         text: &str,
-        base: Option<Base>,
-        started_from: Option<&str>,
-    ) -> Result<(), Failure> {
-        let (base, paths, remote) = match base {
-            Some((b, p)) => {
-                let remote = if self.unchanged_since_base(page).await {
-                    Remote::Trust
-                } else {
-                    Remote::Check
-                };
-                (b, p, remote)
-            }
-            None => match self.unknown_base(page, text, started_from).await? {
-                Some((b, p)) => (b, p, Remote::Trust),
-                None => return Ok(()),
-            },
-        };
-        let local = parse_body(text, &paths, &base);
-        match push(&self.client, page, &base, &local, remote).await {
-            Ok(Pushed::Done(a)) => {
-                self.set_base(page, a.tree, paths);
-                Ok(())
-            }
-            Ok(Pushed::Conflict { blocks, remote }) => {
-                self.set_base(page, remote, paths);
-                Err(Failure::Conflict(blocks.len()))
-            }
-            Err(e) => {
-                if matches!(e, PushError::Apply(_)) {
-                    self.pages().entry(page.to_string()).or_default().unsettled =
-                        Some(Arc::new(local));
-                }
-                Err(classify(e))
-            }
+        v: &Arc<Version>,
+        row: Option<RowBase>,
+        remote: Remote,
+    ) -> Result<Arc<Version>, Failure> {
+        let local = parse_body(text, &v.paths, &v.blocks);
+        self.set_inflight(page, v.seq, &local).await;
+        let pushed = push(&self.client, page, &v.blocks, &local, remote).await;
+        if !matches!(pushed, Err(PushError::Apply(_))) {
+            self.clear_inflight(page).await;
         }
+        let (tree, origin, conflict) = match pushed {
+            // The file's next save descends from what it said, not from others' changes a
+            // merge also holds.
+            Ok(Pushed::Done(a)) => (
+                intent_tree(&local, &a.tree).unwrap_or(a.tree),
+                Origin::Pushed,
+                None,
+            ),
+            Ok(Pushed::Conflict { blocks, remote }) => (remote, Origin::Read, Some(blocks.len())),
+            Err(e) => return Err(classify(e)),
+        };
+        let next = Version {
+            seq: 0,
+            page: page.to_string(),
+            at: chrono::Utc::now(),
+            origin,
+            last_edited_time: String::new(),
+            blocks: tree,
+            paths: v.paths.clone(),
+            row: row.or_else(|| v.row.clone()),
+            // A conflict settles the save from `v` too: Notion's version, kept, is what a
+            // later save (of a reloaded buffer, or the same one saved again on purpose) is
+            // diffed against.
+            base: Some(v.seq),
+        };
+        let recorded = self.record_version(next).await;
+        if let Some(n) = conflict {
+            return Err(Failure::Conflict(n));
+        }
+        recorded.ok_or_else(|| Failure::Transient("cannot record the pushed version".into()))
     }
 
-    /// Whether Notion provably holds the base blocks still, from one retrieve-page call:
-    /// its `last_edited_time` is the one the blocks were read under, and they were read at
-    /// least a minute (plus [`CLOCK_SKEW`]) after it. Notion rounds that time down to the
-    /// minute, so an edit after the read would have moved it. Anything else is a doubt,
-    /// settled by reading the content.
-    pub(super) async fn unchanged_since_base(&self, page: &str) -> bool {
-        let (edited, read_at) = {
-            let pages = self.pages();
-            let Some(st) = pages.get(page) else {
-                return false;
-            };
-            match (&st.base_edited, &st.base) {
-                // Reading the content costs one call anyway: no shortcut to take.
-                (Some(e), Some((b, _))) if tree_reads(b) > 1 => e.clone(),
-                _ => return false,
-            }
+    /// After a push that stopped part way (see the module doc): reads Notion and folds what
+    /// it already holds of the tree that was being pushed into that push's base, recorded as
+    /// a new version.
+    pub(super) async fn settle(&self, page: &str) -> Result<(), Failure> {
+        let (vs, p) = (self.versions.clone(), page.to_string());
+        let found = tokio::task::spawn_blocking(move || {
+            let (seq, tried) = vs.inflight(&p)?;
+            Some((vs.load(&p, seq), tried))
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some((base, tried)) = found else {
+            return Ok(());
         };
-        let Ok(at) = chrono::DateTime::parse_from_rfc3339(&edited) else {
-            return false;
+        let Some(base) = base else {
+            // Its base is gone: the next push reads Notion as for an unknown base.
+            self.clear_inflight(page).await;
+            return Ok(());
         };
-        let read_at = chrono::DateTime::<chrono::Utc>::from(read_at);
-        let margin = chrono::Duration::minutes(1)
-            + chrono::Duration::from_std(CLOCK_SKEW).unwrap_or_default();
-        if read_at < at + margin {
-            return false;
-        }
-        match self.client.page(page).await {
-            Ok(p) => p.last_edited_time == edited,
-            Err(_) => false,
-        }
-    }
-
-    /// The base of a save whose rendered-from blocks are not in memory (see the module
-    /// doc): Notion's blocks now, if they still mean what the edit started from; `None` if
-    /// Notion already holds the save; a conflict otherwise.
-    pub(super) async fn unknown_base(
-        &self,
-        page: &str,
-        text: &str,
-        started_from: Option<&str>,
-    ) -> Result<Option<(Arc<Vec<Block>>, Arc<PathMap>)>, Failure> {
         let now = read_tree(&self.client, page)
             .await
             .map_err(|e| classify(PushError::Read(e)))?;
-        let paths = self
-            .disk
-            .as_ref()
-            .and_then(|d| d.load(page))
-            .map(|(meta, _)| meta.paths)
-            .unwrap_or_default();
-        let means = |t: &str| {
-            let parsed = parse_body(t, &paths, &now);
-            same_content(&now, &parsed)
+        let settled = absorb(page, &base.blocks, &tried, &now)
+            .map_err(|e| classify(PushError::Refused(e)))?;
+        let v = Version {
+            seq: 0,
+            page: page.to_string(),
+            at: chrono::Utc::now(),
+            origin: Origin::Settled,
+            last_edited_time: String::new(),
+            blocks: settled,
+            paths: base.paths.clone(),
+            row: base.row.clone(),
+            base: Some(base.seq),
         };
-        let unchanged = started_from.is_some_and(means);
-        let already = !unchanged && means(text);
-        let base = (Arc::new(now), Arc::new(paths));
-        // Kept as the page's base: a push that stops part way is settled against it.
-        {
-            let mut pages = self.pages();
-            let st = pages.entry(page.to_string()).or_default();
-            st.base = Some(base.clone());
-            st.base_edited = None;
+        if self.record_version(v).await.is_none() {
+            return Err(Failure::Transient(
+                "cannot record the settled version".into(),
+            ));
         }
-        if unchanged {
-            return Ok(Some(base));
+        self.clear_inflight(page).await;
+        tracing::info!(page, "a push cut off part way was settled against Notion");
+        Ok(())
+    }
+
+    async fn set_inflight(&self, page: &str, base: u64, tried: &[Block]) {
+        let (vs, p, t) = (self.versions.clone(), page.to_string(), tried.to_vec());
+        let r = tokio::task::spawn_blocking(move || vs.set_inflight(&p, base, &t)).await;
+        if let Ok(Err(e)) = r {
+            tracing::warn!(page, error = %e, "cannot note a push in flight");
         }
-        if already {
-            Ok(None)
+    }
+
+    async fn clear_inflight(&self, page: &str) {
+        let (vs, p) = (self.versions.clone(), page.to_string());
+        let _ = tokio::task::spawn_blocking(move || vs.clear_inflight(&p)).await;
+    }
+
+    /// A save of a page no version is known of (see the module doc).
+    async fn push_unknown(
+        &self,
+        page: &str,
+        text: &str,
+        start: Option<&str>,
+    ) -> Result<(), Failure> {
+        // Only a text opening with `---` may be a row's front matter; without one, a row's
+        // save is a body like a page's.
+        let row = if text.starts_with("---") {
+            self.fetch_row(page).await?
+        } else {
+            None
+        };
+        let paths = self.disk_paths(page).await;
+        let body = body_of(text, row.as_ref(), &paths);
+        let start_body = start.map(|s| body_of(s, row.as_ref(), &paths));
+        let (blocks, already) = self
+            .unknown_base(page, &body, &paths, start_body.as_deref())
+            .await?;
+        if already && row.is_none() {
+            return Ok(());
+        }
+        let v = Version {
+            seq: 0,
+            page: page.to_string(),
+            at: chrono::Utc::now(),
+            origin: Origin::Read,
+            last_edited_time: String::new(),
+            blocks,
+            paths,
+            row: row.clone(),
+            base: None,
+        };
+        let v = self
+            .record_version(v)
+            .await
+            .ok_or_else(|| Failure::Transient("cannot record a version".into()))?;
+        match row {
+            Some(r) => self.push_row(page, text, &v, r, start).await,
+            // Just read: no need to read the touched blocks again.
+            None => self
+                .push_markdown(page, &body, &v, None, Remote::Trust)
+                .await
+                .map(|_| ()),
+        }
+    }
+
+    /// The paths the disk cache's rendering of `page` linked to.
+    async fn disk_paths(&self, page: &str) -> PathMap {
+        let Some(d) = self.disk.clone() else {
+            return PathMap::default();
+        };
+        let p = page.to_string();
+        tokio::task::spawn_blocking(move || d.load(&p).map(|(meta, _)| meta.paths))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Notion's blocks now, if they still mean what the edit started from (`false`) or
+    /// already hold what the save says (`true`: nothing to write for the body); a conflict
+    /// otherwise.
+    async fn unknown_base(
+        &self,
+        page: &str,
+        text: &str,
+        paths: &PathMap,
+        started_from: Option<&str>,
+    ) -> Result<(Vec<Block>, bool), Failure> {
+        let now = read_tree(&self.client, page)
+            .await
+            .map_err(|e| classify(PushError::Read(e)))?;
+        let means = |t: &str| same_content(&now, &parse_body(t, paths, &now));
+        if started_from.is_some_and(means) {
+            return Ok((now, false));
+        }
+        if means(text) {
+            Ok((now, true))
         } else {
             Err(Failure::Conflict(0))
         }
     }
 }
 
-/// How many list-children calls reading `tree` back costs (100 children a call, one more
-/// list per block with children; child pages and databases are not read into).
-pub(super) fn tree_reads(tree: &[Block]) -> usize {
-    tree.len().div_ceil(100).max(1)
-        + tree
-            .iter()
-            .filter(|b| !b.children.is_empty())
-            .map(|b| tree_reads(&b.children))
-            .sum::<usize>()
+/// The Markdown body of a saved file: after a row's front matter, else the whole text.
+pub(super) fn body_of(text: &str, row: Option<&RowBase>, paths: &PathMap) -> String {
+    match row {
+        Some(r) if text.starts_with("---") => {
+            match frontmatter::parse(text, &r.page, &r.schema, paths) {
+                Ok(p) => p.body,
+                Err(e) => e.body().map(str::to_string).unwrap_or_default(),
+            }
+        }
+        _ => text.to_string(),
+    }
 }

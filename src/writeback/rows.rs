@@ -4,17 +4,18 @@
 //! page body, and pushed in two parts:
 //!
 //! 1. Properties: the front matter is read with [`frontmatter::parse`] against the row as
-//!    it was rendered ([`RowBase`]: its page, its data source's schema, and the same
-//!    [`PathMap`] context), and only the keys the user edited count: a key whose value is
-//!    the same as in the file the edit started from (the base of the oldest pending record
-//!    of the row) is left alone, so a property changed in Notion meanwhile is not reverted
-//!    by a save that did not touch it. The changed properties go out in ONE update-page
-//!    call; none changed, no call.
+//!    the version the save descends from rendered it ([`RowBase`]: its page, its data
+//!    source's schema, and the same [`PathMap`] context): a key whose value differs from
+//!    that version is an edit; one that does not is left alone, so a property changed in
+//!    Notion meanwhile is not reverted by a save (even of an old buffer) that did not touch
+//!    it. Before sending, the row is read once: an edited property Notion changed too is
+//!    agreement if both say the same (not sent), a clash otherwise (Notion's value stays
+//!    and the save ends as a conflict copy); the others go out in ONE update-page call.
 //! 2. The body (the Markdown after the front matter) goes through the same block diff as a
-//!    page's ([`crate::sync::push()`]), unless it still means the blocks Notion was last
-//!    known to hold (a properties-only save reads no blocks). If it conflicts with a change
-//!    made in Notion (notionfs(1), WRITES), the properties have gone out already and the whole saved
-//!    file is kept beside the row as its conflict copy.
+//!    page's ([`super::push`]), unless it still means the version's blocks (a
+//!    properties-only save reads no blocks). If it conflicts with a change made in Notion
+//!    (notionfs(1), WRITES), the properties have gone out already and the whole saved file
+//!    is kept beside the row as its conflict copy.
 //!
 //! Refused properties (unknown key, option that does not exist — never created —, type
 //! mismatch, value over an API limit, edit of a read-only property) do not stop the rest:
@@ -45,27 +46,20 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::failure::{classify, Failure};
-use super::{Base, Writer};
+use super::versions::{Origin, Version};
+use super::Writer;
 use crate::frontmatter::{self, Problem};
 use crate::fs::render::{parse_body, PathMap};
 use crate::notion::model::property_item::PropertyItemResponse;
-use crate::notion::model::{DataSource, Page};
+use crate::notion::model::Page;
 use crate::notion::{ApiError, Client};
-use crate::sync::{same_content, PushError};
+use crate::sync::{same_content, PushError, Remote};
 
-/// What the push of a row needs besides its blocks: the row and its data source's schema
-/// as its file was rendered from them.
-#[derive(Clone, Debug)]
-pub struct RowBase {
-    /// The row (lists retrieve-page cuts at 25 entries completed).
-    pub page: Page,
-    /// Its data source.
-    pub schema: Arc<DataSource>,
-}
+pub use super::versions::RowBase;
 
 impl Writer {
     /// Reads a page not rendered by this mount: its [`RowBase`] if it is a row.
-    pub(super) async fn fetch_row(&self, page: &str) -> Result<Option<Arc<RowBase>>, Failure> {
+    pub(super) async fn fetch_row(&self, page: &str) -> Result<Option<RowBase>, Failure> {
         let read = |e: ApiError| classify(PushError::Read(e));
         let mut p = self.client.page(page).await.map_err(read)?;
         let Some(ds) = p.parent.data_source_id.clone() else {
@@ -73,48 +67,46 @@ impl Writer {
         };
         let schema = Arc::new(self.client.data_source(&ds).await.map_err(read)?);
         complete_row(&self.client, &mut p).await.map_err(read)?;
-        let row = Arc::new(RowBase { page: p, schema });
-        self.pages().entry(page.to_string()).or_default().row = Some(row.clone());
-        Ok(Some(row))
+        Ok(Some(RowBase { page: p, schema }))
     }
 
-    /// Pushes a saved row file: the edited properties in one update-page call, then the
-    /// body (see the module doc). Refusals fail the save after the rest went through.
+    /// Pushes a saved row file over version `v` (whose row is `row`): the edited properties
+    /// merged with Notion's in one update-page call, then the body (see the module doc).
+    /// `start` restricts the properties to those edited since it (a save with no known
+    /// version only). Refusals fail the save after the rest went through.
     pub(super) async fn push_row(
         &self,
         page: &str,
         text: &str,
-        mut row: Arc<RowBase>,
-        base: Option<Base>,
+        v: &Arc<Version>,
+        mut row: RowBase,
         start: Option<&str>,
     ) -> Result<(), Failure> {
-        let paths = base.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
-        let mut plan = plan_row(text, start, &row, paths.as_ref());
+        let paths = v.paths.clone();
+        let mut plan = plan_row(text, start, &row, &paths);
         if plan.stale_schema {
             // The option or property may have been added in Notion since the last read.
             let ds = row.page.parent.data_source_id.clone().unwrap_or_default();
             if let Ok(s) = self.client.data_source(&ds).await {
-                row = Arc::new(RowBase {
-                    page: row.page.clone(),
-                    schema: Arc::new(s),
-                });
-                self.pages().entry(page.to_string()).or_default().row = Some(row.clone());
-                plan = plan_row(text, start, &row, paths.as_ref());
+                row.schema = Arc::new(s);
+                plan = plan_row(text, start, &row, &paths);
             }
         }
         let mut reasons = plan.refused;
         // A transient failure of either part makes the whole save retried (the properties
-        // still to send are found again from the same start).
+        // still to send are found again from the same base).
         let mut transient = None;
+        let mut clash = false;
         if let Some(req) = plan.update {
-            match self.client.update_page(page, req).await {
-                Ok(mut p) => {
-                    if let Err(e) = complete_row(&self.client, &mut p).await {
-                        tracing::warn!(page, error = %e, "cannot complete a row's properties");
+            match self.send_properties(page, text, &row, &paths, req).await {
+                Ok((updated, clashed)) => {
+                    clash = !clashed.is_empty();
+                    if clash {
+                        tracing::warn!(page, properties = ?clashed, "properties changed in Notion and here: Notion's kept");
                     }
-                    let schema = row.schema.clone();
-                    self.pages().entry(page.to_string()).or_default().row =
-                        Some(Arc::new(RowBase { page: p, schema }));
+                    if let Some(p) = updated {
+                        row.page = p;
+                    }
                 }
                 Err(e) if e.is_transient() => {
                     transient = Some(format!("the properties were not saved: {e}"))
@@ -122,34 +114,117 @@ impl Writer {
                 Err(e) => reasons.push(format!("the properties were not saved: {e}")),
             }
         }
-        // A body that means the blocks Notion was last known to hold needs no push (nor
-        // its remote check): a properties-only save reads no blocks.
-        let untouched = |b: &str| {
-            base.as_ref()
-                .is_some_and(|(blocks, paths)| same_content(blocks, &parse_body(b, paths, blocks)))
-        };
-        if let Some(body) = plan.body.filter(|b| !untouched(b)) {
-            // The body the edit started from, for a row whose blocks are not in memory.
-            let start_body = start
-                .and_then(|s| frontmatter::parse(s, &row.page, &row.schema, paths.as_ref()).ok())
-                .map(|p| p.body);
-            match self
-                .push_markdown(page, &body, base, start_body.as_deref())
+        // A body that means the base's blocks needs no push (nor its remote check): a
+        // properties-only save reads no blocks.
+        let body = plan
+            .body
+            .filter(|b| !same_content(&v.blocks, &parse_body(b, &paths, &v.blocks)));
+        match body {
+            Some(body) => match self
+                .push_markdown(page, &body, v, Some(row), Remote::Touched)
                 .await
             {
-                Ok(()) => {}
+                Ok(_) => {}
                 Err(Failure::Refused(r)) => reasons.push(r),
                 Err(Failure::Transient(r)) => transient = Some(r),
                 Err(c @ Failure::Conflict(_)) => return Err(c),
+            },
+            None => {
+                let next = Version {
+                    seq: 0,
+                    page: page.to_string(),
+                    at: chrono::Utc::now(),
+                    origin: Origin::Pushed,
+                    last_edited_time: String::new(),
+                    blocks: v.blocks.clone(),
+                    paths: paths.clone(),
+                    row: Some(row),
+                    base: Some(v.seq),
+                };
+                self.record_version(next).await;
             }
         }
         if let Some(t) = transient {
             Err(Failure::Transient(t))
+        } else if clash {
+            Err(Failure::Conflict(0))
         } else if reasons.is_empty() {
             Ok(())
         } else {
             Err(Failure::Refused(reasons.join("; ")))
         }
+    }
+
+    /// Sends the edited properties of `req` that Notion did not change differently since
+    /// the base `row`: one retrieve of the row, then one update-page call. Returns the row
+    /// as updated (if a call was made) and the properties that clashed (kept as Notion has
+    /// them).
+    async fn send_properties(
+        &self,
+        page: &str,
+        text: &str,
+        row: &RowBase,
+        paths: &PathMap,
+        req: Value,
+    ) -> Result<(Option<Page>, Vec<String>), ApiError> {
+        let mut remote = self.client.page(page).await?;
+        complete_row(&self.client, &mut remote).await?;
+        // What the save would change over Notion's row now (a file that cannot be read so
+        // clashes with every property Notion changed).
+        let against_remote = frontmatter::parse(text, &remote, &row.schema, paths)
+            .map(|p| p.changes)
+            .ok();
+        let mut props = req
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut clashed = Vec::new();
+        let mut agreed = Vec::new();
+        props.retain(|k, _| {
+            let data = |p: &Page| {
+                p.properties
+                    .get(k)
+                    .and_then(|v| serde_json::to_value(&v.data).ok())
+            };
+            if data(&row.page) == data(&remote) {
+                return true;
+            }
+            // Notion changed it too: the same value is agreement, another one a clash.
+            if against_remote.as_ref().is_none_or(|a| a.contains_key(k)) {
+                clashed.push(k.clone());
+            } else {
+                agreed.push(k.clone());
+            }
+            false
+        });
+        // What this save holds (sent, or already in Notion) over the row it descends from.
+        let intent = |answer: &Page, keys: &mut dyn Iterator<Item = &String>| {
+            let mut intent = row.page.clone();
+            for k in keys {
+                if let Some(v) = answer.properties.get(k) {
+                    intent.properties.insert(k.clone(), v.clone());
+                }
+            }
+            intent
+        };
+        if props.is_empty() {
+            let kept = (!agreed.is_empty()).then(|| intent(&remote, &mut agreed.iter()));
+            return Ok((kept, clashed));
+        }
+        let mut p = self
+            .client
+            .update_page(page, serde_json::json!({"properties": props.clone()}))
+            .await?;
+        if let Err(e) = complete_row(&self.client, &mut p).await {
+            tracing::warn!(page, error = %e, "cannot complete a row's properties");
+        }
+        // The file's next save descends from the row as it was with what this save holds,
+        // not from others' changes the answer also shows.
+        Ok((
+            Some(intent(&p, &mut props.keys().chain(agreed.iter()))),
+            clashed,
+        ))
     }
 }
 
@@ -166,8 +241,9 @@ pub(super) struct RowPlan {
     stale_schema: bool,
 }
 
-/// Reads a saved row file `text` against the row as rendered; `start` is the file the edit
-/// started from (keys with the same value there are not the user's edits and are skipped).
+/// Reads a saved row file `text` against the row as its base version rendered it (every
+/// key whose value differs is an edit); `start`, if given, is the file the edit started
+/// from (keys with the same value there are not the user's edits and are skipped).
 pub(super) fn plan_row(text: &str, start: Option<&str>, row: &RowBase, ctx: &PathMap) -> RowPlan {
     let parsed = match frontmatter::parse(text, &row.page, &row.schema, ctx) {
         Ok(p) => p,

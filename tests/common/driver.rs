@@ -33,6 +33,8 @@ pub struct Setup {
     pub write_delay: Duration,
     /// Writes refused (`--read-only`).
     pub read_only: bool,
+    /// How often a folder in use is reconciled (`--reconcile`; zero: never).
+    pub reconcile: Duration,
 }
 
 impl Default for Setup {
@@ -42,6 +44,7 @@ impl Default for Setup {
             ttl: Duration::from_secs(60),
             write_delay: Duration::from_secs(60),
             read_only: false,
+            reconcile: Duration::ZERO,
         }
     }
 }
@@ -201,6 +204,7 @@ fn split(path: &str) -> (&str, &str) {
 pub struct CoreDriver {
     emu: Option<Emulator>,
     ttl: Duration,
+    reconcile: Duration,
     write_delay: Duration,
     read_only: bool,
     cache: tempfile::TempDir,
@@ -222,6 +226,7 @@ impl CoreDriver {
         let mut d = CoreDriver {
             emu: Some(emulator(setup.seed)),
             ttl: setup.ttl,
+            reconcile: setup.reconcile,
             write_delay: setup.write_delay,
             read_only: setup.read_only,
             cache: tempfile::tempdir().expect("tempdir"),
@@ -493,7 +498,7 @@ impl Driver for CoreDriver {
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
         let settings = Settings {
             ttl: self.ttl,
-            reconcile: Duration::ZERO,
+            reconcile: self.reconcile,
             cache_size: 64 << 20,
             read_only: self.read_only,
             uid,
@@ -560,6 +565,8 @@ impl MountDriver {
             setup.ttl.as_secs_f64().to_string(),
             "--write-delay".to_string(),
             setup.write_delay.as_millis().to_string(),
+            "--reconcile".to_string(),
+            setup.reconcile.as_secs_f64().to_string(),
         ];
         if setup.read_only {
             args.push("--read-only".into());
