@@ -1,5 +1,5 @@
 //! What the kernel may cache, for how long, and what it is told when something changes
-//! (notionfs(1), CACHING).
+//! (notionfs(1), FRESHNESS: "Kernel caches").
 //!
 //! The kernel keeps entries (name -> inode), attributes, file pages and directory listings
 //! for [`KERNEL_TTL`] — not for the feed's `--ttl`: nothing the mount hands out goes stale
