@@ -23,6 +23,13 @@
 //! builds for benches, built with `cargo build --release` if missing). Needs /dev/fuse and
 //! fusermount3 (`apt-get install fuse3`). Every mount is unmounted and its process killed
 //! when the bench ends, panics included; the mount dies with the bench if it is killed.
+//!
+//! Last measured (5,000 pages, 2 shared cores, kernel caches with explicit invalidation):
+//! warm `grep -r` 159 ms on the mount vs 42 ms on tmpfs (3.8x; it was 70-100x with a 1 s
+//! kernel TTL), 0 API calls, 2.42 FUSE requests per file and run (1.03 `OPEN` + 1.03
+//! `RELEASE`, 0.17 `OPENDIR` + 0.17 `RELEASEDIR` per file for the directories, no `READ`,
+//! `FLUSH`, `LOOKUP` or `GETATTR` to speak of): what is left is the open/release round trip
+//! the core needs to serve each open with current content.
 
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
