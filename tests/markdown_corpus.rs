@@ -47,9 +47,9 @@ const CORPUS: &[(&str, &str, &str)] = &[
         "\\<div><br>raw html block<br>\\</div>\n",
     ),
     (
-        "reference links",
-        "[ref]: https://example.com/r \"Title\"\n\nUse [the ref][ref] and [ref].\n",
-        "\\[ref\\]: https://example.com/r \"Title\"\n\nUse [the ref](https://example.com/r) and [ref](https://example.com/r).\n",
+        "reference links: shortcut and collapsed ones link, a full one keeps its label",
+        "[ref]: https://example.com/r \"Title\"\n\nUse [ref], [ref][] and [the doc][ref].\n",
+        "\\[ref\\]: https://example.com/r \"Title\"\n\nUse [ref](https://example.com/r), [ref](https://example.com/r) and \\[the doc\\]\\[ref\\].\n",
     ),
     (
         "soft break",

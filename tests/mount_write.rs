@@ -417,3 +417,51 @@ fn truncate_of_a_closed_file_is_a_save() {
     });
     m.wait("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
 }
+
+/// Issue target: a one-paragraph `sed -i` edit of a 300-block page costs at most two calls
+/// (read back the block it changes, update it): the temp file creates nothing, the rename
+/// over the page lists nothing, and the check for remote edits reads only that block.
+#[test]
+fn a_one_paragraph_sed_edit_of_a_300_block_page_costs_two_calls() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = demo_emulator();
+    let page = demo::deep_dive_id();
+    let paras: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            serde_json::json!({"type": "paragraph", "paragraph": {"rich_text": [
+                {"type": "text", "text": {"content": format!("Line {i} of a long page.")}}
+            ]}})
+        })
+        .collect();
+    for chunk in paras.chunks(100) {
+        emu.control()
+            .append_blocks(&page, serde_json::Value::Array(chunk.to_vec()))
+            .unwrap();
+    }
+    let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // A long poll interval: the feed's own calls are not part of the edit.
+    let m = Mount::start_on(
+        &emu,
+        mpd.path(),
+        cache.path(),
+        &["--write-delay", "100", "--ttl", "3600"],
+    );
+    let text = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    assert!(text.contains("Line 150 of a long page."), "{text}");
+    emu.control().reset_stats();
+    m.shell(&format!(
+        "sed -i 's/^Line 150 of/Line 150 (edited) of/' '{DEEP_DIVE}'"
+    ));
+    m.wait("the edit in Notion", || {
+        emu.control().children_ids(&page).iter().any(|id| {
+            emu.control().plain_text(id).unwrap_or_default() == "Line 150 (edited) of a long page."
+        })
+    });
+    wait_for("clean", || m.sync_xattr(DEEP_DIVE) == "clean");
+    let calls = emu.control().stats();
+    let total: u64 = calls.values().sum();
+    assert!(total <= 2, "{calls:?}");
+    assert_eq!(calls.get("PATCH /v1/blocks/{id}"), Some(&1), "{calls:?}");
+}

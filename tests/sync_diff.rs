@@ -175,6 +175,54 @@ fn nested_change_updates_the_child_in_place() {
     );
 }
 
+/// Regression (sync_emulator seed 2710731491151515016): a changed block whose changed child
+/// holds an unchanged block was replaced whole (two calls instead of four), recreating the
+/// unchanged grandchild with a new id. Unchanged blocks keep their ids at any depth.
+#[test]
+fn unchanged_grandchild_of_changed_blocks_keeps_its_id() {
+    let mut old = vec![para("3: delta (3)")];
+    old[0].children = vec![para("4: alpha bravo zulu (4)")];
+    old[0].children[0].children = vec![
+        bullet("5: kilo tango (5)", vec![code("6: tango (6)")]),
+        toggle("7: lima tango (7)", vec![]),
+    ];
+    number_ids(&mut old, &mut 0);
+    let mut new = strip_ids(&old);
+    new[0].children[0] = para("4: alpha bravo zulu (4) edited");
+    new[0].children[0].children = vec![
+        bullet("5: kilo tango (5) edited", vec![code("6: tango (6)")]),
+        para("7: lima tango (7)"),
+    ];
+    let (plan, tree) = check_model(&old, &new);
+    let code_id = old[0].children[0].children[0].children[0].id.clone();
+    assert_eq!(tree[0].children[0].children[0].children[0].id, code_id);
+    assert_eq!(tree[0].children[0].id, old[0].children[0].id);
+    assert_eq!(
+        tree[0].children[0].children[0].id,
+        old[0].children[0].children[0].id
+    );
+    // Two updates, then the retyped toggle: one delete and one append.
+    let count = |f: fn(&Op) -> bool| plan.ops.iter().filter(|o| f(o)).count();
+    assert_eq!(
+        count(|o| matches!(o, Op::Update { .. })),
+        2,
+        "{:?}",
+        plan.ops
+    );
+    assert_eq!(
+        count(|o| matches!(o, Op::Delete { .. })),
+        1,
+        "{:?}",
+        plan.ops
+    );
+    assert_eq!(
+        count(|o| matches!(o, Op::Append { .. })),
+        1,
+        "{:?}",
+        plan.ops
+    );
+}
+
 #[test]
 fn to_do_tick_sends_only_checked() {
     let mut old = vec![todo("buy milk", false)];

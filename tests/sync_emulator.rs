@@ -276,6 +276,12 @@ fn check_kept(expected: &[Block], actual: &[Block]) -> Result<(), String> {
     Ok(())
 }
 
+/// Regression (seed 2710731491151515016, 3 edits): a code block lost its id.
+#[test]
+fn random_edits_regression_code_block_keeps_its_id() {
+    run_random(2710731491151515016, 3).expect("ids kept");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

@@ -188,3 +188,17 @@ proptest! {
         prop_assert!(r.is_ok(), "{}", r.unwrap_err());
     }
 }
+
+/// Found by the model: after a conflict the editor reloads; its next save must not tie with
+/// a read older than the conflict and conflict again.
+#[test]
+fn a_reloaded_buffer_saves_after_a_conflict() {
+    use Step::*;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let steps = vec![Save(0), Poll, Remote(0), Read, Remote(0), Save(0), Save(0)];
+    rt.block_on(run(steps)).unwrap();
+}

@@ -225,6 +225,8 @@ pub struct FsCore {
     /// Files copied into page folders, on their way to becoming attachments (a leaf lock
     /// inside).
     uploads: crate::writeback::upload::Uploads,
+    /// Pages trashed through the mount since the last snapshot (a leaf lock inside).
+    gone: Arc<snapshot::GoneLog>,
 }
 
 /// The size of a file last handed to the kernel.
@@ -275,6 +277,7 @@ impl FsCore {
         let attachments = Attachments::new(settings.cache_dir.join("attachments"))?;
         let disk = DiskCache::new(settings.cache_dir.join("bodies"))?;
         let uploads = crate::writeback::upload::Uploads::new(settings.cache_dir.join("uploads"))?;
+        let gone = Arc::new(snapshot::GoneLog::new(&settings.cache_dir));
         Ok(FsCore {
             client,
             inodes: Inodes::new(),
@@ -313,6 +316,7 @@ impl FsCore {
             aliases: Mutex::new(HashMap::new()),
             control: std::sync::OnceLock::new(),
             uploads,
+            gone,
             settings,
         })
     }

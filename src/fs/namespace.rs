@@ -331,6 +331,8 @@ impl FsCore {
             st.made_dirs.insert(page.clone());
             self.dirty_showing(&mut st, &page);
         }
+        // Only this mount knows the folder is wanted: keep that past a crash.
+        self.snapshot_now().await;
         let ino = self.inodes.ino(
             &NodeKey::PageDir(page),
             Some(Place {
@@ -359,9 +361,12 @@ impl FsCore {
             return Err(FsError::NotEmpty);
         }
         let dir = self.key(parent)?;
-        let mut st = self.state();
-        st.made_dirs.remove(&page);
-        st.dirty(dir);
+        {
+            let mut st = self.state();
+            st.made_dirs.remove(&page);
+            st.dirty(dir);
+        }
+        self.snapshot_now().await;
         tracing::debug!(page = %page, "folder hidden");
         Ok(())
     }
@@ -558,6 +563,7 @@ impl FsCore {
         // It leaves the tree with its folder (the kernel may hold that entry) and what is
         // in it; the parent's body, which links to it, is read again.
         self.forget_object(&page);
+        self.note_gone(&page).await;
         if let Some(stem) = name.strip_suffix(".md") {
             self.invalidate_entry(parent, stem);
         }

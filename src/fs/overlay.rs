@@ -22,6 +22,16 @@ impl FsCore {
     pub fn catch_up(&self) {
         self.apply_uploads();
         self.show_conflicts();
+        self.show_merged();
+    }
+
+    /// Pages whose push left Notion holding more than their saved file (a remote change
+    /// merged in): read again on their next open, so the file shows what Notion has.
+    fn show_merged(&self) {
+        let Some(w) = self.write_back() else { return };
+        for page in w.take_reshown() {
+            self.reread_later(&page);
+        }
     }
 
     /// Shows the conflicts the writer found: the local version as a local file

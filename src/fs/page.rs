@@ -279,7 +279,17 @@ impl FsCore {
         if let Some(p) = &obj.page {
             self.row_paths(id, p, &mut paths);
         }
+        // A relation target not placed yet (its folder is known only once its parent page
+        // is read) keeps the link the cached rendering has.
+        for (rid, p) in &meta.paths.rows {
+            if !paths.rows.contains_key(rid)
+                && self.path_of(&NodeKey::PageFile(rid.clone()), 0).is_none()
+            {
+                paths.rows.insert(rid.clone(), p.clone());
+            }
+        }
         if paths != meta.paths {
+            tracing::debug!(page = id, "the disk cache's rendering links elsewhere now");
             return None;
         }
         let body = Arc::new(body);
@@ -407,32 +417,66 @@ impl FsCore {
 
     /// Relative paths of related rows that have been seen, for a row's front matter.
     pub(super) fn row_paths(&self, id: &str, page: &Page, paths: &mut PathMap) {
-        let Some(from) = self
-            .inodes
-            .find(&NodeKey::PageFile(id.to_string()))
-            .and_then(|i| self.inodes.place(i))
-            .and_then(|p| self.abs_dir(p.parent))
-        else {
+        let Some(mut from) = self.path_of(&NodeKey::PageFile(id.to_string()), 0) else {
             return;
         };
+        from.pop();
         for v in page.properties.values() {
             let PropertyData::Relation(rel) = &v.data else {
                 continue;
             };
             for r in rel {
                 let rid = r.id.as_str();
-                let target = self
-                    .inodes
-                    .find(&NodeKey::PageFile(rid.to_string()))
-                    .and_then(|i| self.inodes.place(i))
-                    .and_then(|p| Some((self.abs_dir(p.parent)?, p.name)));
-                if let Some((dir, name)) = target {
+                if let Some(mut to) = self.path_of(&NodeKey::PageFile(rid.to_string()), 0) {
+                    let name = to.pop().unwrap_or_default();
                     paths
                         .rows
-                        .insert(rid.to_string(), relative(&from, &dir, &name));
+                        .insert(rid.to_string(), relative(&from, &to, &name));
                 }
             }
         }
+    }
+
+    /// The path from the root of the entry `key` (its inode's place if the kernel has seen
+    /// it, else where the listings built from what is known put it: no API call), so a
+    /// page renders the same whatever was browsed before.
+    fn path_of(&self, key: &NodeKey, depth: usize) -> Option<Vec<String>> {
+        if *key == NodeKey::Root {
+            return Some(Vec::new());
+        }
+        if let Some(p) = self.inodes.find(key).and_then(|i| self.inodes.place(i)) {
+            let mut path = self.abs_dir(p.parent)?;
+            path.push(p.name);
+            return Some(path);
+        }
+        // Deeper than any real tree: a cycle in what is known.
+        if depth > 64 {
+            return None;
+        }
+        let dirs = {
+            let st = self.state();
+            match key {
+                NodeKey::DataSource(ds) => vec![NodeKey::Database(st.database_of(ds)?)],
+                NodeKey::PageFile(id) | NodeKey::PageDir(id) | NodeKey::Database(id) => {
+                    st.dirs_of(st.objects.get(id)?.parent.as_ref()?)
+                }
+                _ => return None,
+            }
+        };
+        for dir in dirs {
+            let known = self.state().listings.get(&dir).cloned();
+            let listing = known.unwrap_or_else(|| self.rebuild_listing(&dir));
+            // (A data source's rows are also in its database's folder when it is the only
+            // one: the folder that is itself shown wins.)
+            let Some(e) = listing.entries.iter().find(|e| &e.key == key) else {
+                continue;
+            };
+            if let Some(mut path) = self.path_of(&dir, depth + 1) {
+                path.push(e.name.clone());
+                return Some(path);
+            }
+        }
+        None
     }
 
     /// Completes the properties retrieve-page cuts at 25 references (see [`complete_row`]).

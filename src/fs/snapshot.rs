@@ -8,6 +8,11 @@
 //! Written whole to a temporary file and renamed over the old one, at most every
 //! [`EVERY`] while changes come in, after a crawl, and at unmount. A damaged or foreign file
 //! is ignored (logged): the mount crawls instead.
+//!
+//! What search cannot tell the feed must not wait for the next write: a page trashed through
+//! the mount is appended to `gone.log` (one id a line, fsync'd) before `rm` returns, and a
+//! restore forgets every page listed there; the log is emptied once a snapshot taken after
+//! its last line is written. A folder made with `mkdir` writes the snapshot at once.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -28,6 +33,72 @@ const VERSION: u32 = 1;
 /// Least time between two writes while changes keep coming.
 pub const EVERY: Duration = Duration::from_secs(30);
 
+/// The log of pages trashed through the mount since the last snapshot.
+const GONE: &str = "gone.log";
+
+/// Pages trashed through the mount that the snapshot on disk may still list.
+#[derive(Debug)]
+pub(super) struct GoneLog {
+    path: PathBuf,
+    /// Lines appended since the mount started (a snapshot taken at `n` covers the first `n`).
+    appended: std::sync::Mutex<u64>,
+}
+
+impl GoneLog {
+    /// The log in `cache_dir`.
+    pub(super) fn new(cache_dir: &Path) -> GoneLog {
+        GoneLog {
+            path: cache_dir.join(GONE),
+            appended: std::sync::Mutex::new(0),
+        }
+    }
+
+    /// Notes durably that page `id` is gone.
+    fn append(&self, id: &str) -> std::io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut n = self.appended.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&self.path)?;
+        f.write_all(format!("{id}\n").as_bytes())?;
+        f.sync_data()?;
+        *n += 1;
+        Ok(())
+    }
+
+    /// How many lines were appended so far.
+    fn count(&self) -> u64 {
+        *self.appended.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Empties the log if nothing was appended after a snapshot taken at `at` was written.
+    fn written(&self, at: u64) {
+        let n = self.appended.lock().unwrap_or_else(|e| e.into_inner());
+        if *n == at {
+            if let Err(e) = std::fs::remove_file(&self.path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(error = %e, "cannot empty the log of trashed pages");
+                }
+            }
+        }
+    }
+
+    /// The ids the log holds.
+    fn ids(&self) -> Vec<String> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(t) => t
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
 /// The saved state.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Snapshot {
@@ -44,6 +115,9 @@ pub(super) struct Snapshot {
     /// The disk cache's index (see [`super::content::Cached`]).
     #[serde(default)]
     pub disk: HashMap<String, super::content::Cached>,
+    /// Pages whose folder is shown because someone made it (`mkdir`), though empty.
+    #[serde(default)]
+    pub made_dirs: Vec<String>,
 }
 
 /// When the snapshot was last written and whether changes wait for the next write.
@@ -76,6 +150,15 @@ pub(super) fn load(cache_dir: &Path) -> Option<Snapshot> {
             tracing::warn!(error = %e, "the tree snapshot is damaged; crawling instead");
             None
         }
+    }
+}
+
+/// Writes `snap` (logged if it cannot be) and then empties the log of trashed pages it
+/// covers.
+fn write(cache_dir: &Path, snap: &Snapshot, gone: &GoneLog, at: u64) {
+    match save(cache_dir, snap) {
+        Ok(()) => gone.written(at),
+        Err(e) => tracing::warn!(error = %e, "cannot write the tree snapshot"),
     }
 }
 
@@ -112,6 +195,10 @@ impl FsCore {
         }
         st.databases.extend(snap.databases);
         self.disk.restore_index(snap.disk);
+        st.made_dirs.extend(snap.made_dirs);
+        for id in self.gone.ids() {
+            st.forget(&id);
+        }
         st.feed.advance(snap.watermark.as_deref());
         st.crawled = true;
         st.caught_up = false;
@@ -132,14 +219,35 @@ impl FsCore {
         };
         if due {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                let snap = self.take_snapshot();
+                let (snap, at) = self.take_snapshot();
                 let dir = self.settings.cache_dir.clone();
-                rt.spawn_blocking(move || {
-                    if let Err(e) = save(&dir, &snap) {
-                        tracing::warn!(error = %e, "cannot write the tree snapshot");
-                    }
-                });
+                let gone = self.gone.clone();
+                rt.spawn_blocking(move || write(&dir, &snap, &gone, at));
             }
+        }
+    }
+
+    /// Writes the snapshot now, off the runtime's workers, and waits for it (a change only
+    /// this mount knows of, such as a folder made with `mkdir`).
+    pub(super) async fn snapshot_now(&self) {
+        // A snapshot stands for a crawled workspace: never write a partial one.
+        if !self.state().crawled {
+            return;
+        }
+        let (snap, at) = self.take_snapshot();
+        let dir = self.settings.cache_dir.clone();
+        let gone = self.gone.clone();
+        let _ = tokio::task::spawn_blocking(move || write(&dir, &snap, &gone, at)).await;
+    }
+
+    /// Notes that page `id` was trashed through the mount (see the module doc), before the
+    /// `rm` returns.
+    pub(super) async fn note_gone(&self, id: &str) {
+        self.state().snapshot.pending = true;
+        let (gone, id) = (self.gone.clone(), id.to_string());
+        let r = tokio::task::spawn_blocking(move || gone.append(&id)).await;
+        if let Ok(Err(e)) = r {
+            tracing::warn!(error = %e, "cannot note a trashed page; a remount after a crash may list it until it is read");
         }
     }
 
@@ -149,24 +257,26 @@ impl FsCore {
         if !self.state().snapshot.pending && !index {
             return;
         }
-        let snap = self.take_snapshot();
-        if let Err(e) = save(&self.settings.cache_dir, &snap) {
-            tracing::warn!(error = %e, "cannot write the tree snapshot");
-        }
+        let (snap, at) = self.take_snapshot();
+        write(&self.settings.cache_dir, &snap, &self.gone, at);
     }
 
-    /// What the mount knows now, marked written.
-    fn take_snapshot(&self) -> Snapshot {
+    /// What the mount knows now, marked written, and how much of the log of trashed pages
+    /// it covers.
+    fn take_snapshot(&self) -> (Snapshot, u64) {
         let mut st = self.state();
+        let at = self.gone.count();
         st.snapshot.pending = false;
         st.snapshot.written = Some(Instant::now());
-        Snapshot {
+        let snap = Snapshot {
             version: VERSION,
             watermark: st.feed.watermark(),
             objects: st.objects.values().cloned().collect(),
             databases: st.databases.clone(),
             schemas: st.schemas.values().map(|d| d.as_ref().clone()).collect(),
             disk: self.disk.index_entries(),
-        }
+            made_dirs: st.made_dirs.iter().cloned().collect(),
+        };
+        (snap, at)
     }
 }

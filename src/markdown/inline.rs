@@ -443,6 +443,36 @@ fn markers_fit(p: &Piece, written: &str, prev_delim: Option<char>, next: Option<
     !touching && left_ok && right_ok
 }
 
+/// Where `s` ends with an unescaped `&` followed only by characters of a reference name
+/// (`&`, `&alph`, `&#9`), the offset of that `&`.
+fn dangling_ampersand(s: &str) -> Option<usize> {
+    let name = s
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'#')
+        .count();
+    let at = s.len().checked_sub(name + 1)?;
+    let backslashes = s[..at].bytes().rev().take_while(|&b| b == b'\\').count();
+    (s.as_bytes()[at] == b'&' && backslashes % 2 == 0).then_some(at)
+}
+
+/// Escapes the `&` of a character reference cut across runs (`&` then `alpha;`): each run's
+/// text is escaped on its own, and two pieces with nothing written between them (same link
+/// and span, no markers) would otherwise read as one reference.
+fn escape_split_references(pieces: &mut [Piece], wraps: &[Wrap<'_>]) {
+    for i in 1..pieces.len() {
+        let continues = pieces[i]
+            .s
+            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '#' || c == ';');
+        if !continues || wraps[i - 1] != wraps[i] {
+            continue;
+        }
+        if let Some(at) = dangling_ampersand(&pieces[i - 1].s) {
+            pieces[i - 1].s.insert(at, '\\');
+        }
+    }
+}
+
 /// The tag form of `r` (see [`piece`]); an equation right after another one is written as
 /// `<equation/>`, since `$a$$b$` would read as one.
 fn tag_piece(r: &RichText, ctx: Ctx, prev_delim: Option<char>) -> Piece {
@@ -476,6 +506,7 @@ pub(crate) fn render_runs(runs: &[RichText], ctx: Ctx) -> String {
     let runs = space::normalize(runs);
     let wraps: Vec<Wrap<'_>> = runs.iter().map(wrap_of).collect();
     let mut pieces: Vec<Piece> = runs.iter().map(|r| piece(r, ctx, false)).collect();
+    escape_split_references(&mut pieces, &wraps);
     let mut out = String::with_capacity(pieces.iter().map(|p| p.s.len() + 8).sum::<usize>());
     let mut prev_delim = None;
     let in_cell = ctx == Ctx::Cell;

@@ -196,6 +196,12 @@ impl Walker<'_, '_> {
             Event::Start(Tag::Emphasis) => self.b.push(|s| s.italic = true),
             Event::Start(Tag::Strong) => self.b.push(|s| s.bold = true),
             Event::Start(Tag::Strikethrough) => self.b.push(|s| s.strike = true),
+            // A full reference link's label (`[text][label]`) has no place in a Notion
+            // link: kept as typed, like the definition it names, so no text is lost.
+            Event::Start(Tag::Link {
+                link_type: LinkType::Reference,
+                ..
+            }) => return self.literal(i),
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
@@ -210,7 +216,8 @@ impl Walker<'_, '_> {
             }
             Event::End(TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough)
             | Event::End(TagEnd::Link) => self.b.pop(),
-            Event::Start(Tag::Image { .. }) => return self.image(i),
+            // An image inside text has no Notion counterpart.
+            Event::Start(Tag::Image { .. }) => return self.literal(i),
             Event::InlineHtml(h) | Event::Html(h) => {
                 let (handled, last) = self.html(i);
                 if !handled {
@@ -224,10 +231,13 @@ impl Walker<'_, '_> {
         i
     }
 
-    /// An image inside text has no Notion counterpart: its source is kept as text.
-    fn image(&mut self, i: usize) -> usize {
+    /// Keeps the construct starting at event `i` (an image, a full reference link) as its
+    /// source text; returns the index of its end event.
+    fn literal(&mut self, i: usize) -> usize {
         self.other_content = true;
-        self.b.text(&self.src[self.events[i].1.clone()]);
+        let whole = self.events[i].1.clone();
+        let mut text = String::with_capacity(whole.len());
+        let mut pos = whole.start;
         let mut depth = 0;
         let mut k = i;
         while k < self.events.len() {
@@ -239,10 +249,20 @@ impl Walker<'_, '_> {
                         break;
                     }
                 }
+                // A line break: what the next line starts with up to its text is the
+                // container's (`> `, list indentation), not the construct's.
+                Event::SoftBreak | Event::HardBreak => {
+                    let brk = &self.events[k].1;
+                    text.push_str(self.src[pos..brk.start].trim_end_matches([' ', '\t']));
+                    text.push('\n');
+                    pos = self.events.get(k + 1).map_or(brk.end, |(_, r)| r.start);
+                }
                 _ => {}
             }
             k += 1;
         }
+        text.push_str(&self.src[pos.min(whole.end)..whole.end]);
+        self.b.text(&text);
         k
     }
 

@@ -14,7 +14,11 @@
 //! Rendering is deterministic and every construct reads back to the same blocks; see
 //! `man/notionfs.5` for the dialect as users see it. Headings deeper than `###` are read as
 //! `heading_3`; Markdown with no Notion counterpart (raw HTML, footnotes, link reference
-//! definitions, HTML comments other than `<!-- caption: … -->`) is kept as literal text.
+//! definitions, full reference links `[text][label]` whose label a Notion link cannot hold,
+//! HTML comments other than `<!-- caption: … -->`) is kept as literal text. Character
+//! references a user types are decoded as CommonMark says (`&alpha;` is `α`, which renders
+//! as `α`: a fixed point); text that reads like one is written `\&alpha;`, also when it is
+//! cut across runs, so rendered text reads back exactly.
 //!
 //! # What does not round-trip
 //!

@@ -17,8 +17,8 @@
 //! 2. **Edits** — inside each gap between two anchors, old and new blocks of the same type
 //!    that can be updated in place are paired by a second alignment maximizing a weight:
 //!    first keeping unchanged blocks (a block whose own payload is unchanged, or that
-//!    shares children with the new one, always pairs, so its unchanged children keep their
-//!    ids), then the calls saved (a changed block costs one update if its children can be
+//!    shares descendants — children, grandchildren, … — with the new one, always pairs, so
+//!    its unchanged descendants keep their ids), then the calls saved (a changed block costs one update if its children can be
 //!    kept, against two calls for delete + insert), ties broken by text similarity: a
 //!    changed paragraph pairs with the paragraph it came from. When several blocks of one
 //!    gap changed, the cheaper pairing wins even if it hands an id to a different text.
@@ -715,31 +715,39 @@ impl<'a> Ctx<'a> {
         }
         let old_text: Vec<String> = old.iter().map(visible_text).collect();
         let new_text: Vec<String> = new.iter().map(visible_text).collect();
-        let old_kids: Vec<HashSet<u64>> = old
+        // Descendants at any depth, not only children: a changed block whose changed child
+        // holds an unchanged block must pair, or that block is recreated with a new id.
+        let old_desc: Vec<(HashSet<u64>, usize)> = old
             .iter()
-            .map(|b| b.children.iter().map(quick_hash).collect())
+            .map(|b| {
+                let hashes = descendant_hashes(b);
+                let n = hashes.len();
+                (hashes.into_iter().collect(), n)
+            })
             .collect();
+        let new_desc: Vec<Vec<u64>> = new.iter().map(descendant_hashes).collect();
         // Weight of a pair. Keeping unchanged blocks first: a pair whose own payload is the
-        // same, or that shares children, always pairs (20000 + 1000 per shared child). Else
-        // the calls it saves over delete + insert (2): an update of a childless block saves
-        // one (10000); a pair that saves nothing is kept only to preserve an id; one that
-        // costs more is not a pair. Text similarity (0-1000) breaks ties.
+        // same, or that shares descendants, always pairs (20000 + 1000 per shared block).
+        // Else the calls it saves over delete + insert (2): an update of a childless block
+        // saves one (10000); a pair that saves nothing is kept only to preserve an id; one
+        // that costs more is not a pair. Text similarity (0-1000) breaks ties.
         let score = |i: usize, j: usize| -> u64 {
             let (o, n) = (&old[i], &new[j]);
             if !self.in_place_ok(o, n) {
                 return 0;
             }
-            let shared = n
-                .children
+            let (old_set, old_count) = &old_desc[i];
+            let shared = new_desc[j]
                 .iter()
-                .filter(|c| old_kids[i].contains(&quick_hash(c)))
+                .filter(|h| old_set.contains(h))
                 .count()
-                .min(o.children.len());
-            let child_cost = o.children.len().max(n.children.len()) - shared;
+                .min(*old_count);
+            // Only reached with nothing shared: every child is deleted or appended.
+            let child_cost = o.children.len().max(n.children.len());
             let changed = quick_hash(o) != quick_hash(n) || !self.same_payload(o, n);
             let sim = u64::from(similarity(&old_text[i], &new_text[j]));
             if !changed || shared > 0 {
-                // Pairing keeps unchanged blocks (itself or children) with their ids.
+                // Pairing keeps unchanged blocks (itself or descendants) with their ids.
                 return 20_000 + sim + 1_000 * shared as u64;
             }
             match 1 + child_cost {
@@ -778,6 +786,19 @@ impl<'a> Ctx<'a> {
         }
         out
     }
+}
+
+/// Fingerprints ([`quick_hash`]) of every block under `b`, at any depth.
+fn descendant_hashes(b: &Block) -> Vec<u64> {
+    fn walk(blocks: &[Block], out: &mut Vec<u64>) {
+        for c in blocks {
+            out.push(quick_hash(c));
+            walk(&c.children, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&b.children, &mut out);
+    out
 }
 
 /// Longest common subsequence of two sequences under `eq`, as index pairs in order.

@@ -83,6 +83,9 @@ struct PageState {
     failures: u32,
     /// Identifies the live retry timer: a timer whose epoch is no longer current is moot.
     retry_epoch: u64,
+    /// The push under way leaves Notion holding more than the saved file says (a remote
+    /// change merged in, or a newer version known than the save's base).
+    reshow: bool,
 }
 
 /// The write-back engine of a mount.
@@ -101,6 +104,8 @@ pub struct Writer {
     pages: Mutex<HashMap<String, PageState>>,
     /// Conflicts the filesystem has not shown yet: page id, local bytes, when.
     conflicts: Mutex<Vec<Conflict>>,
+    /// Pages pushed clean whose file must be read from Notion again (see `reshow`).
+    reshow: Mutex<Vec<String>>,
 }
 
 /// A save that conflicted with a change made in Notion meanwhile: Notion's version stays
@@ -157,12 +162,24 @@ impl Writer {
             conflicts_dir: journal_dir.with_file_name("conflicts"),
             pages: Mutex::new(HashMap::new()),
             conflicts: Mutex::new(Vec::new()),
+            reshow: Mutex::new(Vec::new()),
         }))
     }
 
     /// Takes the conflicts not taken yet (the core shows them as local files).
     pub fn take_conflicts(&self) -> Vec<Conflict> {
         std::mem::take(&mut *self.conflicts.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Pages whose push left Notion holding more than their saved file: the filesystem reads
+    /// them again on their next open.
+    pub fn take_reshown(&self) -> Vec<String> {
+        std::mem::take(&mut *self.reshow.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Notes that the push under way for `page` leaves Notion holding more than the save.
+    pub(super) fn needs_reshow(&self, page: &str) {
+        self.pages().entry(page.to_string()).or_default().reshow = true;
     }
 
     /// Gives back a conflict the core could not show yet (its page is not in the tree).
@@ -431,6 +448,17 @@ impl Writer {
         // Shown once its record is let go: a read in between would show the save again.
         if let Some(c) = conflict {
             self.requeue_conflict(c);
+        }
+        let reshow = {
+            let mut pages = self.pages();
+            let st = pages.entry(page.to_string()).or_default();
+            std::mem::take(&mut st.reshow) && st.sync == Some(SyncState::Clean)
+        };
+        if reshow {
+            self.reshow
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(page.to_string());
         }
     }
 

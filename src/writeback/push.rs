@@ -45,7 +45,14 @@ impl Writer {
     ) -> Result<(), Failure> {
         let text = text_of(data).map_err(Failure::Refused)?.to_string();
         self.settle(page).await?;
-        match self.base_for(page, &text).await {
+        let base = self.base_for(page, &text).await;
+        if let VBase::Found(v) = &base {
+            if self.newest_seq(page).await.is_some_and(|n| n != v.seq) {
+                // Notion holds what a later version saw, which this save does not.
+                self.needs_reshow(page);
+            }
+        }
+        match base {
             VBase::Found(v) => match v.row.clone() {
                 Some(row) => self.push_row(page, &text, &v, row, None).await,
                 None => self
@@ -85,6 +92,15 @@ impl Writer {
         .unwrap_or(VBase::Unknown)
     }
 
+    /// The newest version of `page` known.
+    async fn newest_seq(&self, page: &str) -> Option<u64> {
+        let (vs, p) = (self.versions.clone(), page.to_string());
+        tokio::task::spawn_blocking(move || vs.newest(&p).map(|v| v.seq))
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Records a version of `page` (off the runtime's workers); a version that cannot be
     /// written is logged (the next save of that page may then end as a conflict copy).
     pub(super) async fn record_version(&self, v: Version) -> Option<Arc<Version>> {
@@ -119,11 +135,16 @@ impl Writer {
         let (tree, origin, conflict) = match pushed {
             // The file's next save descends from what it said, not from others' changes a
             // merge also holds.
-            Ok(Pushed::Done(a)) => (
-                intent_tree(&local, &a.tree).unwrap_or(a.tree),
-                Origin::Pushed,
-                None,
-            ),
+            Ok(Pushed::Done(a)) => {
+                if !same_content(&a.tree, &local) {
+                    self.needs_reshow(page);
+                }
+                (
+                    intent_tree(&local, &a.tree).unwrap_or(a.tree),
+                    Origin::Pushed,
+                    None,
+                )
+            }
             Ok(Pushed::Conflict { blocks, remote }) => (remote, Origin::Read, Some(blocks.len())),
             Err(e) => return Err(classify(e)),
         };

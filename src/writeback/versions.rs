@@ -13,6 +13,10 @@
 //! wins, so the check before the push sees the other change and the save ends as a
 //! conflict copy rather than silently reverting it.
 //!
+//! A save that keeps no block of any candidate (a whole new text, `cp other.md T.md`) is
+//! a replacement of the page: it descends from the newest candidate, so what the mount
+//! last served is what it replaces.
+//!
 //! The candidates are the versions no later version descends from: a push records the
 //! version it produced as descending from the version it diffed against, which stops being
 //! a candidate. So a file saved again and again through the mount is diffed against its
@@ -25,6 +29,10 @@
 //! descending from the version the save was diffed against: the next save — of a buffer
 //! read again, or the same buffer saved again on purpose — is diffed against Notion's
 //! version, not conflicted again.
+//!
+//! A push that ended as a conflict records Notion's version, which the file shows again:
+//! versions older than it are no longer candidates (the editor was told; its next save
+//! starts from Notion's version, and never ties with an older read).
 //!
 //! # Retention (documented in notionfs(1), WRITES)
 //! Per page, the blocks of the newest [`KEEP_NEWEST`] versions and of every version younger
@@ -121,6 +129,9 @@ pub struct Meta {
     /// The version this one was made from (a push's base), if any.
     #[serde(default)]
     pub base: Option<u64>,
+    /// Notion's version kept by a push that conflicted: what came before it is history.
+    #[serde(default)]
+    pub conflict: bool,
 }
 
 /// The base chosen for a save.
@@ -318,6 +329,7 @@ impl Versions {
             sigs: version_sigs(&v),
             full: true,
             base: v.base,
+            conflict: v.origin == Origin::Read && v.base.is_some(),
         };
         let dir = self.page_dir(&page);
         crate::fs::create_private_dir(&dir)?;
@@ -380,7 +392,10 @@ impl Versions {
             .filter(|m| bases.contains(&m.seq))
             .map(key)
             .collect();
-        let ends = metas.iter().enumerate().filter(|(_, m)| {
+        // After a conflict the file was shown Notion's version again: a save is diffed
+        // against that or something newer, never an older read it might tie with.
+        let since = metas.iter().rposition(|m| m.conflict).unwrap_or(0);
+        let ends = metas.iter().enumerate().skip(since).filter(|(_, m)| {
             // (Only reads go by content: a push's own outcome is superseded by a later
             // push from it, even when it changed nothing.)
             let read_of_a_base = m.base.is_none() && superseded.contains(&key(m));
@@ -389,7 +404,19 @@ impl Versions {
         // On a tie the oldest: the candidates differ exactly where the save does, and only
         // the older base makes the check see the remote change (a conflict copy at worst,
         // never a remote edit silently reverted).
-        let best = ends.min_by_key(|(i, m)| (distance(&m.sigs, local), *i));
+        let ends: Vec<(usize, &Meta)> = ends.collect();
+        // A save that keeps no block of any candidate replaces the page whatever it was
+        // read from (`cp other.md T.md`): it descends from the newest.
+        let replaces = !local.is_empty()
+            && ends
+                .iter()
+                .all(|(_, m)| !m.sigs.iter().any(|s| local.contains(s)));
+        let best = if replaces {
+            ends.into_iter().max_by_key(|(i, _)| *i)
+        } else {
+            ends.into_iter()
+                .min_by_key(|(i, m)| (distance(&m.sigs, local), *i))
+        };
         match best {
             None => Base::Unknown,
             Some((_, m)) if !m.full => Base::Pruned,

@@ -236,6 +236,12 @@ impl CoreDriver {
         d
     }
 
+    /// One poll of the change feed, now; how many changes it applied.
+    #[allow(dead_code)]
+    pub fn poll(&self) -> usize {
+        self.on(self.core().poll_changes()).expect("poll")
+    }
+
     fn live(&self) -> &Live {
         self.live.as_ref().expect("not mounted")
     }
