@@ -82,10 +82,9 @@ fn a_warm_read_is_served_by_the_kernel_and_a_remote_edit_reaches_it() {
     assert!(new.contains(edited), "{new}");
     assert!(!new.contains(demo::MARKER), "{new}");
     assert_eq!(size(&m, DEEP_DIVE).unwrap(), new.len() as u64);
-    // Read again, the size is exact and cached again.
-    let g = getattrs(&m);
-    assert_eq!(size(&m, DEEP_DIVE).unwrap(), new.len() as u64);
-    assert_eq!(getattrs(&m), g);
+    // (Not asserted: that the kernel caches it again at once. An edit in the current
+    // minute is marked stale again by each poll that still sees it, so the kernel may be
+    // told again.)
 
     // A remote rename: the kernel forgets the old entry (a cached positive entry would
     // answer for a day), the new name resolves to the same file, the listing follows.

@@ -46,6 +46,10 @@ fn status_lists_a_pending_save_and_sync_wait_pushes_it() {
     }
     let emu = demo_emulator();
     let (mpd, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let dmode_before = std::fs::metadata(cache.path())
+        .unwrap()
+        .permissions()
+        .mode();
     let m = start(&emu, mpd.path(), cache.path(), &[]);
     let mp = m.mp.to_str().unwrap().to_string();
 
@@ -54,11 +58,12 @@ fn status_lists_a_pending_save_and_sync_wait_pushes_it() {
     assert_eq!(m.xattr("", "user.notionfs.control"), sock.to_str().unwrap());
     let mode = std::fs::metadata(&sock).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "socket mode {mode:o}");
+    // A --cache-dir that exists is the user's: its mode is left alone.
     let dmode = std::fs::metadata(cache.path())
         .unwrap()
         .permissions()
         .mode();
-    assert_eq!(dmode & 0o777, 0o700, "cache dir mode {dmode:o}");
+    assert_eq!(dmode, dmode_before, "cache dir mode {dmode:o}");
 
     // Nothing saved yet.
     let s = m.status();

@@ -268,9 +268,17 @@ fn a_copy_survives_kill_9_and_the_next_mount_uploads_it() {
     ));
     let rel = format!("{FOLDER}/report.pdf");
     assert_eq!(m.xattr(&rel, "user.notionfs.sync"), "pending");
+    // The staged copy (the local file's own spool, `spool-*`, goes with it).
     let staged: Vec<_> = std::fs::read_dir(cache.path().join("uploads"))
         .unwrap()
-        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            !p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("spool-")
+        })
+        .map(|p| std::fs::read(p).unwrap())
         .collect();
     assert_eq!(staged, vec![pdf.clone()]);
     m.stop(libc::SIGKILL);

@@ -141,6 +141,33 @@ fn real_env(k: &str) -> Option<String> {
     std::env::var(k).ok()
 }
 
+extern "C" {
+    /// The C library's environment (`environ(7)`).
+    static mut environ: *mut *mut libc::c_char;
+}
+
+/// Takes `NOTION_TOKEN` out of this process's environment once the token was read: child
+/// processes (fusermount3) do not inherit it, and its value is wiped from the bytes
+/// `/proc/PID/environ` shows. Call while the process is single-threaded (before any runtime
+/// starts): nothing else reads the environment meanwhile.
+fn scrub_token_env() {
+    const NAME: &[u8] = b"NOTION_TOKEN=";
+    // SAFETY: single-threaded (see above). `environ` is a NULL-terminated array of pointers
+    // to NUL-terminated strings; the value bytes of the matching entry are overwritten in
+    // place, within that string's length, before the entry is removed from the array.
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            let s = std::ffi::CStr::from_ptr(*p).to_bytes();
+            if s.starts_with(NAME) {
+                std::ptr::write_bytes((*p).add(NAME.len()), 0, s.len() - NAME.len());
+            }
+            p = p.add(1);
+        }
+    }
+    std::env::remove_var("NOTION_TOKEN");
+}
+
 /// `notionfs mount`: checks the token, mounts, serves until unmounted.
 pub fn run_mount(args: MountArgs) -> Result<(), CliError> {
     let r = settings::resolve(
@@ -151,6 +178,7 @@ pub fn run_mount(args: MountArgs) -> Result<(), CliError> {
         settings::config_path().as_deref(),
     )?;
     let token = settings::load_token(&r, &real_env)?;
+    scrub_token_env();
     let url = r.api_url.clone();
     daemon::serve(Backend::Api { url, token }, r, &args.mountpoint)
 }

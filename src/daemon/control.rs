@@ -3,17 +3,22 @@
 //! protocol and the server; the client is [`crate::cli::status`].
 //!
 //! # Where the socket is
-//! A mount listens on `CACHE_DIR/control.sock` (mode 0600, in the cache dir, mode 0700: only
-//! the mounting user can connect). The mount root answers the extended attribute
+//! A mount listens on `CACHE_DIR/control.sock` (mode 0600; only the mounting user can
+//! connect). A Unix socket path holds at most 107 bytes: when that one is longer (a deep
+//! `--cache-dir`), the socket lives in a private directory of the user's instead —
+//! `$XDG_RUNTIME_DIR/notionfs/` when that is set, else `/tmp/notionfs-UID/` (created 0700 and
+//! refused unless it is the user's own, not a symlink, and closed to others) — named
+//! `ctl-HASH.sock` after the cache dir ([`socket_path`]). The mount root answers the extended attribute
 //! `user.notionfs.control` with that path, so the CLI finds the socket from the mountpoint
 //! alone (`getfattr -n user.notionfs.control MOUNTPOINT` shows it too). Without a
 //! mountpoint the CLI looks at the notionfs mounts in `/proc/self/mountinfo` (type
 //! `fuse.notionfs`, or `fuse` with source `notionfs`) that answer the attribute (other users' mounts do not) and uses the only one, or names them
 //! all if there are several. A path inside a mount means that mount.
 //!
-//! The socket is removed on a clean exit. One left by a crashed mount is replaced; one a
-//! live mount still answers on means another mount uses the same cache dir (and journal):
-//! the new mount is refused.
+//! The socket is removed on a clean exit, and one left by a crashed mount is replaced: the
+//! cache dir's lock ([`super::lock`]), taken before the socket is opened, is what keeps a
+//! second mount off a cache dir (and its journal), so a socket file found at start is
+//! always stale.
 //!
 //! # Protocol
 //! One JSON object per line each way; the server answers every request line with one
@@ -28,8 +33,12 @@
 //! ```
 //!
 //! `sync` without `wait` starts pushing every pending save and answers at once. With
-//! `wait` it answers once the journal holds nothing more it can push: what is still
-//! pending, what failed (with the reason) and the conflicts that push produced.
+//! `wait` it answers once the journal holds nothing more it can push (uploads in flight
+//! included): what is still pending, what failed (with the reason) and the conflicts that
+//! push produced. Nothing accepted and not in Notion is left out: journal records set aside
+//! as damaged or missing, and records that cannot be read, are failed saves with that reason
+//! (see [`crate::writeback::Writer::snapshot`]), so `notionfs sync --wait` exits non-zero
+//! while they are there.
 //!
 //! `prefetch` is the one request answered with several lines: the job's progress every
 //! [`PROGRESS_EVERY`] while it runs (`"running":true`), then a last line when it ends
@@ -217,6 +226,71 @@ impl SyncReport {
     }
 }
 
+/// Longest path a Unix socket address holds (`sun_path` is 108 bytes with its NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// Where the control socket of the mount using `cache_dir` listens: `cache_dir/control.sock`
+/// when that path fits in a socket address, else `ctl-HASH.sock` in the user's private
+/// runtime directory (see the module doc).
+pub fn socket_path(cache_dir: &Path) -> Result<PathBuf, ServeError> {
+    use std::os::unix::ffi::OsStrExt;
+    let plain = cache_dir.join(SOCKET_NAME);
+    if plain.as_os_str().as_bytes().len() <= MAX_SOCKET_PATH {
+        return Ok(plain);
+    }
+    let abs = std::fs::canonicalize(cache_dir).unwrap_or_else(|_| cache_dir.to_path_buf());
+    let hash: String = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(
+        abs.as_os_str().as_bytes(),
+    ))
+    .iter()
+    .take(8)
+    .map(|b| format!("{b:02x}"))
+    .collect();
+    let name = format!("ctl-{hash}.sock");
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(|d| PathBuf::from(d).join("notionfs"))
+        .filter(|d| d.join(&name).as_os_str().as_bytes().len() <= MAX_SOCKET_PATH);
+    let dir = runtime.unwrap_or_else(|| PathBuf::from(format!("/tmp/notionfs-{uid}")));
+    private_runtime_dir(&dir, uid)?;
+    Ok(dir.join(name))
+}
+
+/// Makes sure `dir` is a directory of `uid`'s own, not a symlink, closed to others (created
+/// 0700 when missing): a socket in a shared place such as /tmp must not be reachable or
+/// replaceable by anyone else.
+fn private_runtime_dir(dir: &Path, uid: u32) -> Result<(), ServeError> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let refuse = |why: String| ServeError::Bind {
+        path: dir.to_path_buf(),
+        source: std::io::Error::other(why),
+    };
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(ServeError::Bind {
+                path: dir.to_path_buf(),
+                source: e,
+            })
+        }
+    }
+    let m = std::fs::symlink_metadata(dir).map_err(|e| ServeError::Bind {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    if !m.is_dir() || m.uid() != uid || m.mode() & 0o077 != 0 {
+        return Err(refuse(format!(
+            "{} is not a private directory of this user (owner {}, mode {:o})",
+            dir.display(),
+            m.uid(),
+            m.mode() & 0o7777
+        )));
+    }
+    Ok(())
+}
+
 /// A listening control socket; [`ControlServer::shutdown`] stops it and removes the file.
 pub struct ControlServer {
     path: PathBuf,
@@ -226,9 +300,6 @@ pub struct ControlServer {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// A live mount answers on the socket: it uses the same cache dir.
-    #[error("the cache dir {0} is in use by another running notionfs mount (give this one its own --cache-dir)")]
-    InUse(PathBuf),
     /// Binding failed.
     #[error("cannot listen on {path}: {source}")]
     Bind {
@@ -240,25 +311,26 @@ pub enum ServeError {
 }
 
 impl ControlServer {
-    /// Listens on `cache_dir/control.sock` (replacing a stale socket) and serves `core`'s
-    /// state; `mountpoint` is what `status` reports. Call inside the runtime.
+    /// Listens on the socket of `cache_dir` ([`socket_path`]; a file left there by a
+    /// crashed mount is replaced: the caller holds the cache dir's lock) and serves
+    /// `core`'s state; `mountpoint` is what `status` reports. Call inside the runtime.
     pub fn start(
         core: Arc<FsCore>,
         cache_dir: &Path,
         mountpoint: &Path,
     ) -> Result<ControlServer, ServeError> {
-        let path = cache_dir.join(SOCKET_NAME);
-        if std::os::unix::net::UnixStream::connect(&path).is_ok() {
-            return Err(ServeError::InUse(cache_dir.to_path_buf()));
-        }
-        // Left by a mount that did not exit cleanly (nobody answers on it).
-        let _ = std::fs::remove_file(&path);
+        let path = socket_path(cache_dir)?;
         let bind = |e| ServeError::Bind {
             path: path.clone(),
             source: e,
         };
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::debug!(socket = %path.display(), "stale control socket replaced"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(bind(e)),
+        }
         let listener = tokio::net::UnixListener::bind(&path).map_err(bind)?;
-        // The cache dir is 0700 already; the socket itself is 0600 as well.
+        // Private to the user whatever the directory's mode (a --cache-dir may be shared).
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(bind)?;
         core.set_control_socket(path.clone());
         let ctx = Arc::new(Ctx {
@@ -297,7 +369,11 @@ impl ControlServer {
     /// Stops listening and removes the socket file.
     pub fn shutdown(self) {
         self.task.abort();
-        let _ = std::fs::remove_file(&self.path);
+        if let Err(e) = std::fs::remove_file(&self.path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(socket = %self.path.display(), error = %e, "cannot remove the control socket");
+            }
+        }
     }
 }
 
@@ -459,6 +535,8 @@ impl Ctx {
         let mut snapshot = Vec::new();
         for _ in 0..SYNC_ROUNDS {
             writer.flush_all().await;
+            // Copies on their way to becoming attachments are saves too.
+            self.core.uploads_idle().await;
             snapshot = self.snapshot(&writer).await;
             if !snapshot
                 .iter()

@@ -2,20 +2,24 @@
 //!
 //! [`serve`] goes through these steps, each a function below:
 //! 1. check the mount point and the token (before detaching, so errors reach the
-//!    terminal), and make the cache dir;
-//! 2. detach (`-d`, [`process`]) and start logging ([`logging`], [`syslog`]);
+//!    terminal), make the cache dir and take its lock ([`lock`]: one mount per cache dir,
+//!    before anything in it is read or written);
+//! 2. detach (`-d`, [`process`]), start logging ([`logging`], [`syslog`]) and install the
+//!    panic hook ([`panics`]);
 //! 3. build the backend: the HTTP client, or an emulator in this process (`demo`), and the
 //!    filesystem core with its write-back engine;
-//! 4. start the control socket ([`control`]) — it also refuses a second mount on the same
-//!    cache dir — and replay what the journal holds;
+//! 4. start the control socket ([`control`]) and replay what the journal holds;
 //! 5. mount ([`crate::fuse`]) and serve until unmounted or signalled (SIGINT/SIGTERM
 //!    unmount);
 //! 6. drain: push what is pending within [`UNMOUNT_PUSH_WAIT`] (the journal keeps the
 //!    rest), stop the control socket and the emulator.
 
 pub mod control;
+pub mod lock;
 pub mod logging;
+pub mod memory;
 pub mod mountinfo;
+pub mod panics;
 pub mod process;
 pub mod syslog;
 
@@ -30,7 +34,11 @@ use crate::fuse::{self, MountConfig};
 use crate::notion::ratelimit::Rate;
 use crate::notion::{ApiError, Client, ClientConfig, Token};
 use crate::writeback::Writer;
-use control::{ControlServer, ServeError};
+use control::ControlServer;
+use lock::CacheLock;
+
+/// Attempts (100 ms apart) to unmount on a signal while the mount is busy.
+const UNMOUNT_TRIES: u32 = 50;
 
 /// Longest wait at unmount for pending saves to reach Notion.
 pub const UNMOUNT_PUSH_WAIT: Duration = Duration::from_secs(10);
@@ -62,14 +70,19 @@ pub fn serve(backend: Backend, r: Resolved, mountpoint: &Path) -> Result<(), Cli
         .unwrap_or_else(|| default_cache_dir(&ws_name));
     crate::fs::create_private_dir(&cache_dir)
         .map_err(|e| CliError::Invalid(format!("cache dir {}: {e}", cache_dir.display())))?;
+    // Before anything reads or writes the cache dir; held until this process ends.
+    let lock = CacheLock::acquire(&cache_dir).map_err(|e| CliError::Mount(e.to_string()))?;
     let status_fd = if r.daemon {
         Some(process::daemonize()?)
     } else {
         None
     };
+    lock.note_pid();
     let log_file = status_fd.map(|_| cache_dir.join("notionfs.log"));
     logging::init(r.log_level, log_file.as_deref());
+    panics::install();
     let result = run(backend, &r, &cache_dir, &mountpoint, status_fd);
+    drop(lock);
     if let Err(e) = &result {
         tracing::error!("{e}");
         process::report(status_fd, false);
@@ -92,7 +105,9 @@ fn run(
     mountpoint: &Path,
     status_fd: Option<i32>,
 ) -> Result<(), CliError> {
+    memory::limit_arenas();
     let rt = runtime()?;
+    memory::start_trimming(&rt);
     let (client, emulator) = build_client(&rt, backend, r.rate)?;
     let core = build_core(client, r, cache_dir)?;
     // Before the journal is opened: a live mount on the same cache dir refuses this one.
@@ -115,9 +130,8 @@ fn run(
         built.core.start_feed();
     }
     let served = mount_and_serve(&rt, &built.core, r, mountpoint, status_fd);
-    if served.is_ok() {
-        drain(&rt, &built);
-    }
+    // Also after a failed serve (a request thread panicked): what is pending is pushed.
+    drain(&rt, &built);
     built.core.save_snapshot();
     if let Some(c) = control {
         c.shutdown();
@@ -168,8 +182,8 @@ fn build_core(client: Client, r: &Resolved, cache_dir: &Path) -> Result<Arc<FsCo
 }
 
 /// The control socket. Read-only mounts serve it too (status shows their cache and API
-/// use). A live mount on the same cache dir refuses this one; other failures only cost
-/// `status`/`sync` and are logged.
+/// use). The cache dir's lock keeps other mounts away; a failure here only costs
+/// `status`/`sync` and is logged.
 fn start_control(
     rt: &tokio::runtime::Runtime,
     core: &Arc<FsCore>,
@@ -179,7 +193,6 @@ fn start_control(
     let _rt = rt.enter();
     match ControlServer::start(core.clone(), cache_dir, mountpoint) {
         Ok(c) => Ok(Some(c)),
-        Err(e @ ServeError::InUse(_)) => Err(CliError::Mount(e.to_string())),
         Err(e) => {
             tracing::warn!("{e}; notionfs status and sync cannot reach this mount");
             Ok(None)
@@ -235,6 +248,7 @@ fn mount_and_serve(
     tracing::info!(mountpoint = %mountpoint.display(), "mounted; unmount with fusermount3 -u or Ctrl-C");
     process::report(status_fd, true);
     let mut unmounter = session.unmount_callable();
+    let mp = mountpoint.to_path_buf();
     rt.spawn(async move {
         let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
         let Ok(mut term) = term else { return };
@@ -243,13 +257,51 @@ fn mount_and_serve(
             _ = term.recv() => {}
         }
         tracing::info!("signal received: unmounting");
-        if let Err(e) = unmounter.unmount() {
-            tracing::error!(error = %e, "unmount failed");
+        let done = unmount_when_idle(&mp).await;
+        // After our own unmount fuser's finds nothing left to do (or EINVAL after a lazy one).
+        match unmounter.unmount() {
+            Err(e) if done => tracing::debug!(error = %e, "fuser's unmount after ours"),
+            Err(e) => tracing::error!(error = %e, "unmount failed"),
+            Ok(()) => {}
         }
     });
     let served = session.run();
     tracing::info!("unmounted");
+    if panics::request_panicked() {
+        return Err(CliError::Mount(
+            "a request panicked (the log says where); unmounted cleanly".into(),
+        ));
+    }
     served.map_err(|e| CliError::Mount(e.to_string()))
+}
+
+/// Unmounts `mp` once no request holds it busy: a request still in flight (the one that
+/// panicked is answered only as its thread unwinds, after the panic hook sent the signal)
+/// makes a plain unmount fail with EBUSY for a moment, so it is tried [`UNMOUNT_TRIES`] times
+/// 100 ms apart, then detached lazily (as `fusermount3 -u -z` does for other users). Where
+/// this process may not unmount (EPERM: not root), fuser's unmounter does it through
+/// fusermount3 afterwards. Returns whether this function unmounted it.
+async fn unmount_when_idle(mp: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(mp.as_os_str().as_bytes()) else {
+        return false;
+    };
+    for tries in 1..=UNMOUNT_TRIES {
+        let flags = if tries == UNMOUNT_TRIES {
+            libc::MNT_DETACH
+        } else {
+            0
+        };
+        // SAFETY: a NUL-terminated path that outlives the call.
+        if unsafe { libc::umount2(path.as_ptr(), flags) } == 0 {
+            return true;
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::EBUSY) {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
 }
 
 /// Pushes what is pending and waits for uploads in flight, within [`UNMOUNT_PUSH_WAIT`];

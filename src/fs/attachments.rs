@@ -3,25 +3,42 @@
 //! copied into a page's folder handed to the uploader ([`crate::writeback::upload`]).
 //!
 //! # Reading
-//! Signed URLs expire (about an hour), so a URL is never cached past its `expiry_time`
-//! (minus a margin) and is refreshed by re-reading the block (`GET /v1/blocks/{id}`) when it
-//! expired or the download is refused. The bytes are streamed into a file under the cache
-//! dir on first open, so the size is exact from then on and reads are served with `pread`,
-//! never from the network. Signed URLs are fetched with a separate HTTP client that carries
-//! no Notion token.
+//! Signed URLs expire (about an hour), so a URL is never trusted past its `expiry_time`
+//! (minus a margin), and a download that fails for any reason (refused, expired, a server
+//! that is gone — as the previous run's emulator of `notionfs demo` is) is retried once
+//! with a fresh URL got by re-reading the block (`GET /v1/blocks/{id}`; for a `files`
+//! property, the page). A download that still fails is an error to the reader (EIO), never
+//! an empty file.
+//!
+//! The bytes are streamed into a file under `<cache dir>/attachments` (0600) on first open,
+//! so the size is exact from then on and reads are served with `pread`, never from the
+//! network. The file is named by the attachment and the URL it was listed with (without the
+//! query, which changes on every read): a remount whose tree lists the same URL finds the
+//! file already there. Concurrent first opens of one attachment share one download
+//! (single flight): each download writes a temp file of its own (`NAME.UUID.part`) that is
+//! renamed into place only once complete and fsync'd, so no reader ever sees a partial or
+//! mixed file. Signed URLs are fetched with a separate HTTP client that carries no Notion
+//! token.
+//!
+//! Open attachment files are a bounded set: at most [`MAX_OPEN_ATTACHMENTS`] descriptors
+//! are kept open (least recently read closed first) and a file is reopened when it is read
+//! again, so reading thousands of attachments never runs out of file descriptors.
 //!
 //! # Copying in
 //! The core's side of attachment uploads: the local file a copy
-//! into a page's folder makes, its flush (durable before `close` returns), the start of its
-//! upload at release, the attachment that replaces it once its block is in Notion, and `rm`
-//! of an attachment (its block is deleted).
+//! into a page's folder makes (spooled to a file under `<cache dir>/uploads`, never held in
+//! memory), its flush (durable before `close` returns), the start of its upload at release,
+//! the attachment that replaces it once its block is in Notion, and `rm` of an attachment
+//! (its block is deleted).
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use lru::LruCache;
 use sha2::Digest;
 
 use crate::notion::model::file::FileObject;
@@ -36,14 +53,18 @@ use super::tree::{media_of, AttachmentSource};
 use super::{Attr, FsCore, Opened};
 use crate::writeback::upload::kind_of;
 
+/// Most attachment files kept open at once (the least recently read is closed first and
+/// reopened when read again).
+pub const MAX_OPEN_ATTACHMENTS: usize = 64;
+
 /// A downloaded attachment.
 #[derive(Clone, Debug)]
 pub struct Downloaded {
-    /// The open file in the cache dir.
-    pub file: Arc<File>,
+    /// The file in the cache dir.
+    pub path: Arc<PathBuf>,
     /// Its size in bytes.
     pub size: u64,
-    /// The URL without query it came from (identifies the stored file across URL refreshes).
+    /// The URL without query the tree listed it with (identifies this version).
     pub key: String,
 }
 
@@ -51,7 +72,13 @@ pub struct Downloaded {
 pub struct Attachments {
     dir: PathBuf,
     http: reqwest::Client,
+    /// The download of each attachment, by block id (a leaf lock).
     done: Mutex<HashMap<String, Downloaded>>,
+    /// Open descriptors, least recently read first out (a leaf lock).
+    fds: Mutex<LruCache<PathBuf, Arc<File>>>,
+    /// One download per attachment at a time (the map is a leaf lock; the async locks in
+    /// it are held across the download, never with another lock).
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// The stable part of a signed URL (without the query that changes on every read).
@@ -75,23 +102,48 @@ fn expired(file: &FileObject) -> bool {
     }
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn not_found_is_fine(r: std::io::Result<()>, what: &Path) {
+    if let Err(e) = r {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(file = %what.display(), error = %e, "cannot remove a cached attachment file");
+        }
+    }
+}
+
 impl Attachments {
-    /// A store writing under `dir` (created 0700 if missing).
+    /// A store writing under `dir` (created 0700 if missing). Temp files a crash left are
+    /// removed.
     pub fn new(dir: PathBuf) -> FsResult<Attachments> {
         create_private_dir(&dir)?;
+        for e in std::fs::read_dir(&dir)?.flatten() {
+            if e.file_name().to_string_lossy().ends_with(".part") {
+                not_found_is_fine(std::fs::remove_file(e.path()), &e.path());
+            }
+        }
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(300))
             .build()
             .map_err(|e| FsError::Download(e.to_string()))?;
+        let cap = std::num::NonZeroUsize::new(MAX_OPEN_ATTACHMENTS).expect("non-zero");
         Ok(Attachments {
             dir,
             http,
             done: Mutex::new(HashMap::new()),
+            fds: Mutex::new(LruCache::new(cap)),
+            flights: Mutex::new(HashMap::new()),
         })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Downloaded>> {
         self.done.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn fds(&self) -> std::sync::MutexGuard<'_, LruCache<PathBuf, Arc<File>>> {
+        self.fds.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The downloaded file of an attachment, if its current version is on disk.
@@ -103,27 +155,117 @@ impl Attachments {
             .cloned()
     }
 
-    /// Makes sure the attachment is on disk and returns it. Refreshes the signed URL through
-    /// `client` (one `GET /v1/blocks/{id}`) if it expired or the download was refused.
+    /// Descriptors open now (tests and `status`).
+    pub fn open_files(&self) -> usize {
+        self.fds().len()
+    }
+
+    /// Where the version `key` of attachment `block_id` is stored. Keys may hold property
+    /// ids (any characters): the name is a hash.
+    fn dest(&self, block_id: &str, key: &str) -> PathBuf {
+        let mut h = sha2::Sha256::new();
+        h.update(block_id.as_bytes());
+        h.update([0]);
+        h.update(key.as_bytes());
+        self.dir.join(hex(&h.finalize()))
+    }
+
+    fn flight(&self, block_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut f = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        f.entry(block_id.to_string()).or_default().clone()
+    }
+
+    /// Makes sure the attachment is on disk and returns it (one download at a time per
+    /// attachment: a concurrent open waits for it and shares the file). Refreshes the
+    /// signed URL through `client` (one `GET /v1/blocks/{id}`) if it expired or the
+    /// download failed; fails (EIO) if the download with the fresh URL fails too.
     pub async fn fetch(&self, client: &Client, src: &AttachmentSource) -> FsResult<Downloaded> {
         if let Some(d) = self.cached(src) {
             return Ok(d);
         }
+        let key = src
+            .file
+            .url()
+            .map(url_key)
+            .ok_or_else(|| FsError::Download("the file has no URL".into()))?;
+        let flight = self.flight(&src.block_id);
+        let _one = flight.lock().await;
+        if let Some(d) = self.cached(src) {
+            return Ok(d);
+        }
+        let dest = self.dest(&src.block_id, &key);
+        let size = match std::fs::metadata(&dest) {
+            // Complete (files are renamed into place only once whole): an earlier run's.
+            Ok(m) if m.is_file() => m.len(),
+            _ => self.download_fresh(client, src, &dest).await?,
+        };
+        let d = Downloaded {
+            path: Arc::new(dest),
+            size,
+            key,
+        };
+        self.install(&src.block_id, d.clone());
+        Ok(d)
+    }
+
+    /// Downloads `src` into `dest`, with a fresh URL when the listed one expired or fails.
+    async fn download_fresh(
+        &self,
+        client: &Client,
+        src: &AttachmentSource,
+        dest: &Path,
+    ) -> FsResult<u64> {
         let mut file = src.file.clone();
         if expired(&file) {
             file = self.refresh(client, src).await?;
         }
-        let first = self.download(&src.block_id, &file).await;
-        let d = match first {
-            Ok(d) => d,
+        match self.download(&file, dest).await {
+            Ok(n) => Ok(n),
             Err(e) => {
-                tracing::info!(attachment = %src.block_id, error = %e, "attachment download refused, refreshing its URL");
+                tracing::info!(attachment = %src.block_id, error = %e, "attachment download failed, refreshing its URL");
                 let file = self.refresh(client, src).await?;
-                self.download(&src.block_id, &file).await?
+                self.download(&file, dest).await.inspect_err(|e| {
+                    tracing::warn!(attachment = %src.block_id, error = %e, "attachment download failed with a fresh URL too");
+                })
             }
-        };
-        self.lock().insert(src.block_id.clone(), d.clone());
-        Ok(d)
+        }
+    }
+
+    /// Records the download of `block_id`; the file of the version it replaces is removed.
+    fn install(&self, block_id: &str, d: Downloaded) {
+        let old = self.lock().insert(block_id.to_string(), d.clone());
+        if let Some(old) = old.filter(|o| o.path != d.path) {
+            self.fds().pop(old.path.as_ref());
+            not_found_is_fine(std::fs::remove_file(old.path.as_ref()), &old.path);
+        }
+    }
+
+    /// Reads up to `size` bytes at `offset` of a downloaded attachment (its descriptor is
+    /// reopened if it was closed to keep the open set bounded).
+    pub fn read(&self, d: &Downloaded, offset: u64, size: u32) -> FsResult<Vec<u8>> {
+        let f = self.open_fd(&d.path)?;
+        let want = (size as u64).min(d.size.saturating_sub(offset)) as usize;
+        let mut buf = vec![0u8; want];
+        let mut got = 0;
+        while got < want {
+            let r = f.read_at(&mut buf[got..], offset + got as u64)?;
+            if r == 0 {
+                break;
+            }
+            got += r;
+        }
+        buf.truncate(got);
+        Ok(buf)
+    }
+
+    fn open_fd(&self, path: &Path) -> std::io::Result<Arc<File>> {
+        if let Some(f) = self.fds().get(path) {
+            return Ok(f.clone());
+        }
+        // Opened outside the lock: other readers are not held up by the open.
+        let f = Arc::new(File::open(path)?);
+        self.fds().put(path.to_path_buf(), f.clone());
+        Ok(f)
     }
 
     /// A fresh signed URL: re-reads the block (`GET /v1/blocks/{id}`), or for a `files`
@@ -149,7 +291,9 @@ impl Attachments {
         }
     }
 
-    async fn download(&self, block_id: &str, file: &FileObject) -> FsResult<Downloaded> {
+    /// Streams `file` into a temp file of this download's own, then renames it to `dest`
+    /// once complete and fsync'd; returns the size.
+    async fn download(&self, file: &FileObject, dest: &Path) -> FsResult<u64> {
         let url = file
             .url()
             .ok_or_else(|| FsError::Download("the file has no URL".into()))?;
@@ -165,30 +309,34 @@ impl Attachments {
                 resp.status().as_u16()
             )));
         }
-        // Keys may hold property ids (any characters): name the file by their hash.
-        let safe: String = sha2::Sha256::digest(block_id.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let tmp = self.dir.join(format!("{safe}.part"));
-        let dest = self.dir.join(&safe);
-        let mut out = File::create(&tmp)?;
-        let mut size = 0u64;
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| FsError::Download(without_url(e)))?
-        {
-            out.write_all(&chunk)?;
-            size += chunk.len() as u64;
+        let name = dest.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = self
+            .dir
+            .join(format!("{name}.{}.part", uuid::Uuid::new_v4().simple()));
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        let written = async {
+            let mut size = 0u64;
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| FsError::Download(without_url(e)))?
+            {
+                out.write_all(&chunk)?;
+                size += chunk.len() as u64;
+            }
+            out.sync_all()?;
+            std::fs::rename(&tmp, dest)?;
+            Ok::<u64, FsError>(size)
         }
-        out.sync_all()?;
-        std::fs::rename(&tmp, &dest)?;
-        Ok(Downloaded {
-            file: Arc::new(File::open(&dest)?),
-            size,
-            key: url_key(url),
-        })
+        .await;
+        if written.is_err() {
+            not_found_is_fine(std::fs::remove_file(&tmp), &tmp);
+        }
+        written
     }
 }
 
@@ -197,11 +345,21 @@ fn without_url(e: reqwest::Error) -> String {
     e.without_url().to_string()
 }
 
-/// Creates `dir` and its parents; the last component is made private (0700).
+/// Creates `dir` and missing parents. A directory this call creates is private (0700); an
+/// existing one is left as it is — a `--cache-dir` may name a directory of the user's such
+/// as `~`, whose mode is theirs to choose (the files notionfs writes in it are 0600).
 pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        other => other,
+    }
 }
 
 impl FsCore {
@@ -225,7 +383,9 @@ impl FsCore {
         }
         // Known before the first write, which checks against it.
         self.uploads.limit(&self.client).await;
-        let ino = self.new_local(parent, name, Vec::new());
+        // Spooled to disk as it is written: an upload is never held in memory.
+        let spool = self.uploads.spool()?;
+        let ino = self.new_spooled(parent, name, spool);
         self.uploads.register(ino, &page, name);
         let o = self.open_local(ino);
         Ok((self.getattr(ino)?, o))
@@ -251,11 +411,11 @@ impl FsCore {
             return Ok(());
         }
         let writer = self.writer("save")?.clone();
-        let Some(data) = self.state().locals.get(&ino).map(|l| l.data.clone()) else {
+        let Some(spool) = self.state().locals.get(&ino).and_then(|l| l.spool.clone()) else {
             return Ok(());
         };
         let up = self.uploads.clone();
-        tokio::task::spawn_blocking(move || up.stage(&writer, ino, &data))
+        tokio::task::spawn_blocking(move || up.stage(&writer, ino, &spool))
             .await
             .map_err(|e| FsError::Io(std::io::Error::other(e)))?
     }
@@ -274,7 +434,9 @@ impl FsCore {
         };
         if let (Some(seq), Some(w)) = (s.seq, self.write_back().cloned()) {
             let up = self.uploads.clone();
-            let _ = tokio::task::spawn_blocking(move || up.drop_record(&w, seq)).await;
+            if let Err(e) = tokio::task::spawn_blocking(move || up.drop_record(&w, seq)).await {
+                tracing::error!(seq, error = %e, "dropping an upload record did not finish");
+            }
         }
     }
 
@@ -302,8 +464,8 @@ impl FsCore {
                     st.objects.get(&d.page).map(|o| o.title.clone()),
                 )
             };
-            if let (Some(mut items), Some(title)) = (known, title) {
-                items.extend(derive_items(&d.page, std::slice::from_ref(&d.block)));
+            if let (Some(mut items), Some(title), Some(block)) = (known, title, &d.block) {
+                items.extend(derive_items(&d.page, std::slice::from_ref(block)));
                 self.install_items(&d.page, &title, &items);
             }
             self.changed_here(&d.page);

@@ -332,11 +332,11 @@ impl DiskCache {
             paths: paths.clone(),
         };
         let tmp = data_path.with_extension("md.tmp");
-        std::fs::write(&tmp, body.data.as_slice())?;
+        write_private(&tmp, body.data.as_slice())?;
         std::fs::rename(&tmp, &data_path)?;
         let json = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
         let tmp = meta_path.with_extension("json.tmp");
-        std::fs::write(&tmp, json)?;
+        write_private(&tmp, &json)?;
         std::fs::rename(&tmp, &meta_path)?;
         self.note(page_id, Some(entry_of(body, items)));
         Ok(())
@@ -351,6 +351,19 @@ fn entry_of(body: &Body, items: &[Item]) -> Cached {
         fetched_utc: body.fetched_utc,
         folder: !items.is_empty(),
     }
+}
+
+/// Writes `data` to `path`, created 0600 (the cache dir may be a directory others can read).
+fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(data)
 }
 
 #[cfg(test)]

@@ -1,9 +1,22 @@
 //! The filesystem's typed error and its errno: the ONE place where failures become errno
-//! values (the FUSE adapter only calls [`FsError::errno`]).
+//! values (the FUSE adapter only calls [`FsError::errno`]), and the size limits whose breach
+//! is EFBIG.
 
 use thiserror::Error;
 
 use crate::notion::ApiError;
+use crate::sync::JournalError;
+
+/// Largest page file (`T.md`) a write buffer holds: writes, `truncate` and `O_TRUNC` past it
+/// fail with EFBIG (the whole file lives in memory until it is journaled). 32 MiB: far more
+/// Markdown than a Notion page holds.
+pub const MAX_PAGE_FILE: u64 = 32 << 20;
+
+/// Largest local file kept in memory (editor temp, swap and backup files, conflict copies):
+/// EFBIG past it. The same as a page file, since an editor's temp file becomes the page when
+/// it is renamed over it. (Files copied into a page's folder are spooled to disk instead and
+/// bounded by the workspace's upload limit.)
+pub const MAX_LOCAL_FILE: u64 = MAX_PAGE_FILE;
 
 /// Why a filesystem operation failed.
 #[derive(Debug, Error)]
@@ -70,6 +83,24 @@ pub enum FsError {
         /// The workspace's per-file upload limit.
         limit: u64,
     },
+    /// A file would grow past what notionfs holds for it ([`MAX_PAGE_FILE`],
+    /// [`MAX_LOCAL_FILE`]).
+    #[error("file too large: {size} bytes, notionfs holds at most {limit} bytes in {what}")]
+    TooLarge {
+        /// The size the file would have.
+        size: u64,
+        /// The limit.
+        limit: u64,
+        /// What kind of file (`a page file`, `a local file`).
+        what: &'static str,
+    },
+    /// The journal could not take a save (a full disk is ENOSPC; nothing was accepted).
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+    /// The page has a save Notion does not hold (its last push failed or is still pending):
+    /// moving it to the trash now would lose that save's trace.
+    #[error("device or resource busy: {0}")]
+    Unsynced(String),
 }
 
 impl FsError {
@@ -87,12 +118,25 @@ impl FsError {
             FsError::NoAttr => libc::ENODATA,
             FsError::Range => libc::ERANGE,
             FsError::BadHandle | FsError::NotOpen => libc::EBADF,
-            FsError::TooBig { .. } => libc::EFBIG,
+            FsError::TooBig { .. } | FsError::TooLarge { .. } => libc::EFBIG,
+            FsError::Journal(JournalError::TooBig { .. }) => libc::EFBIG,
+            FsError::Journal(e) => journal_errno(e.os_error()),
+            FsError::Io(e) => journal_errno(e.raw_os_error()),
+            FsError::Unsynced(_) => libc::EBUSY,
             FsError::NotImplemented => libc::ENOSYS,
             // An object deleted or unshared in Notion is simply gone.
             FsError::Api(e) if e.is_not_found() => libc::ENOENT,
-            FsError::Api(_) | FsError::Io(_) | FsError::Download(_) => libc::EIO,
+            FsError::Api(_) | FsError::Download(_) => libc::EIO,
         }
+    }
+}
+
+/// A local disk failure as the caller should see it: a full disk or quota as such (the
+/// user can act on it), anything else as EIO.
+fn journal_errno(os: Option<i32>) -> i32 {
+    match os {
+        Some(e @ (libc::ENOSPC | libc::EDQUOT | libc::EFBIG)) => e,
+        _ => libc::EIO,
     }
 }
 
@@ -125,5 +169,21 @@ mod tests {
             reason: "connection failed".into(),
         };
         assert_eq!(FsError::from(down).errno(), libc::EIO);
+        let full = JournalError::Io {
+            path: "/j".into(),
+            source: std::io::Error::from_raw_os_error(libc::ENOSPC),
+        };
+        assert_eq!(FsError::from(full).errno(), libc::ENOSPC);
+        let eio = JournalError::Io {
+            path: "/j".into(),
+            source: std::io::Error::from_raw_os_error(libc::EACCES),
+        };
+        assert_eq!(FsError::from(eio).errno(), libc::EIO);
+        let big = FsError::TooLarge {
+            size: 1 << 40,
+            limit: MAX_PAGE_FILE,
+            what: "a page file",
+        };
+        assert_eq!(big.errno(), libc::EFBIG);
     }
 }

@@ -162,6 +162,7 @@ impl FsCore {
         let mut found = Vec::new();
         let mut calls = 0u64;
         let mut cursor: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         let body = newest_first();
         'pages: loop {
             let page = self.client.search_page(&body, cursor.take()).await?;
@@ -176,6 +177,10 @@ impl FsCore {
                 found.push(f);
             }
             match (page.has_more, page.next_cursor) {
+                // A cursor handed out twice would make this walk go round forever.
+                (true, Some(c)) if !seen.insert(c.clone()) => {
+                    return Err(crate::notion::client::repeated_cursor(&c).into())
+                }
                 (true, Some(c)) => cursor = Some(c),
                 _ => break,
             }

@@ -1,13 +1,21 @@
 //! Open files: read handles (rendered bytes, downloaded attachments), write buffers of
 //! pages (the whole file, journaled on `flush`/`fsync`/`close`), and handles on local files.
+//!
+//! # Limits
+//! A page's write buffer holds at most [`MAX_PAGE_FILE`] bytes and a local file in memory
+//! [`super::error::MAX_LOCAL_FILE`]: a write, `truncate` or `ftruncate` past that fails with
+//! EFBIG and changes nothing (the mount never tries to allocate what a `truncate -s 1T`
+//! asks for). A write to a page also fails at once (ENOSPC) when the journal's disk has no
+//! room left for the save it would make, rather than only at `close`.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::attachments::Downloaded;
 use super::content::Body;
-use super::error::{FsError, FsResult};
+use super::error::{FsError, FsResult, MAX_PAGE_FILE};
 use super::inode::NodeKey;
+use super::overlay::check_local_size;
 use super::render::render_schema;
 use super::{Attr, FsCore, Reported};
 
@@ -65,6 +73,18 @@ impl WriteBuf {
     }
 }
 
+/// EFBIG for a page file that would be `size` bytes.
+fn check_page_size(size: u64) -> FsResult<()> {
+    if size > MAX_PAGE_FILE {
+        return Err(FsError::TooLarge {
+            size,
+            limit: MAX_PAGE_FILE,
+            what: "a page file",
+        });
+    }
+    Ok(())
+}
+
 impl FsCore {
     /// Opens a file with the `open(2)` `flags`: a page opened for writing (any access mode
     /// but `O_RDONLY`, or `O_TRUNC`) gets a write buffer holding its content (emptied by
@@ -99,6 +119,7 @@ impl FsCore {
         if write {
             return self.open_write(ino, &key).await;
         }
+        let mut force_direct = false;
         let (handle, size, hash) = match &key {
             NodeKey::PageFile(id) => {
                 let b = self.body(id).await?;
@@ -126,10 +147,14 @@ impl FsCore {
                     .cloned()
                     .ok_or(FsError::NotFound)?;
                 let d = self.attachments.fetch(&self.client, &src).await?;
-                {
-                    let size = d.size;
-                    (Handle::Download(d), size, None)
-                }
+                // `getattr` sizes the file from the download of the version the tree lists
+                // now; if the tree moved on meanwhile, reads must not end at another size.
+                let current = self.state().attachments.get(block).cloned();
+                force_direct = current
+                    .and_then(|c| self.attachments.cached(&c))
+                    .is_none_or(|c| c.size != d.size);
+                let size = d.size;
+                (Handle::Download(d), size, None)
             }
             _ => return Err(FsError::IsDir),
         };
@@ -138,11 +163,12 @@ impl FsCore {
         // was handed out with no attribute cache, so the kernel asks again before reading
         // past it (and shared mmap keeps working for first reads).
         let reported = st.reported.get(&ino).copied();
-        let direct_io = match reported {
-            Some(r) if r.exact => r.size != size,
-            Some(_) => false,
-            None => true,
-        };
+        let direct_io = force_direct
+            || match reported {
+                Some(r) if r.exact => r.size != size,
+                Some(_) => false,
+                None => true,
+            };
         let known_before = reported.is_some_and(|r| r.exact);
         let keep_cache = !direct_io
             && known_before
@@ -172,49 +198,38 @@ impl FsCore {
 
     /// Reads up to `size` bytes at `offset` from an open handle (no network: `open` did it).
     pub fn read(&self, fh: u64, offset: u64, size: u32) -> FsResult<Vec<u8>> {
+        let slice = |data: &[u8]| {
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(data.len());
+            let end = start.saturating_add(size as usize).min(data.len());
+            data[start..end].to_vec()
+        };
         let h = {
             let st = self.state();
             match st.handles.get(&fh) {
                 Some(Handle::Bytes(b)) => Handle::Bytes(b.clone()),
                 Some(Handle::Download(d)) => Handle::Download(d.clone()),
-                Some(Handle::Write(w)) => {
-                    let start = (offset as usize).min(w.data.len());
-                    let end = start.saturating_add(size as usize).min(w.data.len());
-                    return Ok(w.data[start..end].to_vec());
-                }
-                Some(Handle::Local(i)) => {
-                    let data = st.locals.get(i).map(|l| l.data.as_slice()).unwrap_or(&[]);
-                    let start = (offset as usize).min(data.len());
-                    let end = start.saturating_add(size as usize).min(data.len());
-                    return Ok(data[start..end].to_vec());
-                }
+                Some(Handle::Write(w)) => return Ok(slice(&w.data)),
+                Some(Handle::Local(i)) => match st.locals.get(i) {
+                    Some(l) => match &l.spool {
+                        Some(sp) => {
+                            let sp = sp.clone();
+                            drop(st);
+                            let want = (size as u64).min(sp.len().saturating_sub(offset));
+                            return Ok(sp.read_at(offset, want as usize)?);
+                        }
+                        None => return Ok(slice(&l.data)),
+                    },
+                    None => return Ok(Vec::new()),
+                },
                 None => return Err(FsError::BadHandle),
             }
         };
         match h {
             Handle::Write(_) | Handle::Local(_) => Err(FsError::BadHandle),
-            Handle::Bytes(b) => {
-                let start = (offset as usize).min(b.len());
-                let end = start.saturating_add(size as usize).min(b.len());
-                Ok(b[start..end].to_vec())
-            }
-            Handle::Download(Downloaded {
-                file: f, size: n, ..
-            }) => {
-                use std::os::unix::fs::FileExt;
-                let want = (size as u64).min(n.saturating_sub(offset)) as usize;
-                let mut buf = vec![0u8; want];
-                let mut got = 0;
-                while got < want {
-                    let r = f.read_at(&mut buf[got..], offset + got as u64)?;
-                    if r == 0 {
-                        break;
-                    }
-                    got += r;
-                }
-                buf.truncate(got);
-                Ok(buf)
-            }
+            Handle::Bytes(b) => Ok(slice(&b)),
+            Handle::Download(d) => self.attachments.read(&d, offset, size),
         }
     }
 
@@ -238,31 +253,84 @@ impl FsCore {
         Ok(o)
     }
 
-    /// Writes `data` at `offset` into an open write handle (local only until flush).
+    /// Writes `data` at `offset` into an open write handle (local only until flush). EFBIG
+    /// past the file's limit; ENOSPC when the journal's disk cannot take the save.
     pub fn write(&self, fh: u64, offset: u64, data: &[u8]) -> FsResult<u32> {
+        let end = offset
+            .checked_add(data.len() as u64)
+            .ok_or(FsError::TooLarge {
+                size: u64::MAX,
+                limit: MAX_PAGE_FILE,
+                what: "a file",
+            })?;
+        let local = match self.state().handles.get(&fh) {
+            Some(Handle::Local(i)) => Some(*i),
+            Some(Handle::Write(_)) => None,
+            Some(_) => return Err(FsError::BadHandle),
+            None => return Err(FsError::BadHandle),
+        };
+        match local {
+            Some(i) => self.write_local(i, offset, end, data),
+            None => self.write_page(fh, offset, data),
+        }
+    }
+
+    /// A write into a local file: in memory, or into its spool on disk (a future
+    /// attachment, bounded by the workspace's upload limit).
+    fn write_local(&self, i: u64, offset: u64, end: u64, data: &[u8]) -> FsResult<u32> {
         let mut st = self.state();
-        if let Some(Handle::Local(i)) = st.handles.get(&fh) {
-            let i = *i;
-            let l = st.locals.get_mut(&i).ok_or(FsError::NotFound)?;
-            let off = usize::try_from(offset).map_err(|_| FsError::Range)?;
-            let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
-            self.uploads.check_size(i, l.data.len().max(end) as u64)?;
-            if l.data.len() < end {
-                l.data.resize(end, 0);
-            }
-            l.data[off..end].copy_from_slice(data);
-            l.mtime = SystemTime::now();
+        let l = st.locals.get_mut(&i).ok_or(FsError::NotFound)?;
+        let new_len = l.len().max(end);
+        self.uploads.check_size(i, new_len)?;
+        l.mtime = SystemTime::now();
+        if let Some(sp) = l.spool.clone() {
+            drop(st);
+            sp.write_at(offset, data)?;
             return Ok(data.len() as u32);
         }
+        check_local_size(new_len)?;
+        let (off, end) = (offset as usize, end as usize);
+        if l.data.len() < end {
+            l.data.resize(end, 0);
+        }
+        l.data[off..end].copy_from_slice(data);
+        Ok(data.len() as u32)
+    }
+
+    /// A write into a page's write buffer.
+    fn write_page(&self, fh: u64, offset: u64, data: &[u8]) -> FsResult<u32> {
+        let (start, needed) = {
+            let st = self.state();
+            let Some(Handle::Write(w)) = st.handles.get(&fh) else {
+                return Err(FsError::BadHandle);
+            };
+            let start = if w.append {
+                w.data.len() as u64
+            } else {
+                offset
+            };
+            let len = (w.data.len() as u64).max(start.saturating_add(data.len() as u64));
+            if len > MAX_PAGE_FILE {
+                return Err(FsError::TooLarge {
+                    size: len,
+                    limit: MAX_PAGE_FILE,
+                    what: "a page file",
+                });
+            }
+            (start, len + w.base.len() as u64)
+        };
+        // Outside the state lock (a statvfs): the save this buffer makes must fit.
+        self.writer("write")?.journal().room_for(needed)?;
+        let mut st = self.state();
         let Some(Handle::Write(w)) = st.handles.get_mut(&fh) else {
             return Err(FsError::BadHandle);
         };
         let off = if w.append {
             w.data.len()
         } else {
-            usize::try_from(offset).map_err(|_| FsError::Range)?
+            start as usize
         };
-        let end = off.checked_add(data.len()).ok_or(FsError::Range)?;
+        let end = off + data.len();
         if w.data.len() < end {
             w.data.resize(end, 0);
         }
@@ -296,24 +364,34 @@ impl FsCore {
     }
 
     /// Sets the size of a file: of the handle `fh`, or of every write handle open on
-    /// `ino` (`truncate(2)` on a path while it is open for writing, or `O_TRUNC`).
+    /// `ino` (`truncate(2)` on a path while it is open for writing, or `O_TRUNC`). EFBIG past
+    /// the file's limit (nothing changes).
     pub(super) fn truncate(&self, ino: u64, fh: Option<u64>, size: u64) -> FsResult<Attr> {
         self.writer("truncate")?;
-        let size = usize::try_from(size).map_err(|_| FsError::Range)?;
         {
             let mut st = self.state();
             if let Some(l) = st.locals.get_mut(&ino) {
-                self.uploads.check_size(ino, size as u64)?;
-                l.data.resize(size, 0);
+                self.uploads.check_size(ino, size)?;
                 l.mtime = SystemTime::now();
-                drop(st);
+                match l.spool.clone() {
+                    Some(sp) => {
+                        drop(st);
+                        sp.set_len(size)?;
+                    }
+                    None => {
+                        check_local_size(size)?;
+                        l.data.resize(size as usize, 0);
+                        drop(st);
+                    }
+                }
                 return self.getattr(ino);
             }
+            check_page_size(size)?;
             let mut hit = false;
             for (h, handle) in st.handles.iter_mut() {
                 if let Handle::Write(w) = handle {
                     if w.ino == ino && fh.is_none_or(|f| f == *h) {
-                        w.data.resize(size, 0);
+                        w.data.resize(size as usize, 0);
                         w.dirty = true;
                         hit = true;
                     }
@@ -334,7 +412,6 @@ impl FsCore {
             Err(FsError::NotOpen) => {}
             other => return other,
         }
-        let size = usize::try_from(size).map_err(|_| FsError::Range)?;
         let NodeKey::PageFile(page) = self.key(ino)? else {
             return Err(match self.key(ino)? {
                 k if k.is_dir() => FsError::IsDir,
@@ -343,7 +420,7 @@ impl FsCore {
         };
         let base = self.body(&page).await?.data.clone();
         let mut data = base.as_ref().clone();
-        data.resize(size, 0);
+        data.resize(size as usize, 0);
         if data != *base {
             self.accept(&page, ino, data, base).await?;
             self.writer("truncate")?.schedule(&page);

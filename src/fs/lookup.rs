@@ -239,7 +239,7 @@ impl FsCore {
                 let (size, t) = st
                     .locals
                     .get(&ino)
-                    .map(|l| (l.data.len() as u64, l.mtime))
+                    .map(|l| (l.len(), l.mtime))
                     .unwrap_or((0, self.started));
                 (FileKind::File, size, true, (t, t))
             }

@@ -513,13 +513,39 @@ impl FsCore {
 }
 
 impl FsCore {
+    /// Whether `name` in the directory `parent` is (or is to be) a local file: an editor's
+    /// temp, swap or backup name ([`crate::writeback::is_dropping`]) that the tree does not
+    /// know as anything else. What a name is decides, not how it looks: a page titled
+    /// `.#notes` or `draft.md.tmp.1234` is the page file `.#notes.md` /
+    /// `draft.md.tmp.1234.md`, and `sed -i` or an editor's atomic save renamed over it saves
+    /// the page.
+    pub(super) async fn is_local_name(&self, parent: u64, name: &str) -> bool {
+        if !crate::writeback::is_dropping(name) {
+            return false;
+        }
+        if self.local_ino(parent, name).is_some() {
+            return true;
+        }
+        let dir = match self.key(parent) {
+            Ok(k) if k.is_dir() => k,
+            _ => return true,
+        };
+        match self.listing(&dir).await {
+            Ok(l) => l.get(name).is_none(),
+            Err(e) => {
+                tracing::debug!(name, error = %e, "cannot list the folder; an editor's name stays local");
+                true
+            }
+        }
+    }
+
     /// Creates `name` in `parent` and opens it: editor droppings
-    /// ([`crate::writeback::is_dropping`]) live in memory only; `T.md` creates a page (a row in
+    /// ([`FsCore::is_local_name`]) live in memory only; `T.md` creates a page (a row in
     /// a data source folder; see [`ops`]); any other file in a page's
     /// folder becomes an attachment (see [`super::upload`]).
     pub async fn create(&self, parent: u64, name: &str) -> FsResult<(Attr, Opened)> {
         self.writer("create")?;
-        if !crate::writeback::is_dropping(name) {
+        if !self.is_local_name(parent, name).await {
             if name.ends_with(".md") {
                 return self.create_page_file(parent, name).await;
             }
@@ -558,7 +584,9 @@ impl FsCore {
         };
         // A save still waiting for its push is moot: flush it first so nothing is lost
         // from the trashed page's history.
-        self.writer("unlink")?.push_page(&page).await;
+        let w = self.writer("unlink")?.clone();
+        w.push_page(&page).await;
+        self.refuse_unsynced_trash(&w, &page)?;
         self.client.trash_page(&page).await?;
         // It leaves the tree with its folder (the kernel may hold that entry) and what is
         // in it; the parent's body, which links to it, is read again.
@@ -571,6 +599,28 @@ impl FsCore {
         Ok(())
     }
 
+    /// `rm` of a page whose last save is not in Notion (its push failed, is still being
+    /// retried, or its journal record was set aside) is refused with EBUSY: trashing it would
+    /// leave that save behind with no page to show it on. A save that pushes (or a conflict
+    /// copy, which keeps the local version) lets `rm` through.
+    fn refuse_unsynced_trash(&self, w: &crate::writeback::Writer, page: &str) -> FsResult<()> {
+        use crate::writeback::SyncState;
+        let why = match (w.journal().set_aside_for(page).first(), w.state(page)) {
+            (Some(s), _) => s.describe(),
+            (None, SyncState::Failed(r)) => format!("its last save failed: {r}"),
+            (None, SyncState::Pending) if w.is_unsynced(page) => {
+                "its last save is not in Notion yet".to_string()
+            }
+            _ => return Ok(()),
+        };
+        tracing::warn!(
+            page,
+            reason = %why,
+            "not moved to the trash: save the file so its content reaches Notion (or resolve the reason), then remove it"
+        );
+        Err(FsError::Unsynced(why))
+    }
+
     /// Renames a local file: to another dropping name, or over an existing page's `.md`
     /// (an editor's atomic save: a save of that page).
     pub async fn rename(
@@ -581,12 +631,12 @@ impl FsCore {
         new_name: &str,
     ) -> FsResult<()> {
         let Some(src) = self.local_ino(parent, name) else {
-            if crate::writeback::is_dropping(new_name) {
+            if self.is_local_name(new_parent, new_name).await {
                 return self.backup_page(parent, name, new_parent, new_name).await;
             }
             return self.rename_page(parent, name, new_parent, new_name).await;
         };
-        if crate::writeback::is_dropping(new_name) {
+        if self.is_local_name(new_parent, new_name).await {
             if let Some(old) = self.local_ino(new_parent, new_name) {
                 self.state().locals.remove(&old);
             }
@@ -613,12 +663,7 @@ impl FsCore {
     /// this returns, the local file gone (its inode now names the page), the push scheduled.
     pub(super) async fn save_local_as(&self, src: u64, page: &str, ino: u64) -> FsResult<()> {
         let base = self.body(page).await?.data.clone();
-        let data = self
-            .state()
-            .locals
-            .get(&src)
-            .map(|l| l.data.clone())
-            .ok_or(FsError::NotFound)?;
+        let data = self.local_contents(src)?;
         self.accept(page, ino, data, base).await?;
         self.state().locals.remove(&src);
         self.aliases

@@ -8,6 +8,19 @@ use super::FsCore;
 use crate::notion::model::notion_url;
 use crate::writeback::SyncState;
 
+/// The attribute whose read panics when the mount runs with `NOTIONFS_FAILPOINTS=panic`: a
+/// failpoint for the tests of the panic policy (see [`crate::daemon::panics`]). Inert
+/// without that variable, and never listed.
+pub const FAILPOINT_PANIC: &str = "user.notionfs.failpoint.panic";
+
+fn failpoint_panic(name: &str) {
+    if name == FAILPOINT_PANIC
+        && std::env::var_os("NOTIONFS_FAILPOINTS").is_some_and(|v| v == "panic")
+    {
+        panic!("failpoint {FAILPOINT_PANIC} read");
+    }
+}
+
 impl FsCore {
     /// Every extended attribute of `ino`, name and value.
     pub fn xattrs(&self, ino: u64) -> FsResult<Vec<(String, String)>> {
@@ -15,6 +28,11 @@ impl FsCore {
         self.catch_up();
         let key = self.key(ino)?;
         let sync = match (&key, self.write_back()) {
+            // A save set aside as damaged or missing will not reach Notion by itself.
+            (NodeKey::PageFile(id), Some(w)) if !w.journal().set_aside_for(id).is_empty() => {
+                let s = w.journal().set_aside_for(id);
+                format!("failed: {}", s[0].describe())
+            }
             (NodeKey::PageFile(id), Some(w)) => match w.state(id) {
                 SyncState::Conflict(stamp) => {
                     let copy = self.conflict_copy(id, &stamp).unwrap_or_default();
@@ -95,6 +113,7 @@ impl FsCore {
 
     /// One extended attribute's value.
     pub fn getxattr(&self, ino: u64, name: &str) -> FsResult<Vec<u8>> {
+        failpoint_panic(name);
         self.xattrs(ino)?
             .into_iter()
             .find(|(n, _)| n == name)
@@ -140,10 +159,7 @@ impl FsCore {
             .values()
             .find(|l| l.parent == place.parent && l.name.ends_with(&suffix))
             .map(|l| l.name.clone());
-        let name = shown.unwrap_or_else(|| {
-            let stem = place.name.strip_suffix(".md").unwrap_or(&place.name);
-            format!("{stem}{suffix}")
-        });
+        let name = shown.unwrap_or_else(|| super::overlay::conflict_name(&place.name, stamp));
         let mut parts = self.abs_dir(place.parent)?;
         parts.push(name);
         Some(parts.join("/"))

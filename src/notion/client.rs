@@ -3,7 +3,12 @@
 //! # Retry rule
 //! Every attempt first takes a token from the shared [`RateLimiter`]. Then:
 //! - **429 / 529** (rate limited): Notion refused before doing anything, so any request is
-//!   retried after `Retry-After` seconds (at least), and the whole client pauses that long.
+//!   retried after `Retry-After` seconds, and the whole client pauses that long. The wait is
+//!   capped at [`ClientConfig::max_retry_after`] (60 s by default; a huge or malformed value
+//!   never overflows or holds the client for longer), and one request gives up (its 429 is
+//!   the error) once it has waited [`ClientConfig::max_rate_limited_wait`] in total (120 s
+//!   by default): nothing waits forever. The pause holds back requests to Notion only; what
+//!   the filesystem has cached is served without the client.
 //! - **Reads** (GET, and the read-only POSTs `search` and `query`): 500/502/503/504 and
 //!   transport errors are retried with exponential backoff and full jitter, a bounded number
 //!   of times.
@@ -95,6 +100,22 @@ pub struct ClientConfig {
     pub max_backoff: Duration,
     /// Timeout of one attempt.
     pub timeout: Duration,
+    /// Longest wait a `Retry-After` can impose (larger values are cut to this).
+    pub max_retry_after: Duration,
+    /// Longest total wait of one request for rate limits before it gives up.
+    pub max_rate_limited_wait: Duration,
+}
+
+/// Default [`ClientConfig::max_retry_after`].
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Default [`ClientConfig::max_rate_limited_wait`].
+pub const MAX_RATE_LIMITED_WAIT: Duration = Duration::from_secs(120);
+
+/// The wait a `Retry-After` header value asks for: whole seconds (anything else is ignored:
+/// the caller falls back to its backoff), capped at `cap`.
+pub fn retry_after_wait(value: &str, cap: Duration) -> Option<Duration> {
+    let secs: u64 = value.trim().parse().ok()?;
+    Some(Duration::from_secs(secs).min(cap))
 }
 
 impl ClientConfig {
@@ -111,6 +132,8 @@ impl ClientConfig {
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             timeout: Duration::from_secs(60),
+            max_retry_after: MAX_RETRY_AFTER,
+            max_rate_limited_wait: MAX_RATE_LIMITED_WAIT,
         }
     }
 }
@@ -134,6 +157,69 @@ impl Position {
             Position::AfterBlock(id) => {
                 json!({"type": "after_block", "after_block": {"id": id}})
             }
+        }
+    }
+}
+
+/// A byte range of a file on disk, sent as (one part of) a file upload: read as it is sent,
+/// never whole in memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilePart {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Where the part starts.
+    pub offset: u64,
+    /// Its length in bytes.
+    pub len: u64,
+}
+
+impl FilePart {
+    /// The part's bytes as a stream of chunks read from disk.
+    fn stream(&self) -> impl Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        const CHUNK: u64 = 256 << 10;
+        let (path, offset) = (self.path.clone(), self.offset);
+        stream::try_unfold((None::<tokio::fs::File>, self.len), move |(file, left)| {
+            let path = path.clone();
+            async move {
+                if left == 0 {
+                    return Ok(None);
+                }
+                let mut f = match file {
+                    Some(f) => f,
+                    None => {
+                        let mut f = tokio::fs::File::open(&path).await?;
+                        f.seek(std::io::SeekFrom::Start(offset)).await?;
+                        f
+                    }
+                };
+                let mut buf = vec![0u8; left.min(CHUNK) as usize];
+                let n = f.read(&mut buf).await?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                buf.truncate(n);
+                Ok(Some((bytes::Bytes::from(buf), (Some(f), left - n as u64))))
+            }
+        })
+    }
+}
+
+/// What a file upload's content comes from.
+#[derive(Clone, Debug)]
+enum PartSource {
+    Bytes(bytes::Bytes),
+    File(FilePart),
+}
+
+impl PartSource {
+    fn part(&self) -> reqwest::multipart::Part {
+        match self {
+            PartSource::Bytes(b) => reqwest::multipart::Part::stream(b.clone()),
+            PartSource::File(f) => reqwest::multipart::Part::stream_with_length(
+                reqwest::Body::wrap_stream(f.stream()),
+                f.len,
+            ),
         }
     }
 }
@@ -241,6 +327,7 @@ impl Client {
         let url = format!("{}{}", self.inner.base, path);
         let cfg = &self.inner.config;
         let mut attempt = 0u32;
+        let mut rate_waited = Duration::ZERO;
         loop {
             self.inner.limiter.acquire().await;
             self.inner.stats.call(endpoint);
@@ -265,7 +352,7 @@ impl Client {
                         .headers()
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok());
+                        .and_then(|v| retry_after_wait(v, cfg.max_retry_after));
                     let bytes = resp.bytes().await.unwrap_or_default();
                     let err = api_error(endpoint, status, &bytes);
                     let limited = status == StatusCode::TOO_MANY_REQUESTS || status.as_u16() == 529;
@@ -282,9 +369,12 @@ impl Client {
                     tracing::debug!(%endpoint, status = status.as_u16(), attempt, "retrying");
                     if limited {
                         // Retry-After is whole seconds; without one, fall back to backoff.
-                        let wait = retry_after
-                            .map(Duration::from_secs)
-                            .unwrap_or_else(|| self.backoff(attempt));
+                        let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
+                        rate_waited = rate_waited.saturating_add(wait);
+                        if rate_waited > cfg.max_rate_limited_wait {
+                            tracing::warn!(%endpoint, waited_s = rate_waited.as_secs(), "rate limited for too long; giving up on this request");
+                            return Err(err);
+                        }
                         self.inner.limiter.pause_for(wait).await;
                         Some(wait)
                     } else {
@@ -694,12 +784,41 @@ impl Client {
         content_type: &str,
         part_number: Option<u32>,
     ) -> Result<FileUpload, ApiError> {
+        let src = PartSource::Bytes(data);
+        self.send_part(id, src, filename, content_type, part_number)
+            .await
+    }
+
+    /// [`Client::send_file_upload`] of a byte range of a file on disk, streamed from the file
+    /// as it is sent (each attempt reads it again).
+    pub async fn send_file_part(
+        &self,
+        id: &str,
+        part: FilePart,
+        filename: &str,
+        content_type: &str,
+        part_number: Option<u32>,
+    ) -> Result<FileUpload, ApiError> {
+        let src = PartSource::File(part);
+        self.send_part(id, src, filename, content_type, part_number)
+            .await
+    }
+
+    async fn send_part(
+        &self,
+        id: &str,
+        src: PartSource,
+        filename: &str,
+        content_type: &str,
+        part_number: Option<u32>,
+    ) -> Result<FileUpload, ApiError> {
         const EP: &str = "POST /v1/file_uploads/{id}/send";
         let path = format!("/v1/file_uploads/{}/send", seg(id));
         let filename = filename.to_string();
         let content_type = content_type.to_string();
         let make = move || -> Result<reqwest::multipart::Form, ApiError> {
-            let part = reqwest::multipart::Part::stream(data.clone())
+            let part = src
+                .part()
                 .file_name(filename.clone())
                 .mime_str(&content_type)
                 .map_err(|e| limit(EP, format!("invalid content type: {e}")))?;
@@ -772,26 +891,42 @@ enum Body {
     Multipart(FormMaker),
 }
 
-/// Walks every page of a paginated list as a stream of items.
+/// The error of a paginated walk whose server handed out the cursor `c` a second time.
+pub fn repeated_cursor(c: &str) -> ApiError {
+    ApiError::Decode {
+        endpoint: "pagination".to_string(),
+        reason: format!(
+            "the API returned the cursor {c:?} a second time (the list would never end)"
+        ),
+    }
+}
+
+/// Walks every page of a paginated list as a stream of items. A cursor handed out twice (a
+/// server that would make the walk go round forever) ends the walk with an error.
 pub fn paginate<'a, T, F, Fut>(mut fetch: F) -> impl Stream<Item = Result<T, ApiError>> + 'a
 where
     T: 'a,
     F: FnMut(Option<String>) -> Fut + 'a,
     Fut: std::future::Future<Output = Result<List<T>, ApiError>> + 'a,
 {
-    stream::try_unfold(Some(None::<String>), move |state| {
+    let seen = std::collections::HashSet::<String>::new();
+    stream::try_unfold((Some(None::<String>), seen), move |(state, mut seen)| {
         let next = state.map(&mut fetch);
         async move {
             let Some(fut) = next else { return Ok(None) };
             let page = fut.await?;
-            let state = if page.has_more {
-                page.next_cursor.map(Some)
-            } else {
-                None
+            let state = match page.next_cursor {
+                Some(c) if page.has_more => {
+                    if !seen.insert(c.clone()) {
+                        return Err(repeated_cursor(&c));
+                    }
+                    Some(Some(c))
+                }
+                _ => None,
             };
             Ok(Some((
                 stream::iter(page.results.into_iter().map(Ok)),
-                state,
+                (state, seen),
             )))
         }
     })
@@ -976,6 +1111,38 @@ mod tests {
         assert_eq!(format!("{t}"), "<redacted>");
         let c = Client::new(ClientConfig::new("http://127.0.0.1:1", t)).unwrap();
         assert!(!format!("{c:?}").contains("abc123"));
+    }
+
+    #[test]
+    fn retry_after_is_capped_and_never_overflows() {
+        let cap = Duration::from_secs(60);
+        assert_eq!(retry_after_wait("3", cap), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after_wait("1000000000000", cap), Some(cap));
+        assert_eq!(retry_after_wait(&u64::MAX.to_string(), cap), Some(cap));
+        assert_eq!(retry_after_wait("Wed, 21 Oct 2015 07:28:00 GMT", cap), None);
+        assert_eq!(
+            ClientConfig::new("http://x", Token::new("t")).max_retry_after,
+            cap
+        );
+    }
+
+    #[tokio::test]
+    async fn a_repeated_cursor_ends_the_walk() {
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let got: Result<Vec<u32>, ApiError> = collect(|_| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async {
+                Ok(List {
+                    results: vec![1],
+                    next_cursor: Some("same".to_string()),
+                    has_more: true,
+                    extra: JsonMap::new(),
+                })
+            }
+        })
+        .await;
+        assert!(matches!(got, Err(ApiError::Decode { .. })), "{got:?}");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -87,10 +87,14 @@ impl RateLimiter {
         }
     }
 
-    /// Holds every request back for `d` (after a 429 with `Retry-After`).
+    /// Holds every request back for `d` (after a 429 with `Retry-After`; the client caps
+    /// it). A duration past what the clock can hold is cut to a day, never an overflow.
     pub async fn pause_for(&self, d: Duration) {
         let mut b = self.bucket.lock().await;
-        let until = Instant::now() + d;
+        let now = Instant::now();
+        let until = now
+            .checked_add(d)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400));
         if b.paused_until.is_none_or(|u| u < until) {
             b.paused_until = Some(until);
         }
@@ -123,6 +127,13 @@ mod tests {
             (1.9..2.2).contains(&secs),
             "6 more at 3/s take ~2 s, took {secs}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_huge_pause_does_not_overflow() {
+        let l = RateLimiter::new(None);
+        l.pause_for(Duration::MAX).await;
+        l.pause_for(Duration::from_secs(u64::MAX / 2)).await;
     }
 
     #[tokio::test(start_paused = true)]

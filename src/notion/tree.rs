@@ -10,6 +10,7 @@
 use futures::future::{BoxFuture, FutureExt};
 use tokio::sync::Semaphore;
 
+use super::client::repeated_cursor;
 use super::model::Block;
 use super::{ApiError, Client};
 
@@ -23,6 +24,7 @@ pub fn fetch_tree<'a>(
     async move {
         let mut blocks: Vec<Block> = Vec::new();
         let mut cursor = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let page = {
                 // Closed only on shutdown; then fail like the network would.
@@ -37,7 +39,13 @@ pub fn fetch_tree<'a>(
             };
             blocks.extend(page.results);
             match (page.has_more, page.next_cursor) {
-                (true, Some(c)) => cursor = Some(c),
+                (true, Some(c)) => {
+                    // A cursor handed out twice would make this walk go round forever.
+                    if !seen.insert(c.clone()) {
+                        return Err(repeated_cursor(&c));
+                    }
+                    cursor = Some(c)
+                }
                 _ => break,
             }
         }

@@ -13,16 +13,32 @@
 //!
 //! `base_len` is `null` when there is no base (a new page). `sha256` covers data then base,
 //! so a damaged file is detected rather than pushed. A record whose push failed has a
-//! sidecar `SEQ.rec.failed` (0600) holding the reason as UTF-8 text.
+//! sidecar `SEQ.rec.failed` (0600) holding the reason as UTF-8 text. A record holds at most
+//! [`MAX_RECORD_BYTES`] of content (data and base together): a larger one is refused with
+//! [`JournalError::TooBig`] before anything is written, and a file larger than that is
+//! damaged by definition (never read into memory).
 //!
 //! # Durability
 //! [`Journal::record`] writes `SEQ.rec.tmp` (created 0600), fsyncs it, renames it to
 //! `SEQ.rec` and fsyncs the directory, and only then returns: once it returned, the record
 //! survives a crash. [`Journal::confirm`] deletes the file and fsyncs the directory. On
 //! [`Journal::open`] leftover `.tmp` files (never acknowledged) are removed, every `.rec` is
-//! verified and pending again, and a damaged one is renamed `SEQ.rec.corrupt` (kept for a
-//! human, listed by [`Journal::corrupt`]) instead of being pushed or deleted. Sequence numbers
-//! continue after the largest one on disk.
+//! verified and pending again. Sequence numbers continue after the largest one on disk
+//! (set-aside records included, so a number is never reused).
+//!
+//! # Records are independent
+//! A record that is damaged (bad magic, header, length or checksum, found at open or when
+//! it is read back later) or missing (its file vanished while the mount runs) never stops
+//! the others: it is *set aside* — moved to `quarantine/SEQ.rec.corrupt` (0600, kept for a
+//! human) with a note `quarantine/SEQ.json` saying which page it belonged to and why
+//! ([`SetAside`]) — and every other record is still listed and pushed. Set-aside records
+//! are reported until they are resolved ([`Journal::set_aside`]): `notionfs status` lists
+//! them, the page's `user.notionfs.sync` says `failed: REASON`, and `notionfs sync --wait`
+//! exits non-zero. A set-aside body is resolved when a newer body of the same page reaches
+//! Notion ([`Journal::confirm_through`]: the newer save supersedes it), or by a human
+//! deleting its note from the quarantine directory. A record that cannot be read for
+//! another reason (permissions, an I/O error) is left in place, skipped by that listing and
+//! reported the same way ([`Journal::unreadable`]) until a later listing reads it.
 //!
 //! The API is blocking (it fsyncs): call it from `spawn_blocking` in async code. A `Journal`
 //! is `Send + Sync`; share it in an `Arc`.
@@ -40,6 +56,16 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 const MAGIC: &[u8] = b"NOTIONFS-JOURNAL 1\n";
+
+/// Most bytes of content (data and base together) one record holds: two page files at
+/// their largest ([`crate::fs::error::MAX_PAGE_FILE`]) and some room.
+pub const MAX_RECORD_BYTES: u64 = 2 * crate::fs::error::MAX_PAGE_FILE + (1 << 20);
+
+/// Most bytes a record file may have on disk (content, header and magic line).
+const MAX_RECORD_FILE: u64 = MAX_RECORD_BYTES + (64 << 10);
+
+/// The directory (inside the journal's) where damaged and missing records are set aside.
+pub const QUARANTINE: &str = "quarantine";
 
 /// Sequence number of a record: increasing in acceptance order.
 pub type Seq = u64;
@@ -83,6 +109,41 @@ pub struct Record {
     pub failure: Option<String>,
 }
 
+/// A record that was set aside (damaged or missing): its note in the quarantine directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAside {
+    /// The record's sequence number.
+    pub seq: Seq,
+    /// The page it was for, when that could still be told.
+    pub page_id: Option<String>,
+    /// What it asked for, when that could still be told.
+    pub kind: Option<RecordKind>,
+    /// Why it was set aside.
+    pub reason: String,
+    /// When (RFC 3339, UTC).
+    pub when: String,
+    /// The damaged file as it was found (`None`: the file was missing).
+    pub file: Option<PathBuf>,
+}
+
+impl SetAside {
+    /// The reason as a page's `failed: REASON` shows it.
+    pub fn describe(&self) -> String {
+        match &self.file {
+            Some(f) => format!(
+                "journal record {} was damaged ({}); set aside as {}",
+                self.seq,
+                self.reason,
+                f.display()
+            ),
+            None => format!(
+                "journal record {} is missing ({}); its save cannot be pushed",
+                self.seq, self.reason
+            ),
+        }
+    }
+}
+
 /// Why the journal failed.
 #[derive(Debug, Error)]
 pub enum JournalError {
@@ -106,6 +167,26 @@ pub enum JournalError {
     /// No pending record has this sequence number.
     #[error("no pending journal record {0}")]
     UnknownSeq(Seq),
+    /// A record larger than [`MAX_RECORD_BYTES`] (nothing was written).
+    #[error(
+        "a journal record of {size} bytes: the journal holds at most {limit} bytes per record"
+    )]
+    TooBig {
+        /// The record's content size.
+        size: u64,
+        /// [`MAX_RECORD_BYTES`].
+        limit: u64,
+    },
+}
+
+impl JournalError {
+    /// The OS error behind a failure, if there is one (a full disk is ENOSPC).
+    pub fn os_error(&self) -> Option<i32> {
+        match self {
+            JournalError::Io { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -119,16 +200,27 @@ struct Header {
     sha256: String,
 }
 
+/// What the index knows of a pending record without reading it.
+#[derive(Clone, Debug)]
+struct Entry {
+    path: PathBuf,
+    page_id: String,
+    kind: RecordKind,
+}
+
 struct Inner {
     next: Seq,
-    pending: BTreeMap<Seq, PathBuf>,
+    pending: BTreeMap<Seq, Entry>,
+    /// Set-aside records as last read from the quarantine directory.
+    set_aside: Vec<SetAside>,
+    /// Records the last listing could not read (left in place): why.
+    unreadable: BTreeMap<Seq, String>,
 }
 
 /// The write journal of one mount.
 pub struct Journal {
     dir: PathBuf,
     inner: Mutex<Inner>,
-    corrupt: Vec<PathBuf>,
     fsyncs: AtomicU64,
 }
 
@@ -160,9 +252,27 @@ fn file_name(seq: Seq) -> String {
     format!("{seq:020}.rec")
 }
 
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Writes `bytes` to `path` (created 0600) and fsyncs it.
+fn write_private(path: &Path, bytes: &[&[u8]]) -> std::io::Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    for b in bytes {
+        f.write_all(b)?;
+    }
+    f.sync_all()
+}
+
 impl Journal {
     /// Opens (creating it 0700 if needed) the journal in `dir` and recovers what a previous
-    /// run accepted but did not confirm.
+    /// run accepted but did not confirm; damaged records are set aside (see the module doc).
     pub fn open(dir: impl AsRef<Path>) -> Result<Journal, JournalError> {
         let dir = dir.as_ref().to_path_buf();
         DirBuilder::new()
@@ -170,61 +280,83 @@ impl Journal {
             .mode(0o700)
             .create(&dir)
             .map_err(io(&dir))?;
-        // An existing directory may have been made with a looser umask.
+        // The journal's own directory may have been made with a looser umask by an older run.
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io(&dir))?;
-        let mut pending = BTreeMap::new();
-        let mut corrupt = Vec::new();
+        let j = Journal {
+            dir,
+            inner: Mutex::new(Inner {
+                next: 1,
+                pending: BTreeMap::new(),
+                set_aside: Vec::new(),
+                unreadable: BTreeMap::new(),
+            }),
+            fsyncs: AtomicU64::new(0),
+        };
+        j.recover()?;
+        j.sync_dir()?;
+        Ok(j)
+    }
+
+    /// Scans the directory: removes unacknowledged `.tmp` files, indexes the intact
+    /// records, sets the damaged ones aside, drops failure notes of confirmed records.
+    fn recover(&self) -> Result<(), JournalError> {
+        let dir = &self.dir;
+        let mut inner = self.lock();
         let mut failed = Vec::new();
         let mut max = 0;
-        for entry in fs::read_dir(&dir).map_err(io(&dir))? {
-            let entry = entry.map_err(io(&dir))?;
+        let mut damaged = Vec::new();
+        for entry in fs::read_dir(dir).map_err(io(dir))? {
+            let entry = entry.map_err(io(dir))?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.ends_with(".rec.tmp") || name.ends_with(".failed.tmp") {
                 fs::remove_file(&path).map_err(io(&path))?;
             } else if name.ends_with(".rec.failed") {
                 failed.push(path);
-            } else if name.ends_with(".rec.corrupt") {
-                // Never reuse its number: a later damaged record would overwrite it.
-                if let Some(n) = name.split('.').next().and_then(|d| d.parse::<Seq>().ok()) {
-                    max = max.max(n);
-                }
-                corrupt.push(path);
             } else if let Some(stem) = name.strip_suffix(".rec") {
+                let seq = stem.parse::<Seq>().ok();
                 match read_record(&path) {
-                    Ok(r) if stem.parse::<Seq>().ok() == Some(r.seq) => {
+                    Ok(r) if seq == Some(r.seq) => {
                         max = max.max(r.seq);
-                        pending.insert(r.seq, path);
+                        let e = Entry {
+                            path,
+                            page_id: r.page_id,
+                            kind: r.kind,
+                        };
+                        inner.pending.insert(r.seq, e);
                     }
-                    Ok(_) | Err(JournalError::Corrupt { .. }) => {
-                        let aside = dir.join(format!("{name}.corrupt"));
-                        fs::rename(&path, &aside).map_err(io(&path))?;
-                        tracing::error!(file = %aside.display(), "damaged journal record set aside");
-                        corrupt.push(aside);
-                    }
+                    Ok(_) => damaged.push((path, seq, "its number does not match its name".into())),
+                    Err(JournalError::Corrupt { reason, .. }) => damaged.push((path, seq, reason)),
                     Err(e) => return Err(e),
                 }
             }
         }
+        for (path, seq, reason) in damaged {
+            let head = peek_header(&path);
+            let seq = seq.or(head.as_ref().map(|h| h.seq)).unwrap_or(0);
+            max = max.max(seq);
+            self.quarantine(
+                seq,
+                Some(&path),
+                head.as_ref().map(|h| h.page_id.clone()),
+                head.map(|h| h.kind),
+                &reason,
+            )?;
+        }
         // A failure note whose record was confirmed (crash between the two deletions).
         for f in failed {
             let rec = f.with_extension("");
-            if !pending.values().any(|p| *p == rec) {
+            if !inner.pending.values().any(|e| e.path == rec) {
                 fs::remove_file(&f).map_err(io(&f))?;
             }
         }
-        corrupt.sort();
-        let j = Journal {
-            dir,
-            inner: Mutex::new(Inner {
-                next: max + 1,
-                pending,
-            }),
-            corrupt,
-            fsyncs: AtomicU64::new(0),
-        };
-        j.sync_dir()?;
-        Ok(j)
+        inner.set_aside = self.read_quarantine();
+        for s in &inner.set_aside {
+            // Never reuse a number: a later record would be confused with the set-aside one.
+            max = max.max(s.seq);
+        }
+        inner.next = max + 1;
+        Ok(())
     }
 
     /// The journal directory.
@@ -232,9 +364,158 @@ impl Journal {
         &self.dir
     }
 
-    /// Damaged records found at open, renamed `*.rec.corrupt`.
-    pub fn corrupt(&self) -> &[PathBuf] {
-        &self.corrupt
+    fn quarantine_dir(&self) -> PathBuf {
+        self.dir.join(QUARANTINE)
+    }
+
+    /// Moves the record file at `path` (if any) into the quarantine directory and writes its
+    /// note. Logged once, as an error: an accepted save will not reach Notion by itself.
+    fn quarantine(
+        &self,
+        seq: Seq,
+        path: Option<&Path>,
+        page_id: Option<String>,
+        kind: Option<RecordKind>,
+        reason: &str,
+    ) -> Result<SetAside, JournalError> {
+        let q = self.quarantine_dir();
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&q)
+            .map_err(io(&q))?;
+        let file = match path {
+            Some(p) => {
+                let aside = q.join(format!("{}.corrupt", file_name(seq)));
+                fs::rename(p, &aside).map_err(io(p))?;
+                let failed = failure_path(p);
+                if failed.exists() {
+                    fs::remove_file(&failed).map_err(io(&failed))?;
+                }
+                Some(aside)
+            }
+            None => None,
+        };
+        let note = SetAside {
+            seq,
+            page_id,
+            kind,
+            reason: reason.to_string(),
+            when: now(),
+            file,
+        };
+        let json =
+            serde_json::to_vec_pretty(&note).map_err(|e| io(&q)(std::io::Error::other(e)))?;
+        let target = q.join(format!("{seq:020}.json"));
+        let tmp = q.join(format!("{seq:020}.json.tmp"));
+        write_private(&tmp, &[&json]).map_err(io(&tmp))?;
+        fs::rename(&tmp, &target).map_err(io(&target))?;
+        File::open(&q).and_then(|d| d.sync_all()).map_err(io(&q))?;
+        self.sync_dir()?;
+        tracing::error!(
+            seq,
+            page = note.page_id.as_deref().unwrap_or("?"),
+            reason,
+            note = %target.display(),
+            "journal record set aside: its save cannot be pushed; the other records go on"
+        );
+        Ok(note)
+    }
+
+    /// Reads the notes in the quarantine directory (a damaged file without a note, left by
+    /// an older version, is listed too).
+    fn read_quarantine(&self) -> Vec<SetAside> {
+        let q = self.quarantine_dir();
+        let Ok(rd) = fs::read_dir(&q) else {
+            return Vec::new();
+        };
+        let mut notes: BTreeMap<Seq, SetAside> = BTreeMap::new();
+        let mut bare = Vec::new();
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".json") {
+                match fs::read(e.path())
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<SetAside>(&b).ok())
+                {
+                    Some(n) => {
+                        notes.insert(n.seq, n);
+                    }
+                    None => {
+                        tracing::warn!(file = %e.path().display(), "unreadable quarantine note")
+                    }
+                }
+            } else if let Some(stem) = name.strip_suffix(".rec.corrupt") {
+                if let Ok(seq) = stem.parse::<Seq>() {
+                    bare.push((seq, e.path()));
+                }
+            }
+        }
+        for (seq, path) in bare {
+            notes.entry(seq).or_insert_with(|| SetAside {
+                seq,
+                page_id: peek_header(&path).map(|h| h.page_id),
+                kind: None,
+                reason: "damaged".into(),
+                when: String::new(),
+                file: Some(path),
+            });
+        }
+        notes.into_values().collect()
+    }
+
+    /// Every record set aside and not resolved yet, oldest first (read from the quarantine
+    /// directory, so a note a human deleted is gone).
+    pub fn set_aside(&self) -> Vec<SetAside> {
+        let notes = self.read_quarantine();
+        self.lock().set_aside = notes.clone();
+        notes
+    }
+
+    /// The set-aside records of `page_id` (as last read; no disk access).
+    pub fn set_aside_for(&self, page_id: &str) -> Vec<SetAside> {
+        self.lock()
+            .set_aside
+            .iter()
+            .filter(|s| s.page_id.as_deref() == Some(page_id))
+            .cloned()
+            .collect()
+    }
+
+    /// The damaged record files set aside (kept for a human).
+    pub fn corrupt(&self) -> Vec<PathBuf> {
+        self.set_aside()
+            .into_iter()
+            .filter_map(|s| s.file)
+            .collect()
+    }
+
+    /// Records the last listing could not read (left in place): sequence number, page and
+    /// why.
+    pub fn unreadable(&self) -> Vec<(Seq, String, String)> {
+        let inner = self.lock();
+        inner
+            .unreadable
+            .iter()
+            .map(|(seq, why)| {
+                let page = inner
+                    .pending
+                    .get(seq)
+                    .map(|e| e.page_id.clone())
+                    .unwrap_or_default();
+                (*seq, page, why.clone())
+            })
+            .collect()
+    }
+
+    /// The pages and kinds of the pending records, from the index (no disk access; for a
+    /// report when the records cannot be read).
+    pub fn pending_index(&self) -> Vec<(Seq, String, RecordKind)> {
+        self.lock()
+            .pending
+            .iter()
+            .map(|(s, e)| (*s, e.page_id.clone(), e.kind))
+            .collect()
     }
 
     /// fsync calls made so far (files and directory), for tests and `notionfs status`.
@@ -255,6 +536,26 @@ impl Journal {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Fails with ENOSPC (as [`JournalError::Io`]) unless the journal's filesystem has room
+    /// for a record of `bytes` bytes of content: lets a write be refused when it is made,
+    /// not only when its file is closed. Cheap (one `statvfs`).
+    pub fn room_for(&self, bytes: u64) -> Result<(), JournalError> {
+        if bytes > MAX_RECORD_BYTES {
+            return Err(JournalError::TooBig {
+                size: bytes,
+                limit: MAX_RECORD_BYTES,
+            });
+        }
+        let free = free_bytes(&self.dir).map_err(io(&self.dir))?;
+        // The header, the directory entry and the filesystem's own blocks.
+        if free < bytes.saturating_add(64 << 10) {
+            return Err(io(&self.dir)(std::io::Error::from_raw_os_error(
+                libc::ENOSPC,
+            )));
+        }
+        Ok(())
+    }
+
     /// Accepts a write: returns its sequence number once it is on disk (fsync'd).
     pub fn record(
         &self,
@@ -263,62 +564,101 @@ impl Journal {
         data: &[u8],
         base: Option<&[u8]>,
     ) -> Result<Seq, JournalError> {
+        let size = data.len() as u64 + base.map_or(0, |b| b.len() as u64);
+        if size > MAX_RECORD_BYTES {
+            return Err(JournalError::TooBig {
+                size,
+                limit: MAX_RECORD_BYTES,
+            });
+        }
         let mut inner = self.lock();
         let seq = inner.next;
         let header = Header {
             seq,
             page_id: page_id.to_string(),
             kind,
-            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            created: now(),
             data_len: data.len() as u64,
             base_len: base.map(|b| b.len() as u64),
             sha256: digest(data, base),
         };
         let final_path = self.dir.join(file_name(seq));
         let tmp = self.dir.join(format!("{}.tmp", file_name(seq)));
-        let write = || -> std::io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(MAGIC)?;
-            serde_json::to_writer(&mut f, &header)?;
-            f.write_all(b"\n")?;
-            f.write_all(data)?;
-            if let Some(b) = base {
-                f.write_all(b)?;
+        let mut head = serde_json::to_vec(&header).map_err(|e| io(&tmp)(e.into()))?;
+        head.push(b'\n');
+        if let Err(e) = write_private(&tmp, &[MAGIC, &head, data, base.unwrap_or_default()]) {
+            if let Err(rm) = fs::remove_file(&tmp) {
+                if rm.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(file = %tmp.display(), error = %rm, "cannot remove a partial journal record");
+                }
             }
-            f.sync_all()
-        };
-        if let Err(e) = write() {
-            let _ = fs::remove_file(&tmp);
             return Err(io(&tmp)(e));
         }
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         fs::rename(&tmp, &final_path).map_err(io(&final_path))?;
         self.sync_dir()?;
         inner.next = seq + 1;
-        inner.pending.insert(seq, final_path);
+        let e = Entry {
+            path: final_path,
+            page_id: page_id.to_string(),
+            kind,
+        };
+        inner.pending.insert(seq, e);
         Ok(seq)
     }
 
-    /// Every record not yet confirmed, oldest first, read back from disk.
+    /// Every record not yet confirmed, oldest first, read back from disk. A damaged or
+    /// missing record is set aside and left out (the others are listed); one that cannot be
+    /// read for another reason is left out of this listing and reported by
+    /// [`Journal::unreadable`]. Fails only when the set-aside itself fails.
     pub fn pending(&self) -> Result<Vec<Record>, JournalError> {
-        let paths: Vec<PathBuf> = self.lock().pending.values().cloned().collect();
-        let mut out = Vec::with_capacity(paths.len());
-        for p in &paths {
-            match read_record(p) {
-                Ok(r) => out.push(r),
-                // Confirmed (deleted) since the list was taken: no longer pending.
+        let entries: Vec<(Seq, Entry)> = self
+            .lock()
+            .pending
+            .iter()
+            .map(|(s, e)| (*s, e.clone()))
+            .collect();
+        let mut out = Vec::with_capacity(entries.len());
+        for (seq, e) in entries {
+            match read_record(&e.path) {
+                Ok(r) if r.seq == seq => {
+                    self.lock().unreadable.remove(&seq);
+                    out.push(r);
+                }
+                Ok(_) => self.set_aside_pending(seq, true, "its number does not match its name")?,
+                Err(JournalError::Corrupt { reason, .. }) => {
+                    self.set_aside_pending(seq, true, &reason)?
+                }
                 Err(JournalError::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound
-                        && !self.lock().pending.values().any(|q| q == p) => {}
-                Err(e) => return Err(e),
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    // Confirmed (deleted) since the list was taken: no longer pending.
+                    // Still indexed: the file vanished under the journal.
+                    self.set_aside_pending(seq, false, "its file was deleted")?
+                }
+                Err(other) => {
+                    tracing::warn!(seq, error = %other, "cannot read a journal record; skipped for now");
+                    self.lock().unreadable.insert(seq, other.to_string());
+                }
             }
         }
         Ok(out)
+    }
+
+    /// Sets record `seq` aside if it is still pending (a confirm may have raced with the
+    /// read that found it damaged or missing).
+    fn set_aside_pending(&self, seq: Seq, exists: bool, reason: &str) -> Result<(), JournalError> {
+        let mut inner = self.lock();
+        let Some(e) = inner.pending.get(&seq).cloned() else {
+            return Ok(());
+        };
+        let path = if exists { Some(e.path.as_path()) } else { None };
+        let note = self.quarantine(seq, path, Some(e.page_id), Some(e.kind), reason)?;
+        inner.pending.remove(&seq);
+        inner.unreadable.remove(&seq);
+        inner.set_aside.retain(|s| s.seq != seq);
+        inner.set_aside.push(note);
+        Ok(())
     }
 
     /// The pending records of one page, oldest first.
@@ -341,20 +681,27 @@ impl Journal {
         let path = inner
             .pending
             .get(&seq)
-            .cloned()
+            .map(|e| e.path.clone())
             .ok_or(JournalError::UnknownSeq(seq))?;
-        fs::remove_file(&path).map_err(io(&path))?;
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            // Gone already: what matters is that it is not pending any more.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&path)(e)),
+        }
         let failed = failure_path(&path);
         if failed.exists() {
             fs::remove_file(&failed).map_err(io(&failed))?;
         }
         inner.pending.remove(&seq);
+        inner.unreadable.remove(&seq);
         self.sync_dir()
     }
 
     /// Confirms every pending record of `page_id` of `kind` up to `seq` included: once the
-    /// newest body of a page is in Notion, the older ones it superseded are done too.
-    /// Returns how many were confirmed.
+    /// newest body of a page is in Notion, the older ones it superseded are done too — set
+    /// aside ones included (their notes are removed). Returns how many pending records were
+    /// confirmed.
     pub fn confirm_through(
         &self,
         page_id: &str,
@@ -362,15 +709,53 @@ impl Journal {
         seq: Seq,
     ) -> Result<usize, JournalError> {
         let done: Vec<Seq> = self
-            .pending()?
-            .into_iter()
-            .filter(|r| r.page_id == page_id && r.kind == kind && r.seq <= seq)
-            .map(|r| r.seq)
+            .lock()
+            .pending
+            .iter()
+            .filter(|(s, e)| e.page_id == page_id && e.kind == kind && **s <= seq)
+            .map(|(s, _)| *s)
             .collect();
         for s in &done {
             self.confirm(*s)?;
         }
+        self.resolve_set_aside(page_id, kind, seq)?;
         Ok(done.len())
+    }
+
+    /// Removes the notes (and damaged files) of set-aside records of `page_id` of `kind`
+    /// older than `seq`, which a newer record now in Notion superseded.
+    fn resolve_set_aside(
+        &self,
+        page_id: &str,
+        kind: RecordKind,
+        seq: Seq,
+    ) -> Result<(), JournalError> {
+        let mut inner = self.lock();
+        let moot: Vec<SetAside> = inner
+            .set_aside
+            .iter()
+            .filter(|s| {
+                s.page_id.as_deref() == Some(page_id) && s.kind == Some(kind) && s.seq < seq
+            })
+            .cloned()
+            .collect();
+        for s in &moot {
+            let note = self.quarantine_dir().join(format!("{:020}.json", s.seq));
+            for f in [Some(note), s.file.clone()].into_iter().flatten() {
+                match fs::remove_file(&f) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(&f)(e)),
+                }
+            }
+            tracing::info!(
+                seq = s.seq,
+                page = page_id,
+                "set-aside journal record superseded by a newer save now in Notion"
+            );
+        }
+        inner.set_aside.retain(|s| !moot.contains(s));
+        Ok(())
     }
 
     /// Notes why pushing record `seq` failed (shown as `failed: REASON` and by `notionfs
@@ -380,27 +765,31 @@ impl Journal {
         let path = inner
             .pending
             .get(&seq)
-            .cloned()
+            .map(|e| e.path.clone())
             .ok_or(JournalError::UnknownSeq(seq))?;
         let target = failure_path(&path);
         let mut tmp = target.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
-        let write = || -> std::io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(reason.as_bytes())?;
-            f.sync_all()
-        };
-        write().map_err(io(&tmp))?;
+        write_private(&tmp, &[reason.as_bytes()]).map_err(io(&tmp))?;
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         fs::rename(&tmp, &target).map_err(io(&target))?;
         self.sync_dir()
     }
+}
+
+/// Free bytes for an unprivileged writer on the filesystem holding `dir`.
+fn free_bytes(dir: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: a valid NUL-terminated path and a zeroed out-parameter of the right type.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; statvfs only writes into `st`.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
 }
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> JournalError {
@@ -410,11 +799,26 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> JournalError {
     }
 }
 
+/// The header of a (possibly damaged) record file, if it can still be read.
+fn peek_header(path: &Path) -> Option<Header> {
+    let mut buf = vec![0u8; 64 << 10];
+    let n = File::open(path).and_then(|mut f| f.read(&mut buf)).ok()?;
+    let rest = buf[..n].strip_prefix(MAGIC)?;
+    let nl = rest.iter().position(|&b| b == b'\n')?;
+    serde_json::from_slice(&rest[..nl]).ok()
+}
+
 fn read_record(path: &Path) -> Result<Record, JournalError> {
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(io(path))?;
+    let mut f = File::open(path).map_err(io(path))?;
+    let len = f.metadata().map_err(io(path))?.len();
+    if len > MAX_RECORD_FILE {
+        return Err(corrupt(
+            path,
+            format!("{len} bytes, larger than any record ({MAX_RECORD_FILE})"),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    f.read_to_end(&mut bytes).map_err(io(path))?;
     let rest = bytes
         .strip_prefix(MAGIC)
         .ok_or_else(|| corrupt(path, "bad magic line"))?;
@@ -425,23 +829,19 @@ fn read_record(path: &Path) -> Result<Record, JournalError> {
     let header: Header = serde_json::from_slice(&rest[..nl])
         .map_err(|e| corrupt(path, format!("bad header: {e}")))?;
     let body = &rest[nl + 1..];
-    let data_len = usize::try_from(header.data_len).map_err(|_| corrupt(path, "huge length"))?;
-    let base_len = match header.base_len {
-        Some(n) => Some(usize::try_from(n).map_err(|_| corrupt(path, "huge length"))?),
-        None => None,
-    };
-    if body.len() != data_len + base_len.unwrap_or(0) {
+    let want = header.data_len.checked_add(header.base_len.unwrap_or(0));
+    if want != Some(body.len() as u64) {
         return Err(corrupt(
             path,
             format!(
                 "{} bytes of content, header says {}",
                 body.len(),
-                data_len + base_len.unwrap_or(0)
+                want.map_or("more than fits".to_string(), |w| w.to_string())
             ),
         ));
     }
-    let (data, base) = body.split_at(data_len);
-    let base = base_len.map(|_| base);
+    let (data, base) = body.split_at(header.data_len as usize);
+    let base = header.base_len.map(|_| base);
     if digest(data, base) != header.sha256 {
         return Err(corrupt(path, "checksum mismatch"));
     }

@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use crate::fs::content::DiskCache;
-use crate::fs::error::{FsError, FsResult};
+use crate::fs::error::FsResult;
 use crate::fs::render::PathMap;
 use crate::notion::model::Block;
 use crate::notion::Client;
@@ -146,8 +146,7 @@ impl Writer {
         disk: Option<DiskCache>,
         versions_memory: usize,
     ) -> FsResult<Arc<Writer>> {
-        let journal =
-            Journal::open(journal_dir).map_err(|e| FsError::Io(std::io::Error::other(e)))?;
+        let journal = Journal::open(journal_dir)?;
         let versions = Arc::new(versions::Versions::open(
             journal_dir.with_file_name("versions"),
             versions_memory,
@@ -192,20 +191,35 @@ impl Writer {
 
     /// Keeps a conflict's local version on disk (`conflicts/STAMP-PAGE.md` beside the
     /// journal, 0600, fsync'd) before its journal record is let go: the copy shown in the
-    /// tree lives in memory only.
-    fn keep_conflict(&self, c: &Conflict) -> std::io::Result<PathBuf> {
+    /// tree lives in memory only. A copy of the same page already kept under that stamp (two
+    /// conflicts within one second) is never overwritten: the stamp gets `-2`, `-3`, … and
+    /// `c.stamp` says which one was used (the name shown in the tree follows it).
+    fn keep_conflict(&self, c: &mut Conflict) -> std::io::Result<PathBuf> {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
         crate::fs::create_private_dir(&self.conflicts_dir)?;
-        let path = self
-            .conflicts_dir
-            .join(format!("{}-{}.md", c.stamp, c.page));
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)?;
+        let first = c.stamp.clone();
+        let mut n = 1u32;
+        let (path, mut f) = loop {
+            let stamp = match n {
+                1 => first.clone(),
+                _ => format!("{first}-{n}"),
+            };
+            let path = self.conflicts_dir.join(format!("{stamp}-{}.md", c.page));
+            let opened = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path);
+            match opened {
+                Ok(f) => {
+                    c.stamp = stamp;
+                    break (path, f);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
+                Err(e) => return Err(e),
+            }
+        };
         f.write_all(&c.data)?;
         f.sync_all()?;
         std::fs::File::open(&self.conflicts_dir)?.sync_all()?;
@@ -288,19 +302,14 @@ impl Writer {
     }
 
     /// Every page that is not clean: pending or failed records in the journal (also those
-    /// replayed from an earlier run) and conflicts not superseded by a later save.
+    /// replayed from an earlier run), records set aside as damaged or missing, records that
+    /// cannot be read, and conflicts not superseded by a later save. Never an empty list
+    /// that hides a record: a journal that cannot be read lists its records (from the
+    /// index) as failed with the reason.
     pub fn snapshot(&self) -> Vec<PageStatus> {
-        // A push may confirm (delete) a record while it is being read back: read again.
-        let mut records = self.journal.pending();
-        for _ in 0..5 {
-            if records.is_ok() {
-                break;
-            }
-            records = self.journal.pending();
-        }
-        let records = records.unwrap_or_else(|e| {
+        let records = self.journal.pending().map_err(|e| {
             tracing::warn!(error = %e, "cannot list the journal");
-            Vec::new()
+            e.to_string()
         });
         let states: HashMap<String, SyncState> = self
             .pages()
@@ -308,34 +317,65 @@ impl Writer {
             .filter_map(|(k, p)| Some((k.clone(), p.sync.clone()?)))
             .collect();
         let mut out: Vec<PageStatus> = Vec::new();
-        for r in records {
-            let i = match out.iter().position(|p| p.page == r.page_id) {
+        let entry = |out: &mut Vec<PageStatus>, page: &str, kind: Option<RecordKind>| {
+            let i = match out.iter().position(|p| p.page == page) {
                 Some(i) => i,
                 None => {
                     out.push(PageStatus {
-                        page: r.page_id.clone(),
+                        page: page.to_string(),
                         state: SyncState::Pending,
-                        since: Some(r.created.clone()),
+                        since: None,
                         kinds: Vec::new(),
                     });
                     out.len() - 1
                 }
             };
-            let p = &mut out[i];
-            if !p.kinds.contains(&r.kind) {
-                p.kinds.push(r.kind);
+            if let Some(k) = kind.filter(|k| !out[i].kinds.contains(k)) {
+                out[i].kinds.push(k);
             }
-            // The newest record decides (a failure noted before a restart included).
-            p.state = match &r.failure {
-                Some(f) => SyncState::Failed(f.clone()),
-                None => SyncState::Pending,
-            };
+            i
+        };
+        match &records {
+            Ok(records) => {
+                for r in records {
+                    let i = entry(&mut out, &r.page_id, Some(r.kind));
+                    let p = &mut out[i];
+                    p.since.get_or_insert_with(|| r.created.clone());
+                    // The newest record decides (a failure noted before a restart included).
+                    p.state = match &r.failure {
+                        Some(f) => SyncState::Failed(f.clone()),
+                        None => SyncState::Pending,
+                    };
+                }
+            }
+            Err(why) => {
+                for (_, page, kind) in self.journal.pending_index() {
+                    let i = entry(&mut out, &page, Some(kind));
+                    out[i].state = SyncState::Failed(format!("cannot read the journal: {why}"));
+                }
+            }
         }
         for p in &mut out {
             // What this run saw last wins over the journal's notes.
             if let Some(s @ (SyncState::Failed(_) | SyncState::Pending)) = states.get(&p.page) {
-                p.state = s.clone();
+                if records.is_ok() {
+                    p.state = s.clone();
+                }
             }
+        }
+        // Saves that will not reach Notion by themselves: reported last so they win.
+        for s in self.journal.set_aside() {
+            let page = s
+                .page_id
+                .clone()
+                .unwrap_or_else(|| format!("journal record {}", s.seq));
+            let i = entry(&mut out, &page, s.kind);
+            out[i].state = SyncState::Failed(s.describe());
+            out[i].since.get_or_insert(s.when.clone());
+        }
+        for (seq, page, why) in self.journal.unreadable() {
+            let i = entry(&mut out, &page, None);
+            out[i].state = SyncState::Failed(format!("journal record {seq} cannot be read: {why}"));
         }
         let mut rest: Vec<PageStatus> = states
             .into_iter()
@@ -355,12 +395,12 @@ impl Writer {
         out
     }
 
-    /// Makes a saved body durable (blocking: call from `spawn_blocking`).
+    /// Makes a saved body durable (blocking: call from `spawn_blocking`). A journal that
+    /// cannot take it fails with its cause (a full disk: ENOSPC; see [`crate::fs::error::FsError::errno`]).
     pub fn record(&self, page: &str, data: &[u8], base: &[u8]) -> FsResult<Seq> {
         let seq = self
             .journal
-            .record(page, RecordKind::Body, data, Some(base))
-            .map_err(|e| FsError::Io(std::io::Error::other(e)))?;
+            .record(page, RecordKind::Body, data, Some(base))?;
         self.pages().entry(page.to_string()).or_default().sync = Some(SyncState::Pending);
         Ok(seq)
     }
@@ -500,12 +540,12 @@ impl Writer {
         let Err(Failure::Conflict(n)) = pushed else {
             return (pushed, None);
         };
-        let c = Conflict {
+        let mut c = Conflict {
             page: page.to_string(),
             data: data.to_vec(),
             stamp: chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string(),
         };
-        match self.keep_conflict(&c) {
+        match self.keep_conflict(&mut c) {
             Ok(path) => {
                 tracing::warn!(
                     page,

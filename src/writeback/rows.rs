@@ -299,6 +299,7 @@ pub async fn complete_row(client: &Client, page: &mut Page) -> Result<(), ApiErr
     for (name, prop_id) in frontmatter::needs_full_items(page) {
         let mut pages = Vec::new();
         let mut cursor = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let v = client
                 .page_property(&page.id, &prop_id, cursor.take())
@@ -314,6 +315,10 @@ pub async fn complete_row(client: &Client, page: &mut Page) -> Result<(), ApiErr
             };
             pages.push(item);
             match next {
+                // A cursor handed out twice would make this walk go round forever.
+                Some(c) if !seen.insert(c.clone()) => {
+                    return Err(crate::notion::client::repeated_cursor(&c))
+                }
                 Some(c) => cursor = Some(c),
                 None => break,
             }
