@@ -2,11 +2,17 @@
 //! a reply. No filesystem logic or policy lives here (which opens write, what setattr may
 //! change, what is refused: all the core's).
 //!
-//! FUSE requests arrive on fuser's own worker threads (not tokio workers); each request
-//! runs the core's async method to completion with [`tokio::runtime::Handle::block_on`], so
-//! no tokio worker ever blocks and the core's HTTP calls run on the runtime's reactor.
+//! FUSE requests arrive on fuser's own threads (not tokio workers). A request whose core
+//! method is async is polled once on that thread: answered from memory (the common case:
+//! a warm `open`, `lookup`, `readdir`), it is replied to at once; if it has to wait (for
+//! Notion, the disk cache, a lock), it moves to the runtime and is replied to from there
+//! ([`NotionFuse::serve`]). So no FUSE thread ever waits for the network, and two threads
+//! ([`THREADS`]) serve a mount: more only add wakeups to every round trip.
+//!
+//! Every request is counted by operation ([`request_counts`], `notionfs status`).
 
 use std::ffi::OsStr;
+use std::future::Future;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -19,7 +25,91 @@ use fuser::{
     Session, SessionACL, TimeOrNow, WriteFlags,
 };
 
-use crate::fs::{Attr, AttrChange, FileKind, FsCore, FsError, FsResult, Invalidate, Opened};
+use crate::fs::{
+    kernel, Attr, AttrChange, DirEntry, FileKind, FsCore, FsError, FsResult, Invalidate, Opened,
+};
+
+/// The FUSE operations counted ([`request_counts`]), in `OP_NAMES` order.
+#[derive(Clone, Copy)]
+enum Op {
+    Lookup,
+    Forget,
+    Getattr,
+    Setattr,
+    Open,
+    Read,
+    Write,
+    Flush,
+    Release,
+    Fsync,
+    Opendir,
+    Readdir,
+    Releasedir,
+    Statfs,
+    Getxattr,
+    Listxattr,
+    Access,
+    Create,
+    Mknod,
+    Mkdir,
+    Unlink,
+    Rmdir,
+    Symlink,
+    Rename,
+    Link,
+    Setxattr,
+    Removexattr,
+}
+
+/// Names of the operations, as `notionfs status` shows them.
+const OP_NAMES: [&str; 27] = [
+    "lookup",
+    "forget",
+    "getattr",
+    "setattr",
+    "open",
+    "read",
+    "write",
+    "flush",
+    "release",
+    "fsync",
+    "opendir",
+    "readdir",
+    "releasedir",
+    "statfs",
+    "getxattr",
+    "listxattr",
+    "access",
+    "create",
+    "mknod",
+    "mkdir",
+    "unlink",
+    "rmdir",
+    "symlink",
+    "rename",
+    "link",
+    "setxattr",
+    "removexattr",
+];
+
+/// Requests served by this process's mount, by operation (one mount per process).
+static REQUESTS: [std::sync::atomic::AtomicU64; OP_NAMES.len()] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; OP_NAMES.len()];
+
+fn count(op: Op) {
+    REQUESTS[op as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The FUSE requests served since the mount started, by operation (those served at least
+/// once): where the time of a warm `grep -r` goes (`notionfs status`).
+pub fn request_counts() -> std::collections::BTreeMap<String, u64> {
+    OP_NAMES
+        .iter()
+        .zip(REQUESTS.iter())
+        .map(|(n, c)| (n.to_string(), c.load(std::sync::atomic::Ordering::Relaxed)))
+        .filter(|(_, c)| *c > 0)
+        .collect()
+}
 
 /// How the mount is set up.
 #[derive(Clone, Debug)]
@@ -30,9 +120,13 @@ pub struct MountConfig {
     pub read_only: bool,
     /// Worker threads serving requests.
     pub threads: usize,
-    /// How long the kernel may cache entries and attributes of known size.
+    /// How long the kernel may cache entries and attributes of known size (see
+    /// [`kernel::KERNEL_TTL`]).
     pub kernel_ttl: Duration,
 }
+
+/// FUSE threads reading requests (each on a cloned `/dev/fuse` descriptor).
+pub const THREADS: usize = 2;
 
 /// The fuser `Filesystem` over an [`FsCore`].
 pub struct NotionFuse {
@@ -61,11 +155,56 @@ impl NotionFuse {
 
     /// The kernel may cache an attribute only when its size is exact.
     fn ttl_for(&self, a: &Attr) -> Duration {
-        if a.size_known {
-            self.ttl
-        } else {
-            Duration::ZERO
+        kernel::attr_ttl(a, self.ttl)
+    }
+
+    /// Runs `work` and hands its result to `done`: on this thread if it completes without
+    /// waiting, else on the runtime (see the module doc).
+    fn serve<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+        done: impl FnOnce(T) + Send + 'static,
+    ) {
+        let mut work = Box::pin(work);
+        let _in_runtime = self.rt.enter();
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        match work.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => done(v),
+            // Polled again by the task with its own waker.
+            std::task::Poll::Pending => {
+                self.rt.spawn(async move { done(work.await) });
+            }
         }
+    }
+
+    /// Serves a request that answers with an entry.
+    fn serve_entry(
+        &self,
+        op: &'static str,
+        ino: u64,
+        work: impl Future<Output = FsResult<Attr>> + Send + 'static,
+        reply: ReplyEntry,
+    ) {
+        let ttl = self.ttl;
+        self.serve(work, move |r| match r {
+            Ok(a) => reply.entry(&kernel::attr_ttl(&a, ttl), &file_attr(&a), Generation(0)),
+            Err(e) => reply.error(errno(op, ino, &e)),
+        });
+    }
+
+    /// Serves a request that answers with nothing but success.
+    fn serve_empty(
+        &self,
+        op: &'static str,
+        ino: u64,
+        work: impl Future<Output = FsResult<()>> + Send + 'static,
+        reply: ReplyEmpty,
+    ) {
+        self.serve(work, move |r| match r {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno(op, ino, &e)),
+        });
     }
 }
 
@@ -103,8 +242,13 @@ fn errno(op: &str, ino: u64, e: &FsError) -> Errno {
     Errno::from_i32(n)
 }
 
-fn fopen_flags(o: &Opened) -> FopenFlags {
+/// The open flags of a reply; `flags` are the `open(2)` flags (no `FLUSH` at each close
+/// of a descriptor that cannot have written).
+fn fopen_flags(o: &Opened, flags: i32) -> FopenFlags {
     let mut f = FopenFlags::empty();
+    if !kernel::flush_on_close(flags) {
+        f |= FopenFlags::FOPEN_NOFLUSH;
+    }
     if o.direct_io {
         f |= FopenFlags::FOPEN_DIRECT_IO;
     }
@@ -112,6 +256,28 @@ fn fopen_flags(o: &Opened) -> FopenFlags {
         f |= FopenFlags::FOPEN_KEEP_CACHE;
     }
     f
+}
+
+/// Fills a `readdir` reply from `offset` on: `.`, `..`, then `entries`.
+fn fill_dir(ino: u64, parent: u64, entries: Vec<DirEntry>, offset: u64, mut reply: ReplyDirectory) {
+    let all = [
+        (ino, FileType::Directory, ".".to_string()),
+        (parent, FileType::Directory, "..".to_string()),
+    ]
+    .into_iter()
+    .chain(entries.into_iter().map(|e| {
+        let t = match e.kind {
+            FileKind::Dir => FileType::Directory,
+            FileKind::File => FileType::RegularFile,
+        };
+        (e.ino, t, e.name)
+    }));
+    for (i, (ino, kind, name)) in all.enumerate().skip(offset as usize) {
+        if reply.add(INodeNo(ino), (i + 1) as u64, kind, name) {
+            break;
+        }
+    }
+    reply.ok();
 }
 
 fn xattr_reply(reply: ReplyXattr, data: &[u8], size: u32) {
@@ -130,17 +296,39 @@ impl Filesystem for NotionFuse {
         Ok(())
     }
 
+    fn forget(&self, _req: &Request, _ino: INodeNo, _nlookup: u64) {
+        count(Op::Forget);
+    }
+
+    fn releasedir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _flags: OpenFlags,
+        reply: ReplyEmpty,
+    ) {
+        count(Op::Releasedir);
+        reply.ok();
+    }
+
+    fn statfs(&self, _req: &Request, _ino: INodeNo, reply: fuser::ReplyStatfs) {
+        count(Op::Statfs);
+        reply.statfs(0, 0, 0, 0, 0, 512, 255, 0);
+    }
+
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        count(Op::Lookup);
         let Some(name) = name.to_str() else {
             return reply.error(Errno::ENOENT);
         };
-        match self.rt.block_on(self.core.lookup(parent.0, name)) {
-            Ok(a) => reply.entry(&self.ttl_for(&a), &file_attr(&a), Generation(0)),
-            Err(e) => reply.error(errno("lookup", parent.0, &e)),
-        }
+        let (core, name) = (self.core.clone(), name.to_string());
+        let work = async move { core.lookup(parent.0, &name).await };
+        self.serve_entry("lookup", parent.0, work, reply);
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+        count(Op::Getattr);
         match self.core.getattr(ino.0) {
             Ok(a) => reply.attr(&self.ttl_for(&a), &file_attr(&a)),
             Err(e) => reply.error(errno("getattr", ino.0, &e)),
@@ -148,6 +336,7 @@ impl Filesystem for NotionFuse {
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        count(Op::Opendir);
         // Let the kernel cache listings; it keeps them only while they are current.
         match self.core.opendir(ino.0) {
             Ok(keep) => {
@@ -167,40 +356,29 @@ impl Filesystem for NotionFuse {
         ino: INodeNo,
         _fh: FileHandle,
         offset: u64,
-        mut reply: ReplyDirectory,
+        reply: ReplyDirectory,
     ) {
-        let entries = match self.rt.block_on(self.core.readdir(ino.0)) {
-            Ok(e) => e,
-            Err(e) => return reply.error(errno("readdir", ino.0, &e)),
+        count(Op::Readdir);
+        let core = self.core.clone();
+        let work = async move {
+            let entries = core.readdir(ino.0).await?;
+            Ok((entries, core.parent_of(ino.0)))
         };
-        let parent = self.core.parent_of(ino.0);
-        let all = [
-            (ino.0, FileType::Directory, ".".to_string()),
-            (parent, FileType::Directory, "..".to_string()),
-        ]
-        .into_iter()
-        .chain(entries.into_iter().map(|e| {
-            let t = match e.kind {
-                FileKind::Dir => FileType::Directory,
-                FileKind::File => FileType::RegularFile,
-            };
-            (e.ino, t, e.name)
-        }));
-        for (i, (ino, kind, name)) in all.enumerate().skip(offset as usize) {
-            if reply.add(INodeNo(ino), (i + 1) as u64, kind, name) {
-                break;
-            }
-        }
-        reply.ok();
+        self.serve(work, move |r| match r {
+            Ok((entries, parent)) => fill_dir(ino.0, parent, entries, offset, reply),
+            Err(e) => reply.error(errno("readdir", ino.0, &e)),
+        });
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
-        match self.rt.block_on(self.core.open(ino.0, flags.0)) {
-            Ok(o) => reply.opened(FileHandle(o.fh), fopen_flags(&o)),
+        count(Op::Open);
+        let core = self.core.clone();
+        let work = async move { core.open(ino.0, flags.0).await };
+        self.serve(work, move |r| match r {
+            Ok(o) => reply.opened(FileHandle(o.fh), fopen_flags(&o, flags.0)),
             Err(e) => reply.error(errno("open", ino.0, &e)),
-        }
+        });
     }
-
     fn read(
         &self,
         _req: &Request,
@@ -212,6 +390,7 @@ impl Filesystem for NotionFuse {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
+        count(Op::Read);
         match self.core.read(fh.0, offset, size) {
             Ok(d) => reply.data(&d),
             Err(e) => reply.error(errno("read", ino.0, &e)),
@@ -228,11 +407,11 @@ impl Filesystem for NotionFuse {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
+        count(Op::Release);
         // Flushes (journals) a write handle that was not flushed and schedules its push.
-        match self.rt.block_on(self.core.close(fh.0)) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno("release", ino.0, &e)),
-        }
+        let core = self.core.clone();
+        let work = async move { core.close(fh.0).await };
+        self.serve_empty("release", ino.0, work, reply);
     }
 
     fn flush(
@@ -243,10 +422,10 @@ impl Filesystem for NotionFuse {
         _lock_owner: LockOwner,
         reply: ReplyEmpty,
     ) {
-        match self.rt.block_on(self.core.fsync(fh.0)) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno("flush", ino.0, &e)),
-        }
+        count(Op::Flush);
+        let core = self.core.clone();
+        let work = async move { core.fsync(fh.0).await };
+        self.serve_empty("flush", ino.0, work, reply);
     }
 
     fn fsync(
@@ -257,13 +436,14 @@ impl Filesystem for NotionFuse {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        match self.rt.block_on(self.core.fsync(fh.0)) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno("fsync", ino.0, &e)),
-        }
+        count(Op::Fsync);
+        let core = self.core.clone();
+        let work = async move { core.fsync(fh.0).await };
+        self.serve_empty("fsync", ino.0, work, reply);
     }
 
     fn getxattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
+        count(Op::Getxattr);
         let name = name.to_str().unwrap_or("");
         match self.core.getxattr(ino.0, name) {
             Ok(v) => xattr_reply(reply, &v, size),
@@ -272,6 +452,7 @@ impl Filesystem for NotionFuse {
     }
 
     fn listxattr(&self, _req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {
+        count(Op::Listxattr);
         match self.core.listxattr(ino.0) {
             Ok(v) => xattr_reply(reply, &v, size),
             Err(e) => reply.error(errno("listxattr", ino.0, &e)),
@@ -279,6 +460,7 @@ impl Filesystem for NotionFuse {
     }
 
     fn access(&self, _req: &Request, ino: INodeNo, mask: AccessFlags, reply: ReplyEmpty) {
+        count(Op::Access);
         match self.core.access(ino.0, mask.contains(AccessFlags::W_OK)) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(errno("access", ino.0, &e)),
@@ -303,17 +485,17 @@ impl Filesystem for NotionFuse {
         _flags: Option<fuser::BsdFileFlags>,
         reply: ReplyAttr,
     ) {
+        count(Op::Setattr);
         let change = AttrChange {
             mode_or_owner: mode.is_some() || uid.is_some() || gid.is_some(),
             size,
         };
-        match self
-            .rt
-            .block_on(self.core.setattr(ino.0, fh.map(|f| f.0), change))
-        {
-            Ok(a) => reply.attr(&self.ttl_for(&a), &file_attr(&a)),
+        let (core, ttl) = (self.core.clone(), self.ttl);
+        let work = async move { core.setattr(ino.0, fh.map(|f| f.0), change).await };
+        self.serve(work, move |r| match r {
+            Ok(a) => reply.attr(&kernel::attr_ttl(&a, ttl), &file_attr(&a)),
             Err(e) => reply.error(errno("setattr", ino.0, &e)),
-        }
+        });
     }
 
     fn mknod(
@@ -326,6 +508,7 @@ impl Filesystem for NotionFuse {
         _rdev: u32,
         reply: ReplyEntry,
     ) {
+        count(Op::Mknod);
         self.entry("mknod", parent.0, self.core.mknod(parent.0), reply);
     }
 
@@ -338,31 +521,33 @@ impl Filesystem for NotionFuse {
         _umask: u32,
         reply: ReplyEntry,
     ) {
+        count(Op::Mkdir);
         let Some(name) = name.to_str() else {
             return reply.error(Errno::EINVAL);
         };
-        let made = self.rt.block_on(self.core.mkdir(parent.0, name));
-        self.entry("mkdir", parent.0, made, reply);
+        let (core, name) = (self.core.clone(), name.to_string());
+        let work = async move { core.mkdir(parent.0, &name).await };
+        self.serve_entry("mkdir", parent.0, work, reply);
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        count(Op::Unlink);
         let Some(name) = name.to_str() else {
             return reply.error(Errno::ENOENT);
         };
-        match self.rt.block_on(self.core.unlink(parent.0, name)) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno("unlink", parent.0, &e)),
-        }
+        let (core, name) = (self.core.clone(), name.to_string());
+        let work = async move { core.unlink(parent.0, &name).await };
+        self.serve_empty("unlink", parent.0, work, reply);
     }
 
     fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        count(Op::Rmdir);
         let Some(name) = name.to_str() else {
             return reply.error(Errno::ENOENT);
         };
-        match self.rt.block_on(self.core.rmdir(parent.0, name)) {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno("rmdir", parent.0, &e)),
-        }
+        let (core, name) = (self.core.clone(), name.to_string());
+        let work = async move { core.rmdir(parent.0, &name).await };
+        self.serve_empty("rmdir", parent.0, work, reply);
     }
 
     fn symlink(
@@ -373,6 +558,7 @@ impl Filesystem for NotionFuse {
         _target: &Path,
         reply: ReplyEntry,
     ) {
+        count(Op::Symlink);
         self.entry("symlink", parent.0, self.core.symlink(parent.0), reply);
     }
 
@@ -386,16 +572,14 @@ impl Filesystem for NotionFuse {
         _flags: fuser::RenameFlags,
         reply: ReplyEmpty,
     ) {
+        count(Op::Rename);
         let (Some(name), Some(newname)) = (name.to_str(), newname.to_str()) else {
             return reply.error(Errno::ENOENT);
         };
-        match self
-            .rt
-            .block_on(self.core.rename(parent.0, name, newparent.0, newname))
-        {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno("rename", parent.0, &e)),
-        }
+        let core = self.core.clone();
+        let (name, newname) = (name.to_string(), newname.to_string());
+        let work = async move { core.rename(parent.0, &name, newparent.0, &newname).await };
+        self.serve_empty("rename", parent.0, work, reply);
     }
 
     fn link(
@@ -406,6 +590,7 @@ impl Filesystem for NotionFuse {
         _newname: &OsStr,
         reply: ReplyEntry,
     ) {
+        count(Op::Link);
         self.entry("link", ino.0, self.core.link(ino.0), reply);
     }
 
@@ -421,6 +606,7 @@ impl Filesystem for NotionFuse {
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
+        count(Op::Write);
         match self.core.write(fh.0, offset, data) {
             Ok(n) => reply.written(n),
             Err(e) => reply.error(errno("write", ino.0, &e)),
@@ -434,22 +620,25 @@ impl Filesystem for NotionFuse {
         name: &OsStr,
         _mode: u32,
         _umask: u32,
-        _flags: i32,
+        flags: i32,
         reply: ReplyCreate,
     ) {
+        count(Op::Create);
         let Some(name) = name.to_str() else {
             return reply.error(Errno::EINVAL);
         };
-        match self.rt.block_on(self.core.create(parent.0, name)) {
+        let (core, name, ttl) = (self.core.clone(), name.to_string(), self.ttl);
+        let work = async move { core.create(parent.0, &name).await };
+        self.serve(work, move |r| match r {
             Ok((a, o)) => reply.created(
-                &self.ttl_for(&a),
+                &kernel::attr_ttl(&a, ttl),
                 &file_attr(&a),
                 Generation(0),
                 FileHandle(o.fh),
-                fopen_flags(&o),
+                fopen_flags(&o, flags),
             ),
             Err(e) => reply.error(errno("create", parent.0, &e)),
-        }
+        });
     }
 
     fn setxattr(
@@ -462,6 +651,7 @@ impl Filesystem for NotionFuse {
         _position: u32,
         reply: ReplyEmpty,
     ) {
+        count(Op::Setxattr);
         match self.core.write_xattr(ino.0, "setxattr") {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(errno("setxattr", ino.0, &e)),
@@ -469,6 +659,7 @@ impl Filesystem for NotionFuse {
     }
 
     fn removexattr(&self, _req: &Request, ino: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
+        count(Op::Removexattr);
         match self.core.write_xattr(ino.0, "removexattr") {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(errno("removexattr", ino.0, &e)),
@@ -551,6 +742,8 @@ pub fn mount(
         SessionACL::Owner
     };
     config.n_threads = Some(cfg.threads.max(1));
+    // Each thread reads its own descriptor: replies do not contend.
+    config.clone_fd = true;
     let fs = NotionFuse::new(core.clone(), rt, cfg.kernel_ttl);
     let session = Session::new(fs, mountpoint, &config)?;
     core.set_invalidator(Arc::new(spawn_invalidator(session.notifier())));

@@ -26,6 +26,8 @@ enum Command {
     Status(notionfs::cli::status::StatusArgs),
     /// Push a running mount's pending saves now (--wait: until Notion has them all).
     Sync(notionfs::cli::status::SyncArgs),
+    /// Read every page under PATH into a running mount's disk cache, with progress.
+    Prefetch(notionfs::cli::prefetch::PrefetchArgs),
     /// Run the Notion API emulator alone (binds 127.0.0.1 only).
     Emulator(notionfs::emulator::cli::EmulatorArgs),
     /// Convert between Markdown and JSON arrays of Notion blocks.
@@ -100,6 +102,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => notionfs::cli::run_demo(args).map_err(fs_failure),
         Command::Status(args) => notionfs::cli::status::run_status(args).map_err(control_failure),
         Command::Sync(args) => notionfs::cli::status::run_sync(args).map_err(control_failure),
+        Command::Prefetch(args) => {
+            notionfs::cli::prefetch::run_prefetch(args).map_err(control_failure)
+        }
         Command::Emulator(args) => {
             init_logging();
             tokio::runtime::Runtime::new()

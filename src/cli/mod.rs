@@ -1,8 +1,10 @@
 //! The command line of the mount: `notionfs mount` and `notionfs demo` (their arguments and
-//! errors), the settings they resolve ([`settings`]), and the `notionfs status` / `notionfs
-//! sync` client with its text rendering ([`status`]). Running a mount is [`crate::daemon`]'s
+//! errors), the settings they resolve ([`settings`]), the `notionfs status` / `notionfs
+//! sync` client with its text rendering ([`status`]), and `notionfs prefetch`
+//! ([`prefetch`]). Running a mount is [`crate::daemon`]'s
 //! job.
 
+pub mod prefetch;
 pub mod settings;
 pub mod status;
 

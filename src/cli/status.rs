@@ -309,6 +309,19 @@ pub fn render_status(s: &Status, now: chrono::DateTime<chrono::Utc>) -> String {
     for (e, n) in &s.api.by_endpoint {
         out += &format!("  {n:>6}  {e}\n");
     }
+    if let Some(p) = &s.prefetch {
+        let what = if p.path.is_empty() {
+            "the workspace"
+        } else {
+            p.path.as_str()
+        };
+        out += &format!("Prefetch: {what}: {}\n", super::prefetch::line(p));
+    }
+    if !s.fuse.is_empty() {
+        let total: u64 = s.fuse.values().sum();
+        let each: Vec<String> = s.fuse.iter().map(|(op, n)| format!("{op} {n}")).collect();
+        out += &format!("FUSE: {total} requests ({})\n", each.join(", "));
+    }
     out += &feed_line(&s.feed, now);
     out
 }
@@ -400,6 +413,18 @@ mod tests {
                 disk_bytes: 10,
             },
             api: ApiUse::default(),
+            fuse: [("open".to_string(), 3), ("release".to_string(), 3)].into(),
+            prefetch: Some(crate::fs::prefetch::PrefetchProgress {
+                path: "A".into(),
+                pages: 40,
+                counted: false,
+                read: 10,
+                skipped: 2,
+                failed: 0,
+                calls: 25,
+                millis: 5000,
+                running: true,
+            }),
             feed: crate::fs::FeedStatus {
                 last_poll: Some("2026-01-01T00:00:50Z".into()),
                 polls: 3,
@@ -419,6 +444,11 @@ mod tests {
             "{t}"
         );
         assert!(!t.contains("Pending"), "{t}");
+        assert!(t.contains("FUSE: 6 requests (open 3, release 3)"), "{t}");
+        assert!(
+            t.contains("Prefetch: A: prefetch: 12/40+ pages (10 read, 2 already cached, 0 failed), 25 API calls, 2.0 pages/s, 5.0 s"),
+            "{t}"
+        );
         assert!(
             t.contains("Feed: last poll 2026-01-01 00:00:50 UTC (10 s ago) (1 calls), 3 polls, 2 changes seen"),
             "{t}"

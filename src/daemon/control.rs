@@ -39,6 +39,18 @@
 //! as damaged or missing, and records that cannot be read, are failed saves with that reason
 //! (see [`crate::writeback::Writer::snapshot`]), so `notionfs sync --wait` exits non-zero
 //! while they are there.
+//!
+//! `prefetch` is the one request answered with several lines: the job's progress every
+//! [`PROGRESS_EVERY`] while it runs (`"running":true`), then a last line when it ends
+//! (`"running":false`, or `"ok":false` with the error). The job belongs to the connection:
+//! when the client goes away (the command interrupted) it stops. One prefetch runs at a
+//! time; `status` shows it while it runs.
+//!
+//! ```text
+//! -> {"op":"prefetch","path":"Engineering Wiki"}
+//! <- {"ok":true,"prefetch":{"pages":12,"read":3,...,"running":true}}   (see [`PrefetchProgress`])
+//! <- {"ok":true,"prefetch":{"pages":40,"read":38,...,"running":false}}
+//! ```
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -49,6 +61,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
+use crate::fs::prefetch::{Prefetch, PrefetchProgress};
 use crate::fs::FsCore;
 use crate::writeback::{PageStatus, SyncState, Writer};
 
@@ -60,6 +73,8 @@ pub const XATTR: &str = "user.notionfs.control";
 const MAX_LINE: usize = 64 << 10;
 /// Rounds of pushing `sync --wait` makes while saves keep arriving.
 const SYNC_ROUNDS: usize = 5;
+/// How often a running prefetch reports its progress.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
 /// A request to the mount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +87,12 @@ pub enum Request {
         /// Answer only once nothing more can be pushed.
         #[serde(default)]
         wait: bool,
+    },
+    /// Read every page under `path` into the disk cache, with progress lines.
+    Prefetch {
+        /// Relative to the mount root (`""`: the whole workspace).
+        #[serde(default)]
+        path: String,
     },
 }
 
@@ -89,6 +110,9 @@ pub struct Response {
     /// The answer to `sync`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<SyncReport>,
+    /// The progress of `prefetch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetch: Option<PrefetchProgress>,
 }
 
 /// A save not in Notion yet.
@@ -169,6 +193,12 @@ pub struct Status {
     pub cache: CacheUse,
     /// API calls.
     pub api: ApiUse,
+    /// FUSE requests served since mounting, by operation (`lookup`, `open`, `read`...).
+    #[serde(default)]
+    pub fuse: BTreeMap<String, u64>,
+    /// The prefetch running, if one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetch: Option<PrefetchProgress>,
     /// The change feed (absent in answers of older mounts).
     #[serde(default)]
     pub feed: crate::fs::FeedStatus,
@@ -307,6 +337,7 @@ impl ControlServer {
             core,
             mountpoint: mountpoint.to_path_buf(),
             cache_dir: cache_dir.to_path_buf(),
+            prefetch: std::sync::Mutex::new(None),
         });
         let task = tokio::spawn(async move {
             loop {
@@ -350,6 +381,8 @@ struct Ctx {
     core: Arc<FsCore>,
     mountpoint: PathBuf,
     cache_dir: PathBuf,
+    /// The prefetch running (a leaf lock).
+    prefetch: std::sync::Mutex<Option<Arc<Prefetch>>>,
 }
 
 impl Ctx {
@@ -363,18 +396,21 @@ impl Ctx {
                 return Ok(());
             }
             let resp = match serde_json::from_str::<Request>(line.trim()) {
+                Ok(Request::Prefetch { path }) if line.len() <= MAX_LINE => {
+                    self.prefetch(&path, &mut write).await?;
+                    continue;
+                }
                 Ok(req) if line.len() <= MAX_LINE => self.serve(req).await,
                 Ok(_) => refuse("request too long"),
                 Err(e) => refuse(&format!("bad request: {e}")),
             };
-            let mut out = serde_json::to_vec(&resp).map_err(std::io::Error::other)?;
-            out.push(b'\n');
-            write.write_all(&out).await?;
+            send(&mut write, &resp).await?;
         }
     }
 
     async fn serve(&self, req: Request) -> Response {
         match req {
+            Request::Prefetch { .. } => refuse("prefetch answers with progress lines"),
             Request::Status => Response {
                 ok: true,
                 status: Some(self.status().await),
@@ -443,6 +479,7 @@ impl Ctx {
             .await
             .unwrap_or(0);
         let s = self.core.client().stats();
+        let prefetch = self.running_prefetch().map(|p| p.progress(s.total(), true));
         Status {
             mountpoint: self.mountpoint.to_string_lossy().into_owned(),
             pid: std::process::id(),
@@ -465,6 +502,8 @@ impl Ctx {
                 rate_limited: s.rate_limited,
                 server_errors: s.server_errors,
             },
+            fuse: crate::fuse::request_counts(),
+            prefetch,
             feed: self.core.feed_status(),
         }
     }
@@ -520,6 +559,97 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    fn running_prefetch(&self) -> Option<Arc<Prefetch>> {
+        self.prefetch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Registers a prefetch of `path` as the running one, unless one runs already (its
+    /// path is the error).
+    fn start_prefetch(&self, path: &str) -> Result<Arc<Prefetch>, String> {
+        let mut slot = self.prefetch.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = slot.as_ref() {
+            return Err(p.progress(0, true).path);
+        }
+        let job = Arc::new(Prefetch::new(path, self.core.client().stats().total()));
+        *slot = Some(job.clone());
+        Ok(job)
+    }
+
+    fn end_prefetch(&self) {
+        *self.prefetch.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Runs a prefetch of `path`, writing its progress to `write` (see the module doc).
+    /// The job stops when the client goes away.
+    async fn prefetch(
+        &self,
+        path: &str,
+        write: &mut tokio::net::unix::OwnedWriteHalf,
+    ) -> std::io::Result<()> {
+        let job = match self.start_prefetch(path) {
+            Ok(j) => j,
+            Err(other) => {
+                return send(
+                    write,
+                    &refuse(&format!("a prefetch of {other:?} is running")),
+                )
+                .await
+            }
+        };
+        let calls = || self.core.client().stats().total();
+        let (core, j, rel) = (self.core.clone(), job.clone(), path.to_string());
+        let mut task = tokio::spawn(async move { core.prefetch(&rel, &j).await });
+        let mut tick = tokio::time::interval(PROGRESS_EVERY);
+        let result = loop {
+            tokio::select! {
+                r = &mut task => break r.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())),
+                _ = tick.tick() => {
+                    let line = Response { ok: true, prefetch: Some(job.progress(calls(), true)), ..Response::default() };
+                    if let Err(e) = send(write, &line).await {
+                        task.abort();
+                        self.end_prefetch();
+                        tracing::info!(path, "prefetch interrupted");
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        self.end_prefetch();
+        let p = job.progress(calls(), false);
+        tracing::info!(
+            path,
+            read = p.read,
+            skipped = p.skipped,
+            failed = p.failed,
+            calls = p.calls,
+            "prefetch ended"
+        );
+        let last = match result {
+            Ok(()) => Response {
+                ok: true,
+                prefetch: Some(p),
+                ..Response::default()
+            },
+            Err(e) => refuse(&e),
+        };
+        send(write, &last).await
+    }
+}
+
+/// Writes one response line.
+async fn send(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    resp: &Response,
+) -> std::io::Result<()> {
+    let mut out = serde_json::to_vec(resp).map_err(std::io::Error::other)?;
+    out.push(b'\n');
+    write.write_all(&out).await
+}
+
 fn refuse(why: &str) -> Response {
     Response {
         ok: false,
@@ -566,6 +696,10 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<Request>(r#"{"op":"sync"}"#).unwrap(),
             Request::Sync { wait: false }
+        );
+        assert_eq!(
+            serde_json::from_str::<Request>(r#"{"op":"prefetch","path":"A/B"}"#).unwrap(),
+            Request::Prefetch { path: "A/B".into() }
         );
         assert!(serde_json::from_str::<Request>(r#"{"op":"format"}"#).is_err());
     }

@@ -234,8 +234,8 @@ fn mount_and_serve(
     let cfg = MountConfig {
         allow_other: r.allow_other,
         read_only: r.read_only,
-        threads: 4,
-        kernel_ttl: r.ttl.min(Duration::from_secs(1)),
+        threads: fuse::THREADS,
+        kernel_ttl: crate::fs::kernel::KERNEL_TTL,
     };
     let mut session =
         fuse::mount(core.clone(), rt.handle().clone(), mountpoint, &cfg).map_err(|e| {

@@ -1,7 +1,13 @@
 //! Rendered page bodies: the in-memory cache (an LRU bounded in bytes) and the disk cache
 //! that lets a remount serve unchanged pages without reading their blocks.
+//!
+//! The disk cache keeps an index in memory ([`Cached`], one small record per page: size,
+//! edit time, whether its folder holds anything), so `getattr` reports the exact size of a
+//! page whose rendering is on disk, and listings know its folder, without a disk read. The
+//! index is saved with the tree snapshot and restored at mount.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 use sha2::{Digest, Sha256};
@@ -49,15 +55,20 @@ impl Body {
     /// timestamps down to the minute, so an edit later in the same minute keeps the
     /// timestamp).
     pub fn matches(&self, last_edited_time: &str) -> bool {
-        if self.last_edited_time != last_edited_time {
-            return false;
-        }
-        match chrono::DateTime::parse_from_rfc3339(last_edited_time) {
-            Ok(t) => {
-                self.fetched_utc >= t.with_timezone(&chrono::Utc) + chrono::Duration::seconds(60)
-            }
-            Err(_) => false,
-        }
+        still_current(&self.last_edited_time, self.fetched_utc, last_edited_time)
+    }
+}
+
+/// Whether a rendering of a page at edit time `rendered` (read at `fetched`) is still its
+/// content now that its edit time is `now`: the same time, and read after that minute was
+/// over (Notion rounds edit times down to the minute).
+fn still_current(rendered: &str, fetched: chrono::DateTime<chrono::Utc>, now: &str) -> bool {
+    if rendered != now {
+        return false;
+    }
+    match chrono::DateTime::parse_from_rfc3339(now) {
+        Ok(t) => fetched >= t.with_timezone(&chrono::Utc) + chrono::Duration::seconds(60),
+        Err(_) => false,
     }
 }
 
@@ -66,6 +77,9 @@ pub struct BodyCache {
     lru: LruCache<String, Arc<Body>>,
     bytes: usize,
     capacity: usize,
+    /// Pages marked stale while their body was not in memory: what the disk cache holds of
+    /// them is out of date too (until they are read again).
+    expired: HashSet<String>,
 }
 
 impl BodyCache {
@@ -75,6 +89,7 @@ impl BodyCache {
             lru: LruCache::unbounded(),
             bytes: 0,
             capacity,
+            expired: HashSet::new(),
         }
     }
 
@@ -91,6 +106,9 @@ impl BodyCache {
     /// Stores `body`, evicting the least recently used bodies to stay under the capacity.
     /// A body larger than the whole capacity is not kept (open handles still hold it).
     pub fn put(&mut self, page_id: String, body: Arc<Body>) {
+        if !body.stale {
+            self.expired.remove(&page_id);
+        }
         if let Some(old) = self.lru.pop(&page_id) {
             self.bytes -= old.data.len();
         }
@@ -114,8 +132,13 @@ impl BodyCache {
         }
     }
 
-    /// Marks the body of `page_id` stale: read again on its next open.
+    /// Marks the body of `page_id` stale: read again on its next open. A page not in memory
+    /// is remembered as stale ([`BodyCache::expired`]): its rendering on disk is no longer
+    /// trusted for its size either.
     pub fn expire(&mut self, page_id: &str) {
+        if self.lru.peek(page_id).is_none() {
+            self.expired.insert(page_id.to_string());
+        }
         if let Some(b) = self.lru.peek(page_id) {
             if b.stale {
                 return;
@@ -135,7 +158,35 @@ impl BodyCache {
     pub fn bytes(&self) -> usize {
         self.bytes
     }
+
+    /// Whether `page_id` was marked stale while its body was not in memory.
+    pub fn expired(&self, page_id: &str) -> bool {
+        self.expired.contains(page_id)
+    }
 }
+
+/// What the disk cache holds of one page, kept in memory (see the module doc).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cached {
+    /// Bytes of the rendered file.
+    pub size: u64,
+    /// The page's `last_edited_time` it was rendered from.
+    pub last_edited_time: String,
+    /// When its blocks were read.
+    pub fetched_utc: chrono::DateTime<chrono::Utc>,
+    /// Its folder holds child pages, databases or attachments.
+    pub folder: bool,
+}
+
+impl Cached {
+    /// Whether this rendering is still the page's content at edit time `edited`.
+    pub fn current(&self, edited: &str) -> bool {
+        still_current(&self.last_edited_time, self.fetched_utc, edited)
+    }
+}
+
+/// The index of the disk cache, shared by its clones.
+type Index = Arc<Mutex<HashMap<String, Cached>>>;
 
 /// What the disk cache keeps beside a body: enough to trust it again after a remount.
 #[derive(Debug, Serialize, Deserialize)]
@@ -159,6 +210,10 @@ pub struct DiskMeta {
 #[derive(Clone, Debug)]
 pub struct DiskCache {
     dir: PathBuf,
+    /// What is stored, by page id (a leaf lock).
+    index: Index,
+    /// The index changed since [`DiskCache::take_index_changed`] last asked.
+    changed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -169,7 +224,52 @@ impl DiskCache {
     /// A cache in `dir` (created 0700).
     pub fn new(dir: PathBuf) -> std::io::Result<DiskCache> {
         super::attachments::create_private_dir(&dir)?;
-        Ok(DiskCache { dir })
+        Ok(DiskCache {
+            dir,
+            index: Arc::default(),
+            changed: Arc::default(),
+        })
+    }
+
+    fn index(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
+        // Single inserts and removals: a poisoned lock holds a consistent map.
+        self.index.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn note(&self, page_id: &str, entry: Option<Cached>) {
+        let mut ix = self.index();
+        let changed = match entry {
+            Some(e) => ix.insert(page_id.to_string(), e.clone()) != Some(e),
+            None => ix.remove(page_id).is_some(),
+        };
+        if changed {
+            self.changed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// What the disk cache holds of `page_id`, from the index (no disk read).
+    pub fn cached(&self, page_id: &str) -> Option<Cached> {
+        self.index().get(page_id).cloned()
+    }
+
+    /// The whole index (for the snapshot).
+    pub fn index_entries(&self) -> HashMap<String, Cached> {
+        self.index().clone()
+    }
+
+    /// Restores the index saved by an earlier run (entries this run stored win).
+    pub fn restore_index(&self, entries: HashMap<String, Cached>) {
+        let mut ix = self.index();
+        for (k, v) in entries {
+            ix.entry(k).or_insert(v);
+        }
+    }
+
+    /// Whether the index changed since the last call.
+    pub fn take_index_changed(&self) -> bool {
+        self.changed
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     fn files(&self, page_id: &str) -> (PathBuf, PathBuf) {
@@ -196,12 +296,14 @@ impl DiskCache {
             fetched_utc: meta.fetched_utc,
             stale: false,
         };
+        self.note(page_id, Some(entry_of(&body, &meta.items)));
         Some((meta, body))
     }
 
     /// Drops the stored body of `page_id` (this mount changed the page: what is stored is
     /// no longer its content, whatever its edit time says).
     pub fn forget(&self, page_id: &str) {
+        self.note(page_id, None);
         let (meta, data) = self.files(page_id);
         for f in [meta, data] {
             if let Err(e) = std::fs::remove_file(&f) {
@@ -235,7 +337,19 @@ impl DiskCache {
         let json = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
         let tmp = meta_path.with_extension("json.tmp");
         write_private(&tmp, &json)?;
-        std::fs::rename(&tmp, &meta_path)
+        std::fs::rename(&tmp, &meta_path)?;
+        self.note(page_id, Some(entry_of(body, items)));
+        Ok(())
+    }
+}
+
+/// The index entry of a stored body.
+fn entry_of(body: &Body, items: &[Item]) -> Cached {
+    Cached {
+        size: body.data.len() as u64,
+        last_edited_time: body.last_edited_time.clone(),
+        fetched_utc: body.fetched_utc,
+        folder: !items.is_empty(),
     }
 }
 

@@ -215,9 +215,13 @@ impl FsCore {
         s.last_poll_calls = calls;
         s.last_error = None;
         s.last_poll = Some(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let unsaved = st.snapshot.pending;
         drop(st);
         if changed > 0 {
             tracing::debug!(changed, calls, "feed: changes applied");
+        }
+        // Pages read since (the disk cache's index) and changes not written yet.
+        if changed > 0 || unsaved || self.disk.take_index_changed() {
             self.snapshot_soon();
         }
         Ok(changed)
@@ -243,6 +247,12 @@ impl FsCore {
         };
         if change.edited || body_stale {
             self.reread_later(&id);
+            // Its folder's time (and, with a save pending, its file's) changed too.
+            for k in [NodeKey::PageFile(id.clone()), NodeKey::PageDir(id.clone())] {
+                if let Some(ino) = self.inodes.find(&k) {
+                    self.invalidate(ino);
+                }
+            }
         }
         if change.renamed || change.moved {
             // Its own body links into its folder by name.

@@ -2,7 +2,9 @@
 //! look and kept until a change (the feed, an operation through the mount, a page read)
 //! marks them stale. Building one calls Notion only for what was never fetched: the
 //! workspace's first crawl, a database never read, a page folder whose page was never read
-//! (its attachments are only known from its blocks).
+//! (its attachments are only known from its blocks; the disk cache serves an unchanged
+//! page without an API call). The disk cache's index also says whether a page's folder
+//! holds anything, so its parent shows the folder before the page is read again.
 //!
 //! # The crawl
 //! The first look at anything reads the whole workspace once: one search with no filter,
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use futures::TryStreamExt;
 use serde_json::{json, Value};
 
+use super::content::DiskCache;
 use super::error::{FsError, FsResult};
 use super::inode::NodeKey;
 use super::tree::{
@@ -110,15 +113,26 @@ impl FsCore {
         }
     }
 
-    /// Builds the listing of `dir` from what is known (sticky names) and keeps it.
+    /// Builds the listing of `dir` from what is known (sticky names) and keeps it; the
+    /// kernel forgets the entries it may hold that are gone or now name something else.
     pub(super) fn rebuild_listing(&self, dir: &NodeKey) -> Arc<Listing> {
-        let mut st = self.state();
-        let st = &mut *st;
-        let descs = descs_of(st, dir);
-        let names = st.names.entry(dir.clone()).or_default();
-        let l = Arc::new(Listing::new(build_entries(names, &descs)));
-        st.listings.insert(dir.clone(), l.clone());
-        st.stale.remove(dir);
+        let (l, old) = {
+            let mut guard = self.state();
+            let st = &mut *guard;
+            let descs = descs_of(st, dir, &self.disk);
+            let names = st.names.entry(dir.clone()).or_default();
+            let l = Arc::new(Listing::new(build_entries(names, &descs)));
+            let old = st.listings.insert(dir.clone(), l.clone());
+            st.stale.remove(dir);
+            (l, old)
+        };
+        if let (Some(old), Some(dino)) = (old, self.inodes.find(dir)) {
+            for e in &old.entries {
+                if l.get(&e.name).map(|n| &n.key) != Some(&e.key) {
+                    self.invalidate_entry(dino, &e.name);
+                }
+            }
+        }
         l
     }
 
@@ -242,16 +256,18 @@ impl FsCore {
     }
 }
 
-/// The children of `dir` before naming, from what is known.
-fn descs_of(st: &State, dir: &NodeKey) -> Vec<ChildDesc> {
+/// The children of `dir` before naming, from what is known (and what the disk cache
+/// says of pages' folders).
+fn descs_of(st: &State, dir: &NodeKey, disk: &DiskCache) -> Vec<ChildDesc> {
+    let v = View { st, disk };
     match dir {
         NodeKey::Root => st
             .root_ids()
             .iter()
-            .filter_map(|id| desc_of(st, id))
+            .filter_map(|id| desc_of(&v, id))
             .collect(),
         NodeKey::Database(db) => match st.sources_of(db).as_slice() {
-            [only] => rows_descs(st, &only.id),
+            [only] => rows_descs(&v, &only.id),
             many => many
                 .iter()
                 .map(|d| ChildDesc {
@@ -267,17 +283,23 @@ fn descs_of(st: &State, dir: &NodeKey) -> Vec<ChildDesc> {
                 })
                 .collect(),
         },
-        NodeKey::DataSource(ds) => rows_descs(st, ds),
-        NodeKey::PageDir(p) => page_folder_descs(st, p),
+        NodeKey::DataSource(ds) => rows_descs(&v, ds),
+        NodeKey::PageDir(p) => page_folder_descs(&v, p),
         _ => Vec::new(),
     }
 }
 
+/// What listings are built from: the state, and the disk cache's index.
+struct View<'a> {
+    st: &'a State,
+    disk: &'a DiskCache,
+}
+
 /// A known page or database as a directory entry.
-fn desc_of(st: &State, id: &str) -> Option<ChildDesc> {
-    let o = st.objects.get(id)?;
+fn desc_of(v: &View, id: &str) -> Option<ChildDesc> {
+    let o = v.st.objects.get(id)?;
     match o.kind {
-        ObjKind::Page => Some(page_desc(st, o)),
+        ObjKind::Page => Some(page_desc(v, o)),
         ObjKind::Database => Some(ChildDesc {
             key: NodeKey::Database(id.to_string()),
             title: o.title.clone(),
@@ -289,23 +311,33 @@ fn desc_of(st: &State, id: &str) -> Option<ChildDesc> {
     }
 }
 
-/// A page as a directory entry (with its folder if it has one).
-pub(super) fn page_desc(st: &State, o: &Obj) -> ChildDesc {
+/// A page as a directory entry (with its folder if it has one: see [`State::has_folder`];
+/// a row with hosted files; a page whose folder held something when the disk cache stored
+/// its current rendering).
+fn page_desc(v: &View, o: &Obj) -> ChildDesc {
     let files = o
         .page
         .as_ref()
         .is_some_and(|p| !property_items(p).is_empty());
+    let on_disk = || {
+        !v.st.items.contains_key(&o.id)
+            && !v.st.bodies.expired(&o.id)
+            && v.disk
+                .cached(&o.id)
+                .is_some_and(|c| c.folder && c.current(&o.last_edited_time))
+    };
     ChildDesc {
         key: NodeKey::PageFile(o.id.clone()),
         title: o.title.clone(),
         created_time: o.created_time.clone(),
         id: o.id.clone(),
-        has_folder: st.has_folder(&o.id) || files,
+        has_folder: v.st.has_folder(&o.id) || files || on_disk(),
     }
 }
 
 /// The rows of a data source and its `.schema.yaml`.
-fn rows_descs(st: &State, ds: &str) -> Vec<ChildDesc> {
+fn rows_descs(v: &View, ds: &str) -> Vec<ChildDesc> {
+    let st = v.st;
     let mut out = vec![ChildDesc {
         key: NodeKey::Schema(ds.to_string()),
         title: String::new(),
@@ -316,7 +348,7 @@ fn rows_descs(st: &State, ds: &str) -> Vec<ChildDesc> {
     if let Some(rows) = st.children.get(ds) {
         out.extend(rows.iter().filter_map(|r| {
             let o = st.objects.get(r).filter(|o| o.kind == ObjKind::Page)?;
-            Some(page_desc(st, o))
+            Some(page_desc(v, o))
         }));
     }
     out
@@ -324,7 +356,8 @@ fn rows_descs(st: &State, ds: &str) -> Vec<ChildDesc> {
 
 /// A page's folder: what its blocks hold (child pages, databases, attachments), and the
 /// children search or the feed found that its blocks, as last read, did not show yet.
-fn page_folder_descs(st: &State, page: &str) -> Vec<ChildDesc> {
+fn page_folder_descs(v: &View, page: &str) -> Vec<ChildDesc> {
+    let st = v.st;
     let mut out = Vec::new();
     let mut listed = std::collections::HashSet::new();
     for it in st.items.get(page).map(Vec::as_slice).unwrap_or_default() {
@@ -337,7 +370,7 @@ fn page_folder_descs(st: &State, page: &str) -> Vec<ChildDesc> {
             } => {
                 listed.insert(id.as_str());
                 match st.objects.get(id) {
-                    Some(o) => out.push(page_desc(st, o)),
+                    Some(o) => out.push(page_desc(v, o)),
                     None => out.push(ChildDesc {
                         key: NodeKey::PageFile(id.clone()),
                         title: title.clone(),
@@ -377,7 +410,7 @@ fn page_folder_descs(st: &State, page: &str) -> Vec<ChildDesc> {
     }
     for c in st.children.get(page).map(Vec::as_slice).unwrap_or_default() {
         if !listed.contains(c.as_str()) {
-            out.extend(desc_of(st, c));
+            out.extend(desc_of(v, c));
         }
     }
     out

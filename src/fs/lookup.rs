@@ -205,13 +205,15 @@ impl FsCore {
                     Handle::Write(w) if w.ino == ino => Some(w.data.len() as u64),
                     _ => None,
                 });
-                let size = writing.or_else(|| st.bodies.peek(id).map(|b| b.data.len() as u64));
-                (
-                    FileKind::File,
-                    size.unwrap_or(0),
-                    size.is_some(),
-                    times(st.objects.get(id)),
-                )
+                // A body the feed made stale keeps its old size, but not as exact: the
+                // kernel asks again at each `stat` until the page is read again.
+                let memory = st.bodies.peek(id).map(|b| (b.data.len() as u64, !b.stale));
+                let (size, known) = match (writing, memory) {
+                    (Some(n), _) => (n, true),
+                    (None, Some(m)) => m,
+                    (None, None) => self.disk_size(&st, id).map_or((0, false), |n| (n, true)),
+                };
+                (FileKind::File, size, known, times(st.objects.get(id)))
             }
             NodeKey::Schema(ds) => {
                 let size = st.schemas.get(ds).map(|s| render_schema(s).len() as u64);
@@ -256,6 +258,22 @@ impl FsCore {
             uid: self.settings.uid,
             gid: self.settings.gid,
         }
+    }
+}
+
+impl FsCore {
+    /// The size of page `id`'s rendering in the disk cache, if it is still the page's
+    /// content: the page's edit time is the one it was rendered at, and no change (a child
+    /// renamed, a schema changed) made it stale since. The disk index is a leaf lock.
+    pub(super) fn disk_size(&self, st: &super::State, id: &str) -> Option<u64> {
+        let o = st.objects.get(id)?;
+        if st.bodies.expired(id) {
+            return None;
+        }
+        self.disk
+            .cached(id)
+            .filter(|c| c.current(&o.last_edited_time))
+            .map(|c| c.size)
     }
 }
 

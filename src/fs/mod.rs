@@ -31,9 +31,14 @@
 //! what is not fails with EIO.
 //!
 //! # Sizes
-//! A `.md` file's size is exact once its body has been rendered; before that `getattr`
-//! reports 0 and marks the size unknown ([`Attr::size_known`]), so the adapter gives the
-//! kernel no attribute cache for it: the kernel asks again before reading past that size.
+//! A `.md` file's size is exact once its body has been rendered, or when the disk cache
+//! holds its rendering at the page's current edit time (its index is in memory and saved
+//! with the tree snapshot, so `ls -l` is exact after a remount before any page is read).
+//! Otherwise — never rendered, or rendered but made stale by the feed — `getattr` reports
+//! 0 (or the old size) and marks the size unknown ([`Attr::size_known`]), so the adapter
+//! gives the kernel no attribute cache for it: the kernel asks again before reading past
+//! that size. Exact sizes are cached by the kernel until the mount invalidates them
+//! ([`kernel`]).
 //! `open` renders the body before it returns (fetch on open), so that next `getattr` is
 //! exact. When the kernel holds a size it believes but which is now wrong (the page changed
 //! in Notion since), `open` asks for direct I/O ([`Opened::direct_io`]): reads then go to
@@ -61,6 +66,7 @@ pub mod error;
 mod feed;
 mod handles;
 pub mod inode;
+pub mod kernel;
 mod known;
 mod listing;
 mod lookup;
@@ -68,6 +74,7 @@ pub mod names;
 mod namespace;
 mod overlay;
 mod page;
+pub mod prefetch;
 pub mod render;
 mod setattr;
 mod snapshot;
@@ -422,7 +429,8 @@ impl FsCore {
         if self.settings.read_only {
             return Err(self.write_denied("read-only mount"));
         }
-        let disk = DiskCache::new(self.settings.cache_dir.join("bodies"))?;
+        // The core's own: what the writer drops leaves the index too.
+        let disk = self.disk.clone();
         let w = Writer::new(
             self.client.clone(),
             journal_dir,

@@ -271,7 +271,8 @@ impl FsCore {
             .await
             .ok()
             .flatten()?;
-        if !body.matches(&obj.last_edited_time) || Self::renamed(&self.state(), &meta.items) {
+        let stale = |st: &State| st.bodies.expired(id) || Self::renamed(st, &meta.items);
+        if !body.matches(&obj.last_edited_time) || stale(&self.state()) {
             return None;
         }
         let mut paths = self.install_items(id, &obj.title, &meta.items);

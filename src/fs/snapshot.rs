@@ -1,7 +1,8 @@
 //! What the mount knows, kept in the cache dir (`tree.json`, 0600) so a remount starts from
 //! it instead of crawling the workspace: the objects (pages, rows with their properties,
-//! databases, data sources with their schemas), each database's data sources, and the
-//! feed's watermark. The first poll after a remount catches up from that watermark; the
+//! databases, data sources with their schemas), each database's data sources, the
+//! feed's watermark, and the disk cache's index (sizes of rendered pages, so `ls -l` is
+//! exact before any page is opened again). The first poll after a remount catches up from that watermark; the
 //! reconcile of folders in use catches what search cannot report.
 //!
 //! Written whole to a temporary file and renamed over the old one, at most every
@@ -111,6 +112,9 @@ pub(super) struct Snapshot {
     pub databases: HashMap<String, Vec<DataSourceRef>>,
     /// Data sources with their schemas.
     pub schemas: Vec<DataSource>,
+    /// The disk cache's index (see [`super::content::Cached`]).
+    #[serde(default)]
+    pub disk: HashMap<String, super::content::Cached>,
     /// Pages whose folder is shown because someone made it (`mkdir`), though empty.
     #[serde(default)]
     pub made_dirs: Vec<String>,
@@ -190,6 +194,7 @@ impl FsCore {
             st.schemas.insert(d.id.clone(), Arc::new(d));
         }
         st.databases.extend(snap.databases);
+        self.disk.restore_index(snap.disk);
         st.made_dirs.extend(snap.made_dirs);
         for id in self.gone.ids() {
             st.forget(&id);
@@ -248,7 +253,8 @@ impl FsCore {
 
     /// Writes the snapshot now if anything changed since the last write (unmount).
     pub fn save_snapshot(&self) {
-        if !self.state().snapshot.pending {
+        let index = self.disk.take_index_changed();
+        if !self.state().snapshot.pending && !index {
             return;
         }
         let (snap, at) = self.take_snapshot();
@@ -268,6 +274,7 @@ impl FsCore {
             objects: st.objects.values().cloned().collect(),
             databases: st.databases.clone(),
             schemas: st.schemas.values().map(|d| d.as_ref().clone()).collect(),
+            disk: self.disk.index_entries(),
             made_dirs: st.made_dirs.iter().cloned().collect(),
         };
         (snap, at)
