@@ -52,8 +52,8 @@
 //!    the feed's poll, a page's load ([`Flight`]);
 //! 2. `state` (a std mutex: held for short updates only — no await, no I/O, no API call);
 //! 3. leaves, taken alone or under `state`, never holding another lock: the inode table,
-//!    the attachments' download table, the uploads' staging table, `aliases`, the
-//!    `flights` map, `invalidator`.
+//!    the attachments' download table, the uploads' staging table, `aliases`, the log of
+//!    trashed pages (`gone`), the `flights` map, `invalidator`.
 //!
 //! The writer's locks (its page states and push locks, see [`crate::writeback`]) are never
 //! held while the core's are taken, nor the core's while the writer's are. Journal and
