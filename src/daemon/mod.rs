@@ -266,6 +266,11 @@ fn mount_and_serve(
         }
     });
     let served = session.run();
+    // The session can end before the signal task's unmount (a request thread that panicked
+    // takes the session down with it): the mount is gone before this returns, busy or not.
+    if mountinfo::is_mounted(mountpoint) {
+        rt.block_on(unmount_when_idle(mountpoint));
+    }
     tracing::info!("unmounted");
     if panics::request_panicked() {
         return Err(CliError::Mount(
