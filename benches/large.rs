@@ -29,7 +29,11 @@
 //! kernel TTL), 0 API calls, 2.42 FUSE requests per file and run (1.03 `OPEN` + 1.03
 //! `RELEASE`, 0.17 `OPENDIR` + 0.17 `RELEASEDIR` per file for the directories, no `READ`,
 //! `FLUSH`, `LOOKUP` or `GETATTR` to speak of): what is left is the open/release round trip
-//! the core needs to serve each open with current content.
+//! the core needs to serve each open with current content. With `--cache-size 64M`, RSS
+//! after reading everything: 119 MB at 1,000 pages, 180 MB at 5,000, 249 MB at 10,000
+//! (before the change feed and versions, at the default size: 193 / 942 / 1,811 MB);
+//! remount on the same cache + first `grep -r`: 3 / 4 / 5 calls (the user check and the
+//! feed's polls while the grep runs; no page is read again).
 
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;

@@ -168,3 +168,36 @@ fn status_shows_a_running_prefetch_and_an_interrupted_one_resumes() {
     assert_eq!((done, found, failed), (files, files, 0), "{out}");
     assert!(skipped > 0 && read > 0, "{out}");
 }
+
+#[test]
+fn prefetch_at_mount_fills_the_disk_cache_in_the_background() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = demo_emulator();
+    let ctl = emu.control();
+    // Slow answers: the mount serves while the prefetch runs, and status shows it.
+    let mut f = ctl.faults();
+    f.latency_ms = 30;
+    ctl.set_faults(f);
+    let m = Mount::start(&emu, &["--prefetch"]);
+    let st = m.status();
+    assert_eq!(st["prefetch"]["path"], "", "{st}");
+    assert!(std::fs::read_dir(&m.mp).unwrap().count() > 0);
+    m.wait("the prefetch at mount to end", || {
+        m.stderr().contains("prefetch at mount ended")
+    });
+    assert!(m.status()["prefetch"].is_null());
+    f.latency_ms = 0;
+    ctl.set_faults(f);
+    ctl.reset_stats();
+    for p in pages(&m) {
+        std::fs::read(&p).unwrap();
+    }
+    assert_eq!(
+        ctl.calls("GET /v1/blocks/{id}/children"),
+        0,
+        "{:?}",
+        ctl.stats()
+    );
+}

@@ -39,6 +39,10 @@ pub struct FsOptions {
     /// Let other users see the mount (needs user_allow_other in /etc/fuse.conf).
     #[arg(long)]
     pub allow_other: bool,
+    /// Read every page into the disk cache in the background once mounted (as
+    /// `notionfs prefetch` of the whole mount; `notionfs status` shows its progress).
+    #[arg(long)]
+    pub prefetch: bool,
     /// Owner of every file [default: the mounting user].
     #[arg(long, value_name = "UID")]
     pub uid: Option<u32>,

@@ -35,6 +35,7 @@ struct FileConfig {
     cache_dir: Option<PathBuf>,
     read_only: Option<bool>,
     allow_other: Option<bool>,
+    prefetch: Option<bool>,
     uid: Option<u32>,
     gid: Option<u32>,
     write_delay: Option<u64>,
@@ -62,6 +63,9 @@ pub struct Resolved {
     pub read_only: bool,
     /// Let other users see the mount (`--allow-other`; needs `user_allow_other`).
     pub allow_other: bool,
+    /// Read every page into the disk cache in the background once mounted, as
+    /// `notionfs prefetch` of the whole mount does (`--prefetch`, `-o prefetch`).
+    pub prefetch: bool,
     /// Owner of every entry (`--uid`; default the mounting user).
     pub uid: u32,
     /// Group of every entry (`--gid`; default the mounting user's group).
@@ -127,6 +131,7 @@ fn apply_o(r: &mut Resolved, opts: &[String]) -> Result<(), CliError> {
                 "cache_dir" => r.cache_dir = Some(PathBuf::from(need(v)?)),
                 "read_only" | "ro" => r.read_only = true,
                 "allow_other" => r.allow_other = true,
+                "prefetch" => r.prefetch = true,
                 "daemon" => r.daemon = true,
                 "uid" => r.uid = parse_num("uid", &need(v)?)?,
                 "gid" => r.gid = parse_num("gid", &need(v)?)?,
@@ -199,6 +204,7 @@ pub fn resolve(
         cache_dir: None,
         read_only: false,
         allow_other: false,
+        prefetch: false,
         uid,
         gid,
         write_delay: Duration::from_millis(DEFAULT_WRITE_DELAY_MS),
@@ -248,6 +254,7 @@ fn apply_file(r: &mut Resolved, file: FileConfig) -> Result<(), CliError> {
     }
     r.read_only |= file.read_only.unwrap_or(false);
     r.allow_other |= file.allow_other.unwrap_or(false);
+    r.prefetch |= file.prefetch.unwrap_or(false);
     if let Some(v) = file.uid {
         r.uid = v;
     }
@@ -302,6 +309,7 @@ fn apply_flags(
     }
     r.read_only |= fs.read_only;
     r.allow_other |= fs.allow_other;
+    r.prefetch |= fs.prefetch;
     r.daemon |= fs.daemon;
     if let Some(v) = fs.uid {
         r.uid = v;
@@ -401,14 +409,16 @@ mod tests {
         assert_eq!(r.api_url, "http://env");
         assert_eq!(r.cache_size, 1 << 20);
         let mut o = opts();
-        o.options = vec!["ttl=7,read_only,rw,noatime".into()];
+        o.options = vec!["ttl=7,read_only,rw,noatime,prefetch".into()];
         o.rate = Some(9.0);
         let r = resolve(None, Some("http://flag"), &o, &env, Some(&cfg)).unwrap();
         assert_eq!(r.ttl, Duration::from_secs(7));
         assert_eq!(r.rate, Some(9.0));
         assert_eq!(r.api_url, "http://flag");
         assert!(r.read_only);
+        assert!(r.prefetch);
         let r = resolve(None, None, &opts(), &|_| None, None).unwrap();
+        assert!(!r.prefetch);
         assert_eq!(r.ttl, Duration::from_secs(30));
         assert_eq!(r.rate, Some(3.0));
         assert_eq!(r.api_url, "https://api.notion.com");

@@ -295,6 +295,7 @@ fn private_runtime_dir(dir: &Path, uid: u32) -> Result<(), ServeError> {
 pub struct ControlServer {
     path: PathBuf,
     task: tokio::task::JoinHandle<()>,
+    ctx: Arc<Ctx>,
 }
 
 /// Why the server could not start.
@@ -339,7 +340,9 @@ impl ControlServer {
             cache_dir: cache_dir.to_path_buf(),
             prefetch: std::sync::Mutex::new(None),
         });
+        let served = ctx.clone();
         let task = tokio::spawn(async move {
+            let ctx = served;
             loop {
                 match listener.accept().await {
                     Ok((stream, _)) => {
@@ -358,7 +361,35 @@ impl ControlServer {
             }
         });
         tracing::debug!(socket = %path.display(), "control socket listening");
-        Ok(ControlServer { path, task })
+        Ok(ControlServer { path, task, ctx })
+    }
+
+    /// Starts a prefetch of the whole mount that runs until it is done (`--prefetch`);
+    /// `status` shows it like one a command started. Call inside the runtime.
+    pub fn prefetch_all(&self) {
+        let ctx = self.ctx.clone();
+        let job = match ctx.start_prefetch("") {
+            Ok(j) => j,
+            Err(other) => {
+                tracing::info!(running = %other, "a prefetch runs already");
+                return;
+            }
+        };
+        tokio::spawn(async move {
+            let r = ctx.core.prefetch("", &job).await;
+            ctx.end_prefetch();
+            let p = job.progress(ctx.core.client().stats().total(), false);
+            match r {
+                Ok(()) => tracing::info!(
+                    read = p.read,
+                    skipped = p.skipped,
+                    failed = p.failed,
+                    calls = p.calls,
+                    "prefetch at mount ended"
+                ),
+                Err(e) => tracing::warn!(error = %e, "prefetch at mount failed"),
+            }
+        });
     }
 
     /// The socket's path.

@@ -128,6 +128,9 @@ fn run(
     {
         let _rt = rt.enter();
         built.core.start_feed();
+        if let (true, Some(c)) = (r.prefetch, &control) {
+            c.prefetch_all();
+        }
     }
     let served = mount_and_serve(&rt, &built.core, r, mountpoint, status_fd);
     // Also after a failed serve (a request thread panicked): what is pending is pushed.
