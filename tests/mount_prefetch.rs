@@ -25,6 +25,20 @@ fn pages(m: &Mount) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+/// Everything is in the disk cache: reading every page makes no block call.
+fn reading_every_page_costs_no_block_call(m: &Mount, ctl: &notionfs::emulator::Control) {
+    ctl.reset_stats();
+    for p in pages(m) {
+        std::fs::read(&p).unwrap();
+    }
+    assert_eq!(
+        ctl.calls("GET /v1/blocks/{id}/children"),
+        0,
+        "{:?}",
+        ctl.stats()
+    );
+}
+
 /// The numbers of the last line: (done, found, read, already cached, failed).
 fn last_line(out: &str) -> (u64, u64, u64, u64, u64) {
     let l = out.lines().last().unwrap_or_default();
@@ -57,16 +71,7 @@ fn prefetch_reads_every_page_once_and_a_second_run_reads_none() {
     assert!(read > 0, "{out}");
 
     // Everything is cached: reading every page costs no block call.
-    ctl.reset_stats();
-    for p in pages(&m) {
-        std::fs::read(&p).unwrap();
-    }
-    assert_eq!(
-        ctl.calls("GET /v1/blocks/{id}/children"),
-        0,
-        "{:?}",
-        ctl.stats()
-    );
+    reading_every_page_costs_no_block_call(&m, &ctl);
 
     // A second run reads nothing and makes no block call.
     ctl.reset_stats();
@@ -190,14 +195,5 @@ fn prefetch_at_mount_fills_the_disk_cache_in_the_background() {
     assert!(m.status()["prefetch"].is_null());
     f.latency_ms = 0;
     ctl.set_faults(f);
-    ctl.reset_stats();
-    for p in pages(&m) {
-        std::fs::read(&p).unwrap();
-    }
-    assert_eq!(
-        ctl.calls("GET /v1/blocks/{id}/children"),
-        0,
-        "{:?}",
-        ctl.stats()
-    );
+    reading_every_page_costs_no_block_call(&m, &ctl);
 }

@@ -9,10 +9,9 @@ use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::daemon::control::{Request, Response};
-use crate::daemon::mountinfo::notionfs_mounts;
 use crate::fs::prefetch::PrefetchProgress;
 
-use super::status::{find_socket, ControlError};
+use super::status::{find_socket, innermost_mount, ControlError};
 
 /// Pages between two lines of plain output.
 pub const LINE_EVERY: u64 = 100;
@@ -31,15 +30,7 @@ fn target(path: Option<&Path>) -> Result<(PathBuf, String), ControlError> {
     let Some(path) = path else {
         return Ok((find_socket(None)?, String::new()));
     };
-    let abs = std::fs::canonicalize(path).map_err(|e| ControlError::BadPath {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let root = notionfs_mounts()
-        .into_iter()
-        .filter(|m| abs.starts_with(m))
-        .max_by_key(|m| m.as_os_str().len())
-        .ok_or_else(|| ControlError::NotNotionfs(path.to_path_buf()))?;
+    let (abs, root) = innermost_mount(path)?;
     let rel = abs
         .strip_prefix(&root)
         .map(|r| r.to_string_lossy().into_owned())

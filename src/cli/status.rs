@@ -96,6 +96,20 @@ fn getxattr(path: &Path, name: &str) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// `path` made absolute, and the innermost notionfs mount that contains it.
+pub fn innermost_mount(path: &Path) -> Result<(PathBuf, PathBuf), ControlError> {
+    let abs = std::fs::canonicalize(path).map_err(|e| ControlError::BadPath {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let root = notionfs_mounts()
+        .into_iter()
+        .filter(|m| abs.starts_with(m))
+        .max_by_key(|m| m.as_os_str().len())
+        .ok_or_else(|| ControlError::NotNotionfs(path.to_path_buf()))?;
+    Ok((abs, root))
+}
+
 /// The control socket of the mount at (or containing) `mountpoint`, or of the only
 /// notionfs mount running.
 pub fn find_socket(mountpoint: Option<&Path>) -> Result<PathBuf, ControlError> {
@@ -106,16 +120,7 @@ pub fn find_socket(mountpoint: Option<&Path>) -> Result<PathBuf, ControlError> {
     };
     match mountpoint {
         Some(mp) => {
-            let abs = std::fs::canonicalize(mp).map_err(|e| ControlError::BadPath {
-                path: mp.to_path_buf(),
-                source: e,
-            })?;
-            // The innermost notionfs mount containing the path.
-            let root = notionfs_mounts()
-                .into_iter()
-                .filter(|m| abs.starts_with(m))
-                .max_by_key(|m| m.as_os_str().len())
-                .ok_or_else(|| ControlError::NotNotionfs(mp.to_path_buf()))?;
+            let (_, root) = innermost_mount(mp)?;
             socket_of(&root).ok_or_else(|| ControlError::NotNotionfs(mp.to_path_buf()))
         }
         None => {

@@ -53,7 +53,7 @@
 //! 2. `state` (a std mutex: held for short updates only — no await, no I/O, no API call);
 //! 3. leaves, taken alone or under `state`, never holding another lock: the inode table,
 //!    the attachments' download table, the uploads' staging table, `aliases`, the log of
-//!    trashed pages (`gone`), the `flights` map, `invalidator`.
+//!    local tree changes (`local`), the `flights` map, `invalidator`.
 //!
 //! The writer's locks (its page states and push locks, see [`crate::writeback`]) are never
 //! held while the core's are taken, nor the core's while the writer's are. Journal and
@@ -225,8 +225,8 @@ pub struct FsCore {
     /// Files copied into page folders, on their way to becoming attachments (a leaf lock
     /// inside).
     uploads: crate::writeback::upload::Uploads,
-    /// Pages trashed through the mount since the last snapshot (a leaf lock inside).
-    gone: Arc<snapshot::GoneLog>,
+    /// Tree changes only this mount knows of, since the last snapshot (a leaf lock inside).
+    local: Arc<snapshot::LocalLog>,
 }
 
 /// The size of a file last handed to the kernel.
@@ -277,7 +277,7 @@ impl FsCore {
         let attachments = Attachments::new(settings.cache_dir.join("attachments"))?;
         let disk = DiskCache::new(settings.cache_dir.join("bodies"))?;
         let uploads = crate::writeback::upload::Uploads::new(settings.cache_dir.join("uploads"))?;
-        let gone = Arc::new(snapshot::GoneLog::new(&settings.cache_dir));
+        let local = Arc::new(snapshot::LocalLog::new(&settings.cache_dir));
         Ok(FsCore {
             client,
             inodes: Inodes::new(),
@@ -316,7 +316,7 @@ impl FsCore {
             aliases: Mutex::new(HashMap::new()),
             control: std::sync::OnceLock::new(),
             uploads,
-            gone,
+            local,
             settings,
         })
     }

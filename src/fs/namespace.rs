@@ -38,6 +38,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::handles::WriteBuf;
+use super::snapshot::LocalChange;
 use super::{Attr, FsCore, Opened};
 use crate::fs::content::Body;
 use crate::fs::error::{FsError, FsResult};
@@ -332,7 +333,7 @@ impl FsCore {
             self.dirty_showing(&mut st, &page);
         }
         // Only this mount knows the folder is wanted: keep that past a crash.
-        self.snapshot_now().await;
+        self.note_local(LocalChange::Folder(page.clone())).await;
         let ino = self.inodes.ino(
             &NodeKey::PageDir(page),
             Some(Place {
@@ -366,7 +367,7 @@ impl FsCore {
             st.made_dirs.remove(&page);
             st.dirty(dir);
         }
-        self.snapshot_now().await;
+        self.note_local(LocalChange::NoFolder(page.clone())).await;
         tracing::debug!(page = %page, "folder hidden");
         Ok(())
     }
@@ -591,7 +592,7 @@ impl FsCore {
         // It leaves the tree with its folder (the kernel may hold that entry) and what is
         // in it; the parent's body, which links to it, is read again.
         self.forget_object(&page);
-        self.note_gone(&page).await;
+        self.note_local(LocalChange::Gone(page.clone())).await;
         if let Some(stem) = name.strip_suffix(".md") {
             self.invalidate_entry(parent, stem);
         }

@@ -9,10 +9,11 @@
 //! [`EVERY`] while changes come in, after a crawl, and at unmount. A damaged or foreign file
 //! is ignored (logged): the mount crawls instead.
 //!
-//! What search cannot tell the feed must not wait for the next write: a page trashed through
-//! the mount is appended to `gone.log` (one id a line, fsync'd) before `rm` returns, and a
-//! restore forgets every page listed there; the log is emptied once a snapshot taken after
-//! its last line is written. A folder made with `mkdir` writes the snapshot at once.
+//! What only this mount knows must not wait for the next write: a page trashed through the
+//! mount (search never reports it) and a folder shown by `mkdir` or hidden by `rmdir` are
+//! appended to `local.log` (a line each, fsync'd) before the call returns, and a restore
+//! replays the log over the snapshot; the log is emptied once a snapshot taken after its
+//! last line is written.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -33,28 +34,60 @@ const VERSION: u32 = 1;
 /// Least time between two writes while changes keep coming.
 pub const EVERY: Duration = Duration::from_secs(30);
 
-/// The log of pages trashed through the mount since the last snapshot.
-const GONE: &str = "gone.log";
+/// The log of local tree changes since the last snapshot.
+const LOG: &str = "local.log";
 
-/// Pages trashed through the mount that the snapshot on disk may still list.
+/// A change to the tree that only this mount knows of (see the module doc).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum LocalChange {
+    /// The page was trashed through the mount.
+    Gone(String),
+    /// The page's folder was made with `mkdir`.
+    Folder(String),
+    /// The page's empty folder was hidden with `rmdir`.
+    NoFolder(String),
+}
+
+impl LocalChange {
+    fn line(&self) -> String {
+        match self {
+            LocalChange::Gone(id) => format!("gone {id}\n"),
+            LocalChange::Folder(id) => format!("folder {id}\n"),
+            LocalChange::NoFolder(id) => format!("nofolder {id}\n"),
+        }
+    }
+
+    fn parse(line: &str) -> Option<LocalChange> {
+        let (verb, id) = line.trim().split_once(' ')?;
+        let id = id.to_string();
+        match verb {
+            "gone" => Some(LocalChange::Gone(id)),
+            "folder" => Some(LocalChange::Folder(id)),
+            "nofolder" => Some(LocalChange::NoFolder(id)),
+            _ => None,
+        }
+    }
+}
+
+/// Local tree changes the snapshot on disk may not hold yet.
 #[derive(Debug)]
-pub(super) struct GoneLog {
+pub(super) struct LocalLog {
     path: PathBuf,
     /// Lines appended since the mount started (a snapshot taken at `n` covers the first `n`).
     appended: std::sync::Mutex<u64>,
 }
 
-impl GoneLog {
+impl LocalLog {
     /// The log in `cache_dir`.
-    pub(super) fn new(cache_dir: &Path) -> GoneLog {
-        GoneLog {
-            path: cache_dir.join(GONE),
+    pub(super) fn new(cache_dir: &Path) -> LocalLog {
+        LocalLog {
+            path: cache_dir.join(LOG),
             appended: std::sync::Mutex::new(0),
         }
     }
 
-    /// Notes durably that page `id` is gone.
-    fn append(&self, id: &str) -> std::io::Result<()> {
+    /// Notes `change` durably.
+    fn append(&self, change: &LocalChange) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         let mut n = self.appended.lock().unwrap_or_else(|e| e.into_inner());
         let mut f = std::fs::OpenOptions::new()
@@ -62,7 +95,7 @@ impl GoneLog {
             .create(true)
             .mode(0o600)
             .open(&self.path)?;
-        f.write_all(format!("{id}\n").as_bytes())?;
+        f.write_all(change.line().as_bytes())?;
         f.sync_data()?;
         *n += 1;
         Ok(())
@@ -79,21 +112,16 @@ impl GoneLog {
         if *n == at {
             if let Err(e) = std::fs::remove_file(&self.path) {
                 if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(error = %e, "cannot empty the log of trashed pages");
+                    tracing::warn!(error = %e, "cannot empty the log of local tree changes");
                 }
             }
         }
     }
 
-    /// The ids the log holds.
-    fn ids(&self) -> Vec<String> {
+    /// The changes the log holds, oldest first (a line it cannot read is skipped).
+    fn changes(&self) -> Vec<LocalChange> {
         match std::fs::read_to_string(&self.path) {
-            Ok(t) => t
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(String::from)
-                .collect(),
+            Ok(t) => t.lines().filter_map(LocalChange::parse).collect(),
             Err(_) => Vec::new(),
         }
     }
@@ -153,11 +181,11 @@ pub(super) fn load(cache_dir: &Path) -> Option<Snapshot> {
     }
 }
 
-/// Writes `snap` (logged if it cannot be) and then empties the log of trashed pages it
+/// Writes `snap` (logged if it cannot be) and then empties the log of local changes it
 /// covers.
-fn write(cache_dir: &Path, snap: &Snapshot, gone: &GoneLog, at: u64) {
+fn write(cache_dir: &Path, snap: &Snapshot, log: &LocalLog, at: u64) {
     match save(cache_dir, snap) {
-        Ok(()) => gone.written(at),
+        Ok(()) => log.written(at),
         Err(e) => tracing::warn!(error = %e, "cannot write the tree snapshot"),
     }
 }
@@ -196,8 +224,18 @@ impl FsCore {
         st.databases.extend(snap.databases);
         self.disk.restore_index(snap.disk);
         st.made_dirs.extend(snap.made_dirs);
-        for id in self.gone.ids() {
-            st.forget(&id);
+        for change in self.local.changes() {
+            match change {
+                LocalChange::Gone(id) => {
+                    st.forget(&id);
+                }
+                LocalChange::Folder(id) => {
+                    st.made_dirs.insert(id);
+                }
+                LocalChange::NoFolder(id) => {
+                    st.made_dirs.remove(&id);
+                }
+            }
         }
         st.feed.advance(snap.watermark.as_deref());
         st.crawled = true;
@@ -221,33 +259,20 @@ impl FsCore {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 let (snap, at) = self.take_snapshot();
                 let dir = self.settings.cache_dir.clone();
-                let gone = self.gone.clone();
-                rt.spawn_blocking(move || write(&dir, &snap, &gone, at));
+                let log = self.local.clone();
+                rt.spawn_blocking(move || write(&dir, &snap, &log, at));
             }
         }
     }
 
-    /// Writes the snapshot now, off the runtime's workers, and waits for it (a change only
-    /// this mount knows of, such as a folder made with `mkdir`).
-    pub(super) async fn snapshot_now(&self) {
-        // A snapshot stands for a crawled workspace: never write a partial one.
-        if !self.state().crawled {
-            return;
-        }
-        let (snap, at) = self.take_snapshot();
-        let dir = self.settings.cache_dir.clone();
-        let gone = self.gone.clone();
-        let _ = tokio::task::spawn_blocking(move || write(&dir, &snap, &gone, at)).await;
-    }
-
-    /// Notes that page `id` was trashed through the mount (see the module doc), before the
-    /// `rm` returns.
-    pub(super) async fn note_gone(&self, id: &str) {
+    /// Notes a change to the tree only this mount knows of (see the module doc), before the
+    /// call that made it returns.
+    pub(super) async fn note_local(&self, change: LocalChange) {
         self.state().snapshot.pending = true;
-        let (gone, id) = (self.gone.clone(), id.to_string());
-        let r = tokio::task::spawn_blocking(move || gone.append(&id)).await;
+        let log = self.local.clone();
+        let r = tokio::task::spawn_blocking(move || log.append(&change)).await;
         if let Ok(Err(e)) = r {
-            tracing::warn!(error = %e, "cannot note a trashed page; a remount after a crash may list it until it is read");
+            tracing::warn!(error = %e, "cannot note a local tree change; a remount after a crash may not show it until the feed or a read does");
         }
     }
 
@@ -258,14 +283,14 @@ impl FsCore {
             return;
         }
         let (snap, at) = self.take_snapshot();
-        write(&self.settings.cache_dir, &snap, &self.gone, at);
+        write(&self.settings.cache_dir, &snap, &self.local, at);
     }
 
     /// What the mount knows now, marked written, and how much of the log of trashed pages
     /// it covers.
     fn take_snapshot(&self) -> (Snapshot, u64) {
         let mut st = self.state();
-        let at = self.gone.count();
+        let at = self.local.count();
         st.snapshot.pending = false;
         st.snapshot.written = Some(Instant::now());
         let snap = Snapshot {
@@ -278,5 +303,31 @@ impl FsCore {
             made_dirs: st.made_dirs.iter().cloned().collect(),
         };
         (snap, at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_log_replays_what_was_appended_and_is_emptied_once_covered() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = LocalLog::new(dir.path());
+        let changes = [
+            LocalChange::Folder("a".into()),
+            LocalChange::Gone("b".into()),
+            LocalChange::NoFolder("a".into()),
+        ];
+        for c in &changes {
+            log.append(c).unwrap();
+        }
+        assert_eq!(log.changes(), changes);
+        // A snapshot taken before the last line does not cover it.
+        log.written(2);
+        assert_eq!(log.changes().len(), 3);
+        log.written(log.count());
+        assert!(log.changes().is_empty());
+        assert!(LocalChange::parse("gibberish").is_none());
     }
 }
