@@ -1,4 +1,4 @@
-//! Block <-> Markdown conversion (spec section 3): the notionfs Markdown dialect.
+//! Block <-> Markdown conversion: the notionfs Markdown dialect (notionfs(5), `man/notionfs.5`).
 //!
 //! - [`render`] / [`render_with`]: blocks (a tree, children inline) -> Markdown.
 //! - [`parse`] / [`parse_with`]: Markdown -> blocks, ready for append-children requests
