@@ -550,8 +550,11 @@ impl Ctx {
             };
         };
         if !wait {
-            let w = writer.clone();
-            tokio::spawn(async move { w.flush_all().await });
+            let (w, core) = (writer.clone(), self.core.clone());
+            tokio::spawn(async move {
+                core.drain_namespace().await;
+                w.flush_all().await
+            });
             let (pending, failed, _) = self.classify(self.snapshot(&writer).await);
             return SyncReport {
                 writes: true,
@@ -565,6 +568,8 @@ impl Ctx {
         // Saves made while pushing are pushed too; a few rounds, not forever.
         let mut snapshot = Vec::new();
         for _ in 0..SYNC_ROUNDS {
+            // Queued namespace changes first: saves of new pages wait for their creates.
+            self.core.drain_namespace().await;
             writer.flush_all().await;
             // Copies on their way to becoming attachments are saves too.
             self.core.uploads_idle().await;

@@ -15,6 +15,7 @@
 //!    rest), stop the control socket and the emulator.
 
 pub mod control;
+pub mod identity;
 pub mod lock;
 pub mod logging;
 pub mod memory;
@@ -60,9 +61,9 @@ pub enum Backend {
 /// unmounted (see the module doc for the steps).
 pub fn serve(backend: Backend, r: Resolved, mountpoint: &Path) -> Result<(), CliError> {
     let mountpoint = check_mountpoint(mountpoint)?;
-    let ws_name = match &backend {
-        Backend::Api { url, token } => check_token_before_detaching(url, token)?,
-        Backend::Demo => "demo".to_string(),
+    let (ws_name, offline) = match &backend {
+        Backend::Api { url, token } => identify(url, token, r.cache_dir.is_some())?,
+        Backend::Demo => ("demo".to_string(), None),
     };
     let cache_dir = r
         .cache_dir
@@ -81,6 +82,9 @@ pub fn serve(backend: Backend, r: Resolved, mountpoint: &Path) -> Result<(), Cli
     let log_file = status_fd.map(|_| cache_dir.join("notionfs.log"));
     logging::init(r.log_level, log_file.as_deref());
     panics::install();
+    if let Some(why) = offline {
+        tracing::warn!(reason = %why, "Notion cannot be reached: serving the cache; changes are kept and sent once Notion answers");
+    }
     let result = run(backend, &r, &cache_dir, &mountpoint, status_fd);
     drop(lock);
     if let Err(e) = &result {
@@ -128,6 +132,9 @@ fn run(
     {
         let _rt = rt.enter();
         built.core.start_feed();
+        if built.writer.is_some() {
+            built.core.start_namespace_queue();
+        }
         if let (true, Some(c)) = (r.prefetch, &control) {
             c.prefetch_all();
         }
@@ -217,6 +224,8 @@ fn enable_writes(
     let w = core
         .enable_writes(&journal, r.write_delay)
         .map_err(|e| CliError::Mount(format!("cannot open the journal: {e}")))?;
+    // Namespace changes queued before a restart are shown again before the mount serves.
+    rt.block_on(core.replay_namespace());
     let replay = w.clone();
     rt.spawn(async move { replay.flush_all().await });
     let uploads = core.clone();
@@ -359,6 +368,31 @@ fn client_for(url: &str, token: Token, rate: Option<f64>) -> Result<Client, CliE
         burst: r.ceil().max(1.0) as u32,
     });
     Client::new(cfg).map_err(|e| CliError::Invalid(e.to_string()))
+}
+
+/// The workspace's cache-dir name (see [`check_token_before_detaching`]). When Notion cannot
+/// be reached but a cache can be named — `--cache-dir` given, or the workspace this token
+/// opened before remembered ([`identity`]) — the mount starts anyway from its cache; the
+/// second value then says why it is offline. A rejected token never starts.
+fn identify(
+    url: &str,
+    token: &Token,
+    cache_dir_given: bool,
+) -> Result<(String, Option<String>), CliError> {
+    match check_token_before_detaching(url, token) {
+        Ok(name) => {
+            identity::remember(url, token, &name);
+            Ok((name, None))
+        }
+        Err(CliError::Unreachable { url: u, reason }) => {
+            match (identity::recall(url, token), cache_dir_given) {
+                (Some(name), _) => Ok((name, Some(reason))),
+                (None, true) => Ok((String::new(), Some(reason))),
+                (None, false) => Err(CliError::Unreachable { url: u, reason }),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Checks the token with one `GET /v1/users/me` (one retry, short timeout: fail fast at

@@ -374,6 +374,12 @@ impl FsCore {
         let NodeKey::PageDir(page) = self.key(parent)? else {
             return Err(self.write_denied("create of a file that is not a page"));
         };
+        if super::offline::is_local_id(&page) {
+            // Its block is appended to the page, which Notion does not have yet.
+            return Err(self.cannot(
+                "copy a file into a page created while Notion is unreachable: run `notionfs sync --wait` once Notion is back, then copy it",
+            ));
+        }
         if kind_of(name).is_none() {
             tracing::warn!(
                 file = name,

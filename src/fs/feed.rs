@@ -227,8 +227,18 @@ impl FsCore {
         Ok(changed)
     }
 
-    /// Applies a page the feed (or a reconcile) found; whether anything changed.
+    /// Applies a page the feed (or a reconcile) found; whether anything changed. A page
+    /// with namespace operations queued keeps the place and title this mount gave it until
+    /// they are sent ([`super::offline`]).
     pub(super) fn apply_page(&self, p: &Page) -> bool {
+        if self.queued(&p.id) {
+            return false;
+        }
+        self.apply_known(p)
+    }
+
+    /// [`FsCore::apply_page`] whatever is queued.
+    pub(super) fn apply_known(&self, p: &Page) -> bool {
         if p.in_trash || p.archived {
             return self.forget_object(&p.id);
         }
@@ -415,6 +425,9 @@ impl FsCore {
 
     /// A page folder as Notion has it now: the page itself (trashed?), and its children.
     async fn reconcile_page_folder(&self, page: &str) -> FsResult<()> {
+        if super::offline::is_local_id(page) {
+            return Ok(());
+        }
         match self.client.page(page).await {
             Ok(p) => {
                 self.apply_page(&p);
@@ -445,7 +458,10 @@ impl FsCore {
                 })
                 .unwrap_or_default()
         };
-        for c in known.iter().filter(|c| !shown.contains(c.as_str())) {
+        for c in known
+            .iter()
+            .filter(|c| !shown.contains(c.as_str()) && !self.queued(c))
+        {
             match self.client.page(c).await {
                 Ok(p) => {
                     self.apply_page(&p);
@@ -468,7 +484,11 @@ async fn poll_loop(core: Weak<FsCore>) {
         let Some(c) = core.upgrade() else { return };
         let ttl = c.settings.ttl.max(Duration::from_millis(100));
         wait = match c.poll_changes().await {
-            Ok(_) => ttl,
+            Ok(_) => {
+                // Notion answers: what waited for it goes now rather than at its backoff.
+                c.kick_queue();
+                ttl
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "feed: poll failed; serving what is known");
                 c.state().feed.status.last_error = Some(e.to_string());

@@ -476,6 +476,8 @@ impl FsCore {
         base: Arc<Vec<u8>>,
     ) -> FsResult<()> {
         let writer = self.writer("save")?.clone();
+        // A handle opened before its page's create reached Notion saves under Notion's id.
+        let page = &self.current_id(page);
         let (p, d) = (page.to_string(), data.clone());
         tokio::task::spawn_blocking(move || writer.record(&p, &d, &base))
             .await
@@ -508,7 +510,7 @@ impl FsCore {
         let h = self.state().handles.remove(&fh);
         if let (Some(Handle::Write(w)), Some(writer)) = (h, self.write_back()) {
             if w.saved {
-                writer.schedule(&w.page);
+                writer.schedule(&self.current_id(&w.page));
             }
         }
         res

@@ -118,11 +118,41 @@ impl Inodes {
     pub fn find(&self, key: &NodeKey) -> Option<u64> {
         self.lock().by_key.get(key).copied()
     }
+
+    /// Gives `old`'s inode (if any) to `new`, keeping its number and place: an object
+    /// known by a local id until Notion gave its own keeps the inode the kernel holds.
+    pub fn rekey(&self, old: &NodeKey, new: NodeKey) {
+        let mut t = self.lock();
+        if let Some(ino) = t.by_key.remove(old) {
+            t.by_key.insert(new.clone(), ino);
+            if let Some(e) = t.by_ino.get_mut(&ino) {
+                e.0 = new;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rekeyed_inode_keeps_its_number_and_place() {
+        let t = Inodes::new();
+        let place = Place {
+            parent: ROOT_INO,
+            name: "T.md".into(),
+        };
+        let a = t.ino(&NodeKey::PageFile("local-1".into()), Some(place.clone()));
+        t.rekey(
+            &NodeKey::PageFile("local-1".into()),
+            NodeKey::PageFile("r".into()),
+        );
+        assert_eq!(t.find(&NodeKey::PageFile("r".into())), Some(a));
+        assert_eq!(t.find(&NodeKey::PageFile("local-1".into())), None);
+        assert_eq!(t.key(a), Some(NodeKey::PageFile("r".into())));
+        assert_eq!(t.place(a), Some(place));
+    }
 
     #[test]
     fn inodes_are_stable_and_unique() {

@@ -122,6 +122,7 @@ impl State {
     /// Records an object, relinking it if its parent changed and marking what shows it as
     /// stale; returns what changed.
     pub(super) fn know(&mut self, obj: Obj) -> Change {
+        self.gone.remove(&obj.id);
         let mut c = Change::default();
         let old = self.objects.get(&obj.id).cloned();
         let parent = obj.parent.clone().unwrap_or_else(Parent::workspace);
@@ -211,6 +212,7 @@ impl State {
     /// everything under it (a trashed page takes its children along): it leaves every
     /// listing; returns the pages whose bodies showed it.
     pub(super) fn forget(&mut self, id: &str) -> Vec<String> {
+        self.gone.insert(id.to_string());
         let Some(o) = self.objects.get(id) else {
             return Vec::new();
         };
@@ -233,6 +235,61 @@ impl State {
             self.drop_item(pp, id);
         }
         parent.page_id.into_iter().collect()
+    }
+
+    /// The page known by the local id `old` (created while Notion was unreachable) is
+    /// `new` in Notion: everything known under `old` moves to `new`'s id — its place under
+    /// its parent, its children, items, body, folder and sticky names — so nothing is
+    /// renamed or shown twice.
+    pub(super) fn rekey(&mut self, old: &str, new: Obj) {
+        let id = new.id.clone();
+        let Some(was) = self.objects.remove(old) else {
+            self.know(new);
+            return;
+        };
+        let parent = was.parent.clone().unwrap_or_else(Parent::workspace);
+        if let Some(v) = parent.id().and_then(|p| self.children.get_mut(p)) {
+            for c in v.iter_mut().filter(|c| *c == old) {
+                *c = id.clone();
+            }
+        }
+        if let Some(kids) = self.children.remove(old) {
+            for k in &kids {
+                if let Some(p) = self.objects.get_mut(k).and_then(|o| o.parent.as_mut()) {
+                    if p.page_id.as_deref() == Some(old) {
+                        p.page_id = Some(id.clone());
+                    }
+                }
+            }
+            self.children.insert(id.clone(), kids);
+        }
+        if let Some(items) = self.items.remove(old) {
+            self.items.insert(id.clone(), items);
+        }
+        if let Some(b) = self.bodies.peek(old) {
+            self.bodies.remove(old);
+            self.bodies.put(id.clone(), b);
+        }
+        for set in [&mut self.made_here, &mut self.made_dirs] {
+            if set.remove(old) {
+                set.insert(id.clone());
+            }
+        }
+        let (old_file, old_dir) = (
+            NodeKey::PageFile(old.to_string()),
+            NodeKey::PageDir(old.to_string()),
+        );
+        if let Some(t) = self.names.remove(&old_dir) {
+            self.names.insert(NodeKey::PageDir(id.clone()), t);
+        }
+        for t in self.names.values_mut() {
+            t.rekey(&old_file, NodeKey::PageFile(id.clone()));
+            t.rekey(&old_dir, NodeKey::PageDir(id.clone()));
+        }
+        self.listings.remove(&old_dir);
+        self.stale.remove(&old_dir);
+        self.objects.insert(id, new);
+        self.dirty_around(&parent);
     }
 
     /// A page folder whose last child leaves stays shown (empty) until `rmdir`: called

@@ -243,6 +243,16 @@ impl FsCore {
         Ok(db.data_sources)
     }
 
+    /// A database's data sources: as known (search and the feed keep them current), else
+    /// read once ([`FsCore::database`]).
+    pub(super) async fn sources(&self, db: &str) -> FsResult<Vec<DataSourceRef>> {
+        let known = self.state().sources_of(db);
+        match known.is_empty() {
+            true => self.database(db).await,
+            false => Ok(known),
+        }
+    }
+
     /// A data source's schema: as known (search and the feed keep it current), else read
     /// once (`GET /v1/data_sources/{id}`).
     pub(super) async fn schema(&self, ds: &str) -> FsResult<Arc<DataSource>> {
@@ -370,7 +380,14 @@ fn page_folder_descs(v: &View, page: &str) -> Vec<ChildDesc> {
             } => {
                 listed.insert(id.as_str());
                 match st.objects.get(id) {
+                    // Moved elsewhere since this body was read (the object's place is
+                    // newer: the feed, or a move through this mount).
+                    Some(o)
+                        if o.parent
+                            .as_ref()
+                            .is_some_and(|p| p.page_id.as_deref() != Some(page)) => {}
                     Some(o) => out.push(page_desc(v, o)),
+                    None if st.gone.contains(id) => {}
                     None => out.push(ChildDesc {
                         key: NodeKey::PageFile(id.clone()),
                         title: title.clone(),

@@ -72,6 +72,7 @@ mod listing;
 mod lookup;
 pub mod names;
 mod namespace;
+pub mod offline;
 mod overlay;
 mod page;
 pub mod prefetch;
@@ -187,6 +188,9 @@ struct State {
     locals: HashMap<u64, LocalFile>,
     /// The serial of the last local file made.
     next_local: u64,
+    /// Objects found gone (trashed here or reported gone): a body read before, such as a
+    /// parent's rendering in the disk cache, does not bring them back as unknown children.
+    gone: HashSet<String>,
     /// Pages whose folder `T/` is shown although it may be empty: someone `mkdir`ed it, or
     /// its last child moved away. `rmdir` hides it again.
     made_dirs: HashSet<String>,
@@ -227,6 +231,9 @@ pub struct FsCore {
     uploads: crate::writeback::upload::Uploads,
     /// Tree changes only this mount knows of, since the last snapshot (a leaf lock inside).
     local: Arc<snapshot::LocalLog>,
+    /// Namespace operations waiting for Notion: id mappings and the sender (leaf locks
+    /// inside).
+    offline: Arc<offline::Offline>,
 }
 
 /// The size of a file last handed to the kernel.
@@ -278,6 +285,7 @@ impl FsCore {
         let disk = DiskCache::new(settings.cache_dir.join("bodies"))?;
         let uploads = crate::writeback::upload::Uploads::new(settings.cache_dir.join("uploads"))?;
         let local = Arc::new(snapshot::LocalLog::new(&settings.cache_dir));
+        let offline = Arc::new(offline::Offline::new(&settings.cache_dir));
         Ok(FsCore {
             client,
             inodes: Inodes::new(),
@@ -305,6 +313,7 @@ impl FsCore {
                 locals: HashMap::new(),
                 next_local: 1,
                 made_dirs: HashSet::new(),
+                gone: HashSet::new(),
             }),
             permits: Semaphore::new(settings.max_in_flight.max(1)),
             flights: Mutex::new(HashMap::new()),
@@ -317,6 +326,7 @@ impl FsCore {
             control: std::sync::OnceLock::new(),
             uploads,
             local,
+            offline,
             settings,
         })
     }

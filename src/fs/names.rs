@@ -195,6 +195,14 @@ impl<K: Clone + Eq + std::hash::Hash> NameTable<K> {
         self.given.get(key).map(|g| compose(&g.wanted, g.n, ""))
     }
 
+    /// Gives the name of `old` (if any) to `new`: the same object under the id Notion gave
+    /// it keeps its name.
+    pub fn rekey(&mut self, old: &K, new: K) {
+        if let Some(g) = self.given.remove(old) {
+            self.given.insert(new, g);
+        }
+    }
+
     /// The names `key` occupies (for a page: `STEM.md` and `STEM`).
     pub fn names_of(&self, key: &K) -> Vec<String> {
         self.given

@@ -9,8 +9,10 @@
 //!   handle `create` returns is an ordinary write handle on that page: what is written goes
 //!   through the normal save path (`flush` journals it before `close` returns, `close`
 //!   schedules the push), exactly like a save of an existing page. A crash after `create`
-//!   loses nothing that was accepted: the page exists and its content is in the journal. The
-//!   price is that creating needs Notion to be reachable (EIO otherwise, nothing created).
+//!   loses nothing that was accepted: the page exists and its content is in the journal.
+//!   When Notion cannot be reached (or operations are queued already), the create — like a
+//!   rename, move or trash — is queued instead and the page has a local id until it reaches
+//!   Notion ([`super::offline`]).
 //! - **Parents.** A page folder `P/` gives `parent: {page_id}`; a data source folder (or a
 //!   database with a single data source) gives `parent: {data_source_id}` and the title goes
 //!   into the schema's title property (a row). The root cannot hold new pages: Notion lets
@@ -38,6 +40,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::handles::WriteBuf;
+use super::offline::NsOp;
 use super::snapshot::LocalChange;
 use super::{Attr, FsCore, Opened};
 use crate::fs::content::Body;
@@ -46,6 +49,7 @@ use crate::fs::inode::{NodeKey, Place};
 use crate::fs::render::{render_page, PathMap};
 use crate::fs::tree::Obj;
 use crate::notion::model::{Page, Parent};
+use crate::writeback::SyncState;
 
 /// Why a page cannot be created at the root.
 pub(super) const ROOT_CREATE: &str = "create a page at the root: Notion requires a page or data source parent for internal integrations (no workspace-level pages)";
@@ -98,7 +102,7 @@ impl FsCore {
             })),
             NodeKey::PageDir(id) => Ok(Parent::page(id.clone())),
             NodeKey::DataSource(ds) => Ok(Parent::data_source(ds.clone())),
-            NodeKey::Database(db) => match self.database(db).await?.as_slice() {
+            NodeKey::Database(db) => match self.sources(db).await?.as_slice() {
                 [only] => Ok(Parent::data_source(only.id.clone())),
                 _ => Err(self.cannot(MULTI_SOURCE)),
             },
@@ -155,13 +159,29 @@ impl FsCore {
         self.names_free(dir, stem, None).await?;
         let key = self.title_key(Some(&parent)).await?;
         let title = title_of(stem);
-        let p = self
+        if self.must_queue(&[parent.page_id.as_deref()]) {
+            return self
+                .create_queued(dir, &dkey, parent, key, stem, false)
+                .await;
+        }
+        let created = self
             .client
             .create_page(json!({
                 "parent": parent,
-                "properties": {key: {"title": [{"type": "text", "text": {"content": title}}]}},
+                "properties": {key.clone(): {"title": [{"type": "text", "text": {"content": title}}]}},
             }))
-            .await?;
+            .await;
+        let p = match created {
+            Ok(p) => p,
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, title = %title, "Notion cannot be reached: the create is queued");
+                let maybe = e.maybe_applied();
+                return self
+                    .create_queued(dir, &dkey, parent, key, stem, maybe)
+                    .await;
+            }
+            Err(e) => return Err(e.into()),
+        };
         tracing::info!(page = %p.id, title = %title, "created");
         self.install_new(&p).await?;
         let ino = self.show_page(dir, &dkey, &p.id, stem);
@@ -412,10 +432,16 @@ impl FsCore {
             false => None,
         };
         let title = (new_stem != old_stem).then(|| title_of(new_stem));
+        let old_parent_page = self
+            .state()
+            .objects
+            .get(&page)
+            .and_then(|o| o.parent.clone())
+            .and_then(|p| p.page_id);
         let Some(p) = self.move_and_retitle(&page, target, title).await? else {
             return Ok(());
         };
-        let old_parent_page = self.remember_renamed(&p);
+        self.state().know_page(&p);
         self.show_page(new_parent, &new_dir, &page, new_stem);
         // The companion entry the kernel may still hold at the old place.
         let companion = if is_dir {
@@ -455,8 +481,10 @@ impl FsCore {
     }
 
     /// Moves `page` under `target` (its pending saves pushed first: the move changes how
-    /// the file renders) and sets its `title`; the page as Notion answered last, if any call
-    /// was made.
+    /// the file renders) and sets its `title`; the page as Notion answered last (or as it
+    /// will be once the queued operations are sent), if anything was done. When Notion
+    /// cannot be reached, or operations are queued already, the rest is queued
+    /// ([`super::offline`]).
     async fn move_and_retitle(
         &self,
         page: &str,
@@ -464,11 +492,30 @@ impl FsCore {
         title: Option<String>,
     ) -> FsResult<Option<Page>> {
         let mut updated: Option<Page> = None;
+        let target_id = target.as_ref().and_then(|t| t.page_id.clone());
+        let mut queue = self.must_queue(&[Some(page), target_id.as_deref()]);
         if let Some(target) = target {
-            self.writer("rename")?.push_page(page).await;
-            let p = self.client.move_page(page, &target).await?;
-            tracing::info!(page = %page, to = ?target.id(), "moved");
-            updated = Some(p);
+            if !queue {
+                self.writer("rename")?.push_page(page).await;
+                match self.client.move_page(page, &target).await {
+                    Ok(p) => {
+                        tracing::info!(page = %page, to = ?target.id(), "moved");
+                        updated = Some(p);
+                    }
+                    Err(e) if e.is_transient() => queue = true,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if queue {
+                self.enqueue(
+                    page,
+                    &NsOp::Move {
+                        parent: target.clone(),
+                    },
+                )
+                .await?;
+                updated = Some(self.show_queued(page, Some(&target), None)?);
+            }
         }
         if let Some(title) = title {
             let parent_now = match &updated {
@@ -480,20 +527,30 @@ impl FsCore {
                     .and_then(|o| o.parent.clone()),
             };
             let key = self.title_key(parent_now.as_ref()).await?;
-            let req = json!({"properties": {key: {"title": [{"type": "text", "text": {"content": title}}]}}});
-            let p = self.client.update_page(page, req).await?;
-            tracing::info!(page = %page, title = %title, "renamed");
-            updated = Some(p);
+            if !queue {
+                let req = json!({"properties": {key.clone(): {"title": [{"type": "text", "text": {"content": title}}]}}});
+                match self.client.update_page(page, req).await {
+                    Ok(p) => {
+                        tracing::info!(page = %page, title = %title, "renamed");
+                        updated = Some(p);
+                    }
+                    Err(e) if e.is_transient() => queue = true,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if queue {
+                self.enqueue(
+                    page,
+                    &NsOp::Rename {
+                        title_key: key.clone(),
+                        title: title.clone(),
+                    },
+                )
+                .await?;
+                updated = Some(self.show_queued(page, None, Some((&key, &title)))?);
+            }
         }
         Ok(updated)
-    }
-
-    /// Keeps the renamed or moved page's new state; returns its old parent page.
-    fn remember_renamed(&self, p: &Page) -> Option<String> {
-        let mut st = self.state();
-        let old = st.objects.get(&p.id).and_then(|o| o.parent.clone());
-        st.know_page(p);
-        old.and_then(|x| x.page_id)
     }
 
     /// Whether the directory `dir` is the folder of `page` or inside it.
@@ -584,11 +641,32 @@ impl FsCore {
             _ => return Err(self.write_denied("unlink of this entry")),
         };
         // A save still waiting for its push is moot: flush it first so nothing is lost
-        // from the trashed page's history.
+        // from the trashed page's history. Queued, the sender does that before the trash.
         let w = self.writer("unlink")?.clone();
-        w.push_page(&page).await;
-        self.refuse_unsynced_trash(&w, &page)?;
-        self.client.trash_page(&page).await?;
+        let mut queue = self.must_queue(&[Some(&page)]);
+        if !queue {
+            w.push_page(&page).await;
+            self.refuse_unsynced_trash(&w, &page, false)
+                .or_else(|e| match e {
+                    // Notion cannot be reached: the save and the trash wait together.
+                    FsError::Unsynced(_) if w.state(&page) == SyncState::Pending => {
+                        queue = true;
+                        Ok(())
+                    }
+                    e => Err(e),
+                })?;
+        }
+        if !queue {
+            match self.client.trash_page(&page).await {
+                Ok(_) => {}
+                Err(e) if e.is_transient() => queue = true,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if queue {
+            self.refuse_unsynced_trash(&w, &page, true)?;
+            self.enqueue(&page, &NsOp::Trash).await?;
+        }
         // It leaves the tree with its folder (the kernel may hold that entry) and what is
         // in it; the parent's body, which links to it, is read again.
         self.forget_object(&page);
@@ -603,13 +681,18 @@ impl FsCore {
     /// `rm` of a page whose last save is not in Notion (its push failed, is still being
     /// retried, or its journal record was set aside) is refused with EBUSY: trashing it would
     /// leave that save behind with no page to show it on. A save that pushes (or a conflict
-    /// copy, which keeps the local version) lets `rm` through.
-    fn refuse_unsynced_trash(&self, w: &crate::writeback::Writer, page: &str) -> FsResult<()> {
-        use crate::writeback::SyncState;
+    /// copy, which keeps the local version) lets `rm` through; so does a save still on its
+    /// way when `queued` (the trash is queued behind it).
+    pub(super) fn refuse_unsynced_trash(
+        &self,
+        w: &crate::writeback::Writer,
+        page: &str,
+        queued: bool,
+    ) -> FsResult<()> {
         let why = match (w.journal().set_aside_for(page).first(), w.state(page)) {
             (Some(s), _) => s.describe(),
             (None, SyncState::Failed(r)) => format!("its last save failed: {r}"),
-            (None, SyncState::Pending) if w.is_unsynced(page) => {
+            (None, SyncState::Pending) if !queued && w.is_unsynced(page) => {
                 "its last save is not in Notion yet".to_string()
             }
             _ => return Ok(()),

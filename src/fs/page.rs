@@ -46,6 +46,9 @@ impl FsCore {
         if let Some(b) = self.fresh_body(id) {
             return Ok(b);
         }
+        if super::offline::is_local_id(id) {
+            return self.local_body(id).await;
+        }
         let cached = self.state().bodies.get(id);
         let obj = match self.page_meta(id).await {
             Ok(o) => o,
@@ -70,7 +73,13 @@ impl FsCore {
                 self.forget_object(id);
                 return Err(FsError::NotFound);
             }
-            Err(e) => return serve_cached(id, cached, e.into(), "cannot read a page"),
+            Err(e) => {
+                let cached = match cached {
+                    Some(c) => Some(c),
+                    None => self.unreachable_body(id, &obj, pending).await,
+                };
+                return serve_cached(id, cached, e.into(), "cannot read a page");
+            }
         };
         let r = self.render_fetched(id, &obj, blocks).await?;
         let data = self
@@ -106,7 +115,7 @@ impl FsCore {
 
     /// The newest accepted body of `page` the journal holds that Notion does not (the
     /// journal is read off the runtime's workers).
-    async fn pending_body(&self, id: &str) -> Option<Vec<u8>> {
+    pub(super) async fn pending_body(&self, id: &str) -> Option<Vec<u8>> {
         let w = self.write_back()?.clone();
         let id = id.to_string();
         tokio::task::spawn_blocking(move || w.pending_body(&id))
@@ -297,6 +306,34 @@ impl FsCore {
         Some(body)
     }
 
+    /// Notion cannot be reached and memory holds nothing of page `id`: its pending save, else
+    /// the disk cache's rendering even if its links or edit time are out of date (a child
+    /// renamed or moved while offline changes its links), rather than an error. Its folder
+    /// lists the items the disk cache recorded. Read again once something says it changed.
+    async fn unreachable_body(
+        &self,
+        id: &str,
+        obj: &Obj,
+        pending: Option<Vec<u8>>,
+    ) -> Option<Arc<Body>> {
+        let (disk, page) = (self.disk.clone(), id.to_string());
+        let stored = tokio::task::spawn_blocking(move || disk.load(&page))
+            .await
+            .ok()
+            .flatten();
+        if let Some((meta, _)) = &stored {
+            self.install_items(id, &obj.title, &meta.items);
+        }
+        let body = match (pending, stored) {
+            (Some(p), _) => Body::new(p, obj.last_edited_time.clone()),
+            (None, Some((_, b))) => b,
+            (None, None) => return None,
+        };
+        let body = Arc::new(body);
+        self.state().bodies.put(id.to_string(), body.clone());
+        Some(body)
+    }
+
     /// Records a page's items (child pages, databases, attachments), names its folder and
     /// returns the relative paths its body links to.
     pub(super) fn install_items(&self, id: &str, title: &str, items: &[Item]) -> PathMap {
@@ -353,7 +390,7 @@ impl FsCore {
                 title,
                 created_time,
                 last_edited_time,
-            } if !st.objects.contains_key(id) => {
+            } if !st.objects.contains_key(id) && !st.gone.contains(id) => {
                 st.know(stub(
                     id,
                     ObjKind::Page,

@@ -17,6 +17,10 @@
 //!   opened at all (the request never left) is. The caller (the write-back layer) re-reads the
 //!   page and re-diffs, which is safe to repeat.
 //! - Other 4xx are never retried.
+//! - **Down**: once a request has used all its retries on server errors or an unreachable
+//!   server, requests are tried once ([`Client::is_down`]) until one gets an answer: while
+//!   Notion is away, what is cached is served at once and namespace changes are queued,
+//!   instead of every request waiting through its backoff.
 //!
 //! The token is sent as a sensitive header and never appears in `Debug`, `Display`, errors or
 //! logs: see [`Token`].
@@ -68,6 +72,12 @@ impl Token {
     /// The secret itself, for the `Authorization` header only.
     fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// The bytes to feed a one-way digest that recognizes this token later without
+    /// storing it (see `daemon::identity`).
+    pub fn digest_input(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 }
 
@@ -241,6 +251,10 @@ struct Inner {
     limiter: RateLimiter,
     stats: Stats,
     config: ClientConfig,
+    /// The last request gave up on a server error or an unreachable server: until one gets
+    /// an answer, requests are tried once (what is cached is served at once, not after a
+    /// minute of backoff per request).
+    down: std::sync::atomic::AtomicBool,
 }
 
 /// A Notion API client. Cheap to clone; clones share the rate limiter and counters.
@@ -299,6 +313,7 @@ impl Client {
                 limiter: RateLimiter::new(config.rate),
                 stats: Stats::default(),
                 config,
+                down: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -341,6 +356,10 @@ impl Client {
             let retry_after = match result {
                 Ok(resp) => {
                     let status = resp.status();
+                    // Any answer but a server error: Notion is there.
+                    if !status.is_server_error() {
+                        self.set_down(false);
+                    }
                     if status.is_success() {
                         let bytes = resp.bytes().await.map_err(|e| transport(endpoint, &e))?;
                         return serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
@@ -364,6 +383,10 @@ impl Client {
                     let retryable = limited
                         || (kind == Kind::Read && matches!(status.as_u16(), 500 | 502 | 503 | 504));
                     if !retryable || attempt >= self.max_attempts(limited) {
+                        // Retried until the end and still failing: down.
+                        if retryable && !limited {
+                            self.set_down(true);
+                        }
                         return Err(err);
                     }
                     tracing::debug!(%endpoint, status = status.as_u16(), attempt, "retrying");
@@ -384,7 +407,11 @@ impl Client {
                 Err(e) => {
                     let never_sent = e.is_connect();
                     let err = transport(endpoint, &e);
-                    if !(kind == Kind::Read || never_sent) || attempt >= cfg.max_retries {
+                    if !(kind == Kind::Read || never_sent) {
+                        return Err(err);
+                    }
+                    if attempt >= self.max_attempts(false) {
+                        self.set_down(true);
                         return Err(err);
                     }
                     tracing::debug!(%endpoint, attempt, error = %err, "retrying");
@@ -402,8 +429,30 @@ impl Client {
         // A 429 storm is not a failure of the request: allow more patience there.
         if rate_limited {
             self.inner.config.max_retries.saturating_mul(4)
+        } else if self.is_down() {
+            0
         } else {
             self.inner.config.max_retries
+        }
+    }
+
+    /// Whether the last request found Notion down or unreachable (see `Inner::down`).
+    pub fn is_down(&self) -> bool {
+        self.inner.down.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_down(&self, down: bool) {
+        let was = self
+            .inner
+            .down
+            .swap(down, std::sync::atomic::Ordering::Relaxed);
+        if was != down {
+            match down {
+                true => tracing::warn!(
+                    "Notion cannot be reached: requests are tried once until it answers"
+                ),
+                false => tracing::info!("Notion answers again"),
+            }
         }
     }
 
@@ -996,7 +1045,7 @@ fn transport(endpoint: &str, e: &reqwest::Error) -> ApiError {
     let reason = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {
-        "connection failed".to_string()
+        crate::notion::error::CONNECTION_FAILED.to_string()
     } else {
         let mut s = e.to_string();
         let mut src = std::error::Error::source(e);

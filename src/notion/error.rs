@@ -2,6 +2,10 @@
 
 use thiserror::Error;
 
+/// The reason of a [`ApiError::Transport`] whose request never left: the connection
+/// could not be made.
+pub const CONNECTION_FAILED: &str = "connection failed";
+
 /// Why a Notion API call failed.
 #[derive(Debug, Error)]
 pub enum ApiError {
@@ -71,6 +75,16 @@ impl ApiError {
     /// The token is missing, invalid or revoked.
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(401)
+    }
+
+    /// A write that failed this way may still have happened: a server error or a lost
+    /// answer (not a refused connection, a rate limit or a refusal).
+    pub fn maybe_applied(&self) -> bool {
+        match self {
+            ApiError::Api { status, .. } => *status >= 500,
+            ApiError::Transport { reason, .. } => reason != CONNECTION_FAILED,
+            _ => false,
+        }
     }
 
     /// The failure may pass if tried again later (rate limits, server errors, network).

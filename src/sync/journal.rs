@@ -124,12 +124,21 @@ pub struct SetAside {
     pub when: String,
     /// The damaged file as it was found (`None`: the file was missing).
     pub file: Option<PathBuf>,
+    /// Not damaged: Notion refused what it asks for ([`Journal::set_aside_refused`]).
+    #[serde(default)]
+    pub refused: bool,
 }
 
 impl SetAside {
     /// The reason as a page's `failed: REASON` shows it.
     pub fn describe(&self) -> String {
         match &self.file {
+            Some(f) if self.refused => format!(
+                "Notion refused journal record {}: {}; kept as {}",
+                self.seq,
+                self.reason,
+                f.display()
+            ),
             Some(f) => format!(
                 "journal record {} was damaged ({}); set aside as {}",
                 self.seq,
@@ -341,6 +350,7 @@ impl Journal {
                 head.as_ref().map(|h| h.page_id.clone()),
                 head.map(|h| h.kind),
                 &reason,
+                false,
             )?;
         }
         // A failure note whose record was confirmed (crash between the two deletions).
@@ -377,6 +387,7 @@ impl Journal {
         page_id: Option<String>,
         kind: Option<RecordKind>,
         reason: &str,
+        refused: bool,
     ) -> Result<SetAside, JournalError> {
         let q = self.quarantine_dir();
         DirBuilder::new()
@@ -386,7 +397,8 @@ impl Journal {
             .map_err(io(&q))?;
         let file = match path {
             Some(p) => {
-                let aside = q.join(format!("{}.corrupt", file_name(seq)));
+                let suffix = if refused { "refused" } else { "corrupt" };
+                let aside = q.join(format!("{}.{suffix}", file_name(seq)));
                 fs::rename(p, &aside).map_err(io(p))?;
                 let failed = failure_path(p);
                 if failed.exists() {
@@ -403,6 +415,7 @@ impl Journal {
             reason: reason.to_string(),
             when: now(),
             file,
+            refused,
         };
         let json =
             serde_json::to_vec_pretty(&note).map_err(|e| io(&q)(std::io::Error::other(e)))?;
@@ -459,6 +472,7 @@ impl Journal {
                 reason: "damaged".into(),
                 when: String::new(),
                 file: Some(path),
+                refused: false,
             });
         }
         notes.into_values().collect()
@@ -506,6 +520,13 @@ impl Journal {
                 (*seq, page, why.clone())
             })
             .collect()
+    }
+
+    /// Sets record `seq` aside on purpose: Notion refused what it asks for and it cannot be
+    /// carried out as it is (a namespace change whose parent was trashed meanwhile). It is
+    /// kept in the quarantine directory and reported like a damaged one (see the module doc).
+    pub fn set_aside_refused(&self, seq: Seq, reason: &str) -> Result<(), JournalError> {
+        self.set_aside_pending(seq, true, reason, true)
     }
 
     /// The pages and kinds of the pending records, from the index (no disk access; for a
@@ -625,16 +646,18 @@ impl Journal {
                     self.lock().unreadable.remove(&seq);
                     out.push(r);
                 }
-                Ok(_) => self.set_aside_pending(seq, true, "its number does not match its name")?,
+                Ok(_) => {
+                    self.set_aside_pending(seq, true, "its number does not match its name", false)?
+                }
                 Err(JournalError::Corrupt { reason, .. }) => {
-                    self.set_aside_pending(seq, true, &reason)?
+                    self.set_aside_pending(seq, true, &reason, false)?
                 }
                 Err(JournalError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound =>
                 {
                     // Confirmed (deleted) since the list was taken: no longer pending.
                     // Still indexed: the file vanished under the journal.
-                    self.set_aside_pending(seq, false, "its file was deleted")?
+                    self.set_aside_pending(seq, false, "its file was deleted", false)?
                 }
                 Err(other) => {
                     tracing::warn!(seq, error = %other, "cannot read a journal record; skipped for now");
@@ -647,13 +670,19 @@ impl Journal {
 
     /// Sets record `seq` aside if it is still pending (a confirm may have raced with the
     /// read that found it damaged or missing).
-    fn set_aside_pending(&self, seq: Seq, exists: bool, reason: &str) -> Result<(), JournalError> {
+    fn set_aside_pending(
+        &self,
+        seq: Seq,
+        exists: bool,
+        reason: &str,
+        refused: bool,
+    ) -> Result<(), JournalError> {
         let mut inner = self.lock();
         let Some(e) = inner.pending.get(&seq).cloned() else {
             return Ok(());
         };
         let path = if exists { Some(e.path.as_path()) } else { None };
-        let note = self.quarantine(seq, path, Some(e.page_id), Some(e.kind), reason)?;
+        let note = self.quarantine(seq, path, Some(e.page_id), Some(e.kind), reason, refused)?;
         inner.pending.remove(&seq);
         inner.unreadable.remove(&seq);
         inner.set_aside.retain(|s| s.seq != seq);

@@ -66,7 +66,7 @@ pub(super) fn classify(e: PushError) -> Failure {
 
 /// How long to wait before the `n`th retry (`n` ≥ 1): doubling from [`FIRST_RETRY`] up to
 /// [`MAX_RETRY`], with jitter over the upper half so pages do not retry in lockstep.
-pub(super) fn retry_wait(n: u32) -> Duration {
+pub(crate) fn retry_wait(n: u32) -> Duration {
     let full = FIRST_RETRY
         .saturating_mul(1u32 << n.saturating_sub(1).min(16))
         .min(MAX_RETRY);

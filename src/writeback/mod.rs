@@ -456,8 +456,13 @@ impl Writer {
         futures::future::join_all(pages.iter().map(|p| self.push_page(p))).await;
     }
 
-    /// Pushes the newest pending body of `page` (serialized per page).
+    /// Pushes the newest pending body of `page` (serialized per page). A page created
+    /// while Notion was unreachable waits for its create ([`crate::fs::offline`]): its
+    /// saves stay pending under its local id until then.
     pub async fn push_page(&self, page: &str) {
+        if crate::fs::offline::is_local_id(page) {
+            return;
+        }
         let lock = self
             .pages()
             .entry(page.to_string())
@@ -500,6 +505,30 @@ impl Writer {
                 .unwrap_or_else(|e| e.into_inner())
                 .push(page.to_string());
         }
+    }
+
+    /// The page saved under the local id `old` is `new` in Notion now: its pending saves
+    /// are journaled again under `new` (each copy durable before the original is let go,
+    /// so a crash in between leaves a duplicate save, never none) and its sync state moves
+    /// with them.
+    pub async fn rekey(&self, old: &str, new: &str) -> Result<(), crate::sync::JournalError> {
+        let (o, n) = (old.to_string(), new.to_string());
+        self.journal_io(move |j| {
+            for r in j.pending_for(&o)? {
+                if matches!(r.kind, RecordKind::Body | RecordKind::Properties) {
+                    j.record(&n, r.kind, &r.data, r.base.as_deref())?;
+                    j.confirm(r.seq)?;
+                }
+            }
+            Ok::<_, crate::sync::JournalError>(())
+        })
+        .await?;
+        let mut pages = self.pages();
+        if let Some(st) = pages.remove(old) {
+            let e = pages.entry(new.to_string()).or_default();
+            e.sync = st.sync;
+        }
+        Ok(())
     }
 
     /// After a push, the disk cache's rendering of `page` is not its content any more
