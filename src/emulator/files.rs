@@ -223,20 +223,7 @@ impl FileStore {
         now: DateTime<Utc>,
         bot: &str,
     ) -> ApiResult<Value> {
-        let mode = match body.get("mode") {
-            None => "single_part".to_string(),
-            Some(Value::String(s)) if s == "single_part" || s == "multi_part" => s.clone(),
-            Some(Value::String(s)) if s == "external_url" => {
-                return Err(ApiError::validation(
-                    "mode `external_url` is not supported by the notionfs emulator.",
-                ))
-            }
-            Some(other) => {
-                return Err(ApiError::validation(format!(
-                    "body failed validation: body.mode should be one of `single_part`, `multi_part`, `external_url`, instead was `{other}`."
-                )))
-            }
-        };
+        let mode = upload_mode(body)?;
         let filename = match body.get("filename") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => {
@@ -273,27 +260,7 @@ impl FileStore {
                 )));
             }
         }
-        let number_of_parts = match (mode.as_str(), body.get("number_of_parts")) {
-            ("multi_part", Some(Value::Number(n))) => match n.as_u64() {
-                Some(n) if (1..=1000).contains(&n) => Some(n as u32),
-                _ => {
-                    return Err(ApiError::validation(
-                        "body failed validation: body.number_of_parts should be an integer between 1 and 1000.",
-                    ))
-                }
-            },
-            ("multi_part", _) => {
-                return Err(ApiError::validation(
-                    "body failed validation: body.number_of_parts should be defined for mode `multi_part`.",
-                ))
-            }
-            (_, Some(_)) => {
-                return Err(ApiError::validation(
-                    "body failed validation: body.number_of_parts is only allowed for mode `multi_part`.",
-                ))
-            }
-            (_, None) => None,
-        };
+        let number_of_parts = upload_number_of_parts(&mode, body)?;
         // sending-larger-files: "a `filename` with a valid extension or a separate MIME
         // `content_type` parameter that can be used to detect an extension".
         if mode == "multi_part" && filename.is_none() && content_type.is_none() {
@@ -335,110 +302,115 @@ impl FileStore {
                 "File upload is in status `{status}`; data can only be sent to uploads in status `pending`."
             )));
         }
-        let mut file = None;
-        let mut part_number = None;
-        for p in form {
-            match p.name.as_str() {
-                "file" => file = Some(p),
-                "part_number" => {
-                    let s = String::from_utf8_lossy(&p.data).trim().to_string();
-                    part_number = Some(s.parse::<u32>().map_err(|_| {
-                        ApiError::validation(format!(
-                            "part_number should be a positive integer, instead was `{s}`."
-                        ))
-                    })?);
-                }
-                other => {
-                    return Err(ApiError::validation(format!(
-                        "body failed validation: unknown form field `{other}`."
-                    )))
-                }
-            }
-        }
-        let file = file.ok_or_else(|| {
-            ApiError::validation("body failed validation: form field `file` should be defined.")
-        })?;
-        let u = self.uploads.get_mut(id).expect("upload checked above");
+        let (file, part_number) = send_form(form)?;
         if u.mode == "single_part" {
-            if part_number.is_some() {
-                return Err(ApiError::validation(
-                    "part_number is only allowed for multi_part uploads.",
-                ));
-            }
-            if file.data.len() > MAX_PART {
-                return Err(ApiError::validation(format!(
-                    "File size {} bytes exceeds the single-part limit of 20 MiB ({MAX_PART} bytes); use mode `multi_part`.",
-                    file.data.len()
-                )));
-            }
-            if u.filename.is_none() {
-                u.filename = file.filename.clone();
-            }
-            if u.content_type.is_none() {
-                u.content_type = file
-                    .content_type
-                    .clone()
-                    .filter(|c| c != "application/octet-stream")
-                    .or_else(|| u.filename.as_deref().and_then(mime_for).map(str::to_string));
-            }
-            let ct = u.content_type.clone().ok_or_else(|| {
-                ApiError::validation("Could not determine the content type of the file; provide content_type or a filename with an extension.")
-            })?;
-            if !SUPPORTED.iter().any(|(_, m)| *m == ct) {
-                return Err(ApiError::validation(format!(
-                    "Unsupported content type: `{ct}`."
-                )));
-            }
-            let limit = self.max_file_size;
-            if file.data.len() as u64 > limit {
-                return Err(limit_error(file.data.len() as u64, limit));
-            }
-            let u = self.uploads.get_mut(id).expect("upload checked above");
-            u.content_length = Some(file.data.len() as u64);
-            u.status = "uploaded".into();
-            u.edited = now;
-            let name = u.filename.clone().unwrap_or_else(|| "file".into());
-            self.hosted.insert(
-                id.to_string(),
-                HostedFile {
-                    name,
-                    content_type: ct,
-                    bytes: file.data,
-                },
-            );
+            self.send_single(id, file, part_number, now)?;
         } else {
-            let total = u.number_of_parts.unwrap_or(1);
-            let n = part_number.ok_or_else(|| {
-                ApiError::validation("part_number should be defined for multi_part uploads.")
-            })?;
-            if n == 0 || n > total {
-                return Err(ApiError::validation(format!(
-                    "part_number should be between 1 and {total}, instead was {n}."
-                )));
-            }
-            let len = file.data.len();
-            if len > MAX_PART || (n < total && len < MIN_PART) {
-                return Err(ApiError::validation(format!(
-                    "Part {n} is {len} bytes; parts must be between 5 MiB and 20 MiB, except the last part which may be smaller."
-                )));
-            }
-            let limit = self.max_file_size;
-            let so_far: u64 = u
-                .parts
-                .iter()
-                .filter(|(k, _)| **k != n)
-                .map(|(_, b)| b.len() as u64)
-                .sum();
-            if so_far + len as u64 > limit {
-                return Err(limit_error(so_far + len as u64, limit));
-            }
-            let u = self.uploads.get_mut(id).expect("upload checked above");
-            u.parts.insert(n, file.data);
-            u.content_length = Some(u.parts.values().map(|b| b.len() as u64).sum());
-            u.edited = now;
+            self.send_part(id, file, part_number, now)?;
         }
         let u = self.uploads.get(id).expect("upload exists");
         Ok(self.render_upload(u, now))
+    }
+
+    /// `send` of a single-part upload: the whole file, which completes the upload (its
+    /// filename and content type default to the form part's).
+    fn send_single(
+        &mut self,
+        id: &str,
+        file: FormPart,
+        part_number: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> ApiResult<()> {
+        let u = self.uploads.get_mut(id).expect("upload checked above");
+        if part_number.is_some() {
+            return Err(ApiError::validation(
+                "part_number is only allowed for multi_part uploads.",
+            ));
+        }
+        if file.data.len() > MAX_PART {
+            return Err(ApiError::validation(format!(
+                "File size {} bytes exceeds the single-part limit of 20 MiB ({MAX_PART} bytes); use mode `multi_part`.",
+                file.data.len()
+            )));
+        }
+        if u.filename.is_none() {
+            u.filename = file.filename.clone();
+        }
+        if u.content_type.is_none() {
+            u.content_type = file
+                .content_type
+                .clone()
+                .filter(|c| c != "application/octet-stream")
+                .or_else(|| u.filename.as_deref().and_then(mime_for).map(str::to_string));
+        }
+        let ct = u.content_type.clone().ok_or_else(|| {
+            ApiError::validation("Could not determine the content type of the file; provide content_type or a filename with an extension.")
+        })?;
+        if !SUPPORTED.iter().any(|(_, m)| *m == ct) {
+            return Err(ApiError::validation(format!(
+                "Unsupported content type: `{ct}`."
+            )));
+        }
+        let limit = self.max_file_size;
+        if file.data.len() as u64 > limit {
+            return Err(limit_error(file.data.len() as u64, limit));
+        }
+        let u = self.uploads.get_mut(id).expect("upload checked above");
+        u.content_length = Some(file.data.len() as u64);
+        u.status = "uploaded".into();
+        u.edited = now;
+        let name = u.filename.clone().unwrap_or_else(|| "file".into());
+        self.hosted.insert(
+            id.to_string(),
+            HostedFile {
+                name,
+                content_type: ct,
+                bytes: file.data,
+            },
+        );
+        Ok(())
+    }
+
+    /// `send` of one part of a multi-part upload (5 to 20 MiB but the last; the parts so far
+    /// within the workspace's file size limit).
+    fn send_part(
+        &mut self,
+        id: &str,
+        file: FormPart,
+        part_number: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> ApiResult<()> {
+        let u = self.uploads.get_mut(id).expect("upload checked above");
+        let total = u.number_of_parts.unwrap_or(1);
+        let n = part_number.ok_or_else(|| {
+            ApiError::validation("part_number should be defined for multi_part uploads.")
+        })?;
+        if n == 0 || n > total {
+            return Err(ApiError::validation(format!(
+                "part_number should be between 1 and {total}, instead was {n}."
+            )));
+        }
+        let len = file.data.len();
+        if len > MAX_PART || (n < total && len < MIN_PART) {
+            return Err(ApiError::validation(format!(
+                "Part {n} is {len} bytes; parts must be between 5 MiB and 20 MiB, except the last part which may be smaller."
+            )));
+        }
+        let limit = self.max_file_size;
+        let so_far: u64 = u
+            .parts
+            .iter()
+            .filter(|(k, _)| **k != n)
+            .map(|(_, b)| b.len() as u64)
+            .sum();
+        if so_far + len as u64 > limit {
+            return Err(limit_error(so_far + len as u64, limit));
+        }
+        let u = self.uploads.get_mut(id).expect("upload checked above");
+        u.parts.insert(n, file.data);
+        u.content_length = Some(u.parts.values().map(|b| b.len() as u64).sum());
+        u.edited = now;
+        Ok(())
     }
 
     /// Handles `complete` for multi-part uploads.
@@ -491,6 +463,69 @@ impl FileStore {
         let u = self.uploads.get(id).expect("upload exists");
         Ok(self.render_upload(u, now))
     }
+}
+
+/// The `mode` of a create request (`single_part` by default; `external_url` is not
+/// supported).
+fn upload_mode(body: &Map<String, Value>) -> ApiResult<String> {
+    match body.get("mode") {
+        None => Ok("single_part".to_string()),
+        Some(Value::String(s)) if s == "single_part" || s == "multi_part" => Ok(s.clone()),
+        Some(Value::String(s)) if s == "external_url" => Err(ApiError::validation(
+            "mode `external_url` is not supported by the notionfs emulator.",
+        )),
+        Some(other) => Err(ApiError::validation(format!(
+            "body failed validation: body.mode should be one of `single_part`, `multi_part`, `external_url`, instead was `{other}`."
+        ))),
+    }
+}
+
+/// The `number_of_parts` of a create request: required (1 to 1000) for `multi_part`,
+/// refused for other modes.
+fn upload_number_of_parts(mode: &str, body: &Map<String, Value>) -> ApiResult<Option<u32>> {
+    match (mode, body.get("number_of_parts")) {
+        ("multi_part", Some(Value::Number(n))) => match n.as_u64() {
+            Some(n) if (1..=1000).contains(&n) => Ok(Some(n as u32)),
+            _ => Err(ApiError::validation(
+                "body failed validation: body.number_of_parts should be an integer between 1 and 1000.",
+            )),
+        },
+        ("multi_part", _) => Err(ApiError::validation(
+            "body failed validation: body.number_of_parts should be defined for mode `multi_part`.",
+        )),
+        (_, Some(_)) => Err(ApiError::validation(
+            "body failed validation: body.number_of_parts is only allowed for mode `multi_part`.",
+        )),
+        (_, None) => Ok(None),
+    }
+}
+
+/// The `file` part and optional `part_number` of a `send` form (no other fields).
+fn send_form(form: Vec<FormPart>) -> ApiResult<(FormPart, Option<u32>)> {
+    let mut file = None;
+    let mut part_number = None;
+    for p in form {
+        match p.name.as_str() {
+            "file" => file = Some(p),
+            "part_number" => {
+                let s = String::from_utf8_lossy(&p.data).trim().to_string();
+                part_number = Some(s.parse::<u32>().map_err(|_| {
+                    ApiError::validation(format!(
+                        "part_number should be a positive integer, instead was `{s}`."
+                    ))
+                })?);
+            }
+            other => {
+                return Err(ApiError::validation(format!(
+                    "body failed validation: unknown form field `{other}`."
+                )))
+            }
+        }
+    }
+    let file = file.ok_or_else(|| {
+        ApiError::validation("body failed validation: form field `file` should be defined.")
+    })?;
+    Ok((file, part_number))
 }
 
 fn limit_error(size: u64, limit: u64) -> ApiError {

@@ -174,25 +174,7 @@ pub fn schema_entry(
     seed: bool,
 ) -> ApiResult<Value> {
     let m = obj(v, path)?;
-    let ty = match m.get("type") {
-        Some(t) => string(t, &format!("{path}.type"))?.to_string(),
-        None => match m.keys().find(|k| PROP_TYPES.contains(&k.as_str())) {
-            Some(k) => k.clone(),
-            None => match existing {
-                Some(e) => e["type"].as_str().unwrap_or_default().to_string(),
-                None => {
-                    return Err(ApiError::validation(format!(
-                        "body failed validation: {path} should declare a property type."
-                    )))
-                }
-            },
-        },
-    };
-    if !PROP_TYPES.contains(&ty.as_str()) {
-        return Err(ApiError::validation(format!(
-            "body failed validation: {path}.type `{ty}` is not a valid property type."
-        )));
-    }
+    let ty = schema_type(m, path, existing)?;
     let allowed: Vec<&str> = if seed {
         vec!["type", "name", "description", "id", ty.as_str()]
     } else {
@@ -204,17 +186,7 @@ pub fn schema_entry(
         None => name.to_string(),
     };
     let same_type = existing.is_some_and(|e| e["type"] == ty.as_str());
-    let id = if ty == "title" {
-        "title".to_string()
-    } else if let Some(id) = m.get("id").filter(|_| seed).and_then(Value::as_str) {
-        id.to_string()
-    } else if let Some(e) = existing {
-        e["id"].as_str().unwrap_or_default().to_string()
-    } else {
-        prop_id(&ds.id, &new_name, &|id| {
-            ds.properties.values().any(|p| p["id"] == id)
-        })
-    };
+    let id = schema_prop_id(ds, m, &ty, &new_name, existing, seed);
     let empty = json!({});
     let cfg_v = m.get(&ty).unwrap_or(&empty);
     let cpath = format!("{path}.{ty}");
@@ -236,67 +208,8 @@ pub fn schema_entry(
             };
             json!({"format": f})
         }
-        "select" | "multi_select" => {
-            check_keys(cfg_in, &["options"], &cpath)?;
-            let prev: Vec<Value> = prev_cfg
-                .as_ref()
-                .and_then(|c| c["options"].as_array().cloned())
-                .unwrap_or_default();
-            json!({"options": parse_options(cfg_in.get("options"), &format!("{cpath}.options"), &ds.id, &new_name, &prev, false)?})
-        }
-        "status" => {
-            if !seed {
-                if let Some(prev) = prev_cfg {
-                    if cfg_in.is_empty() {
-                        prev
-                    } else {
-                        return Err(ApiError::validation("It is not possible to update the name or options of a status property via the API."));
-                    }
-                } else {
-                    return Err(ApiError::validation(
-                        "Creating new status properties is currently not supported via the API.",
-                    ));
-                }
-            } else {
-                let opts = parse_options(
-                    cfg_in.get("options"),
-                    &format!("{cpath}.options"),
-                    &ds.id,
-                    &new_name,
-                    &[],
-                    true,
-                )?;
-                let mut groups = Vec::new();
-                for (gi, g) in cfg_in
-                    .get("groups")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-                    .iter()
-                    .enumerate()
-                {
-                    let gname = g["name"].as_str().unwrap_or_default();
-                    let ids: Vec<Value> = g["option_names"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default()
-                        .iter()
-                        .filter_map(|n| {
-                            opts.iter()
-                                .find(|o| o["name"] == *n)
-                                .map(|o| o["id"].clone())
-                        })
-                        .collect();
-                    let h = Sha256::digest(format!("{}/{new_name}/group/{gi}", ds.id).as_bytes());
-                    let gid =
-                        uuid::Builder::from_random_bytes(h[..16].try_into().expect("16 bytes"))
-                            .into_uuid()
-                            .to_string();
-                    groups.push(json!({"id": gid, "name": gname, "color": g["color"].as_str().unwrap_or("gray"), "option_ids": ids}));
-                }
-                json!({"options": opts, "groups": groups})
-            }
-        }
+        "select" | "multi_select" => select_config(ds, &new_name, cfg_in, &cpath, prev_cfg)?,
+        "status" => status_config(ds, &new_name, cfg_in, &cpath, prev_cfg, seed)?,
         "formula" => {
             check_keys(cfg_in, &["expression"], &cpath)?;
             let e = string(
@@ -305,80 +218,8 @@ pub fn schema_entry(
             )?;
             json!({"expression": e})
         }
-        "relation" => {
-            check_keys(
-                cfg_in,
-                &[
-                    "data_source_id",
-                    "database_id",
-                    "type",
-                    "single_property",
-                    "dual_property",
-                ],
-                &cpath,
-            )?;
-            if cfg_in.contains_key("database_id") && !seed {
-                return Err(ApiError::validation(format!("body failed validation: {cpath}.database_id should not be present; relations are written with data_source_id only.")));
-            }
-            let target = body_id(
-                req(cfg_in, "data_source_id", &cpath)?,
-                &format!("{cpath}.data_source_id"),
-            )?;
-            let target_ds = if target == ds.id {
-                Some(ds.database_id.clone())
-            } else {
-                store
-                    .data_sources
-                    .get(&target)
-                    .map(|t| t.database_id.clone())
-            };
-            let db = target_ds.ok_or_else(|| {
-                ApiError::validation(format!("Could not find data source with ID: {target}."))
-            })?;
-            let rtype = if cfg_in.contains_key("dual_property")
-                || cfg_in.get("type").and_then(Value::as_str) == Some("dual_property")
-            {
-                "dual_property"
-            } else {
-                "single_property"
-            };
-            let mut c = json!({"data_source_id": target, "database_id": db, "type": rtype});
-            c[rtype] = if rtype == "dual_property" {
-                json!({"synced_property_id": null, "synced_property_name": null})
-            } else {
-                json!({})
-            };
-            c
-        }
-        "rollup" => {
-            check_keys(
-                cfg_in,
-                &[
-                    "function",
-                    "relation_property_name",
-                    "relation_property_id",
-                    "rollup_property_name",
-                    "rollup_property_id",
-                ],
-                &cpath,
-            )?;
-            let f = string(
-                req(cfg_in, "function", &cpath)?,
-                &format!("{cpath}.function"),
-            )?;
-            let rel = cfg_in
-                .get("relation_property_name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let rel_id = ds
-                .properties
-                .get(rel)
-                .map(|p| p["id"].clone())
-                .unwrap_or(Value::Null);
-            json!({"function": f, "relation_property_name": rel, "relation_property_id": cfg_in.get("relation_property_id").cloned().unwrap_or(rel_id),
-                   "rollup_property_name": cfg_in.get("rollup_property_name").cloned().unwrap_or(json!("title")),
-                   "rollup_property_id": cfg_in.get("rollup_property_id").cloned().unwrap_or(json!("title"))})
-        }
+        "relation" => relation_config(store, ds, cfg_in, &cpath, seed)?,
+        "rollup" => rollup_config(ds, cfg_in, &cpath)?,
         "unique_id" => {
             check_keys(cfg_in, &["prefix"], &cpath)?;
             json!({"prefix": cfg_in.get("prefix").cloned().unwrap_or(Value::Null)})
@@ -400,6 +241,220 @@ pub fn schema_entry(
     out.insert("type".into(), json!(ty));
     out.insert(ty, cfg);
     Ok(Value::Object(out))
+}
+
+/// The property type a schema request declares: `type`, else its type key, else (on an
+/// update) the current type.
+fn schema_type(m: &Map<String, Value>, path: &str, existing: Option<&Value>) -> ApiResult<String> {
+    let ty = match m.get("type") {
+        Some(t) => string(t, &format!("{path}.type"))?.to_string(),
+        None => match m.keys().find(|k| PROP_TYPES.contains(&k.as_str())) {
+            Some(k) => k.clone(),
+            None => match existing {
+                Some(e) => e["type"].as_str().unwrap_or_default().to_string(),
+                None => {
+                    return Err(ApiError::validation(format!(
+                        "body failed validation: {path} should declare a property type."
+                    )))
+                }
+            },
+        },
+    };
+    if !PROP_TYPES.contains(&ty.as_str()) {
+        return Err(ApiError::validation(format!(
+            "body failed validation: {path}.type `{ty}` is not a valid property type."
+        )));
+    }
+    Ok(ty)
+}
+
+/// The id of a schema entry: fixed for the title, given (seeds only), kept on an update,
+/// else a new deterministic one.
+fn schema_prop_id(
+    ds: &DataSource,
+    m: &Map<String, Value>,
+    ty: &str,
+    name: &str,
+    existing: Option<&Value>,
+    seed: bool,
+) -> String {
+    if ty == "title" {
+        "title".to_string()
+    } else if let Some(id) = m.get("id").filter(|_| seed).and_then(Value::as_str) {
+        id.to_string()
+    } else if let Some(e) = existing {
+        e["id"].as_str().unwrap_or_default().to_string()
+    } else {
+        prop_id(&ds.id, name, &|id| {
+            ds.properties.values().any(|p| p["id"] == id)
+        })
+    }
+}
+
+/// A select / multi_select configuration: the given options, reusing the current ones
+/// (`prev`) by id or name.
+fn select_config(
+    ds: &DataSource,
+    name: &str,
+    cfg_in: &Map<String, Value>,
+    cpath: &str,
+    prev: Option<Value>,
+) -> ApiResult<Value> {
+    check_keys(cfg_in, &["options"], cpath)?;
+    let prev: Vec<Value> = prev
+        .as_ref()
+        .and_then(|c| c["options"].as_array().cloned())
+        .unwrap_or_default();
+    Ok(
+        json!({"options": parse_options(cfg_in.get("options"), &format!("{cpath}.options"), &ds.id, name, &prev, false)?}),
+    )
+}
+
+/// A status configuration: seeds declare options and groups; the API can neither create a
+/// status property nor change its options, only keep the current ones (`prev`).
+fn status_config(
+    ds: &DataSource,
+    name: &str,
+    cfg_in: &Map<String, Value>,
+    cpath: &str,
+    prev: Option<Value>,
+    seed: bool,
+) -> ApiResult<Value> {
+    if !seed {
+        return match prev {
+            Some(prev) if cfg_in.is_empty() => Ok(prev),
+            Some(_) => Err(ApiError::validation(
+                "It is not possible to update the name or options of a status property via the API.",
+            )),
+            None => Err(ApiError::validation(
+                "Creating new status properties is currently not supported via the API.",
+            )),
+        };
+    }
+    let opts = parse_options(
+        cfg_in.get("options"),
+        &format!("{cpath}.options"),
+        &ds.id,
+        name,
+        &[],
+        true,
+    )?;
+    let mut groups = Vec::new();
+    for (gi, g) in cfg_in
+        .get("groups")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let gname = g["name"].as_str().unwrap_or_default();
+        let ids: Vec<Value> = g["option_names"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| {
+                opts.iter()
+                    .find(|o| o["name"] == *n)
+                    .map(|o| o["id"].clone())
+            })
+            .collect();
+        let h = Sha256::digest(format!("{}/{name}/group/{gi}", ds.id).as_bytes());
+        let gid = uuid::Builder::from_random_bytes(h[..16].try_into().expect("16 bytes"))
+            .into_uuid()
+            .to_string();
+        groups.push(json!({"id": gid, "name": gname, "color": g["color"].as_str().unwrap_or("gray"), "option_ids": ids}));
+    }
+    Ok(json!({"options": opts, "groups": groups}))
+}
+
+/// A relation configuration: the target data source (which must exist) and whether the
+/// relation is single or dual.
+fn relation_config(
+    store: &Store,
+    ds: &DataSource,
+    cfg_in: &Map<String, Value>,
+    cpath: &str,
+    seed: bool,
+) -> ApiResult<Value> {
+    check_keys(
+        cfg_in,
+        &[
+            "data_source_id",
+            "database_id",
+            "type",
+            "single_property",
+            "dual_property",
+        ],
+        cpath,
+    )?;
+    if cfg_in.contains_key("database_id") && !seed {
+        return Err(ApiError::validation(format!("body failed validation: {cpath}.database_id should not be present; relations are written with data_source_id only.")));
+    }
+    let target = body_id(
+        req(cfg_in, "data_source_id", cpath)?,
+        &format!("{cpath}.data_source_id"),
+    )?;
+    let target_ds = if target == ds.id {
+        Some(ds.database_id.clone())
+    } else {
+        store
+            .data_sources
+            .get(&target)
+            .map(|t| t.database_id.clone())
+    };
+    let db = target_ds.ok_or_else(|| {
+        ApiError::validation(format!("Could not find data source with ID: {target}."))
+    })?;
+    let rtype = if cfg_in.contains_key("dual_property")
+        || cfg_in.get("type").and_then(Value::as_str) == Some("dual_property")
+    {
+        "dual_property"
+    } else {
+        "single_property"
+    };
+    let mut c = json!({"data_source_id": target, "database_id": db, "type": rtype});
+    c[rtype] = if rtype == "dual_property" {
+        json!({"synced_property_id": null, "synced_property_name": null})
+    } else {
+        json!({})
+    };
+    Ok(c)
+}
+
+/// A rollup configuration: the function and the relation / rolled-up properties (by name,
+/// the relation's id looked up in `ds` when not given).
+fn rollup_config(ds: &DataSource, cfg_in: &Map<String, Value>, cpath: &str) -> ApiResult<Value> {
+    check_keys(
+        cfg_in,
+        &[
+            "function",
+            "relation_property_name",
+            "relation_property_id",
+            "rollup_property_name",
+            "rollup_property_id",
+        ],
+        cpath,
+    )?;
+    let f = string(
+        req(cfg_in, "function", cpath)?,
+        &format!("{cpath}.function"),
+    )?;
+    let rel = cfg_in
+        .get("relation_property_name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let rel_id = ds
+        .properties
+        .get(rel)
+        .map(|p| p["id"].clone())
+        .unwrap_or(Value::Null);
+    Ok(
+        json!({"function": f, "relation_property_name": rel, "relation_property_id": cfg_in.get("relation_property_id").cloned().unwrap_or(rel_id),
+               "rollup_property_name": cfg_in.get("rollup_property_name").cloned().unwrap_or(json!("title")),
+               "rollup_property_id": cfg_in.get("rollup_property_id").cloned().unwrap_or(json!("title"))}),
+    )
 }
 
 /// Applies a `properties` schema request (create or update) to `ds`.
@@ -560,6 +615,8 @@ fn max_len(s: &str, max: usize, path: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// The stored value of one property write of type `ty` (scalars here, list types in their
+/// own helpers).
 fn prop_value(
     ing: &Ingest,
     name: &str,
@@ -624,96 +681,115 @@ fn prop_value(
             }
             Value::Array(out)
         }
-        "people" => {
-            let mut out = Vec::new();
-            for (i, u) in arr(v, path)?.iter().enumerate() {
-                let upath = format!("{path}[{i}]");
-                let um = obj(u, &upath)?;
-                check_keys(
-                    um,
-                    &["object", "id", "type", "name", "avatar_url", "person"],
-                    &upath,
-                )?;
-                let id = body_id(req(um, "id", &upath)?, &format!("{upath}.id"))?;
-                if ing.store.person(&id).is_none() {
-                    return Err(ApiError::validation(format!("body failed validation: {upath}.id `{id}` is not a person user of this workspace.")));
-                }
-                out.push(json!({"object": "user", "id": id}));
-            }
-            Value::Array(out)
-        }
-        "relation" => {
-            let mut out = Vec::new();
-            for (i, r) in arr(v, path)?.iter().enumerate() {
-                let rpath = format!("{path}[{i}]");
-                let rm = obj(r, &rpath)?;
-                check_keys(rm, &["id"], &rpath)?;
-                let id = body_id(req(rm, "id", &rpath)?, &format!("{rpath}.id"))?;
-                if !ing.seed {
-                    let target = schema["relation"]["data_source_id"].as_str();
-                    let page = ing.store.pages.get(&id);
-                    if page.is_none() {
-                        return Err(ApiError::validation(format!(
-                            "Could not find page with ID: {id} (at {rpath})."
-                        )));
-                    }
-                    let in_target = page
-                        .is_some_and(|p| target.is_none_or(|t| p.parent["data_source_id"] == t));
-                    if !in_target {
-                        return Err(ApiError::validation(format!(
-                            "Page {id} (at {rpath}) is not in the data source that relation `{name}` points to."
-                        )));
-                    }
-                }
-                out.push(json!({"id": id}));
-            }
-            Value::Array(out)
-        }
-        "files" => {
-            let mut out = Vec::new();
-            for (i, f) in arr(v, path)?.iter().enumerate() {
-                let fpath = format!("{path}[{i}]");
-                let fm = obj(f, &fpath)?;
-                check_keys(
-                    fm,
-                    &["name", "type", "external", "file_upload", "file"],
-                    &fpath,
-                )?;
-                let src = ing.file_source(fm, &fpath, None)?;
-                let name = match fm.get("name") {
-                    Some(n) => {
-                        let n = string(n, &format!("{fpath}.name"))?;
-                        max_len(n, 900, &format!("{fpath}.name"))?;
-                        n.to_string()
-                    }
-                    None => {
-                        if src.get("type").and_then(Value::as_str) == Some("external") {
-                            return Err(ApiError::validation(format!("body failed validation: {fpath}.name should be defined for external files.")));
-                        }
-                        let key = src["file"]["hosted"].as_str().unwrap_or_default();
-                        ing.store
-                            .files
-                            .hosted
-                            .get(key)
-                            .map(|h| h.name.clone())
-                            .unwrap_or_else(|| "file".into())
-                    }
-                };
-                let mut item = Map::new();
-                item.insert("name".into(), json!(name));
-                for (k, v) in src {
-                    item.insert(k, v);
-                }
-                out.push(Value::Object(item));
-            }
-            Value::Array(out)
-        }
+        "people" => people_value(ing, v, path)?,
+        "relation" => relation_value(ing, name, schema, v, path)?,
+        "files" => files_value(ing, v, path)?,
         other => {
             return Err(ApiError::validation(format!(
                 "body failed validation: {path}: `{other}` properties cannot be written."
             )))
         }
     })
+}
+
+/// A people value: person users of the workspace.
+fn people_value(ing: &Ingest, v: &Value, path: &str) -> ApiResult<Value> {
+    let mut out = Vec::new();
+    for (i, u) in arr(v, path)?.iter().enumerate() {
+        let upath = format!("{path}[{i}]");
+        let um = obj(u, &upath)?;
+        check_keys(
+            um,
+            &["object", "id", "type", "name", "avatar_url", "person"],
+            &upath,
+        )?;
+        let id = body_id(req(um, "id", &upath)?, &format!("{upath}.id"))?;
+        if ing.store.person(&id).is_none() {
+            return Err(ApiError::validation(format!(
+                "body failed validation: {upath}.id `{id}` is not a person user of this workspace."
+            )));
+        }
+        out.push(json!({"object": "user", "id": id}));
+    }
+    Ok(Value::Array(out))
+}
+
+/// A relation value: pages that exist in the data source relation `name` points to
+/// (unchecked in seeds).
+fn relation_value(
+    ing: &Ingest,
+    name: &str,
+    schema: &Value,
+    v: &Value,
+    path: &str,
+) -> ApiResult<Value> {
+    let mut out = Vec::new();
+    for (i, r) in arr(v, path)?.iter().enumerate() {
+        let rpath = format!("{path}[{i}]");
+        let rm = obj(r, &rpath)?;
+        check_keys(rm, &["id"], &rpath)?;
+        let id = body_id(req(rm, "id", &rpath)?, &format!("{rpath}.id"))?;
+        if !ing.seed {
+            let target = schema["relation"]["data_source_id"].as_str();
+            let page = ing.store.pages.get(&id);
+            if page.is_none() {
+                return Err(ApiError::validation(format!(
+                    "Could not find page with ID: {id} (at {rpath})."
+                )));
+            }
+            let in_target =
+                page.is_some_and(|p| target.is_none_or(|t| p.parent["data_source_id"] == t));
+            if !in_target {
+                return Err(ApiError::validation(format!(
+                    "Page {id} (at {rpath}) is not in the data source that relation `{name}` points to."
+                )));
+            }
+        }
+        out.push(json!({"id": id}));
+    }
+    Ok(Value::Array(out))
+}
+
+/// A files value: file sources with a name (required for external files, else the hosted
+/// file's).
+fn files_value(ing: &Ingest, v: &Value, path: &str) -> ApiResult<Value> {
+    let mut out = Vec::new();
+    for (i, f) in arr(v, path)?.iter().enumerate() {
+        let fpath = format!("{path}[{i}]");
+        let fm = obj(f, &fpath)?;
+        check_keys(
+            fm,
+            &["name", "type", "external", "file_upload", "file"],
+            &fpath,
+        )?;
+        let src = ing.file_source(fm, &fpath, None)?;
+        let name = match fm.get("name") {
+            Some(n) => {
+                let n = string(n, &format!("{fpath}.name"))?;
+                max_len(n, 900, &format!("{fpath}.name"))?;
+                n.to_string()
+            }
+            None => {
+                if src.get("type").and_then(Value::as_str) == Some("external") {
+                    return Err(ApiError::validation(format!("body failed validation: {fpath}.name should be defined for external files.")));
+                }
+                let key = src["file"]["hosted"].as_str().unwrap_or_default();
+                ing.store
+                    .files
+                    .hosted
+                    .get(key)
+                    .map(|h| h.name.clone())
+                    .unwrap_or_else(|| "file".into())
+            }
+        };
+        let mut item = Map::new();
+        item.insert("name".into(), json!(name));
+        for (k, v) in src {
+            item.insert(k, v);
+        }
+        out.push(Value::Object(item));
+    }
+    Ok(Value::Array(out))
 }
 
 fn option_ref(

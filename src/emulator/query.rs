@@ -23,6 +23,24 @@ pub fn matches(
     depth: usize,
 ) -> ApiResult<bool> {
     let m = obj(filter, path)?;
+    if let Some(r) = compound(store, ds, page, m, path, depth)? {
+        return Ok(r);
+    }
+    if let Some(ts) = m.get("timestamp") {
+        return timestamp_filter(store, page, m, ts, path);
+    }
+    property_filter(store, ds, page, m, path)
+}
+
+/// An `and` / `or` filter (at most two levels deep); `None` when `m` is not compound.
+fn compound(
+    store: &Store,
+    ds: &DataSource,
+    page: &Page,
+    m: &Map<String, Value>,
+    path: &str,
+    depth: usize,
+) -> ApiResult<Option<bool>> {
     for key in ["and", "or"] {
         if let Some(list) = m.get(key) {
             if depth >= 2 {
@@ -43,34 +61,54 @@ pub fn matches(
                     depth + 1,
                 )?);
             }
-            return Ok(if key == "and" {
+            return Ok(Some(if key == "and" {
                 results.iter().all(|b| *b)
             } else {
                 results.iter().any(|b| *b)
-            });
+            }));
         }
     }
-    if let Some(ts) = m.get("timestamp") {
-        let ts = string(ts, &format!("{path}.timestamp"))?;
-        if m.contains_key("property") {
-            return Err(ApiError::validation(format!("body failed validation: {path}.property should not be present with a timestamp filter.")));
-        }
-        if ts != "created_time" && ts != "last_edited_time" {
-            return Err(ApiError::validation(format!("body failed validation: {path}.timestamp should be `created_time` or `last_edited_time`.")));
-        }
-        check_keys(m, &["timestamp", ts], path)?;
-        let t = if ts == "created_time" {
-            page.created
-        } else {
-            page.edited
-        };
-        let cond = m.get(ts).ok_or_else(|| {
-            ApiError::validation(format!(
-                "body failed validation: {path}.{ts} should be defined."
-            ))
-        })?;
-        return date_cond(store, Some((t, None)), cond, &format!("{path}.{ts}"));
+    Ok(None)
+}
+
+/// A `timestamp` filter on the row's created or last edited time.
+fn timestamp_filter(
+    store: &Store,
+    page: &Page,
+    m: &Map<String, Value>,
+    ts: &Value,
+    path: &str,
+) -> ApiResult<bool> {
+    let ts = string(ts, &format!("{path}.timestamp"))?;
+    if m.contains_key("property") {
+        return Err(ApiError::validation(format!("body failed validation: {path}.property should not be present with a timestamp filter.")));
     }
+    if ts != "created_time" && ts != "last_edited_time" {
+        return Err(ApiError::validation(format!("body failed validation: {path}.timestamp should be `created_time` or `last_edited_time`.")));
+    }
+    check_keys(m, &["timestamp", ts], path)?;
+    let t = if ts == "created_time" {
+        page.created
+    } else {
+        page.edited
+    };
+    let cond = m.get(ts).ok_or_else(|| {
+        ApiError::validation(format!(
+            "body failed validation: {path}.{ts} should be defined."
+        ))
+    })?;
+    date_cond(store, Some((t, None)), cond, &format!("{path}.{ts}"))
+}
+
+/// A `property` filter: its condition must fit the property's type; evaluated on the
+/// rendered value.
+fn property_filter(
+    store: &Store,
+    ds: &DataSource,
+    page: &Page,
+    m: &Map<String, Value>,
+    path: &str,
+) -> ApiResult<bool> {
     let prop = m.get("property").ok_or_else(|| {
         ApiError::validation(format!(
             "body failed validation: {path}.property should be defined, instead was `undefined`."
@@ -98,9 +136,19 @@ pub fn matches(
         )));
     }
     let rendered = store.render_property(page, ds, schema, false);
-    let value = &rendered[ptype];
-    let cond = &m[&cond_key];
     let cpath = format!("{path}.{cond_key}");
+    value_cond(store, ptype, &rendered[ptype], &m[&cond_key], &cpath)
+}
+
+/// Evaluates condition `cond` on the rendered `value` of a `ptype` property, one type
+/// family per helper.
+fn value_cond(
+    store: &Store,
+    ptype: &str,
+    value: &Value,
+    cond: &Value,
+    cpath: &str,
+) -> ApiResult<bool> {
     match ptype {
         t if TEXT_TYPES.contains(&t) => {
             let s = if value.is_array() {
@@ -108,12 +156,12 @@ pub fn matches(
             } else {
                 value.as_str().unwrap_or("").to_string()
             };
-            text_cond(&s, cond, &cpath)
+            text_cond(&s, cond, cpath)
         }
-        "number" => number_cond(value.as_f64(), cond, &cpath),
-        "unique_id" => number_cond(value["number"].as_f64(), cond, &cpath),
+        "number" => number_cond(value.as_f64(), cond, cpath),
+        "unique_id" => number_cond(value["number"].as_f64(), cond, cpath),
         "checkbox" => {
-            let cm = one_cond(cond, &cpath, &["equals", "does_not_equal"])?;
+            let cm = one_cond(cond, cpath, &["equals", "does_not_equal"])?;
             let b = value.as_bool().unwrap_or(false);
             let want = cm.1.as_bool().ok_or_else(|| {
                 ApiError::validation(format!("{cpath}.{} should be a boolean.", cm.0))
@@ -124,65 +172,11 @@ pub fn matches(
                 b != want
             })
         }
-        "select" | "status" => {
-            let name = value["name"].as_str();
-            let (k, v) = one_cond(
-                cond,
-                &cpath,
-                &["equals", "does_not_equal", "is_empty", "is_not_empty"],
-            )?;
-            Ok(match k.as_str() {
-                "equals" => name == v.as_str(),
-                "does_not_equal" => name != v.as_str(),
-                "is_empty" => name.is_none(),
-                _ => name.is_some(),
-            })
-        }
-        "multi_select" => {
-            let names: Vec<&str> = value
-                .as_array()
-                .map(|a| a.iter().filter_map(|o| o["name"].as_str()).collect())
-                .unwrap_or_default();
-            let (k, v) = one_cond(
-                cond,
-                &cpath,
-                &["contains", "does_not_contain", "is_empty", "is_not_empty"],
-            )?;
-            Ok(match k.as_str() {
-                "contains" => names.iter().any(|n| Some(*n) == v.as_str()),
-                "does_not_contain" => !names.iter().any(|n| Some(*n) == v.as_str()),
-                "is_empty" => names.is_empty(),
-                _ => !names.is_empty(),
-            })
-        }
-        "people" | "created_by" | "last_edited_by" | "relation" => {
-            let ids: Vec<String> = match value {
-                Value::Array(a) => a
-                    .iter()
-                    .filter_map(|o| o["id"].as_str().map(str::to_string))
-                    .collect(),
-                Value::Object(o) => o
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(|s| vec![s.to_string()])
-                    .unwrap_or_default(),
-                _ => vec![],
-            };
-            let (k, v) = one_cond(
-                cond,
-                &cpath,
-                &["contains", "does_not_contain", "is_empty", "is_not_empty"],
-            )?;
-            let target = v.as_str().and_then(super::util::parse_id);
-            Ok(match k.as_str() {
-                "contains" => target.is_some_and(|t| ids.contains(&t)),
-                "does_not_contain" => !target.is_some_and(|t| ids.contains(&t)),
-                "is_empty" => ids.is_empty(),
-                _ => !ids.is_empty(),
-            })
-        }
+        "select" | "status" => select_cond(value, cond, cpath),
+        "multi_select" => multi_select_cond(value, cond, cpath),
+        "people" | "created_by" | "last_edited_by" | "relation" => ids_cond(value, cond, cpath),
         "files" => {
-            let (k, _) = one_cond(cond, &cpath, &["is_empty", "is_not_empty"])?;
+            let (k, _) = one_cond(cond, cpath, &["is_empty", "is_not_empty"])?;
             let n = value.as_array().map(Vec::len).unwrap_or(0);
             Ok(if k == "is_empty" { n == 0 } else { n > 0 })
         }
@@ -195,43 +189,111 @@ pub fn matches(
             } else {
                 value.as_str().and_then(parse_time).map(|t| (t, None))
             };
-            date_cond(store, range, cond, &cpath)
+            date_cond(store, range, cond, cpath)
         }
-        "formula" => {
-            let ft = value["type"].as_str().unwrap_or("string");
-            let cm = obj(cond, &cpath)?;
-            let (sub, sc) = cm.iter().next().ok_or_else(|| {
-                ApiError::validation(format!("{cpath} should define a condition."))
-            })?;
-            let spath = format!("{cpath}.{sub}");
-            match sub.as_str() {
-                "string" => text_cond(value["string"].as_str().unwrap_or(""), sc, &spath),
-                "number" => number_cond(value["number"].as_f64(), sc, &spath),
-                "checkbox" => {
-                    let (k, v) = one_cond(sc, &spath, &["equals", "does_not_equal"])?;
-                    let b = value["boolean"].as_bool().unwrap_or(false);
-                    Ok(if k == "equals" {
-                        Some(b) == v.as_bool()
-                    } else {
-                        Some(b) != v.as_bool()
-                    })
-                }
-                "date" => date_cond(
-                    store,
-                    value["date"]["start"]
-                        .as_str()
-                        .and_then(parse_time)
-                        .map(|t| (t, None)),
-                    sc,
-                    &spath,
-                ),
-                _ => Err(ApiError::validation(format!(
-                    "{cpath}: unsupported formula condition `{sub}` for a `{ft}` formula."
-                ))),
-            }
-        }
+        "formula" => formula_cond(store, value, cond, cpath),
         other => Err(ApiError::validation(format!(
             "Filtering on `{other}` properties is not supported by the emulator."
+        ))),
+    }
+}
+
+/// Select and status conditions, on the option's name.
+fn select_cond(value: &Value, cond: &Value, cpath: &str) -> ApiResult<bool> {
+    let name = value["name"].as_str();
+    let (k, v) = one_cond(
+        cond,
+        cpath,
+        &["equals", "does_not_equal", "is_empty", "is_not_empty"],
+    )?;
+    Ok(match k.as_str() {
+        "equals" => name == v.as_str(),
+        "does_not_equal" => name != v.as_str(),
+        "is_empty" => name.is_none(),
+        _ => name.is_some(),
+    })
+}
+
+/// Multi-select conditions, on the names of the selected options.
+fn multi_select_cond(value: &Value, cond: &Value, cpath: &str) -> ApiResult<bool> {
+    let names: Vec<&str> = value
+        .as_array()
+        .map(|a| a.iter().filter_map(|o| o["name"].as_str()).collect())
+        .unwrap_or_default();
+    let (k, v) = one_cond(
+        cond,
+        cpath,
+        &["contains", "does_not_contain", "is_empty", "is_not_empty"],
+    )?;
+    Ok(match k.as_str() {
+        "contains" => names.iter().any(|n| Some(*n) == v.as_str()),
+        "does_not_contain" => !names.iter().any(|n| Some(*n) == v.as_str()),
+        "is_empty" => names.is_empty(),
+        _ => !names.is_empty(),
+    })
+}
+
+/// People, created / last edited by and relation conditions, on the referenced ids.
+fn ids_cond(value: &Value, cond: &Value, cpath: &str) -> ApiResult<bool> {
+    let ids: Vec<String> = match value {
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|o| o["id"].as_str().map(str::to_string))
+            .collect(),
+        Value::Object(o) => o
+            .get("id")
+            .and_then(Value::as_str)
+            .map(|s| vec![s.to_string()])
+            .unwrap_or_default(),
+        _ => vec![],
+    };
+    let (k, v) = one_cond(
+        cond,
+        cpath,
+        &["contains", "does_not_contain", "is_empty", "is_not_empty"],
+    )?;
+    let target = v.as_str().and_then(super::util::parse_id);
+    Ok(match k.as_str() {
+        "contains" => target.is_some_and(|t| ids.contains(&t)),
+        "does_not_contain" => !target.is_some_and(|t| ids.contains(&t)),
+        "is_empty" => ids.is_empty(),
+        _ => !ids.is_empty(),
+    })
+}
+
+/// Formula conditions: one `string` / `number` / `checkbox` / `date` sub-condition on the
+/// formula's result.
+fn formula_cond(store: &Store, value: &Value, cond: &Value, cpath: &str) -> ApiResult<bool> {
+    let ft = value["type"].as_str().unwrap_or("string");
+    let cm = obj(cond, cpath)?;
+    let (sub, sc) = cm
+        .iter()
+        .next()
+        .ok_or_else(|| ApiError::validation(format!("{cpath} should define a condition.")))?;
+    let spath = format!("{cpath}.{sub}");
+    match sub.as_str() {
+        "string" => text_cond(value["string"].as_str().unwrap_or(""), sc, &spath),
+        "number" => number_cond(value["number"].as_f64(), sc, &spath),
+        "checkbox" => {
+            let (k, v) = one_cond(sc, &spath, &["equals", "does_not_equal"])?;
+            let b = value["boolean"].as_bool().unwrap_or(false);
+            Ok(if k == "equals" {
+                Some(b) == v.as_bool()
+            } else {
+                Some(b) != v.as_bool()
+            })
+        }
+        "date" => date_cond(
+            store,
+            value["date"]["start"]
+                .as_str()
+                .and_then(parse_time)
+                .map(|t| (t, None)),
+            sc,
+            &spath,
+        ),
+        _ => Err(ApiError::validation(format!(
+            "{cpath}: unsupported formula condition `{sub}` for a `{ft}` formula."
         ))),
     }
 }

@@ -215,6 +215,38 @@ pub fn load(seed: &Seed) -> Result<Store, String> {
     let ws_id = parse_id(&seed.workspace_id).ok_or("workspace_id is not a UUID")?;
     let mut st = Store::new(&seed.workspace_name, &ws_id, &bot_id, &seed.bot.name);
     let t0 = parse_time(&seed.time).ok_or("time is not an ISO 8601 datetime")?;
+    load_users_and_files(&mut st, seed)?;
+    let first_user = st
+        .users
+        .first()
+        .and_then(|u| u["id"].as_str())
+        .unwrap_or(&bot_id)
+        .to_string();
+    // databases and data sources (schemas later, so relations can point anywhere)
+    for d in &seed.databases {
+        load_database(&mut st, d, t0, &first_user)?;
+    }
+    load_schemas(&mut st, seed)?;
+    // page records
+    for p in &seed.pages {
+        load_page(&mut st, p, t0, &first_user)?;
+    }
+    // row properties, icons, covers
+    for p in &seed.pages {
+        load_page_values(&mut st, p)?;
+    }
+    // database icons may use hosted files; pass them through the icon parser
+    // page content
+    for p in &seed.pages {
+        load_page_content(&mut st, p)?;
+    }
+    place_unplaced(&mut st, seed)?;
+    load_comments(&mut st, seed, t0, &first_user)?;
+    Ok(st)
+}
+
+/// Adds the seed's person users and hosted files.
+fn load_users_and_files(st: &mut Store, seed: &Seed) -> Result<(), String> {
     for u in &seed.users {
         let id = parse_id(&u.id).ok_or_else(|| format!("user {}: invalid id", u.name))?;
         st.users.push(
@@ -237,67 +269,73 @@ pub fn load(seed: &Seed) -> Result<Store, String> {
             },
         );
     }
-    let first_user = st
-        .users
-        .first()
-        .and_then(|u| u["id"].as_str())
-        .unwrap_or(&bot_id)
-        .to_string();
-    // databases and data sources (schemas later, so relations can point anywhere)
-    for d in &seed.databases {
-        let id = id_of(d, "database")?;
-        let parent = normalize_parent(d.get("parent").unwrap_or(&json!({"workspace": true})), &st)?;
-        let created = time_of(d, "created_time", t0);
-        let edited = time_of(d, "last_edited_time", created);
-        let mut ds_ids = Vec::new();
-        for s in d
-            .get("data_sources")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
-            let sid = id_of(&s, "data source")?;
-            let title = s.get("title").and_then(Value::as_str).unwrap_or("");
-            st.data_sources.insert(
-                sid.clone(),
-                DataSource {
-                    id: sid.clone(),
-                    database_id: id.clone(),
-                    title: text_rt(title),
-                    description: json!([]),
-                    icon: Value::Null,
-                    properties: Map::new(),
-                    in_trash: false,
-                    created,
-                    edited,
-                    created_by: first_user.clone(),
-                    edited_by: first_user.clone(),
-                    counters: Default::default(),
-                },
-            );
-            ds_ids.push(sid);
-        }
-        let title = d.get("title").and_then(Value::as_str).unwrap_or("");
-        st.databases.insert(
-            id.clone(),
-            Database {
-                id,
-                parent,
+    Ok(())
+}
+
+/// Adds one seed database and its data sources, without schemas yet.
+fn load_database(
+    st: &mut Store,
+    d: &Value,
+    t0: chrono::DateTime<chrono::Utc>,
+    first_user: &str,
+) -> Result<(), String> {
+    let id = id_of(d, "database")?;
+    let parent = normalize_parent(d.get("parent").unwrap_or(&json!({"workspace": true})), st)?;
+    let created = time_of(d, "created_time", t0);
+    let edited = time_of(d, "last_edited_time", created);
+    let mut ds_ids = Vec::new();
+    for s in d
+        .get("data_sources")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
+        let sid = id_of(&s, "data source")?;
+        let title = s.get("title").and_then(Value::as_str).unwrap_or("");
+        st.data_sources.insert(
+            sid.clone(),
+            DataSource {
+                id: sid.clone(),
+                database_id: id.clone(),
                 title: text_rt(title),
-                description: text_rt(d.get("description").and_then(Value::as_str).unwrap_or("")),
-                icon: d.get("icon").cloned().unwrap_or(Value::Null),
-                cover: Value::Null,
-                is_inline: d.get("is_inline").and_then(Value::as_bool).unwrap_or(false),
+                description: json!([]),
+                icon: Value::Null,
+                properties: Map::new(),
                 in_trash: false,
-                is_locked: false,
-                data_sources: ds_ids,
                 created,
                 edited,
-                created_by: user_of(d, "created_by", &first_user),
-                edited_by: user_of(d, "last_edited_by", &first_user),
+                created_by: first_user.to_string(),
+                edited_by: first_user.to_string(),
+                counters: Default::default(),
             },
         );
+        ds_ids.push(sid);
     }
+    let title = d.get("title").and_then(Value::as_str).unwrap_or("");
+    st.databases.insert(
+        id.clone(),
+        Database {
+            id,
+            parent,
+            title: text_rt(title),
+            description: text_rt(d.get("description").and_then(Value::as_str).unwrap_or("")),
+            icon: d.get("icon").cloned().unwrap_or(Value::Null),
+            cover: Value::Null,
+            is_inline: d.get("is_inline").and_then(Value::as_bool).unwrap_or(false),
+            in_trash: false,
+            is_locked: false,
+            data_sources: ds_ids,
+            created,
+            edited,
+            created_by: user_of(d, "created_by", first_user),
+            edited_by: user_of(d, "last_edited_by", first_user),
+        },
+    );
+    Ok(())
+}
+
+/// Applies the schemas of every seed data source (once all of them exist).
+fn load_schemas(st: &mut Store, seed: &Seed) -> Result<(), String> {
     for d in &seed.databases {
         for s in d
             .get("data_sources")
@@ -308,7 +346,7 @@ pub fn load(seed: &Seed) -> Result<Store, String> {
             let sid = id_of(&s, "data source")?;
             let mut ds = st.data_sources[&sid].clone();
             apply_schema(
-                &st,
+                st,
                 &mut ds,
                 s.get("properties")
                     .unwrap_or(&json!({"Name": {"title": {}}})),
@@ -320,99 +358,116 @@ pub fn load(seed: &Seed) -> Result<Store, String> {
             st.data_sources.insert(sid, ds);
         }
     }
-    // page records
-    for p in &seed.pages {
-        let id = id_of(p, "page")?;
-        let parent = normalize_parent(p.get("parent").unwrap_or(&json!({"workspace": true})), &st)?;
-        let created = time_of(p, "created_time", t0);
-        let mut props = Map::new();
-        if parent["type"] != "data_source_id" {
-            let title = p.get("title").and_then(Value::as_str).unwrap_or("");
-            props.insert(
-                "title".into(),
-                json!({"type": "title", "title": text_rt(title)}),
-            );
-        }
-        st.pages.insert(
-            id.clone(),
-            Page {
-                id: id.clone(),
-                parent,
-                props,
-                icon: Value::Null,
-                cover: Value::Null,
-                created,
-                edited: time_of(p, "last_edited_time", created),
-                created_by: user_of(p, "created_by", &first_user),
-                edited_by: user_of(p, "last_edited_by", &first_user),
-                in_trash: p.get("in_trash").and_then(Value::as_bool).unwrap_or(false),
-                is_locked: false,
-            },
+    Ok(())
+}
+
+/// Adds the record of one seed page: parent, times, authors and (outside data sources)
+/// its title.
+fn load_page(
+    st: &mut Store,
+    p: &Value,
+    t0: chrono::DateTime<chrono::Utc>,
+    first_user: &str,
+) -> Result<(), String> {
+    let id = id_of(p, "page")?;
+    let parent = normalize_parent(p.get("parent").unwrap_or(&json!({"workspace": true})), st)?;
+    let created = time_of(p, "created_time", t0);
+    let mut props = Map::new();
+    if parent["type"] != "data_source_id" {
+        let title = p.get("title").and_then(Value::as_str).unwrap_or("");
+        props.insert(
+            "title".into(),
+            json!({"type": "title", "title": text_rt(title)}),
         );
-        st.page_order.push(id);
     }
-    // row properties, icons, covers
-    for p in &seed.pages {
-        let id = id_of(p, "page")?;
-        let page = st.pages[&id].clone();
-        let ds_id = page.parent["data_source_id"].as_str().map(str::to_string);
-        let ing = Ingest::new(&st, true);
-        let ds = ds_id.as_ref().and_then(|d| st.data_sources.get(d));
-        let (values, opts) = match (p.get("properties"), ds) {
-            (Some(v), Some(_)) => {
-                write_props(&ing, ds, v, &format!("page {id} properties")).map_err(|e| e.message)?
-            }
-            (Some(_), None) => {
-                return Err(format!(
-                    "page {id}: properties are only for rows; use title"
-                ))
-            }
-            _ => (Map::new(), vec![]),
-        };
-        let icon = p
-            .get("icon")
-            .filter(|v| !v.is_null())
-            .map(|i| ing.icon(i, "icon"))
-            .transpose()
-            .map_err(|e| e.message)?;
-        let cover = p
-            .get("cover")
-            .filter(|v| !v.is_null())
-            .map(|c| ing.cover(c, "cover"))
-            .transpose()
-            .map_err(|e| e.message)?;
-        drop(ing);
-        let mut props = page.props.clone();
-        for (k, v) in values {
-            props.insert(k, v);
+    st.pages.insert(
+        id.clone(),
+        Page {
+            id: id.clone(),
+            parent,
+            props,
+            icon: Value::Null,
+            cover: Value::Null,
+            created,
+            edited: time_of(p, "last_edited_time", created),
+            created_by: user_of(p, "created_by", first_user),
+            edited_by: user_of(p, "last_edited_by", first_user),
+            in_trash: p.get("in_trash").and_then(Value::as_bool).unwrap_or(false),
+            is_locked: false,
+        },
+    );
+    st.page_order.push(id);
+    Ok(())
+}
+
+/// Sets one seed page's row properties, icon and cover (once every page exists, so
+/// relations can point anywhere).
+fn load_page_values(st: &mut Store, p: &Value) -> Result<(), String> {
+    let id = id_of(p, "page")?;
+    let page = st.pages[&id].clone();
+    let ds_id = page.parent["data_source_id"].as_str().map(str::to_string);
+    let ing = Ingest::new(st, true);
+    let ds = ds_id.as_ref().and_then(|d| st.data_sources.get(d));
+    let (values, opts) = match (p.get("properties"), ds) {
+        (Some(v), Some(_)) => {
+            write_props(&ing, ds, v, &format!("page {id} properties")).map_err(|e| e.message)?
         }
-        if let Some(d) = &ds_id {
-            let ds = st.data_sources.get_mut(d).expect("exists");
-            add_options(ds, opts);
-            super::handlers::init_row_props(ds, &mut props);
+        (Some(_), None) => {
+            return Err(format!(
+                "page {id}: properties are only for rows; use title"
+            ))
         }
-        let pg = st.pages.get_mut(&id).expect("exists");
-        pg.props = props;
-        pg.icon = icon.unwrap_or(Value::Null);
-        pg.cover = cover.unwrap_or(Value::Null);
+        _ => (Map::new(), vec![]),
+    };
+    let icon = p
+        .get("icon")
+        .filter(|v| !v.is_null())
+        .map(|i| ing.icon(i, "icon"))
+        .transpose()
+        .map_err(|e| e.message)?;
+    let cover = p
+        .get("cover")
+        .filter(|v| !v.is_null())
+        .map(|c| ing.cover(c, "cover"))
+        .transpose()
+        .map_err(|e| e.message)?;
+    drop(ing);
+    let mut props = page.props.clone();
+    for (k, v) in values {
+        props.insert(k, v);
     }
-    // database icons may use hosted files; pass them through the icon parser
-    // page content
-    for p in &seed.pages {
-        let id = id_of(p, "page")?;
-        let Some(children) = p.get("children") else {
-            continue;
-        };
-        let ing = Ingest::new(&st, true);
-        let blocks = ing
-            .blocks(children, &format!("page {id} children"), 0)
-            .map_err(|e| e.message)?;
-        drop(ing);
-        let page = st.pages[&id].clone();
-        let author = page.edited_by.clone();
-        insert_seed_blocks(&mut st, &id, blocks, &author, page.created, page.edited);
+    if let Some(d) = &ds_id {
+        let ds = st.data_sources.get_mut(d).expect("exists");
+        add_options(ds, opts);
+        super::handlers::init_row_props(ds, &mut props);
     }
-    // place pages and databases that no placeholder positioned
+    let pg = st.pages.get_mut(&id).expect("exists");
+    pg.props = props;
+    pg.icon = icon.unwrap_or(Value::Null);
+    pg.cover = cover.unwrap_or(Value::Null);
+    Ok(())
+}
+
+/// Adds one seed page's blocks, created and edited with the page.
+fn load_page_content(st: &mut Store, p: &Value) -> Result<(), String> {
+    let id = id_of(p, "page")?;
+    let Some(children) = p.get("children") else {
+        return Ok(());
+    };
+    let ing = Ingest::new(st, true);
+    let blocks = ing
+        .blocks(children, &format!("page {id} children"), 0)
+        .map_err(|e| e.message)?;
+    drop(ing);
+    let page = st.pages[&id].clone();
+    let author = page.edited_by.clone();
+    insert_seed_blocks(st, &id, blocks, &author, page.created, page.edited);
+    Ok(())
+}
+
+/// Places the pages and databases that no placeholder block positioned last among their
+/// parent's children.
+fn place_unplaced(st: &mut Store, seed: &Seed) -> Result<(), String> {
     let mut unplaced: Vec<(String, String)> = Vec::new();
     for p in &seed.pages {
         let id = id_of(p, "page")?;
@@ -435,11 +490,21 @@ pub fn load(seed: &Seed) -> Result<Store, String> {
             st.place_children(&par, std::slice::from_ref(&id), &Position::End);
         }
     }
+    Ok(())
+}
+
+/// Adds the seed's comments.
+fn load_comments(
+    st: &mut Store,
+    seed: &Seed,
+    t0: chrono::DateTime<chrono::Utc>,
+    first_user: &str,
+) -> Result<(), String> {
     for c in &seed.comments {
         let id = id_of(c, "comment")?;
-        let parent = normalize_parent(c.get("parent").ok_or("comment needs a parent")?, &st)?;
+        let parent = normalize_parent(c.get("parent").ok_or("comment needs a parent")?, st)?;
         let t = minute_iso(time_of(c, "created_time", t0));
-        let author = user_of(c, "created_by", &first_user);
+        let author = user_of(c, "created_by", first_user);
         let name = st
             .user(&author)
             .and_then(|u| u["name"].as_str().map(str::to_string))
@@ -452,7 +517,7 @@ pub fn load(seed: &Seed) -> Result<Store, String> {
             "display_name": {"type": "user", "resolved_name": name},
         }));
     }
-    Ok(st)
+    Ok(())
 }
 
 fn insert_seed_blocks(

@@ -134,39 +134,11 @@ pub(super) async fn block_update(State(sh): Sh, Path(id): Path<String>, body: By
     let id = path_id(&id, "block_id")?;
     let b = json_body(&body, false)?;
     let mut st = sh.store();
-    let trash_flag = match (b.get("in_trash"), b.get("archived")) {
-        (Some(a), Some(c)) if a != c => {
-            return Err(ApiError::validation(
-                "body.in_trash and body.archived must agree.",
-            ))
-        }
-        (Some(v), _) | (None, Some(v)) => {
-            Some(crate::emulator::validate::boolean(v, "body.in_trash")?)
-        }
-        _ => None,
-    };
+    let trash_flag = parse_trash_flag(&b)?;
     let bot = st.bot_id.clone();
     match st.kind(&id) {
         Some(Kind::Page) | Some(Kind::Database) => {
-            let allowed: &[&str] = &["in_trash", "archived"];
-            check_keys(&b, allowed, "body")?;
-            if let Some(t) = trash_flag {
-                let parent = if let Some(p) = st.pages.get_mut(&id) {
-                    p.in_trash = t;
-                    parent_ref(&p.parent)
-                } else {
-                    let d = st.databases.get_mut(&id).expect("kind checked");
-                    d.in_trash = t;
-                    parent_ref(&d.parent)
-                };
-                if let Some(p) =
-                    parent.filter(|p| st.pages.contains_key(p) || st.blocks.contains_key(p))
-                {
-                    st.touch(&p, &bot);
-                }
-            }
-            let v = st.render_block(&id).expect("exists");
-            return Ok(finish(&mut st, v));
+            return trash_as_block(&mut st, &id, &b, trash_flag, &bot)
         }
         Some(Kind::Block) => {}
         _ => return Err(ApiError::not_found("block", &id)),
@@ -189,108 +161,10 @@ pub(super) async fn block_update(State(sh): Sh, Path(id): Path<String>, body: By
     if st.trashed(&id) && trash_flag != Some(false) {
         return Err(ApiError::not_found("block", &id));
     }
-    let mut new_data = block.data.clone();
-    let mut attach = Vec::new();
-    if let Some(given) = b.get(&ty) {
-        let gpath = format!("body.{ty}");
-        let gm = obj(given, &gpath)?;
-        if gm.contains_key("children") {
-            return Err(ApiError::validation(format!("body failed validation: {gpath}.children should be not present; use Append block children.")));
-        }
-        match ty.as_str() {
-            "synced_block" => {
-                return Err(ApiError::validation(
-                    "Updating synced block content or synced_from is not supported by the API.",
-                ))
-            }
-            "link_preview" | "template" | "unsupported" | "child_page" | "child_database" => {
-                return Err(ApiError::validation(format!(
-                    "Block type `{ty}` cannot be updated through this endpoint."
-                )))
-            }
-            "table" => {
-                check_keys(
-                    gm,
-                    &["table_width", "has_column_header", "has_row_header"],
-                    &gpath,
-                )?;
-                if let Some(w) = gm.get("table_width") {
-                    if *w != new_data["table_width"] {
-                        return Err(ApiError::validation(
-                            "table_width cannot be changed after the table is created.",
-                        ));
-                    }
-                }
-                for k in ["has_column_header", "has_row_header"] {
-                    if let Some(v) = gm.get(k) {
-                        new_data[k] = json!(crate::emulator::validate::boolean(
-                            v,
-                            &format!("{gpath}.{k}")
-                        )?);
-                    }
-                }
-            }
-            "column_list" => check_keys(gm, &[], &gpath)?,
-            "column" => {
-                check_keys(gm, &["width_ratio"], &gpath)?;
-                if let Some(r) = gm.get("width_ratio") {
-                    let r = r
-                        .as_f64()
-                        .filter(|r| *r > 0.0 && *r <= 1.0)
-                        .ok_or_else(|| {
-                            ApiError::validation(format!(
-                                "{gpath}.width_ratio should be a number between 0 and 1."
-                            ))
-                        })?;
-                    new_data["width_ratio"] = json!(r);
-                }
-            }
-            _ => {
-                let mut merged = block.data.as_object().cloned().unwrap_or_default();
-                let media = ["image", "video", "audio", "pdf", "file"].contains(&ty.as_str());
-                if media
-                    && ["type", "external", "file_upload", "file"]
-                        .iter()
-                        .any(|k| gm.contains_key(*k))
-                {
-                    for k in ["type", "external", "file_upload", "file"] {
-                        merged.remove(k);
-                    }
-                }
-                for (k, v) in gm {
-                    merged.insert(k.clone(), v.clone());
-                }
-                if ty.starts_with("heading_")
-                    && merged.get("is_toggleable") == Some(&Value::Bool(false))
-                    && !st.visible_children(&id).is_empty()
-                {
-                    return Err(ApiError::validation("All children of a toggle heading must be removed before it can be made non-toggleable."));
-                }
-                let mut ing = Ingest::new(&st, false);
-                ing.allow_hosted = true;
-                let parsed = ing.block(
-                    &json!({"type": ty, ty.clone(): Value::Object(merged)}),
-                    "body",
-                    0,
-                )?;
-                if ty == "table_row" {
-                    if let Some(parent) = parent_ref(&block.parent).and_then(|p| st.blocks.get(&p))
-                    {
-                        let pd = parent.data.as_object().cloned().unwrap_or_default();
-                        check_child_type(
-                            "table",
-                            &pd,
-                            "table_row",
-                            &parsed.data,
-                            &format!("body.{ty}"),
-                        )?;
-                    }
-                }
-                attach = ing.attach.take();
-                new_data = parsed.data;
-            }
-        }
-    }
+    let (new_data, attach) = match b.get(&ty) {
+        Some(given) => updated_block_data(&st, &id, &block, given)?,
+        None => (block.data.clone(), Vec::new()),
+    };
     let now = st.now();
     {
         let bl = st.blocks.get_mut(&id).expect("exists");
@@ -307,6 +181,151 @@ pub(super) async fn block_update(State(sh): Sh, Path(id): Path<String>, body: By
     }
     let v = st.render_block(&id).expect("exists");
     Ok(finish(&mut st, v))
+}
+
+/// Update a block on a page or database id: only `in_trash` / `archived` apply (touching
+/// the container).
+fn trash_as_block(
+    st: &mut Store,
+    id: &str,
+    b: &Map<String, Value>,
+    trash_flag: Option<bool>,
+    bot: &str,
+) -> JsonResult {
+    let allowed: &[&str] = &["in_trash", "archived"];
+    check_keys(b, allowed, "body")?;
+    if let Some(t) = trash_flag {
+        let parent = if let Some(p) = st.pages.get_mut(id) {
+            p.in_trash = t;
+            parent_ref(&p.parent)
+        } else {
+            let d = st.databases.get_mut(id).expect("kind checked");
+            d.in_trash = t;
+            parent_ref(&d.parent)
+        };
+        if let Some(p) = parent.filter(|p| st.pages.contains_key(p) || st.blocks.contains_key(p)) {
+            st.touch(&p, bot);
+        }
+    }
+    let v = st.render_block(id).expect("exists");
+    Ok(finish(st, v))
+}
+
+/// The data of `block` once updated with `given` (the request's type object) and the file
+/// uploads to attach: tables and columns change in place, other types are merged into the
+/// stored data and parsed again like a new block.
+fn updated_block_data(
+    st: &Store,
+    id: &str,
+    block: &Block,
+    given: &Value,
+) -> ApiResult<(Value, Vec<String>)> {
+    let ty = block.ty.as_str();
+    let gpath = format!("body.{ty}");
+    let gm = obj(given, &gpath)?;
+    if gm.contains_key("children") {
+        return Err(ApiError::validation(format!("body failed validation: {gpath}.children should be not present; use Append block children.")));
+    }
+    let mut new_data = block.data.clone();
+    match ty {
+        "synced_block" => {
+            return Err(ApiError::validation(
+                "Updating synced block content or synced_from is not supported by the API.",
+            ))
+        }
+        "link_preview" | "template" | "unsupported" | "child_page" | "child_database" => {
+            return Err(ApiError::validation(format!(
+                "Block type `{ty}` cannot be updated through this endpoint."
+            )))
+        }
+        "table" => {
+            check_keys(
+                gm,
+                &["table_width", "has_column_header", "has_row_header"],
+                &gpath,
+            )?;
+            if let Some(w) = gm.get("table_width") {
+                if *w != new_data["table_width"] {
+                    return Err(ApiError::validation(
+                        "table_width cannot be changed after the table is created.",
+                    ));
+                }
+            }
+            for k in ["has_column_header", "has_row_header"] {
+                if let Some(v) = gm.get(k) {
+                    new_data[k] = json!(crate::emulator::validate::boolean(
+                        v,
+                        &format!("{gpath}.{k}")
+                    )?);
+                }
+            }
+        }
+        "column_list" => check_keys(gm, &[], &gpath)?,
+        "column" => {
+            check_keys(gm, &["width_ratio"], &gpath)?;
+            if let Some(r) = gm.get("width_ratio") {
+                let r = r
+                    .as_f64()
+                    .filter(|r| *r > 0.0 && *r <= 1.0)
+                    .ok_or_else(|| {
+                        ApiError::validation(format!(
+                            "{gpath}.width_ratio should be a number between 0 and 1."
+                        ))
+                    })?;
+                new_data["width_ratio"] = json!(r);
+            }
+        }
+        _ => return merged_block_data(st, id, block, gm),
+    }
+    Ok((new_data, Vec::new()))
+}
+
+/// The data of `block` with the given fields `gm` merged in (a new file source replaces the
+/// old one), validated as a new block would be; a table row must still fit its table.
+fn merged_block_data(
+    st: &Store,
+    id: &str,
+    block: &Block,
+    gm: &Map<String, Value>,
+) -> ApiResult<(Value, Vec<String>)> {
+    let ty = block.ty.as_str();
+    let mut merged = block.data.as_object().cloned().unwrap_or_default();
+    let media = ["image", "video", "audio", "pdf", "file"].contains(&ty);
+    if media
+        && ["type", "external", "file_upload", "file"]
+            .iter()
+            .any(|k| gm.contains_key(*k))
+    {
+        for k in ["type", "external", "file_upload", "file"] {
+            merged.remove(k);
+        }
+    }
+    for (k, v) in gm {
+        merged.insert(k.clone(), v.clone());
+    }
+    if ty.starts_with("heading_")
+        && merged.get("is_toggleable") == Some(&Value::Bool(false))
+        && !st.visible_children(id).is_empty()
+    {
+        return Err(ApiError::validation("All children of a toggle heading must be removed before it can be made non-toggleable."));
+    }
+    let mut ing = Ingest::new(st, false);
+    ing.allow_hosted = true;
+    let parsed = ing.block(&json!({"type": ty, ty: Value::Object(merged)}), "body", 0)?;
+    if ty == "table_row" {
+        if let Some(parent) = parent_ref(&block.parent).and_then(|p| st.blocks.get(&p)) {
+            let pd = parent.data.as_object().cloned().unwrap_or_default();
+            check_child_type(
+                "table",
+                &pd,
+                "table_row",
+                &parsed.data,
+                &format!("body.{ty}"),
+            )?;
+        }
+    }
+    let attach = ing.attach.take();
+    Ok((parsed.data, attach))
 }
 
 pub(super) async fn block_delete(State(sh): Sh, Path(id): Path<String>) -> JsonResult {

@@ -27,34 +27,7 @@ pub(super) async fn database_create(State(sh): Sh, body: Bytes) -> JsonResult {
         "body",
     )?;
     let mut st = sh.store();
-    let pm = obj(req(&b, "parent", "body")?, "body.parent")?;
-    let pty = pm
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or(if pm.contains_key("page_id") {
-            "page_id"
-        } else {
-            "workspace"
-        });
-    check_keys(pm, &["type", pty], "body.parent")?;
-    let (parent, container) = match pty {
-        "page_id" => {
-            let pid = body_id(req(pm, "page_id", "body.parent")?, "body.parent.page_id")?;
-            page_or_404(&st, &pid)?;
-            st.require_live(&pid)?;
-            (json!({"type": "page_id", "page_id": pid}), Some(pid))
-        }
-        "workspace" => {
-            return Err(ApiError::validation(
-                "A page parent is required: internal integrations cannot create workspace-level databases.",
-            ))
-        }
-        other => {
-            return Err(ApiError::validation(format!(
-            "body failed validation: body.parent.type `{other}` is not supported for databases."
-        )))
-        }
-    };
+    let (parent, container) = new_database_parent(&st, &b)?;
     let ing = Ingest::new(&st, false);
     let title = match b.get("title") {
         Some(t) => ing.rich_text(t, "body.title")?,
@@ -82,40 +55,7 @@ pub(super) async fn database_create(State(sh): Sh, body: Bytes) -> JsonResult {
     let bot = st.bot_id.clone();
     let db_id = new_uuid();
     let ds_id = new_uuid();
-    let mut ds = DataSource {
-        id: ds_id.clone(),
-        database_id: db_id.clone(),
-        title: title.clone(),
-        description: json!([]),
-        icon: Value::Null,
-        properties: Map::new(),
-        in_trash: false,
-        created: now,
-        edited: now,
-        created_by: bot.clone(),
-        edited_by: bot.clone(),
-        counters: Default::default(),
-    };
-    let init = b
-        .get("initial_data_source")
-        .map(|v| obj(v, "body.initial_data_source"))
-        .transpose()?;
-    let default_props = json!({"Name": {"title": {}}});
-    let props = match init {
-        Some(m) => {
-            check_keys(m, &["properties"], "body.initial_data_source")?;
-            m.get("properties").unwrap_or(&default_props)
-        }
-        None => &default_props,
-    };
-    apply_schema(
-        &st,
-        &mut ds,
-        props,
-        "body.initial_data_source.properties",
-        true,
-        false,
-    )?;
+    let ds = initial_data_source(&st, &b, &ds_id, &db_id, &title, now, &bot)?;
     st.data_sources.insert(ds_id.clone(), ds);
     st.databases.insert(
         db_id.clone(),
@@ -147,6 +87,83 @@ pub(super) async fn database_create(State(sh): Sh, body: Bytes) -> JsonResult {
     Ok(finish(&mut st, v))
 }
 
+/// The parent of a new database: a live page (internal integrations cannot create
+/// workspace-level databases); also returns that page, which lists the database.
+fn new_database_parent(st: &Store, b: &Map<String, Value>) -> ApiResult<(Value, Option<String>)> {
+    let pm = obj(req(b, "parent", "body")?, "body.parent")?;
+    let pty = pm
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or(if pm.contains_key("page_id") {
+            "page_id"
+        } else {
+            "workspace"
+        });
+    check_keys(pm, &["type", pty], "body.parent")?;
+    match pty {
+        "page_id" => {
+            let pid = body_id(req(pm, "page_id", "body.parent")?, "body.parent.page_id")?;
+            page_or_404(st, &pid)?;
+            st.require_live(&pid)?;
+            Ok((json!({"type": "page_id", "page_id": pid}), Some(pid)))
+        }
+        "workspace" => Err(ApiError::validation(
+            "A page parent is required: internal integrations cannot create workspace-level databases.",
+        )),
+        other => Err(ApiError::validation(format!(
+            "body failed validation: body.parent.type `{other}` is not supported for databases."
+        ))),
+    }
+}
+
+/// The data source of a new database, with the schema of `initial_data_source` (by
+/// default a single `Name` title property).
+fn initial_data_source(
+    st: &Store,
+    b: &Map<String, Value>,
+    id: &str,
+    database_id: &str,
+    title: &Value,
+    now: chrono::DateTime<chrono::Utc>,
+    bot: &str,
+) -> ApiResult<DataSource> {
+    let mut ds = DataSource {
+        id: id.to_string(),
+        database_id: database_id.to_string(),
+        title: title.clone(),
+        description: json!([]),
+        icon: Value::Null,
+        properties: Map::new(),
+        in_trash: false,
+        created: now,
+        edited: now,
+        created_by: bot.to_string(),
+        edited_by: bot.to_string(),
+        counters: Default::default(),
+    };
+    let init = b
+        .get("initial_data_source")
+        .map(|v| obj(v, "body.initial_data_source"))
+        .transpose()?;
+    let default_props = json!({"Name": {"title": {}}});
+    let props = match init {
+        Some(m) => {
+            check_keys(m, &["properties"], "body.initial_data_source")?;
+            m.get("properties").unwrap_or(&default_props)
+        }
+        None => &default_props,
+    };
+    apply_schema(
+        st,
+        &mut ds,
+        props,
+        "body.initial_data_source.properties",
+        true,
+        false,
+    )?;
+    Ok(ds)
+}
+
 pub(super) async fn database_update(
     State(sh): Sh,
     Path(id): Path<String>,
@@ -170,36 +187,7 @@ pub(super) async fn database_update(
         "body",
     )?;
     let mut st = sh.store();
-    if !st.databases.contains_key(&id) {
-        return Err(ApiError::not_found("database", &id));
-    }
-    // moving a database: a page parent only (internal integrations)
-    let new_parent = match b.get("parent") {
-        None => None,
-        Some(p) => {
-            let pm = obj(p, "body.parent")?;
-            let pty = pm.get("type").and_then(Value::as_str).unwrap_or("page_id");
-            check_keys(pm, &["type", pty], "body.parent")?;
-            if pty != "page_id" {
-                return Err(ApiError::validation(
-                    "body failed validation: body.parent.type should be `page_id`.",
-                ));
-            }
-            let pid = body_id(req(pm, "page_id", "body.parent")?, "body.parent.page_id")?;
-            page_or_404(&st, &pid)?;
-            st.require_live(&pid)?;
-            Some(pid)
-        }
-    };
-    let trash_flag = match b.get("in_trash").or(b.get("archived")) {
-        Some(v) => Some(crate::emulator::validate::boolean(v, "body.in_trash")?),
-        None => None,
-    };
-    if st.trashed(&id) && trash_flag != Some(false) {
-        return Err(ApiError::validation(format!(
-            "Can't edit a database that is archived: {id}."
-        )));
-    }
+    let (new_parent, trash_flag) = database_update_allowed(&st, &id, &b)?;
     let ing = Ingest::new(&st, false);
     let title = b
         .get("title")
@@ -209,16 +197,7 @@ pub(super) async fn database_update(
         .get("description")
         .map(|t| ing.rich_text(t, "body.description"))
         .transpose()?;
-    let icon = match b.get("icon") {
-        None => None,
-        Some(Value::Null) => Some(Value::Null),
-        Some(i) => Some(ing.icon(i, "body.icon")?),
-    };
-    let cover = match b.get("cover") {
-        None => None,
-        Some(Value::Null) => Some(Value::Null),
-        Some(c) => Some(ing.cover(c, "body.cover")?),
-    };
+    let (icon, cover) = icon_and_cover(&ing, &b)?;
     let inline = b
         .get("is_inline")
         .map(|v| crate::emulator::validate::boolean(v, "body.is_inline"))
@@ -255,25 +234,75 @@ pub(super) async fn database_update(
     }
     d.edited = now;
     d.edited_by = bot.clone();
+    reparent_database(&mut st, &id, new_parent, &bot);
+    for u in attach {
+        st.files.mark_attached(&u);
+    }
+    let v = st.render_database(&id).expect("exists");
+    Ok(finish(&mut st, v))
+}
+
+/// Checks that database `id` exists and may be updated (a trashed one only by restoring
+/// it); returns the page to move it to, if any, and the request's trash flag.
+fn database_update_allowed(
+    st: &Store,
+    id: &str,
+    b: &Map<String, Value>,
+) -> ApiResult<(Option<String>, Option<bool>)> {
+    if !st.databases.contains_key(id) {
+        return Err(ApiError::not_found("database", id));
+    }
+    let new_parent = match b.get("parent") {
+        None => None,
+        Some(p) => Some(database_move_target(st, p)?),
+    };
+    let trash_flag = match b.get("in_trash").or(b.get("archived")) {
+        Some(v) => Some(crate::emulator::validate::boolean(v, "body.in_trash")?),
+        None => None,
+    };
+    if st.trashed(id) && trash_flag != Some(false) {
+        return Err(ApiError::validation(format!(
+            "Can't edit a database that is archived: {id}."
+        )));
+    }
+    Ok((new_parent, trash_flag))
+}
+
+/// The page a database update moves the database to (`parent`): internal integrations
+/// can only use a live page.
+fn database_move_target(st: &Store, p: &Value) -> ApiResult<String> {
+    let pm = obj(p, "body.parent")?;
+    let pty = pm.get("type").and_then(Value::as_str).unwrap_or("page_id");
+    check_keys(pm, &["type", pty], "body.parent")?;
+    if pty != "page_id" {
+        return Err(ApiError::validation(
+            "body failed validation: body.parent.type should be `page_id`.",
+        ));
+    }
+    let pid = body_id(req(pm, "page_id", "body.parent")?, "body.parent.page_id")?;
+    page_or_404(st, &pid)?;
+    st.require_live(&pid)?;
+    Ok(pid)
+}
+
+/// Moves database `id` to `new_parent` (if given) and touches the old and new parents
+/// that are pages or blocks.
+fn reparent_database(st: &mut Store, id: &str, new_parent: Option<String>, bot: &str) {
+    let d = st.databases.get_mut(id).expect("checked");
     let parent = parent_ref(&d.parent);
     if let Some(np) = &new_parent {
         d.parent = json!({"type": "page_id", "page_id": np});
     }
     if let Some(p) = parent.filter(|p| st.pages.contains_key(p) || st.blocks.contains_key(p)) {
         if new_parent.is_some() {
-            st.unplace(&p, &id);
+            st.unplace(&p, id);
         }
-        st.touch(&p, &bot);
+        st.touch(&p, bot);
     }
     if let Some(np) = new_parent {
-        st.place_children(&np, std::slice::from_ref(&id), &Position::End);
-        st.touch(&np, &bot);
+        st.place_children(&np, std::slice::from_ref(&id.to_string()), &Position::End);
+        st.touch(&np, bot);
     }
-    for u in attach {
-        st.files.mark_attached(&u);
-    }
-    let v = st.render_database(&id).expect("exists");
-    Ok(finish(&mut st, v))
 }
 
 pub(super) async fn data_source_get(State(sh): Sh, Path(id): Path<String>) -> JsonResult {

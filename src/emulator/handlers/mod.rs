@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 use super::props::{add_options, apply_schema, write_props};
 use super::store::{
-    parent_ref, partial_user, plain, DataSource, Database, Kind, Page, Position, Store,
+    parent_ref, partial_user, plain, Block, DataSource, Database, Kind, Page, Position, Store,
 };
 use super::util::{body_id, minute_iso, new_uuid, path_id, ApiError, ApiResult};
 use super::validate::{
@@ -272,6 +272,41 @@ pub(crate) fn json_body(body: &Bytes, optional: bool) -> ApiResult<Map<String, V
             "body failed validation: body should be an object, instead was `{other}`."
         ))),
     }
+}
+
+/// The `in_trash` flag of an update (`archived` is its older name; given both, they must
+/// agree).
+fn parse_trash_flag(b: &Map<String, Value>) -> ApiResult<Option<bool>> {
+    Ok(match (b.get("in_trash"), b.get("archived")) {
+        (Some(a), Some(c)) if a != c => {
+            return Err(ApiError::validation(
+                "body.in_trash and body.archived must agree.",
+            ))
+        }
+        (Some(v), _) | (None, Some(v)) => {
+            Some(crate::emulator::validate::boolean(v, "body.in_trash")?)
+        }
+        _ => None,
+    })
+}
+
+/// The `icon` and `cover` of a page or database update: `None` when not given,
+/// `Some(Value::Null)` to remove.
+fn icon_and_cover(
+    ing: &Ingest,
+    b: &Map<String, Value>,
+) -> ApiResult<(Option<Value>, Option<Value>)> {
+    let icon = match b.get("icon") {
+        None => None,
+        Some(Value::Null) => Some(Value::Null),
+        Some(i) => Some(ing.icon(i, "body.icon")?),
+    };
+    let cover = match b.get("cover") {
+        None => None,
+        Some(Value::Null) => Some(Value::Null),
+        Some(c) => Some(ing.cover(c, "body.cover")?),
+    };
+    Ok((icon, cover))
 }
 
 /// Signs hosted file URLs and wraps the value.

@@ -264,28 +264,7 @@ pub(super) async fn page_update(State(sh): Sh, Path(id): Path<String>, body: Byt
     )?;
     let mut st = sh.store();
     let page = page_or_404(&st, &id)?.clone();
-    let trash_flag = match (b.get("in_trash"), b.get("archived")) {
-        (Some(a), Some(c)) if a != c => {
-            return Err(ApiError::validation(
-                "body.in_trash and body.archived must agree.",
-            ))
-        }
-        (Some(v), _) | (None, Some(v)) => {
-            Some(crate::emulator::validate::boolean(v, "body.in_trash")?)
-        }
-        _ => None,
-    };
-    let restoring = trash_flag == Some(false);
-    if st.trashed(&id) && !restoring {
-        return Err(ApiError::validation(format!(
-            "Can't edit page on block with an archived ancestor or a page that is archived: {id}. Restore it first with in_trash: false."
-        )));
-    }
-    if b.get("template").is_some() {
-        return Err(ApiError::validation(
-            "The data source has no templates to apply.",
-        ));
-    }
+    let trash_flag = page_update_allowed(&st, &id, &b)?;
     let ds_id = ds_of_parent(&page.parent);
     let ing = Ingest::new(&st, false);
     let ds = ds_id.as_ref().and_then(|d| st.data_sources.get(d));
@@ -293,16 +272,7 @@ pub(super) async fn page_update(State(sh): Sh, Path(id): Path<String>, body: Byt
         Some(p) => write_props(&ing, ds, p, "body.properties")?,
         None => (Map::new(), Vec::new()),
     };
-    let icon = match b.get("icon") {
-        None => None,
-        Some(Value::Null) => Some(Value::Null),
-        Some(i) => Some(ing.icon(i, "body.icon")?),
-    };
-    let cover = match b.get("cover") {
-        None => None,
-        Some(Value::Null) => Some(Value::Null),
-        Some(c) => Some(ing.cover(c, "body.cover")?),
-    };
+    let (icon, cover) = icon_and_cover(&ing, &b)?;
     let locked = match b.get("is_locked") {
         Some(l) => Some(crate::emulator::validate::boolean(l, "body.is_locked")?),
         None => None,
@@ -357,6 +327,24 @@ pub(super) async fn page_update(State(sh): Sh, Path(id): Path<String>, body: Byt
     }
     let v = st.render_page(&id).expect("exists");
     Ok(finish(&mut st, v))
+}
+
+/// Checks that page `id` may be updated (a trashed page only by restoring it; there are
+/// no templates to apply); returns the request's trash flag.
+fn page_update_allowed(st: &Store, id: &str, b: &Map<String, Value>) -> ApiResult<Option<bool>> {
+    let trash_flag = parse_trash_flag(b)?;
+    let restoring = trash_flag == Some(false);
+    if st.trashed(id) && !restoring {
+        return Err(ApiError::validation(format!(
+            "Can't edit page on block with an archived ancestor or a page that is archived: {id}. Restore it first with in_trash: false."
+        )));
+    }
+    if b.get("template").is_some() {
+        return Err(ApiError::validation(
+            "The data source has no templates to apply.",
+        ));
+    }
+    Ok(trash_flag)
 }
 
 pub(super) fn trash_any(st: &mut Store, id: &str) {
