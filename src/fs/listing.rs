@@ -59,6 +59,16 @@ impl Found {
     }
 }
 
+/// What the crawl keeps of a search result until the search is complete.
+// Nearly every result is a page: boxing the `Obj` would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+enum Crawled {
+    /// A page or row (not trashed), as the mount keeps it.
+    Page(Obj),
+    /// A data source (not trashed).
+    Source(Box<DataSource>),
+}
+
 /// The search request of the crawl and the feed: everything, newest edit first.
 pub(super) fn newest_first() -> Value {
     json!({"sort": {"direction": "descending", "timestamp": "last_edited_time"}})
@@ -158,23 +168,37 @@ impl FsCore {
 
     /// Reads every page and data source the token can see (see the module doc); objects
     /// known before and not seen now are forgotten (trashed or unshared meanwhile).
+    ///
+    /// Each result is reduced to what the mount keeps of it as soon as its page of results
+    /// is decoded (a page's [`Obj`]), so the whole workspace is never held as API objects at
+    /// once; what was found is recorded when the search is complete.
     pub(super) async fn crawl(&self) -> FsResult<()> {
-        let found: Vec<Value> = self.client.search(newest_first()).try_collect().await?;
-        let found: Vec<Found> = found.into_iter().filter_map(Found::of).collect();
-        let newest = found.first().map(|f| f.edited().to_string());
+        let mut newest: Option<String> = None;
+        let mut found: Vec<Crawled> = Vec::new();
+        let mut results = std::pin::pin!(self.client.search(newest_first()));
+        while let Some(v) = results.try_next().await? {
+            let Some(f) = Found::of(v) else { continue };
+            if newest.is_none() {
+                newest = Some(f.edited().to_string());
+            }
+            match f {
+                Found::Page(p) if p.in_trash || p.archived => {}
+                Found::Source(d) if d.in_trash => {}
+                Found::Page(p) => found.push(Crawled::Page(Obj::from_page(&p))),
+                Found::Source(d) => found.push(Crawled::Source(d)),
+            }
+        }
         let gone = {
             let mut st = self.state();
             let mut seen = std::collections::HashSet::new();
-            for f in &found {
+            for f in found {
                 match f {
-                    Found::Page(p) if p.in_trash || p.archived => continue,
-                    Found::Source(d) if d.in_trash => continue,
-                    Found::Page(p) => {
-                        st.know_page(p);
-                        seen.insert(p.id.clone());
+                    Crawled::Page(o) => {
+                        seen.insert(o.id.clone());
+                        st.know(o);
                     }
-                    Found::Source(d) => {
-                        st.know_source(d);
+                    Crawled::Source(d) => {
+                        st.know_source(&d);
                         seen.insert(d.id.clone());
                     }
                 }

@@ -81,9 +81,9 @@ impl FsCore {
                 return serve_cached(id, cached, e.into(), "cannot read a page");
             }
         };
-        let r = self.render_fetched(id, &obj, blocks).await?;
+        let mut r = self.render_fetched(id, &obj, blocks).await?;
         let data = self
-            .shown_bytes(id, &obj, &r, cached.as_ref(), pending)
+            .shown_bytes(id, &obj, &mut r, cached.as_ref(), pending)
             .await;
         Ok(self.install_body(id, &obj, &r, data, cached.as_ref()).await)
     }
@@ -136,7 +136,7 @@ impl FsCore {
         };
         // Name the folder, then render the links into it.
         let mut paths = self.install_items(id, &obj.title, &items);
-        let mut page = obj.page.clone();
+        let mut page = obj.page.as_deref().cloned();
         if let Some(p) = page.as_mut() {
             self.complete_row(p).await?;
             self.row_paths(id, p, &mut paths);
@@ -157,11 +157,15 @@ impl FsCore {
     /// shows, with the blocks the edit started from as its diff base; after a save the file
     /// keeps the user's bytes as long as Notion still means the same (the rendering may
     /// normalize them differently); otherwise the blocks just read become the base.
+    ///
+    /// The blocks and the row move to the writer (`r.blocks` and `r.page` are left empty): a
+    /// page's tree takes several times its JSON size in memory, and a copy would be made only
+    /// to drop the original.
     async fn shown_bytes(
         &self,
         id: &str,
         obj: &Obj,
-        r: &Fetched,
+        r: &mut Fetched,
         cached: Option<&Arc<Body>>,
         pending: Option<Vec<u8>>,
     ) -> Vec<u8> {
@@ -186,16 +190,16 @@ impl FsCore {
         }
         // What was read is a version a later save may descend from (also when the file
         // shows a pending save's bytes: the candidates are compared by content).
-        let row = match (&r.page, &r.schema) {
-            (Some(p), Some(s)) => Some(RowBase {
-                page: p.clone(),
+        let row = match (r.page.take(), &r.schema) {
+            (Some(page), Some(s)) => Some(RowBase {
+                page,
                 schema: s.clone(),
             }),
             _ => None,
         };
         w.record_read(
             id,
-            r.blocks.clone(),
+            std::mem::take(&mut r.blocks),
             r.paths.clone(),
             row,
             &obj.last_edited_time,
@@ -539,13 +543,13 @@ impl FsCore {
 
 /// A page just read from Notion and rendered.
 pub(super) struct Fetched {
-    /// Its blocks, children inline.
+    /// Its blocks, children inline (moved to the writer once the read is recorded).
     blocks: Vec<Block>,
     /// Its child pages, databases and attachments.
     items: Vec<Item>,
     /// Where its links point in the mount.
     paths: PathMap,
-    /// For a row: the row (its long lists completed).
+    /// For a row: the row (its long lists completed; moved to the writer with the blocks).
     page: Option<Page>,
     /// For a row: its data source.
     schema: Option<Arc<DataSource>>,

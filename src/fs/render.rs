@@ -142,15 +142,16 @@ impl Context for PathMap {
 }
 
 /// The body of a page's `.md` file: front matter for rows, then the blocks as Markdown.
-pub fn render_page(
-    page: Option<&Page>,
+/// `page` is the row's page object, as held (boxed in what the mount knows) or not.
+pub fn render_page<P: std::borrow::Borrow<Page>>(
+    page: Option<&P>,
     schema: Option<&DataSource>,
     blocks: &[Block],
     paths: &PathMap,
 ) -> Vec<u8> {
     let mut out = String::new();
     if let (Some(p), Some(s)) = (page, schema) {
-        out.push_str(&frontmatter::render(p, s, paths));
+        out.push_str(&frontmatter::render(p.borrow(), s, paths));
     }
     out.push_str(&markdown::render_with(blocks, paths));
     out.into_bytes()

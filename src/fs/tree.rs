@@ -58,9 +58,10 @@ pub struct Obj {
     pub url: String,
     /// Its parent.
     pub parent: Option<Parent>,
-    /// The full page object, for rows (front matter needs the properties).
+    /// The full page object, for rows (front matter needs the properties). Boxed: most
+    /// objects are not rows, and the map of every known object holds this struct inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page: Option<Page>,
+    pub page: Option<Box<Page>>,
     /// For a data source: where its database lives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_parent: Option<Parent>,
@@ -78,7 +79,13 @@ impl Obj {
             last_edited_time: p.last_edited_time.clone(),
             url: p.url.clone(),
             parent: Some(p.parent.clone()),
-            page: is_row.then(|| p.clone()),
+            page: is_row.then(|| {
+                let mut page = Box::new(p.clone());
+                // A map read from the API has room for more properties than it holds, and a
+                // clone keeps that room (hundreds of bytes a property): not for every row.
+                page.properties.shrink_to_fit();
+                page
+            }),
             database_parent: None,
         }
     }

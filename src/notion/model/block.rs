@@ -303,7 +303,7 @@ impl<'de> Deserialize<'de> for Media {
             file,
             caption,
             name,
-            extra: map,
+            extra: super::compact(map),
         })
     }
 }
@@ -793,7 +793,7 @@ impl<'de> Deserialize<'de> for Block {
             created_by,
             last_edited_by,
             in_trash,
-            extra: map,
+            extra: super::compact(map),
         })
     }
 }

@@ -43,6 +43,14 @@ pub use user::User;
 /// A JSON object, in the order its keys were read (serde_json's `preserve_order`).
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;
 
+/// What is left of a JSON object that was read whole and taken apart field by field, as a
+/// map of its own size (the `extra` of a model): the map would otherwise keep room for every
+/// key it held, and models read from the API (blocks, rich text, property values) are kept
+/// in memory by the thousand. Same keys, same order.
+pub(crate) fn compact(map: JsonMap) -> JsonMap {
+    map.into_iter().collect()
+}
+
 /// The colour every block and annotation has unless told otherwise.
 pub const DEFAULT_COLOR: &str = "default";
 

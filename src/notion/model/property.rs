@@ -341,7 +341,7 @@ impl<'de> Deserialize<'de> for PropertySchema {
             name: name.unwrap_or_default(),
             description,
             config,
-            extra: map,
+            extra: super::compact(map),
         })
     }
 }
@@ -404,7 +404,7 @@ impl<'de> Deserialize<'de> for FileEntry {
         Ok(FileEntry {
             name,
             file,
-            extra: map,
+            extra: super::compact(map),
         })
     }
 }
@@ -516,7 +516,7 @@ impl<'de> Deserialize<'de> for RollupValue {
         Ok(RollupValue {
             function,
             result,
-            extra: map,
+            extra: super::compact(map),
         })
     }
 }
@@ -744,7 +744,7 @@ impl<'de> Deserialize<'de> for PropertyValue {
             id: id.unwrap_or_default(),
             data,
             has_more,
-            extra: map,
+            extra: super::compact(map),
         })
     }
 }

@@ -136,7 +136,7 @@ impl<'de> Deserialize<'de> for PropertyItem {
         Ok(PropertyItem {
             id,
             data,
-            extra: map,
+            extra: super::compact(map),
         })
     }
 }

@@ -41,8 +41,32 @@ pub struct Annotations {
 
 /// The modelled annotation keys an object was read with, so it is written back with the
 /// same keys. Ignored by `==`: runs styled alike are equal however they were spelled.
+///
+/// One bit per modelled key (`bold`, `italic`, `strikethrough`, `underline`, `code`, `color`:
+/// bit 0 to 5), not a list of strings: every run read from the API carries one, and pages'
+/// blocks are kept in memory.
 #[derive(Clone, Debug, Default)]
-pub struct ReceivedKeys(pub Option<Vec<String>>);
+pub struct ReceivedKeys(pub Option<u8>);
+
+impl ReceivedKeys {
+    /// The keys of `map` that are modelled annotation keys.
+    fn of(map: &JsonMap) -> ReceivedKeys {
+        let bits = ANNOTATION_KEYS
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| map.contains_key(**k))
+            .fold(0u8, |bits, (i, _)| bits | 1 << i);
+        ReceivedKeys(Some(bits))
+    }
+
+    /// Whether the key `k` was received.
+    fn has(&self, k: &str) -> bool {
+        match (self.0, ANNOTATION_KEYS.iter().position(|a| *a == k)) {
+            (Some(bits), Some(i)) => bits & (1 << i) != 0,
+            _ => false,
+        }
+    }
+}
 
 impl PartialEq for ReceivedKeys {
     fn eq(&self, _: &Self) -> bool {
@@ -52,6 +76,7 @@ impl PartialEq for ReceivedKeys {
 
 impl Eq for ReceivedKeys {}
 
+/// The annotation keys the model knows (the order of [`ReceivedKeys`]' bits).
 const ANNOTATION_KEYS: [&str; 6] = [
     "bold",
     "italic",
@@ -70,14 +95,10 @@ impl Serialize for Annotations {
                 "annotations serialize to an object",
             ));
         };
-        let received = |k: &str| match &self.received.0 {
-            Some(keys) => keys.iter().any(|r| r == k),
-            None => false,
-        };
         // A modelled key is written when it was received, or when it says something.
         map.retain(|k, v| {
             !ANNOTATION_KEYS.contains(&k.as_str())
-                || received(k)
+                || self.received.has(k)
                 || v == &Value::Bool(true)
                 || (k == "color" && v != DEFAULT_COLOR)
         });
@@ -89,13 +110,9 @@ impl<'de> Deserialize<'de> for Annotations {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let map = JsonMap::deserialize(d)?;
-        let keys = ANNOTATION_KEYS
-            .iter()
-            .filter(|k| map.contains_key(**k))
-            .map(|k| k.to_string())
-            .collect();
+        let received = ReceivedKeys::of(&map);
         let mut a = Annotations::deserialize(Value::Object(map)).map_err(D::Error::custom)?;
-        a.received = ReceivedKeys(Some(keys));
+        a.received = received;
         Ok(a)
     }
 }
@@ -419,7 +436,7 @@ impl<'de> Deserialize<'de> for RichText {
             annotations,
             plain_text,
             href,
-            extra: map,
+            extra: super::compact(map),
         })
     }
 }
@@ -446,6 +463,16 @@ mod tests {
         assert_eq!(back["href"], Value::Null);
         let again: RichText = serde_json::from_value(back).unwrap();
         assert_eq!(again, r);
+    }
+
+    #[test]
+    fn annotations_keep_exactly_the_keys_they_were_read_with() {
+        let v = json!({"italic": false, "bold": true, "color": "default", "glow": 1});
+        let a: Annotations = serde_json::from_value(v.clone()).unwrap();
+        let back = serde_json::to_value(&a).unwrap();
+        assert_eq!(back, v);
+        let keys: Vec<&String> = back.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["bold", "italic", "color", "glow"]);
     }
 
     #[test]
