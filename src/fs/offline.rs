@@ -364,7 +364,7 @@ impl FsCore {
         let stays_row = parent.kind == "data_source_id"
             && o.parent.as_ref().map(|p| &p.data_source_id) == Some(&parent.data_source_id);
         let mut p = match o.page.clone() {
-            Some(p) if stays_row => retitled(p, key, text),
+            Some(p) if stays_row => retitled(*p, key, text),
             _ => local_page(id, &parent, key, text),
         };
         p.parent = parent;
