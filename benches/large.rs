@@ -32,9 +32,10 @@
 //! `RELEASE`, 0.17 `OPENDIR` + 0.17 `RELEASEDIR` per file for the directories, no `READ`,
 //! `FLUSH`, `LOOKUP` or `GETATTR` to speak of): what is left is the open/release round trip
 //! the core needs to serve each open with current content. With `--cache-size 64M`, RSS
-//! after reading everything: 84 MB at 1,000 pages, 134 MB at 5,000, 196 MB at 10,000
-//! (119 / 180 / 249 MB before API objects were decoded straight into compact models; before
-//! the change feed and versions, at the default size: 193 / 942 / 1,811 MB);
+//! after reading everything: 51 MB at 1,000 pages, 97 MB at 5,000, 154 MB at 10,000 (84 /
+//! 134 / 196 MB before the versions' cache was charged its memory rather than its disk
+//! bytes; 119 / 180 / 249 MB before API objects were decoded straight into compact models;
+//! before the change feed and versions, at the default size: 193 / 942 / 1,811 MB);
 //! remount on the same cache + first `grep -r`: 3 / 4 / 5 calls (the user check and the
 //! feed's polls while the grep runs; no page is read again).
 
