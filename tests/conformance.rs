@@ -73,6 +73,7 @@ scenarios! {
         ttl: Duration::from_millis(300),
         ..Setup::default()
     };
+    conflicts_of_two_rows_in_one_second_name_their_own_copies: Setup::default();
     a_row_saved_again_after_a_lost_update_answer_is_no_conflict: Setup {
         write_delay: Duration::from_millis(50),
         ..Setup::default()
@@ -728,6 +729,43 @@ fn a_row_saved_again_after_a_lost_update_answer_is_no_conflict(d: &mut dyn Drive
         .collect();
     assert!(copies.is_empty(), "{copies:?}");
     assert_eq!(d.journal_records(), 0);
+}
+
+/// Two rows of one folder conflicting in the same second: each one's sync state (and
+/// `notionfs status`) names its own copy, not the other row's (found by the soak).
+fn conflicts_of_two_rows_in_one_second_name_their_own_copies(d: &mut dyn Driver) {
+    let other = format!("{TASKS}/Journal replay.md");
+    let ctl = d.emu().control();
+    let ids = [
+        demo::task_row_id(4),
+        only_page_titled(d.emu(), "Journal replay"),
+    ];
+    let buffers = [d.text(ROW), d.text(&other)];
+    for id in &ids {
+        ctl.set_property(id, "Notes", rich("Changed in Notion."))
+            .unwrap();
+    }
+    for (path, old) in [ROW, other.as_str()].into_iter().zip(&buffers) {
+        let notes = old.lines().find(|l| l.starts_with("Notes: ")).unwrap();
+        d.write(path, old.replace(notes, "Notes: Changed here.").as_bytes())
+            .unwrap();
+    }
+    // Both pushed at once: both clash, within a second.
+    d.settle();
+    for path in [ROW, other.as_str()] {
+        let state = d.sync_state(path);
+        let stem = path.rsplit('/').next().unwrap().trim_end_matches(".md");
+        let copy = state
+            .strip_prefix("conflict: ")
+            .unwrap_or_else(|| panic!("{state}"));
+        assert!(
+            copy.starts_with(&format!("{stem}.conflict-")),
+            "{path}: {state}"
+        );
+        assert!(d
+            .text(&format!("{TASKS}/{copy}"))
+            .contains("Notes: Changed here."));
+    }
 }
 
 /// The conflict copies beside [`DEEP_DIVE`].
