@@ -69,6 +69,15 @@ scenarios! {
     an_unmount_pushes_pending_saves_and_a_crash_loses_none: Setup::default();
     a_row_save_survives_a_crash: Setup::default();
     a_row_save_replayed_without_its_versions_still_goes_out: Setup::default();
+    a_row_saved_again_in_the_same_minute_shows_the_newer_save: Setup {
+        ttl: Duration::from_millis(300),
+        ..Setup::default()
+    };
+    conflicts_of_two_rows_in_one_second_name_their_own_copies: Setup::default();
+    a_row_saved_again_after_a_lost_update_answer_is_no_conflict: Setup {
+        write_delay: Duration::from_millis(50),
+        ..Setup::default()
+    };
     a_replayed_save_never_overwrites_a_remote_edit: Setup::default();
     a_conflict_keeps_notions_version_and_the_local_one_beside_it: Setup::default();
     bad_bodies_are_refused_and_nothing_else_is_lost: Setup {
@@ -647,6 +656,116 @@ fn a_row_save_replayed_without_its_versions_still_goes_out(d: &mut dyn Driver) {
     assert_eq!(plain(&prop(emu, &row, "Notes")), "Changed in Notion.");
     assert_eq!(ctl.children_ids(&row), ids);
     assert!(text(emu, &ids[1]).starts_with("Replayed without versions"));
+}
+
+/// Notion rounds edit times to the minute: saves of a row within one minute leave its time
+/// unchanged, and the feed (which reads such a page again) must still take the newer
+/// properties, not keep showing the first save's (found by the soak).
+fn a_row_saved_again_in_the_same_minute_shows_the_newer_save(d: &mut dyn Driver) {
+    let row = demo::task_row_id(4);
+    let mut file = d.text(ROW);
+    let mut notes = "Notes for task 4.".to_string();
+    // Four saves within a few seconds: at least two of them share a minute.
+    for i in 0..4 {
+        let next = format!("Saved {i}.");
+        file = file.replace(&format!("Notes: {notes}\n"), &format!("Notes: {next}\n"));
+        notes = next;
+        d.write(ROW, file.as_bytes()).unwrap();
+        d.settle();
+        assert_eq!(plain(&prop(d.emu(), &row, "Notes")), notes);
+        // The feed polls a few times (TTL 300 ms) and reads the row again (its read-only
+        // `Last edited` changes; the properties stay the save's).
+        std::thread::sleep(Duration::from_millis(1000));
+        let shown = d.text(ROW);
+        let line = shown.lines().find(|l| l.starts_with("Notes: "));
+        assert_eq!(
+            line,
+            Some(format!("Notes: {notes}").as_str()),
+            "after save {i}"
+        );
+    }
+    assert_eq!(d.sync_state(ROW), "clean");
+}
+
+/// A properties update carried out in Notion whose answer was lost (a 502 after the
+/// change): a newer save of the row pushed after it is not a clash with "a change made in
+/// Notion" — it is this mount's own earlier update (found by the soak).
+fn a_row_saved_again_after_a_lost_update_answer_is_no_conflict(d: &mut dyn Driver) {
+    let ctl = d.emu().control();
+    let row = demo::task_row_id(4);
+    let old = d.text(ROW);
+    ctl.reset_stats();
+    ctl.set_lost_response_rate(1.0);
+    let first = old
+        .replace("Notes: Notes for task 4.", "Notes: First save.")
+        .replace("Estimate: 8", "Estimate: 1");
+    d.write(ROW, first.as_bytes()).unwrap();
+    wait_for("the first update sent", || {
+        ctl.calls("PATCH /v1/pages/{id}") > 0
+    });
+    // Carried out, answered 502; nothing gets through while the next save is made.
+    let mut faults = ctl.faults();
+    faults.fault_rate = 1.0;
+    ctl.set_faults(faults);
+    ctl.set_lost_response_rate(0.0);
+    assert_eq!(plain(&prop(d.emu(), &row, "Notes")), "First save.");
+    let second = first
+        .replace("Notes: First save.", "Notes: Second save.")
+        .replace("Estimate: 1", "Estimate: 2");
+    d.write(ROW, second.as_bytes()).unwrap();
+    faults.fault_rate = 0.0;
+    ctl.set_faults(faults);
+    d.settle();
+    let emu = d.emu();
+    assert_eq!(plain(&prop(emu, &row, "Notes")), "Second save.");
+    assert_eq!(prop(emu, &row, "Estimate")["number"], 2);
+    assert_eq!(d.sync_state(ROW), "clean");
+    assert_eq!(d.text(ROW), second);
+    let copies: Vec<String> = d
+        .list(TASKS)
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.contains(".conflict-"))
+        .collect();
+    assert!(copies.is_empty(), "{copies:?}");
+    assert_eq!(d.journal_records(), 0);
+}
+
+/// Two rows of one folder conflicting in the same second: each one's sync state (and
+/// `notionfs status`) names its own copy, not the other row's (found by the soak).
+fn conflicts_of_two_rows_in_one_second_name_their_own_copies(d: &mut dyn Driver) {
+    let other = format!("{TASKS}/Journal replay.md");
+    let ctl = d.emu().control();
+    let ids = [
+        demo::task_row_id(4),
+        only_page_titled(d.emu(), "Journal replay"),
+    ];
+    let buffers = [d.text(ROW), d.text(&other)];
+    for id in &ids {
+        ctl.set_property(id, "Notes", rich("Changed in Notion."))
+            .unwrap();
+    }
+    for (path, old) in [ROW, other.as_str()].into_iter().zip(&buffers) {
+        let notes = old.lines().find(|l| l.starts_with("Notes: ")).unwrap();
+        d.write(path, old.replace(notes, "Notes: Changed here.").as_bytes())
+            .unwrap();
+    }
+    // Both pushed at once: both clash, within a second.
+    d.settle();
+    for path in [ROW, other.as_str()] {
+        let state = d.sync_state(path);
+        let stem = path.rsplit('/').next().unwrap().trim_end_matches(".md");
+        let copy = state
+            .strip_prefix("conflict: ")
+            .unwrap_or_else(|| panic!("{state}"));
+        assert!(
+            copy.starts_with(&format!("{stem}.conflict-")),
+            "{path}: {state}"
+        );
+        assert!(d
+            .text(&format!("{TASKS}/{copy}"))
+            .contains("Notes: Changed here."));
+    }
 }
 
 /// The conflict copies beside [`DEEP_DIVE`].

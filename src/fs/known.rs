@@ -156,11 +156,18 @@ impl State {
                 c.edited = o.last_edited_time != obj.last_edited_time;
             }
         }
-        // A row's page object completed past 25 references stays until the next read.
+        // A row's values completed past 25 references stay until the next read, where the
+        // newer object may have them cut; every other property is the newer object's:
+        // Notion rounds edit times to the minute, so the same time does not mean the same
+        // properties (a row saved twice in a minute would show its first save again).
         let mut obj = obj;
         if let (Some(o), false) = (&old, c.edited) {
-            if obj.page.is_some() && o.page.is_some() {
-                obj.page = o.page.clone();
+            if let (Some(new), Some(completed)) = (obj.page.as_mut(), o.page.as_ref()) {
+                for (name, _) in crate::frontmatter::needs_full_items(new) {
+                    if let Some(v) = completed.properties.get(&name) {
+                        new.properties.insert(name, v.clone());
+                    }
+                }
             }
         }
         c.relink.sort();

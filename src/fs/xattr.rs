@@ -148,18 +148,25 @@ impl FsCore {
 
     /// The path relative to the mount root of the conflict copy `T.conflict-STAMP.md` of
     /// page `id` (the file shown beside the page, else the name it gets), if the page is in
-    /// the tree.
+    /// the tree. Another page of the folder may have a copy of the same second: a copy named
+    /// after another title is taken only if it is the one copy of that stamp (the page was
+    /// renamed since).
     pub fn conflict_copy(&self, id: &str, stamp: &str) -> Option<String> {
         let ino = self.inodes.find(&NodeKey::PageFile(id.to_string()))?;
         let place = self.inodes.place(ino)?;
+        let own = super::overlay::conflict_name(&place.name, stamp);
         let suffix = format!(".conflict-{stamp}.md");
-        let shown = self
+        let shown: Vec<String> = self
             .state()
             .locals
             .values()
-            .find(|l| l.parent == place.parent && l.name.ends_with(&suffix))
-            .map(|l| l.name.clone());
-        let name = shown.unwrap_or_else(|| super::overlay::conflict_name(&place.name, stamp));
+            .filter(|l| l.parent == place.parent && l.name.ends_with(&suffix))
+            .map(|l| l.name.clone())
+            .collect();
+        let name = match shown.as_slice() {
+            [one] if *one != own => one.clone(),
+            _ => own,
+        };
         let mut parts = self.abs_dir(place.parent)?;
         parts.push(name);
         Some(parts.join("/"))

@@ -231,7 +231,13 @@ pub struct Journal {
     dir: PathBuf,
     inner: Mutex<Inner>,
     fsyncs: AtomicU64,
+    /// Called by [`Journal::pending`] after each record it read (tests: a confirm there).
+    #[cfg(test)]
+    after_read: Mutex<Option<ReadHook>>,
 }
+
+#[cfg(test)]
+type ReadHook = Box<dyn FnMut(&Journal, Seq) + Send>;
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -300,6 +306,8 @@ impl Journal {
                 unreadable: BTreeMap::new(),
             }),
             fsyncs: AtomicU64::new(0),
+            #[cfg(test)]
+            after_read: Mutex::new(None),
         };
         j.recover()?;
         j.sync_dir()?;
@@ -632,6 +640,11 @@ impl Journal {
     /// missing record is set aside and left out (the others are listed); one that cannot be
     /// read for another reason is left out of this listing and reported by
     /// [`Journal::unreadable`]. Fails only when the set-aside itself fails.
+    ///
+    /// The records are read without the lock, so a confirm may run meanwhile: what it
+    /// confirmed is left out at the end, also the records read before it. Otherwise a page's
+    /// older body, read just before a newer push confirmed it and its successor, would be
+    /// listed alone — as the page's newest save.
     pub fn pending(&self) -> Result<Vec<Record>, JournalError> {
         let entries: Vec<(Seq, Entry)> = self
             .lock()
@@ -664,7 +677,15 @@ impl Journal {
                     self.lock().unreadable.insert(seq, other.to_string());
                 }
             }
+            #[cfg(test)]
+            if let Some(hook) = self.after_read.lock().unwrap().as_mut() {
+                hook(self, seq);
+            }
         }
+        // Confirms delete a page's records oldest first, under the lock: what is still
+        // indexed now is a consistent set (never an older body without its successor).
+        let inner = self.lock();
+        out.retain(|r| inner.pending.contains_key(&r.seq));
         Ok(out)
     }
 
@@ -890,4 +911,35 @@ fn failure_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(".failed");
     PathBuf::from(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A push confirming a page's two bodies while a listing reads them: the listing never
+    /// shows the older body alone (it would be taken for the page's newest save).
+    #[test]
+    fn a_confirm_during_a_listing_never_leaves_an_older_body_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let j = Journal::open(tmp.path()).unwrap();
+        let old = j.record("p", RecordKind::Body, b"old", Some(b"")).unwrap();
+        let new = j
+            .record("p", RecordKind::Body, b"new", Some(b"old"))
+            .unwrap();
+        // Right after the older record is read, the push of the newer one is confirmed.
+        *j.after_read.lock().unwrap() = Some(Box::new(move |j: &Journal, seq| {
+            if seq == old {
+                assert_eq!(j.confirm_through("p", RecordKind::Body, new).unwrap(), 2);
+            }
+        }));
+        let listed: Vec<Seq> = j.pending().unwrap().iter().map(|r| r.seq).collect();
+        assert_eq!(listed, Vec::<Seq>::new());
+        // And a listing with nothing confirmed meanwhile lists both, oldest first.
+        *j.after_read.lock().unwrap() = None;
+        let a = j.record("p", RecordKind::Body, b"a", Some(b"new")).unwrap();
+        let b = j.record("p", RecordKind::Body, b"b", Some(b"a")).unwrap();
+        let listed: Vec<Seq> = j.pending().unwrap().iter().map(|r| r.seq).collect();
+        assert_eq!(listed, vec![a, b]);
+    }
 }

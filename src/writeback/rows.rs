@@ -39,6 +39,11 @@
 //! refused, ids always work).
 //!
 //! # Failed pushes
+//! An update-page call whose answer never comes (a 502 after the change was made, a crash)
+//! is noted before it is sent: the saved file is kept beside the page's versions until an
+//! update is answered. The next push takes the properties Notion holds as that file says
+//! them for this mount's own (not a change made in Notion), so a newer save goes out over
+//! them instead of ending as a conflict copy.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -174,6 +179,7 @@ impl Writer {
         let against_remote = frontmatter::parse(text, &remote, &row.schema, paths)
             .map(|p| p.changes)
             .ok();
+        let ours = self.sent_before(page, row, &remote, paths).await;
         let mut props = req
             .get("properties")
             .and_then(Value::as_object)
@@ -190,8 +196,14 @@ impl Writer {
             if data(&row.page) == data(&remote) {
                 return true;
             }
+            let differs = against_remote.as_ref().is_none_or(|a| a.contains_key(k));
+            // A value an earlier update of this mount sent (its answer lost) is no change
+            // made in Notion: this save's value goes out over it.
+            if ours.contains(k) && differs {
+                return true;
+            }
             // Notion changed it too: the same value is agreement, another one a clash.
-            if against_remote.as_ref().is_none_or(|a| a.contains_key(k)) {
+            if differs {
                 clashed.push(k.clone());
             } else {
                 agreed.push(k.clone());
@@ -209,13 +221,16 @@ impl Writer {
             intent
         };
         if props.is_empty() {
+            self.rows_sent_answered(page).await;
             let kept = (!agreed.is_empty()).then(|| intent(&remote, &mut agreed.iter()));
             return Ok((kept, clashed));
         }
+        self.row_sent(page, text).await;
         let mut p = self
             .client
             .update_page(page, serde_json::json!({"properties": props.clone()}))
             .await?;
+        self.rows_sent_answered(page).await;
         if let Err(e) = complete_row(&self.client, &mut p).await {
             tracing::warn!(page, error = %e, "cannot complete a row's properties");
         }
@@ -225,6 +240,54 @@ impl Writer {
             Some(intent(&p, &mut props.keys().chain(agreed.iter()))),
             clashed,
         ))
+    }
+}
+
+impl Writer {
+    /// The properties Notion holds as an earlier update of `page` sent them, one whose
+    /// answer never came (a lost response, a crash): edited there over the base `row` and
+    /// equal in `remote` to what that save said. Not a change made in Notion: without this,
+    /// a newer save would clash with its own earlier update and be set aside as a conflict.
+    async fn sent_before(
+        &self,
+        page: &str,
+        row: &RowBase,
+        remote: &Page,
+        paths: &PathMap,
+    ) -> HashSet<String> {
+        let (vs, p) = (self.versions.clone(), page.to_string());
+        let sent = tokio::task::spawn_blocking(move || vs.rows_sent(&p))
+            .await
+            .unwrap_or_default();
+        let changes = |t: &str, over: &Page| {
+            frontmatter::parse(t, over, &row.schema, paths)
+                .map(|p| p.changes)
+                .unwrap_or_default()
+        };
+        let mut ours = HashSet::new();
+        for t in &sent {
+            let now = changes(t, remote);
+            let edited = changes(t, &row.page).into_iter().map(|(k, _)| k);
+            ours.extend(edited.filter(|k| !now.contains_key(k)));
+        }
+        ours
+    }
+
+    /// Notes that the properties of the save `text` are being sent (durably, before the
+    /// call), so a lost answer is recognised by the next push.
+    async fn row_sent(&self, page: &str, text: &str) {
+        let (vs, p, t) = (self.versions.clone(), page.to_string(), text.to_string());
+        let r = tokio::task::spawn_blocking(move || vs.add_row_sent(&p, &t)).await;
+        if let Ok(Err(e)) = r {
+            tracing::warn!(page, error = %e, "cannot note a properties update in flight");
+        }
+    }
+
+    /// An update of the row's properties was answered, or none was needed: Notion holds
+    /// this save's properties, and earlier updates sent are settled.
+    async fn rows_sent_answered(&self, page: &str) {
+        let (vs, p) = (self.versions.clone(), page.to_string());
+        let _ = tokio::task::spawn_blocking(move || vs.clear_rows_sent(&p)).await;
     }
 }
 

@@ -43,7 +43,9 @@
 //! # Storage
 //! `CACHE_DIR/versions/<page hash>/<seq>.json` (the version) and `<seq>.meta` (its
 //! fingerprint and time), 0600 in 0700 directories, written before the rendering is served
-//! (a remount or `kill -9` keeps them). A page's index is read from disk on its first use.
+//! (a remount or `kill -9` keeps them). Beside them, `inflight.json` (a body push under
+//! way, see [`super::push`]) and `rows-sent.json` (row files whose properties update has no
+//! answer yet, see [`super::rows`]). A page's index is read from disk on its first use.
 //! In memory: the fingerprints of pages in use, and the blocks of recently used versions up
 //! to a byte budget (a quarter of `--cache-size`).
 
@@ -69,6 +71,8 @@ pub const KEEP_FOR: Duration = Duration::from_secs(24 * 3600);
 pub const KEEP_MAX: usize = 32;
 /// Most fingerprints kept per page (versions whose blocks are gone included).
 pub const KEEP_FINGERPRINTS: usize = 128;
+/// Row saves whose properties were sent without an answer remembered per page.
+pub const ROWS_SENT: usize = 4;
 
 /// Where a version came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -523,6 +527,35 @@ impl Versions {
     /// The push in flight of `page` is settled (or was never cut off). Blocking.
     pub fn clear_inflight(&self, page: &str) {
         let _ = std::fs::remove_file(self.page_dir(page).join("inflight.json"));
+    }
+
+    /// Notes the saved row file `text` whose properties are being sent with no answer yet
+    /// (see [`super::rows`]): the newest [`ROWS_SENT`] are kept until
+    /// [`Versions::clear_rows_sent`]. Blocking.
+    pub fn add_row_sent(&self, page: &str, text: &str) -> std::io::Result<()> {
+        let dir = self.page_dir(page);
+        crate::fs::create_private_dir(&dir)?;
+        let mut sent = self.rows_sent(page);
+        sent.retain(|t| t != text);
+        sent.push(text.to_string());
+        let drop = sent.len().saturating_sub(ROWS_SENT);
+        sent.drain(..drop);
+        let data = serde_json::to_vec(&sent).map_err(std::io::Error::other)?;
+        private_file(&dir.join("rows-sent.json"), &data)
+    }
+
+    /// The row files whose properties were sent and never answered (a lost response, a
+    /// crash), oldest first. Blocking.
+    pub fn rows_sent(&self, page: &str) -> Vec<String> {
+        std::fs::read(self.page_dir(page).join("rows-sent.json"))
+            .ok()
+            .and_then(|d| serde_json::from_slice(&d).ok())
+            .unwrap_or_default()
+    }
+
+    /// The row's properties were answered: nothing sent is unaccounted for. Blocking.
+    pub fn clear_rows_sent(&self, page: &str) {
+        let _ = std::fs::remove_file(self.page_dir(page).join("rows-sent.json"));
     }
 
     /// Bytes of versions held in memory.
