@@ -2,7 +2,8 @@
 //! HTTP: the exact calls of a push (an untouched big page is checked with one retrieve-page
 //! call), the saved bytes kept while Notion means the same, reading a page through the inode
 //! of the temp file an editor renamed onto it, refusals the kernel gives before a request
-//! reaches the filesystem, and the emulator's move-page validation. Saves, crashes, conflicts
+//! reaches the filesystem, the emulator's move-page validation, and concurrent flushes of one
+//! handle. Saves, crashes, conflicts
 //! and namespace operations that a mount shows too are in `conformance.rs`, run both ways.
 
 mod common;
@@ -13,7 +14,7 @@ use common::core::{cat, core, core_ttl, errno, ino, save, since, wait_clean, wai
 use common::emu::{only_page_titled, texts, DEEP_DIVE, SHOWCASE};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig};
-use notionfs::fs::ROOT_INO;
+use notionfs::fs::{AttrChange, ROOT_INO};
 use notionfs::notion::model::Parent;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,6 +154,41 @@ async fn a_temp_file_renamed_onto_a_new_name_reads_through_its_inode() {
     let page_ino = core.lookup(home, "Brand New.md").await.unwrap().ino;
     wait_clean(&core, page_ino).await;
     assert_eq!(texts(&emu, &id), ["Heading", "Saved by an editor."]);
+}
+
+/// Two flushes of one handle at the same moment (`dup`ed descriptors closed together, an
+/// `fsync` racing a `close`) journal its content once, and never an older content after a
+/// newer one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_flushes_of_one_handle_journal_each_content_once_in_order() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // Nothing is pushed during the test: the journal keeps every record.
+    let core = core(&emu, cache.path(), Duration::from_secs(3600));
+    let ino = ino(&core, DEEP_DIVE).await;
+    let journal = || core.write_back().expect("writes on").journal();
+    let o = core.open(ino, libc::O_WRONLY).await.unwrap();
+    let mut last = Vec::new();
+    for round in 0..40u32 {
+        let text = format!("# Round {round}\n\nThe body of round {round}.\n");
+        let empty = AttrChange {
+            size: Some(0),
+            ..AttrChange::default()
+        };
+        core.setattr(ino, Some(o.fh), empty).await.unwrap();
+        core.write(o.fh, 0, text.as_bytes()).unwrap();
+        let (a, b) = tokio::join!(core.flush(o.fh), core.flush(o.fh));
+        a.unwrap();
+        b.unwrap();
+        last = text.into_bytes();
+        assert_eq!(
+            journal().pending_count(),
+            round as usize + 1,
+            "round {round}"
+        );
+    }
+    let records = journal().pending().unwrap();
+    assert_eq!(records.last().unwrap().data, last);
 }
 
 /// The kernel answers these itself (the name exists, or is a file where a directory is

@@ -56,6 +56,10 @@ pub(super) struct WriteBuf {
     /// Opened with `O_APPEND`: every write goes to the end (the kernel's idea of the size
     /// may be stale when the body was not rendered before the open).
     pub(super) append: bool,
+    /// Held by a flush from its read of `data` to the end of its journal write: flushes of
+    /// one handle (`dup`ed descriptors closed at once, `fsync` during `close`) run one at a
+    /// time, so an older content can never be journaled after a newer one, nor one twice.
+    pub(super) flushing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl WriteBuf {
@@ -69,6 +73,7 @@ impl WriteBuf {
             dirty: false,
             saved: false,
             append: false,
+            flushing: Arc::default(),
         })
     }
 }
@@ -444,6 +449,12 @@ impl FsCore {
         if let Some(ino) = self.staged_handle(fh) {
             return self.flush_attachment(ino).await;
         }
+        let flushing = match self.state().handles.get(&fh) {
+            Some(Handle::Write(w)) => w.flushing.clone(),
+            Some(_) => return Ok(()),
+            None => return Err(FsError::BadHandle),
+        };
+        let _one_at_a_time = flushing.lock().await;
         let (page, ino, data, base) = {
             let st = self.state();
             match st.handles.get(&fh) {
