@@ -3,8 +3,8 @@
 //! call), the saved bytes kept while Notion means the same, reading a page through the inode
 //! of the temp file an editor renamed onto it, refusals the kernel gives before a request
 //! reaches the filesystem, the emulator's move-page validation, and concurrent flushes of one
-//! handle. Saves, crashes, conflicts
-//! and namespace operations that a mount shows too are in `conformance.rs`, run both ways.
+//! handle. Saves, crashes, conflicts and namespace operations that a mount shows too are in
+//! `conformance.rs`, run both ways.
 
 mod common;
 
