@@ -191,6 +191,32 @@ async fn concurrent_flushes_of_one_handle_journal_each_content_once_in_order() {
     assert_eq!(records.last().unwrap().data, last);
 }
 
+/// `rm` whose trash reached Notion but whose answers were lost: sent again, it is refused
+/// by Notion (the page is archived), which is the trash done, not a refusal to set aside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trash_whose_answer_was_lost_is_done_not_refused() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let home = ino(&core, "Team Home").await;
+    let (a, o) = core.create(home, "Short Lived.md").await.unwrap();
+    core.close(o.fh).await.unwrap();
+    assert!(a.ino > 0);
+    let id = only_page_titled(&emu, "Short Lived");
+    // Every write is carried out and answered 502 from here on.
+    emu.control().set_lost_response_rate(1.0);
+    let r = core.unlink(home, "Short Lived.md").await;
+    emu.control().set_lost_response_rate(0.0);
+    // Every attempt was answered 502: the trash is queued, and sent again.
+    r.expect("rm is accepted");
+    assert_eq!(core.drain_namespace().await, None);
+    let page = emu.control().page_json(&id).expect("page");
+    assert_eq!(page["in_trash"], true, "{page}");
+    let w = core.write_back().expect("writes on");
+    assert_eq!(w.journal().pending_count(), 0);
+    assert!(w.journal().set_aside().is_empty());
+}
+
 /// The kernel answers these itself (the name exists, or is a file where a directory is
 /// meant) before a request reaches the filesystem; the core refuses them too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

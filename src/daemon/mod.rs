@@ -321,12 +321,17 @@ async fn unmount_when_idle(mp: &Path) -> bool {
     false
 }
 
-/// Pushes what is pending and waits for uploads in flight, within [`UNMOUNT_PUSH_WAIT`];
-/// the journal keeps the rest for the next mount.
+/// Sends queued namespace changes, pushes what is pending and waits for uploads in flight,
+/// within [`UNMOUNT_PUSH_WAIT`]; the journal keeps the rest for the next mount.
 fn drain(rt: &tokio::runtime::Runtime, built: &Built) {
     let Some(w) = &built.writer else { return };
     let flushed = rt.block_on(async {
-        let both = futures::future::join(w.flush_all(), built.core.uploads_idle());
+        // Queued namespace changes first: saves of new pages wait for their creates.
+        let pushes = async {
+            built.core.drain_namespace().await;
+            w.flush_all().await
+        };
+        let both = futures::future::join(pushes, built.core.uploads_idle());
         tokio::time::timeout(UNMOUNT_PUSH_WAIT, both).await
     });
     if flushed.is_err() || w.journal().pending_count() > 0 {

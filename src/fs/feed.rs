@@ -231,7 +231,7 @@ impl FsCore {
     /// with namespace operations queued keeps the place and title this mount gave it until
     /// they are sent ([`super::offline`]).
     pub(super) fn apply_page(&self, p: &Page) -> bool {
-        if self.queued(&p.id) {
+        if self.queued(&p.id) || self.local_twin(p) {
             return false;
         }
         self.apply_known(p)

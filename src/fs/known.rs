@@ -244,6 +244,17 @@ impl State {
         parent.page_id.into_iter().collect()
     }
 
+    /// Whether a child of `parent` known by a local id (a create not in Notion yet, or not
+    /// mapped yet) is titled `title`.
+    pub(super) fn local_child_titled(&self, parent: &str, title: &str) -> bool {
+        self.children.get(parent).is_some_and(|kids| {
+            kids.iter().any(|k| {
+                super::offline::is_local_id(k)
+                    && self.objects.get(k).is_some_and(|o| o.title == title)
+            })
+        })
+    }
+
     /// The page known by the local id `old` (created while Notion was unreachable) is
     /// `new` in Notion: everything known under `old` moves to `new`'s id — its place under
     /// its parent, its children, items, body, folder and sticky names — so nothing is
@@ -254,6 +265,13 @@ impl State {
             self.know(new);
             return;
         };
+        // The feed may have learned `new` before its mapping was written: it keeps one
+        // entry, in the local page's place (with the local page's name).
+        if let Some(early) = self.objects.get(&id) {
+            let p = early.parent.clone().unwrap_or_else(Parent::workspace);
+            self.unlink(&id, &p);
+            self.dirty_around(&p);
+        }
         let parent = was.parent.clone().unwrap_or_else(Parent::workspace);
         if let Some(v) = parent.id().and_then(|p| self.children.get_mut(p)) {
             for c in v.iter_mut().filter(|c| *c == old) {
@@ -268,7 +286,12 @@ impl State {
                     }
                 }
             }
-            self.children.insert(id.clone(), kids);
+            let v = self.children.entry(id.clone()).or_default();
+            for k in kids {
+                if !v.contains(&k) {
+                    v.push(k);
+                }
+            }
         }
         if let Some(items) = self.items.remove(old) {
             self.items.insert(id.clone(), items);

@@ -197,9 +197,15 @@ impl<K: Clone + Eq + std::hash::Hash> NameTable<K> {
 
     /// Gives the name of `old` (if any) to `new`: the same object under the id Notion gave
     /// it keeps its name.
+    /// If both had a name for the same wanted stem (the page was seen under both ids, as
+    /// after a restart), it keeps the lower suffix.
     pub fn rekey(&mut self, old: &K, new: K) {
         if let Some(g) = self.given.remove(old) {
-            self.given.insert(new, g);
+            let keep = match self.given.get(&new) {
+                Some(n) if n.wanted == g.wanted && n.shape == g.shape && n.n < g.n => n.clone(),
+                _ => g,
+            };
+            self.given.insert(new, keep);
         }
     }
 

@@ -184,6 +184,8 @@ impl FsCore {
         };
         tracing::info!(page = %p.id, title = %title, "created");
         self.install_new(&p).await?;
+        self.note_local(LocalChange::Known(Box::new(p.clone())))
+            .await;
         let ino = self.show_page(dir, &dkey, &p.id, stem);
         if let NodeKey::PageDir(pid) = &dkey {
             // The parent's body now ends with a link to it.
@@ -201,15 +203,23 @@ impl FsCore {
             _ => None,
         };
         let data = render_page(o.page.as_ref(), schema.as_deref(), &[], &PathMap::default());
+        let body = Arc::new(Body::new(data, p.last_edited_time.clone()));
+        if !super::offline::is_local_id(&p.id) {
+            // What a restart shows while Notion cannot be reached (nothing else holds it).
+            let (disk, id, b) = (self.disk.clone(), p.id.clone(), body.clone());
+            let saved =
+                tokio::task::spawn_blocking(move || disk.save(&id, &b, &[], &PathMap::default()))
+                    .await;
+            if let Ok(Err(e)) = saved {
+                tracing::warn!(page = %p.id, error = %e, "cannot write the disk cache");
+            }
+        }
         {
             let mut st = self.state();
             st.know_page(p);
             st.made_here.insert(p.id.clone());
             st.items.insert(p.id.clone(), Vec::new());
-            st.bodies.put(
-                p.id.clone(),
-                Arc::new(Body::new(data, p.last_edited_time.clone())),
-            );
+            st.bodies.put(p.id.clone(), body);
         }
         self.install_items(&p.id, &o.title, &[]);
         if let Some(w) = self.write_back() {
@@ -299,6 +309,7 @@ impl FsCore {
         name: &str,
     ) -> FsResult<(Attr, Opened)> {
         let stem = page_stem(name)?;
+        let _setup = self.offline.rekey_gate.read().await;
         let (page, ino) = self.create_page_in(parent, stem).await?;
         let base = self.body(&page).await?.data.clone();
         // A new file starts empty (a row's rendered front matter shows once closed, if
@@ -335,6 +346,7 @@ impl FsCore {
                 })
             })
         };
+        let _setup = self.offline.rekey_gate.read().await;
         let page = match owner {
             Some((id, file)) => {
                 self.inodes.ino(
@@ -500,6 +512,8 @@ impl FsCore {
                 match self.client.move_page(page, &target).await {
                     Ok(p) => {
                         tracing::info!(page = %page, to = ?target.id(), "moved");
+                        self.note_local(LocalChange::Known(Box::new(p.clone())))
+                            .await;
                         updated = Some(p);
                     }
                     Err(e) if e.is_transient() => queue = true,
@@ -532,6 +546,8 @@ impl FsCore {
                 match self.client.update_page(page, req).await {
                     Ok(p) => {
                         tracing::info!(page = %page, title = %title, "renamed");
+                        self.note_local(LocalChange::Known(Box::new(p.clone())))
+                            .await;
                         updated = Some(p);
                     }
                     Err(e) if e.is_transient() => queue = true,
@@ -657,8 +673,8 @@ impl FsCore {
                 })?;
         }
         if !queue {
-            match self.client.trash_page(&page).await {
-                Ok(_) => {}
+            match self.trash_in_notion(&page).await {
+                Ok(()) => {}
                 Err(e) if e.is_transient() => queue = true,
                 Err(e) => return Err(e.into()),
             }
@@ -802,6 +818,7 @@ impl FsCore {
         if !self.state().locals.contains_key(&src) {
             return Err(FsError::NotFound);
         }
+        let _setup = self.offline.rekey_gate.read().await;
         let (page, ino) = self.create_page_in(new_parent, stem).await?;
         self.save_local_as(src, &page, ino).await
     }

@@ -133,6 +133,10 @@ pub(super) struct Offline {
     kick: tokio::sync::Notify,
     /// One sender at a time (the loop, `notionfs sync`).
     sending: tokio::sync::Mutex<()>,
+    /// Held (shared) by an operation from a new page's create until its inode, handle or
+    /// folder is set up under the id it got, and (exclusive) by the move of a created
+    /// page to Notion's id: nothing is set up under a local id that just went away.
+    pub(super) rekey_gate: tokio::sync::RwLock<()>,
 }
 
 impl Offline {
@@ -155,6 +159,7 @@ impl Offline {
             ids: Mutex::new(ids),
             kick: tokio::sync::Notify::new(),
             sending: tokio::sync::Mutex::new(()),
+            rekey_gate: tokio::sync::RwLock::new(()),
         }
     }
 
@@ -302,6 +307,21 @@ impl FsCore {
             })
     }
 
+    /// Whether `p` may be a create queued here that reached Notion and is not in the tree
+    /// under its id yet: a page known by a local id has its title under the same parent.
+    /// The sender adopts it; until then the feed leaves it out, so it never shows twice.
+    pub(super) fn local_twin(&self, p: &Page) -> bool {
+        let Some(parent) = p.parent.id() else {
+            return false;
+        };
+        let title = Obj::from_page(p).title;
+        let st = self.state();
+        if st.objects.contains_key(&p.id) {
+            return false;
+        }
+        st.local_child_titled(parent, &title)
+    }
+
     /// Wakes the sender if namespace operations are queued.
     pub(super) fn kick_queue(&self) {
         if self.queue_busy() {
@@ -339,10 +359,15 @@ impl FsCore {
             title: title.clone(),
             maybe_sent,
         };
-        self.enqueue(&id, &op).await?;
+        // In the tree before the sender can see the record: a create it sends at once is
+        // rekeyed, never shown a second time beside a later install.
         self.install_new(&local_page(&id, &parent, &title_key, &title))
             .await?;
         let ino = self.show_page(dir, dkey, &id, stem);
+        if let Err(e) = self.enqueue(&id, &op).await {
+            self.forget_object(&id);
+            return Err(e);
+        }
         Ok((id, ino))
     }
 
@@ -378,14 +403,15 @@ impl FsCore {
         Ok(p)
     }
 
-    /// The body of a page not in Notion yet: its pending save, else its empty rendering.
-    pub(super) async fn local_body(&self, id: &str) -> FsResult<Arc<Body>> {
-        let obj = self
-            .state()
-            .objects
-            .get(id)
-            .cloned()
-            .ok_or(FsError::NotFound)?;
+    /// The body of a page not in Notion yet: its pending save, else its empty rendering;
+    /// `None` once it is in Notion under another id (read that page instead).
+    pub(super) async fn local_body(&self, id: &str) -> FsResult<Option<Arc<Body>>> {
+        let Some(obj) = self.state().objects.get(id).cloned() else {
+            return match self.current_id(id) == id {
+                true => Err(FsError::NotFound),
+                false => Ok(None),
+            };
+        };
         let data = match self.pending_body(id).await {
             Some(d) => d,
             None => {
@@ -401,9 +427,14 @@ impl FsCore {
                 )
             }
         };
+        // Mapped since the journal was read, its saves may have moved to Notion's id
+        // before the read (`None`: read that page). Not mapped now, nothing had moved.
+        if self.current_id(id) != id {
+            return Ok(None);
+        }
         let body = Arc::new(Body::new(data, obj.last_edited_time.clone()));
         self.state().bodies.put(id.to_string(), body.clone());
-        Ok(body)
+        Ok(Some(body))
     }
 
     /// Starts the task that sends queued namespace operations (see the module doc).
@@ -544,10 +575,25 @@ impl FsCore {
         if w.is_unsynced(page) {
             return Sent::Later("its last save is not in Notion yet".into());
         }
-        match self.client.trash_page(page).await {
-            Ok(_) => Sent::Done,
+        match self.trash_in_notion(page).await {
+            Ok(()) => Sent::Done,
             Err(e) if e.is_not_found() => Sent::Done,
             Err(e) => e.into(),
+        }
+    }
+
+    /// Moves `page` to Notion's trash. A page in the trash already (an earlier attempt
+    /// whose answer was lost) is refused by Notion as an edit of an archived page: that
+    /// is done, not a refusal.
+    pub(super) async fn trash_in_notion(&self, page: &str) -> Result<(), ApiError> {
+        let e = match self.client.trash_page(page).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_transient() || e.is_not_found() => return Err(e),
+            Err(e) => e,
+        };
+        match self.client.page(page).await {
+            Ok(p) if p.in_trash || p.archived => Ok(()),
+            _ => Err(e),
         }
     }
 
@@ -652,9 +698,32 @@ impl FsCore {
     /// The page known as `local` is `p` in Notion: the writer's pending saves, the tree and
     /// the inodes move to its id (see the module doc).
     async fn rekey_page(&self, w: &Arc<Writer>, local: &str, p: &Page) -> Sent {
-        if let Err(e) = w.rekey(local, &p.id).await {
-            return Sent::Later(format!("cannot move its saves to the new id: {e}"));
-        }
+        // Saves, tree and inodes move together, while nothing is set up or read under the
+        // local id (a read in between would find its saves gone and cache an empty body).
+        let folder = {
+            let _alone = self.offline.rekey_gate.write().await;
+            if let Err(e) = w.rekey(local, &p.id).await {
+                return Sent::Later(format!("cannot move its saves to the new id: {e}"));
+            }
+            let folder = {
+                let mut st = self.state();
+                st.rekey(local, Obj::from_page(p));
+                st.made_dirs.contains(&p.id)
+            };
+            for (old, new) in [
+                (
+                    NodeKey::PageFile(local.into()),
+                    NodeKey::PageFile(p.id.clone()),
+                ),
+                (
+                    NodeKey::PageDir(local.into()),
+                    NodeKey::PageDir(p.id.clone()),
+                ),
+            ] {
+                self.inodes.rekey(&old, new);
+            }
+            folder
+        };
         let schema = match p.parent.data_source_id.as_deref() {
             Some(ds) => match self.schema(ds).await {
                 Ok(s) => Some(s),
@@ -675,23 +744,6 @@ impl FsCore {
             &p.last_edited_time,
         )
         .await;
-        let folder = {
-            let mut st = self.state();
-            st.rekey(local, Obj::from_page(p));
-            st.made_dirs.contains(&p.id)
-        };
-        for (old, new) in [
-            (
-                NodeKey::PageFile(local.into()),
-                NodeKey::PageFile(p.id.clone()),
-            ),
-            (
-                NodeKey::PageDir(local.into()),
-                NodeKey::PageDir(p.id.clone()),
-            ),
-        ] {
-            self.inodes.rekey(&old, new);
-        }
         if folder {
             self.note_local(LocalChange::Folder(p.id.clone())).await;
         }

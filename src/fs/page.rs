@@ -47,7 +47,12 @@ impl FsCore {
             return Ok(b);
         }
         if super::offline::is_local_id(id) {
-            return self.local_body(id).await;
+            if let Some(b) = self.local_body(id).await? {
+                return Ok(b);
+            }
+            // Created in Notion meanwhile: the page under its id.
+            drop(_g);
+            return Box::pin(self.load_page(&self.current_id(id))).await;
         }
         let cached = self.state().bodies.get(id);
         let obj = match self.page_meta(id).await {

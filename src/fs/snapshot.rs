@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tree::Obj;
 use super::FsCore;
-use crate::notion::model::{DataSource, DataSourceRef};
+use crate::notion::model::{DataSource, DataSourceRef, Page};
 
 /// The snapshot's file name in the cache dir.
 pub const FILE: &str = "tree.json";
@@ -38,8 +38,11 @@ pub const EVERY: Duration = Duration::from_secs(30);
 const LOG: &str = "local.log";
 
 /// A change to the tree that only this mount knows of (see the module doc).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(super) enum LocalChange {
+    /// Notion's answer to a create, rename or move made through the mount (a restart
+    /// before the snapshot covers it, with Notion unreachable, still shows it).
+    Known(Box<Page>),
     /// The page was trashed through the mount.
     Gone(String),
     /// The page's folder was made with `mkdir`.
@@ -51,6 +54,10 @@ pub(super) enum LocalChange {
 impl LocalChange {
     fn line(&self) -> String {
         match self {
+            LocalChange::Known(p) => match serde_json::to_string(p) {
+                Ok(json) => format!("page {json}\n"),
+                Err(_) => String::new(),
+            },
             LocalChange::Gone(id) => format!("gone {id}\n"),
             LocalChange::Folder(id) => format!("folder {id}\n"),
             LocalChange::NoFolder(id) => format!("nofolder {id}\n"),
@@ -59,6 +66,9 @@ impl LocalChange {
 
     fn parse(line: &str) -> Option<LocalChange> {
         let (verb, id) = line.trim().split_once(' ')?;
+        if verb == "page" {
+            return serde_json::from_str(id).ok().map(LocalChange::Known);
+        }
         let id = id.to_string();
         match verb {
             "gone" => Some(LocalChange::Gone(id)),
@@ -226,6 +236,9 @@ impl FsCore {
         st.made_dirs.extend(snap.made_dirs);
         for change in self.local.changes() {
             match change {
+                LocalChange::Known(p) => {
+                    st.know_page(&p);
+                }
                 LocalChange::Gone(id) => {
                     st.forget(&id);
                 }
@@ -318,6 +331,16 @@ mod tests {
             LocalChange::Folder("a".into()),
             LocalChange::Gone("b".into()),
             LocalChange::NoFolder("a".into()),
+            LocalChange::Known(Box::new(
+                serde_json::from_value(serde_json::json!({
+                    "object": "page", "id": "c", "created_time": "2026-01-01T00:00:00.000Z",
+                    "last_edited_time": "2026-01-01T00:00:00.000Z", "in_trash": false,
+                    "parent": {"type": "page_id", "page_id": "a"},
+                    "properties": {"title": {"id": "title", "type": "title", "title": []}},
+                    "url": "https://www.notion.so/c"
+                }))
+                .unwrap(),
+            )),
         ];
         for c in &changes {
             log.append(c).unwrap();
@@ -325,7 +348,7 @@ mod tests {
         assert_eq!(log.changes(), changes);
         // A snapshot taken before the last line does not cover it.
         log.written(2);
-        assert_eq!(log.changes().len(), 3);
+        assert_eq!(log.changes().len(), changes.len());
         log.written(log.count());
         assert!(log.changes().is_empty());
         assert!(LocalChange::parse("gibberish").is_none());

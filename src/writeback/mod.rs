@@ -433,7 +433,9 @@ impl Writer {
         let j = self.journal.clone();
         match tokio::task::spawn_blocking(move || f(&j)).await {
             Ok(v) => v,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only a runtime shutting down cancels a blocking task: its caller goes with it.
+            Err(_) => std::future::pending().await,
         }
     }
 

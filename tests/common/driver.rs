@@ -437,6 +437,7 @@ impl Driver for CoreDriver {
         // As `notionfs sync --wait` does: saves made while pushing are pushed too.
         self.live().rt.block_on(async move {
             for _ in 0..5 {
+                core.drain_namespace().await;
                 w.flush_all().await;
                 core.catch_up();
                 let snap = w.clone();
@@ -480,7 +481,11 @@ impl Driver for CoreDriver {
             if let Some(w) = live.core.write_back().cloned() {
                 let core = live.core.clone();
                 live.rt.block_on(async move {
-                    let both = futures::future::join(w.flush_all(), core.uploads_idle());
+                    let pushes = async {
+                        core.drain_namespace().await;
+                        w.flush_all().await
+                    };
+                    let both = futures::future::join(pushes, core.uploads_idle());
                     let _ = tokio::time::timeout(Duration::from_secs(20), both).await;
                 });
             }
@@ -526,6 +531,10 @@ impl Driver for CoreDriver {
             let w = core
                 .enable_writes(&journal, self.write_delay)
                 .expect("journal");
+            // Namespace changes queued before a restart show before the mount serves, and
+            // go out in the background.
+            rt.block_on(core.replay_namespace());
+            core.start_namespace_queue();
             rt.spawn(async move { w.flush_all().await });
             let uploads = core.clone();
             rt.spawn_blocking(move || uploads.replay_uploads());
