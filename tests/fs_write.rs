@@ -10,8 +10,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::core::{cat, core, core_ttl, errno, ino, save, since, wait_clean, wait_state};
-use common::emu::{only_page_titled, texts, DEEP_DIVE, SHOWCASE};
+use common::core::{cat, core, core_ttl, errno, ino, names, save, since, wait_clean, wait_state};
+use common::emu::{only_page_titled, plain, prop, texts, DEEP_DIVE, ROW, SHOWCASE, TASKS};
 use notionfs::emulator::demo;
 use notionfs::emulator::{Emulator, EmulatorConfig};
 use notionfs::fs::{AttrChange, ROOT_INO};
@@ -215,6 +215,53 @@ async fn a_trash_whose_answer_was_lost_is_done_not_refused() {
     let w = core.write_back().expect("writes on");
     assert_eq!(w.journal().pending_count(), 0);
     assert!(w.journal().set_aside().is_empty());
+}
+
+/// A row save whose properties update was answered but whose body push failed, then a
+/// newer save before the retry: the properties Notion holds are this mount's first save,
+/// not a change made in Notion (found by the soak: the newer save ended as a conflict copy
+/// and the file showed the older values). Core only: it times faults around one request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_saved_again_after_its_body_failed_to_push_is_no_conflict() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let ctl = emu.control();
+    let row = demo::task_row_id(4);
+    let ino = ino(&core, ROW).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    // A slow properties update: time to fail every request after it.
+    let mut faults = ctl.faults();
+    faults.latency_ms = 300;
+    ctl.set_faults(faults);
+    ctl.reset_stats();
+    let first = format!(
+        "{}\nA line the first save adds.\n",
+        old.replace("Notes: Notes for task 4.", "Notes: First save.")
+    );
+    save(&core, ino, first.as_bytes()).await;
+    while ctl.calls("PATCH /v1/pages/{id}") == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    faults.latency_ms = 0;
+    faults.fault_rate = 1.0;
+    ctl.set_faults(faults);
+    // The update is answered; the body's part of the push fails (every retry too).
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(plain(&prop(&emu, &row, "Notes")), "First save.");
+    let second = first.replace("Notes: First save.", "Notes: Second save.");
+    save(&core, ino, second.as_bytes()).await;
+    faults.fault_rate = 0.0;
+    ctl.set_faults(faults);
+    wait_clean(&core, ino).await;
+    assert_eq!(plain(&prop(&emu, &row, "Notes")), "Second save.");
+    let copies: Vec<String> = names(&core, TASKS)
+        .await
+        .into_iter()
+        .filter(|n| n.contains(".conflict-"))
+        .collect();
+    assert!(copies.is_empty(), "{copies:?}");
+    assert_eq!(String::from_utf8(cat(&core, ino).await).unwrap(), second);
 }
 
 /// The kernel answers these itself (the name exists, or is a file where a directory is

@@ -40,10 +40,12 @@
 //!
 //! # Failed pushes
 //! An update-page call whose answer never comes (a 502 after the change was made, a crash)
-//! is noted before it is sent: the saved file is kept beside the page's versions until an
-//! update is answered. The next push takes the properties Notion holds as that file says
-//! them for this mount's own (not a change made in Notion), so a newer save goes out over
-//! them instead of ending as a conflict copy.
+//! is noted before it is sent: the saved file is kept beside the page's versions until the
+//! row's push is settled (pushed, or a conflict copy) — an update answered while the body's
+//! part failed counts too, since the retry starts from the same base. The next push takes
+//! the properties Notion holds as such a file says them for this mount's own (not a change
+//! made in Notion), so a newer save goes out over them instead of ending as a conflict
+//! copy.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -132,7 +134,10 @@ impl Writer {
                 Ok(_) => {}
                 Err(Failure::Refused(r)) => reasons.push(r),
                 Err(Failure::Transient(r)) => transient = Some(r),
-                Err(c @ Failure::Conflict(_)) => return Err(c),
+                Err(c @ Failure::Conflict(_)) => {
+                    self.rows_sent_answered(page).await;
+                    return Err(c);
+                }
             },
             None => {
                 let next = Version {
@@ -150,8 +155,16 @@ impl Writer {
             }
         }
         if let Some(t) = transient {
-            Err(Failure::Transient(t))
-        } else if clash {
+            // The retry pushes from the same base, maybe a newer save: what this attempt
+            // sent stays noted, or Notion holding it would look like a change made there.
+            return Err(Failure::Transient(t));
+        }
+        // Pushed, or a conflict copy: the next base holds what was sent. (A refusal keeps
+        // the base, as a transient failure does.)
+        if reasons.is_empty() {
+            self.rows_sent_answered(page).await;
+        }
+        if clash {
             Err(Failure::Conflict(0))
         } else if reasons.is_empty() {
             Ok(())
@@ -221,7 +234,6 @@ impl Writer {
             intent
         };
         if props.is_empty() {
-            self.rows_sent_answered(page).await;
             let kept = (!agreed.is_empty()).then(|| intent(&remote, &mut agreed.iter()));
             return Ok((kept, clashed));
         }
@@ -230,7 +242,6 @@ impl Writer {
             .client
             .update_page(page, serde_json::json!({"properties": props.clone()}))
             .await?;
-        self.rows_sent_answered(page).await;
         if let Err(e) = complete_row(&self.client, &mut p).await {
             tracing::warn!(page, error = %e, "cannot complete a row's properties");
         }
@@ -283,8 +294,8 @@ impl Writer {
         }
     }
 
-    /// An update of the row's properties was answered, or none was needed: Notion holds
-    /// this save's properties, and earlier updates sent are settled.
+    /// The row's push is settled (pushed, or a conflict copy): Notion holds what this
+    /// mount sent, and the next push starts from a base that says so.
     async fn rows_sent_answered(&self, page: &str) {
         let (vs, p) = (self.versions.clone(), page.to_string());
         let _ = tokio::task::spawn_blocking(move || vs.clear_rows_sent(&p)).await;
