@@ -131,6 +131,14 @@ impl Control {
         )
     }
 
+    /// `/v1` requests received and not answered yet (a test that kills a client can wait
+    /// for what it had sent to land).
+    pub fn in_flight(&self) -> usize {
+        self.shared
+            .in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Sets [`Control::lost_response_rate`] (0 to turn it off).
     pub fn set_lost_response_rate(&self, p: f64) {
         self.shared.lost_responses.store(

@@ -154,6 +154,8 @@ pub(crate) struct Shared {
     /// Probability that a write is carried out but answered with a 5xx (f64 bits).
     pub lost_responses: std::sync::atomic::AtomicU64,
     pub bucket: Mutex<Bucket>,
+    /// `/v1` requests received and not answered yet.
+    pub in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -204,6 +206,7 @@ impl Emulator {
                 last: Instant::now(),
             }),
             lost_responses: std::sync::atomic::AtomicU64::new(0f64.to_bits()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
         });
         let app = handlers::router(shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

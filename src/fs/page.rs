@@ -399,7 +399,12 @@ impl FsCore {
                 title,
                 created_time,
                 last_edited_time,
-            } if !st.objects.contains_key(id) && !st.gone.contains(id) => {
+            } if !st.objects.contains_key(id)
+                && !st.gone.contains(id)
+                // A create queued here that reached Notion, not mapped yet: the sender
+                // gives the local page this id.
+                && !st.local_child_titled(parent, title) =>
+            {
                 st.know(stub(
                     id,
                     ObjKind::Page,

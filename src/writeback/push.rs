@@ -128,9 +128,8 @@ impl Writer {
         let local = parse_body(text, &v.paths, &v.blocks);
         self.set_inflight(page, v.seq, &local).await;
         let pushed = push(&self.client, page, &v.blocks, &local, remote).await;
-        if !matches!(pushed, Err(PushError::Apply(_))) {
-            self.clear_inflight(page).await;
-        }
+        // Cut off part way: the in-flight note stays for the next attempt to settle.
+        let cut_off = matches!(pushed, Err(PushError::Apply(_)));
         let (tree, origin, conflict) = match pushed {
             // The file's next save descends from what it said, not from others' changes a
             // merge also holds.
@@ -145,7 +144,12 @@ impl Writer {
                 )
             }
             Ok(Pushed::Conflict { blocks, remote }) => (remote, Origin::Read, Some(blocks.len())),
-            Err(e) => return Err(classify(e)),
+            Err(e) => {
+                if !cut_off {
+                    self.clear_inflight(page).await;
+                }
+                return Err(classify(e));
+            }
         };
         let next = Version {
             seq: 0,
@@ -161,7 +165,12 @@ impl Writer {
             // diffed against.
             base: Some(v.seq),
         };
+        // The outcome is recorded before the in-flight note goes: a crash in between
+        // leaves the note to settle, never a push Notion holds and no version says.
         let recorded = self.record_version(next).await;
+        if recorded.is_some() {
+            self.clear_inflight(page).await;
+        }
         if let Some(n) = conflict {
             return Err(Failure::Conflict(n));
         }

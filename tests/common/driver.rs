@@ -497,6 +497,14 @@ impl Driver for CoreDriver {
             // the moment a real remount would take, so they never race the next core.)
             live.rt.shutdown_background();
             std::thread::sleep(Duration::from_millis(300));
+            // And what it had sent lands before the next core reads Notion: a request
+            // the server applies after the restart's reads is beyond what any client can
+            // see (a real crash has the same window, for the time a request is in flight).
+            let ctl = self.emu().control();
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while ctl.in_flight() > 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
     }
 

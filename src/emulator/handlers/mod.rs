@@ -124,6 +124,23 @@ fn unauthorized() -> ApiError {
     ApiError::new(401, "unauthorized", "API token is invalid.")
 }
 
+/// Counts a request in flight until it is answered (or its connection dropped).
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(sh: &'a Shared) -> Self {
+        sh.in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlight(&sh.in_flight)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Counts the call, then applies latency, rate limit, auth, version and faults.
 async fn v1_guard(
     State(sh): Sh,
@@ -144,6 +161,7 @@ async fn v1_guard(
         .unwrap_or_else(|e| e.into_inner())
         .entry(key)
         .or_insert(0) += 1;
+    let _counted = InFlight::enter(&sh);
     let faults = *sh.faults.lock().unwrap_or_else(|e| e.into_inner());
     if faults.latency_ms > 0 {
         tokio::time::sleep(StdDuration::from_millis(faults.latency_ms)).await;
