@@ -896,6 +896,18 @@ async fn request_limits() {
         t.patch(&path, json!({"children": [bad_table]})).await,
         "table_width",
     );
+    let no_rows = json!({"type": "table", "table": {"table_width": 1, "children": []}});
+    expect_limit(
+        t.patch(&path, json!({"children": [no_rows]})).await,
+        "at least one table_row",
+    );
+    let empty_column = json!({"type": "column_list", "column_list": {"children": [
+        {"type": "column", "column": {"children": [para("x")]}},
+        {"type": "column", "column": {"children": []}}]}});
+    expect_limit(
+        t.patch(&path, json!({"children": [empty_column]})).await,
+        "at least one block",
+    );
     let one_col = json!({"type": "column_list", "column_list": {"children": [{"type": "column", "column": {"children": [para("x")]}}]}});
     expect_limit(
         t.patch(&path, json!({"children": [one_col]})).await,

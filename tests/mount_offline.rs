@@ -44,6 +44,17 @@ fn sync_wait(m: &Mount) -> std::process::Output {
     notionfs(&["sync", m.mp.to_str().unwrap(), "--wait"])
 }
 
+/// `notionfs sync --wait`, which must say Notion has everything.
+fn synced(m: &Mount) {
+    let o = sync_wait(m);
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        common::mount::describe(&o),
+        m.stderr()
+    );
+}
+
 #[test]
 fn namespace_changes_made_offline_survive_kill_9_and_reach_notion_in_order() {
     if !fuse_usable() {
@@ -117,13 +128,7 @@ fn namespace_changes_made_offline_survive_kill_9_and_reach_notion_in_order() {
 
     // Notion answers again: everything lands, in order, once.
     heal(&emu, healthy);
-    let o = sync_wait(&m);
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        common::mount::describe(&o),
-        m.stderr()
-    );
+    synced(&m);
     let plans_ids = live_pages(&emu, "Offline Plans");
     assert_eq!(plans_ids.len(), 1, "created once: {plans_ids:?}");
     let plans_id = plans_ids[0].clone();
@@ -177,13 +182,7 @@ fn a_create_whose_answer_was_lost_is_adopted_not_made_twice() {
     m.shell(&format!("mkdir '{WIKI}/Lost Answer'"));
     assert_eq!(live_pages(&emu, "Lost Answer").len(), 1, "Notion made it");
     heal(&emu, healthy);
-    let o = sync_wait(&m);
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        common::mount::describe(&o),
-        m.stderr()
-    );
+    synced(&m);
     let ids = live_pages(&emu, "Lost Answer");
     assert_eq!(ids.len(), 1, "adopted, not created again: {ids:?}");
     m.wait("the adopted id shown", || {
@@ -239,26 +238,14 @@ fn a_file_kept_open_across_its_create_saves_to_the_page_notion_made() {
     f.write_all(b"First line.\n").unwrap();
     f.sync_all().unwrap();
     heal(&emu, healthy);
-    let o = sync_wait(&m);
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        common::mount::describe(&o),
-        m.stderr()
-    );
+    synced(&m);
     let ids = live_pages(&emu, "Open Across");
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert_eq!(last_text(&emu, &ids[0]), "First line.");
     // The descriptor opened under the local id still writes to the page.
     f.write_all(b"\nSecond line.\n").unwrap();
     drop(f);
-    let o = sync_wait(&m);
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        common::mount::describe(&o),
-        m.stderr()
-    );
+    synced(&m);
     assert_eq!(last_text(&emu, &ids[0]), "Second line.");
     assert_eq!(m.sync_xattr(&format!("{WIKI}/Open Across.md")), "clean");
 }

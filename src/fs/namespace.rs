@@ -223,18 +223,7 @@ impl FsCore {
         }
         self.install_items(&p.id, &o.title, &[]);
         if let Some(w) = self.write_back() {
-            let row = schema.map(|schema| crate::writeback::RowBase {
-                page: p.clone(),
-                schema,
-            });
-            w.record_read(
-                &p.id,
-                Vec::new(),
-                PathMap::default(),
-                row,
-                &p.last_edited_time,
-            )
-            .await;
+            w.record_created(p, schema).await;
         }
         Ok(())
     }
@@ -492,6 +481,21 @@ impl FsCore {
         }
     }
 
+    /// Notion's answer to a move or rename made online: the page (logged, so a restart
+    /// before the next snapshot shows it), or `None` when Notion cannot be reached (the
+    /// change is to be queued).
+    async fn answered(&self, r: Result<Page, crate::notion::ApiError>) -> FsResult<Option<Page>> {
+        match r {
+            Ok(p) => {
+                self.note_local(LocalChange::Known(Box::new(p.clone())))
+                    .await;
+                Ok(Some(p))
+            }
+            Err(e) if e.is_transient() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Moves `page` under `target` (its pending saves pushed first: the move changes how
     /// the file renders) and sets its `title`; the page as Notion answered last (or as it
     /// will be once the queued operations are sent), if anything was done. When Notion
@@ -509,15 +513,15 @@ impl FsCore {
         if let Some(target) = target {
             if !queue {
                 self.writer("rename")?.push_page(page).await;
-                match self.client.move_page(page, &target).await {
-                    Ok(p) => {
+                match self
+                    .answered(self.client.move_page(page, &target).await)
+                    .await?
+                {
+                    Some(p) => {
                         tracing::info!(page = %page, to = ?target.id(), "moved");
-                        self.note_local(LocalChange::Known(Box::new(p.clone())))
-                            .await;
                         updated = Some(p);
                     }
-                    Err(e) if e.is_transient() => queue = true,
-                    Err(e) => return Err(e.into()),
+                    None => queue = true,
                 }
             }
             if queue {
@@ -543,15 +547,15 @@ impl FsCore {
             let key = self.title_key(parent_now.as_ref()).await?;
             if !queue {
                 let req = json!({"properties": {key.clone(): {"title": [{"type": "text", "text": {"content": title}}]}}});
-                match self.client.update_page(page, req).await {
-                    Ok(p) => {
+                match self
+                    .answered(self.client.update_page(page, req).await)
+                    .await?
+                {
+                    Some(p) => {
                         tracing::info!(page = %page, title = %title, "renamed");
-                        self.note_local(LocalChange::Known(Box::new(p.clone())))
-                            .await;
                         updated = Some(p);
                     }
-                    Err(e) if e.is_transient() => queue = true,
-                    Err(e) => return Err(e.into()),
+                    None => queue = true,
                 }
             }
             if queue {

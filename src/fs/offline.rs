@@ -732,18 +732,7 @@ impl FsCore {
             None => None,
         };
         // The base of its saves: the empty page Notion made.
-        let row = schema.map(|schema| crate::writeback::RowBase {
-            page: p.clone(),
-            schema,
-        });
-        w.record_read(
-            &p.id,
-            Vec::new(),
-            PathMap::default(),
-            row,
-            &p.last_edited_time,
-        )
-        .await;
+        w.record_created(p, schema).await;
         if folder {
             self.note_local(LocalChange::Folder(p.id.clone())).await;
         }

@@ -260,6 +260,27 @@ impl Writer {
         self.record_version(v).await;
     }
 
+    /// Records the empty page Notion just created (`schema`: its data source, for a row)
+    /// as the base of its first saves.
+    pub async fn record_created(
+        &self,
+        p: &crate::notion::model::Page,
+        schema: Option<Arc<crate::notion::model::DataSource>>,
+    ) {
+        let row = schema.map(|schema| RowBase {
+            page: p.clone(),
+            schema,
+        });
+        self.record_read(
+            &p.id,
+            Vec::new(),
+            PathMap::default(),
+            row,
+            &p.last_edited_time,
+        )
+        .await;
+    }
+
     /// Bytes of versions held in memory.
     pub fn versions_bytes(&self) -> usize {
         self.versions.bytes()

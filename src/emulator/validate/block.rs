@@ -277,17 +277,7 @@ impl Ingest<'_> {
             };
             data.insert(k.into(), json!(b));
         }
-        let children_v = t.get("children");
-        let rows = children_v
-            .and_then(Value::as_array)
-            .map(|a| a.len())
-            .unwrap_or(0);
-        if rows == 0 {
-            return Err(ApiError::validation(format!(
-                "body failed validation: {tpath}.children should contain at least one table_row."
-            )));
-        }
-        Ok(children_v)
+        required_children(t, tpath, "table_row")
     }
 
     /// Media and file blocks: caption, file source (checked against the block type) and,
@@ -532,14 +522,22 @@ fn column_block<'t>(
         })?;
         data.insert("width_ratio".into(), json!(r));
     }
+    required_children(t, tpath, "block")
+}
+
+/// The `children` of a block that must be created with at least one `what`.
+fn required_children<'a>(
+    t: &'a serde_json::Map<String, Value>,
+    tpath: &str,
+    what: &str,
+) -> Result<Option<&'a Value>, ApiError> {
     let children_v = t.get("children");
-    let n = children_v
+    if children_v
         .and_then(Value::as_array)
-        .map(|a| a.len())
-        .unwrap_or(0);
-    if n == 0 {
+        .is_none_or(|a| a.is_empty())
+    {
         return Err(ApiError::validation(format!(
-            "body failed validation: {tpath}.children should contain at least one block."
+            "body failed validation: {tpath}.children should contain at least one {what}."
         )));
     }
     Ok(children_v)
