@@ -10,10 +10,11 @@
 //! is ignored (logged): the mount crawls instead.
 //!
 //! What only this mount knows must not wait for the next write: a page trashed through the
-//! mount (search never reports it) and a folder shown by `mkdir` or hidden by `rmdir` are
-//! appended to `local.log` (a line each, fsync'd) before the call returns, and a restore
-//! replays the log over the snapshot; the log is emptied once a snapshot taken after its
-//! last line is written.
+//! mount (search never reports it), a folder shown by `mkdir` or hidden by `rmdir`, and
+//! Notion's answer to a create, rename or move made through the mount (so a restart while
+//! Notion cannot be reached still shows it) are appended to `local.log` (a line each,
+//! fsync'd) before the call returns, and a restore replays the log over the snapshot; the
+//! log is emptied once a snapshot taken after its last line is written.
 
 use std::collections::HashMap;
 use std::io::Write;
