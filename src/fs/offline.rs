@@ -314,12 +314,8 @@ impl FsCore {
         let Some(parent) = p.parent.id() else {
             return false;
         };
-        let title = Obj::from_page(p).title;
         let st = self.state();
-        if st.objects.contains_key(&p.id) {
-            return false;
-        }
-        st.local_child_titled(parent, &title)
+        !st.objects.contains_key(&p.id) && st.local_child_titled(parent, &p.title())
     }
 
     /// Wakes the sender if namespace operations are queued.

@@ -53,16 +53,18 @@ pub(super) enum LocalChange {
 }
 
 impl LocalChange {
-    fn line(&self) -> String {
-        match self {
-            LocalChange::Known(p) => match serde_json::to_string(p) {
-                Ok(json) => format!("page {json}\n"),
-                Err(_) => String::new(),
-            },
+    fn line(&self) -> std::io::Result<String> {
+        Ok(match self {
+            LocalChange::Known(p) => {
+                format!(
+                    "page {}\n",
+                    serde_json::to_string(p).map_err(std::io::Error::other)?
+                )
+            }
             LocalChange::Gone(id) => format!("gone {id}\n"),
             LocalChange::Folder(id) => format!("folder {id}\n"),
             LocalChange::NoFolder(id) => format!("nofolder {id}\n"),
-        }
+        })
     }
 
     fn parse(line: &str) -> Option<LocalChange> {
@@ -106,7 +108,7 @@ impl LocalLog {
             .create(true)
             .mode(0o600)
             .open(&self.path)?;
-        f.write_all(change.line().as_bytes())?;
+        f.write_all(change.line()?.as_bytes())?;
         f.sync_data()?;
         *n += 1;
         Ok(())
