@@ -264,6 +264,57 @@ async fn a_row_saved_again_after_its_body_failed_to_push_is_no_conflict() {
     assert_eq!(String::from_utf8(cat(&core, ino).await).unwrap(), second);
 }
 
+/// The feed's copy of a row, asked for while this mount's update of the row was on its way,
+/// holds the row's previous values with the same (minute-rounded) edit time: it must not
+/// become what the file shows once the update is in Notion. A poll that reads two pages of
+/// search results gets the row on the first, before the update lands, and applies it after
+/// (found by the soak: a worker's `cat` right after its save showed the save before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_copy_asked_for_during_a_rows_update_does_not_show_older_values() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let ctl = emu.control();
+    let row = demo::task_row_id(4);
+    let ino = ino(&core, ROW).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    // Enough pages for a second page of search results.
+    for i in 0..150 {
+        ctl.create_page(&demo::wiki_id(), &format!("Filler {i}"))
+            .unwrap();
+    }
+    // The row's edits fall in a later minute: it comes first, newest first.
+    ctl.advance_clock(Duration::from_secs(120));
+    let first = old.replace("Notes: Notes for task 4.", "Notes: First save.");
+    save(&core, ino, first.as_bytes()).await;
+    wait_clean(&core, ino).await;
+    // Every response takes 500 ms: the second save's push (a retrieve, then the update)
+    // lands between the poll's first page of results (the row with the first save's
+    // values) and its second.
+    let mut faults = ctl.faults();
+    faults.latency_ms = 500;
+    ctl.set_faults(faults);
+    ctl.reset_stats();
+    let second = first.replace("Notes: First save.", "Notes: Second save.");
+    save(&core, ino, second.as_bytes()).await;
+    while ctl.calls("GET /v1/pages/{id}") == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    core.poll_changes().await.unwrap();
+    assert!(ctl.calls("POST /v1/search") >= 2, "{:?}", ctl.stats());
+    faults.latency_ms = 0;
+    ctl.set_faults(faults);
+    wait_clean(&core, ino).await;
+    assert_eq!(plain(&prop(&emu, &row, "Notes")), "Second save.");
+    let shown = String::from_utf8(cat(&core, ino).await).unwrap();
+    assert!(shown.contains("Notes: Second save."), "{shown}");
+    // The next poll brings Notion's copy after the update: the same values.
+    core.poll_changes().await.unwrap();
+    let shown = String::from_utf8(cat(&core, ino).await).unwrap();
+    assert!(shown.contains("Notes: Second save."), "{shown}");
+}
+
 /// The kernel answers these itself (the name exists, or is a file where a directory is
 /// meant) before a request reaches the filesystem; the core refuses them too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,9 @@
 //! each changed page stale: the next `open` reads it again, and the kernel is told to drop
 //! its cached pages and entries. A body read within the minute of its page's last edit is
 //! marked stale again while the feed still sees that edit (an edit later in the same minute
-//! keeps the same rounded time).
+//! keeps the same rounded time). A result that may be older than what the tree knows (an
+//! older edit time, or asked for while this mount was writing the page) is left for the
+//! next poll ([`crate::writeback::marks`]).
 //!
 //! # What search cannot report
 //! Pages trashed or unshared in Notion, or moved out of view, are not in search results.
@@ -43,6 +45,7 @@ use super::listing::{newest_first, Found};
 use super::tree::ObjKind;
 use super::{Flight, FsCore};
 use crate::notion::model::{DataSource, Page};
+use crate::writeback::marks::Copy;
 
 /// How far before the newest edit seen a poll keeps reading: Notion's one-minute rounding of
 /// `last_edited_time`, and search indexing lag.
@@ -165,6 +168,8 @@ impl FsCore {
         let mut seen = std::collections::HashSet::new();
         let body = newest_first();
         'pages: loop {
+            // When each result was asked for (see `apply_page`).
+            let asked = Instant::now();
             let page = self.client.search_page(&body, cursor.take()).await?;
             calls += 1;
             for v in page.results {
@@ -174,7 +179,7 @@ impl FsCore {
                         break 'pages;
                     }
                 }
-                found.push(f);
+                found.push((f, asked));
             }
             match (page.has_more, page.next_cursor) {
                 // A cursor handed out twice would make this walk go round forever.
@@ -187,10 +192,10 @@ impl FsCore {
         }
         let mut changed = 0;
         let mut edited_folders = Vec::new();
-        for f in &found {
+        for (f, asked) in &found {
             let any = match f {
                 Found::Page(p) => {
-                    let any = self.apply_page(p);
+                    let any = self.apply_found(p, *asked).await;
                     if any && self.folder_in_use(&p.id) {
                         edited_folders.push(p.id.clone());
                     }
@@ -208,7 +213,7 @@ impl FsCore {
             }
         }
         let mut st = self.state();
-        st.feed.advance(found.first().map(Found::edited));
+        st.feed.advance(found.first().map(|(f, _)| f.edited()));
         let s = &mut st.feed.status;
         s.polls += 1;
         s.changes += changed as u64;
@@ -230,15 +235,75 @@ impl FsCore {
     /// Applies a page the feed (or a reconcile) found; whether anything changed. A page
     /// with namespace operations queued keeps the place and title this mount gave it until
     /// they are sent ([`super::offline`]).
-    pub(super) fn apply_page(&self, p: &Page) -> bool {
-        if self.queued(&p.id) || self.local_twin(p) {
+    ///
+    /// `asked` is when the request that answered `p` was sent: a copy that may predate what
+    /// the tree knows (older than the object known, or asked for before a write of this
+    /// mount to the page ended) is left for the next poll ([`crate::writeback::marks`]).
+    pub(super) fn apply_page(&self, p: &Page, asked: Instant) -> bool {
+        if self.queued(&p.id) || self.local_twin(p) || self.predates(p, asked) {
             return false;
         }
         self.apply_known(p)
     }
 
+    /// Whether the copy `p`, asked for at `asked`, may be older than what the tree knows.
+    fn predates(&self, p: &Page, asked: Instant) -> bool {
+        self.know_answered();
+        let older = {
+            let st = self.state();
+            st.objects.get(&p.id).is_some_and(|o| {
+                matches!(
+                    (parse_time(&o.last_edited_time), parse_time(&p.last_edited_time)),
+                    (Some(known), Some(copy)) if copy < known
+                )
+            })
+        };
+        let written = self.copy_of(&p.id, asked) == Copy::Predates;
+        if older || written {
+            tracing::debug!(page = %p.id, older, written, "a copy that may predate what is known: left for the next poll");
+        }
+        older || written
+    }
+
+    /// How a copy of `page` asked for at `asked` stands to this mount's writes of it.
+    fn copy_of(&self, page: &str, asked: Instant) -> Copy {
+        self.write_back()
+            .map_or(Copy::Clear, |w| w.marks().copy_of(page, asked))
+    }
+
+    /// A search result `p` asked for at `asked`, applied; one asked for just after this
+    /// mount wrote the page (search indexes with a lag) is read again directly first.
+    async fn apply_found(&self, p: &Page, asked: Instant) -> bool {
+        if self.copy_of(&p.id, asked) != Copy::Lately {
+            return self.apply_page(p, asked);
+        }
+        let asked = Instant::now();
+        match self.client.page(&p.id).await {
+            Ok(now) => self.apply_page(&now, asked),
+            Err(e) => {
+                tracing::debug!(page = %p.id, error = %e, "feed: cannot read a page written lately; left for the next poll");
+                false
+            }
+        }
+    }
+
+    /// Tells the tree the rows Notion answered this mount's updates with, in the order they
+    /// came: the values the mount wrote, not an older copy, are what a file read next shows.
+    pub(super) fn know_answered(&self) {
+        let Some(w) = self.write_back() else { return };
+        for p in w.take_answered() {
+            self.apply_copy(&p, true);
+        }
+    }
+
     /// [`FsCore::apply_page`] whatever is queued.
     pub(super) fn apply_known(&self, p: &Page) -> bool {
+        self.apply_copy(p, false)
+    }
+
+    /// Applies a page; `own`: Notion's answer to this mount's write, whose edit the file
+    /// shows already (its body is not read again for it).
+    fn apply_copy(&self, p: &Page, own: bool) -> bool {
         if p.in_trash || p.archived {
             return self.forget_object(&p.id);
         }
@@ -253,9 +318,9 @@ impl FsCore {
                 .bodies
                 .peek(&id)
                 .is_some_and(|b| !b.last_edited_time.is_empty() && !b.matches(&p.last_edited_time));
-            (c, unsure)
+            (c, unsure && !own)
         };
-        if change.edited || body_stale {
+        if (change.edited && !own) || body_stale {
             self.reread_later(&id);
             // Its folder's time (and, with a save pending, its file's) changed too.
             for k in [NodeKey::PageFile(id.clone()), NodeKey::PageDir(id.clone())] {
@@ -398,6 +463,7 @@ impl FsCore {
     async fn reconcile_rows(&self, ds: &str) -> FsResult<()> {
         let body =
             serde_json::json!({"sorts": [{"timestamp": "created_time", "direction": "ascending"}]});
+        let asked = Instant::now();
         let rows = self.client.query(ds, body).await?;
         let alive: HashSet<String> = rows
             .iter()
@@ -405,7 +471,7 @@ impl FsCore {
             .map(|r| r.id.clone())
             .collect();
         for r in &rows {
-            self.apply_page(r);
+            self.apply_page(r, asked);
         }
         let known = self.state().children.get(ds).cloned().unwrap_or_default();
         for id in known.iter().filter(|id| !alive.contains(*id)) {
@@ -428,9 +494,10 @@ impl FsCore {
         if super::offline::is_local_id(page) {
             return Ok(());
         }
+        let asked = Instant::now();
         match self.client.page(page).await {
             Ok(p) => {
-                self.apply_page(&p);
+                self.apply_page(&p, asked);
             }
             Err(e) if e.is_not_found() => {
                 self.forget_object(page);
@@ -462,9 +529,10 @@ impl FsCore {
             .iter()
             .filter(|c| !shown.contains(c.as_str()) && !self.queued(c))
         {
+            let asked = Instant::now();
             match self.client.page(c).await {
                 Ok(p) => {
-                    self.apply_page(&p);
+                    self.apply_page(&p, asked);
                 }
                 Err(e) if e.is_not_found() => {
                     self.forget_object(c);

@@ -513,6 +513,7 @@ impl FsCore {
         if let Some(target) = target {
             if !queue {
                 self.writer("rename")?.push_page(page).await;
+                let _writing = self.writing(page);
                 match self
                     .answered(self.client.move_page(page, &target).await)
                     .await?
@@ -547,6 +548,7 @@ impl FsCore {
             let key = self.title_key(parent_now.as_ref()).await?;
             if !queue {
                 let req = json!({"properties": {key.clone(): {"title": [{"type": "text", "text": {"content": title}}]}}});
+                let _writing = self.writing(page);
                 match self
                     .answered(self.client.update_page(page, req).await)
                     .await?
@@ -571,6 +573,12 @@ impl FsCore {
             }
         }
         Ok(updated)
+    }
+
+    /// Notes a write of `page` under way until the guard is dropped: copies of it read
+    /// before it ended are not trusted over its answer ([`crate::writeback::marks`]).
+    pub(super) fn writing(&self, page: &str) -> Option<crate::writeback::marks::Writing<'_>> {
+        self.write_back().map(|w| w.marks().begin(page))
     }
 
     /// Whether the directory `dir` is the folder of `page` or inside it.

@@ -519,6 +519,7 @@ impl FsCore {
             }
             NsOp::Rename { title_key, title } => {
                 let req = json!({"properties": {title_key: {"title": [{"type": "text", "text": {"content": title}}]}}});
+                let _writing = self.writing(&page);
                 match self.client.update_page(&page, req).await {
                     Ok(p) => self.sent(r, &p),
                     Err(e) => e.into(),
@@ -530,6 +531,7 @@ impl FsCore {
                 };
                 // Its saves first: the move changes how the file renders.
                 w.push_page(&page).await;
+                let _writing = self.writing(&page);
                 match self.client.move_page(&page, &target).await {
                     Ok(p) => self.sent(r, &p),
                     Err(e) => e.into(),
@@ -582,6 +584,7 @@ impl FsCore {
     /// whose answer was lost) is refused by Notion as an edit of an archived page: that
     /// is done, not a refusal.
     pub(super) async fn trash_in_notion(&self, page: &str) -> Result<(), ApiError> {
+        let _writing = self.writing(page);
         let e = match self.client.trash_page(page).await {
             Ok(_) => return Ok(()),
             Err(e) if e.is_transient() || e.is_not_found() => return Err(e),

@@ -67,11 +67,13 @@ pub(super) fn check_local_size(size: u64) -> FsResult<()> {
 
 impl FsCore {
     /// Brings the tree up to date with background work that finished since the last
-    /// request: uploads that became attachments, and conflicts pushes found. Called on
+    /// request: uploads that became attachments, conflicts pushes found, and rows as Notion
+    /// answered their updates. Called on
     /// lookup, readdir, xattrs and by `notionfs status` (cheap when nothing finished).
     pub fn catch_up(&self) {
         self.apply_uploads();
         self.show_conflicts();
+        self.know_answered();
         self.show_merged();
     }
 

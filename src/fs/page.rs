@@ -97,6 +97,7 @@ impl FsCore {
     /// current, else one `GET /v1/pages/{id}` (a row needs its properties). A page Notion
     /// says is gone leaves the tree.
     async fn page_meta(&self, id: &str) -> FsResult<Obj> {
+        self.know_answered();
         let known = self.state().objects.get(id).cloned();
         if let Some(o) = known.filter(|o| !o.is_row() || o.page.is_some()) {
             return Ok(o);

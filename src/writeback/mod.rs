@@ -20,6 +20,7 @@
 
 pub mod droppings;
 pub mod failure;
+pub mod marks;
 pub mod push;
 pub mod rows;
 pub mod upload;
@@ -106,6 +107,10 @@ pub struct Writer {
     conflicts: Mutex<Vec<Conflict>>,
     /// Pages pushed clean whose file must be read from Notion again (see `reshow`).
     reshow: Mutex<Vec<String>>,
+    /// When this mount last wrote each page.
+    marks: marks::WriteMarks,
+    /// Rows as Notion answered their properties' updates, not yet known to the tree.
+    answered: Mutex<Vec<crate::notion::model::Page>>,
 }
 
 /// A save that conflicted with a change made in Notion meanwhile: Notion's version stays
@@ -162,6 +167,8 @@ impl Writer {
             pages: Mutex::new(HashMap::new()),
             conflicts: Mutex::new(Vec::new()),
             reshow: Mutex::new(Vec::new()),
+            marks: marks::WriteMarks::default(),
+            answered: Mutex::new(Vec::new()),
         }))
     }
 
@@ -174,6 +181,18 @@ impl Writer {
     /// them again on their next open.
     pub fn take_reshown(&self) -> Vec<String> {
         std::mem::take(&mut *self.reshow.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// When this mount last wrote each page (pushes here; the core's namespace changes
+    /// note theirs too).
+    pub fn marks(&self) -> &marks::WriteMarks {
+        &self.marks
+    }
+
+    /// The rows Notion answered updates of since the last call, oldest first: the tree
+    /// knows them before any copy of them read earlier (see [`marks`](mod@marks)).
+    pub fn take_answered(&self) -> Vec<crate::notion::model::Page> {
+        std::mem::take(&mut *self.answered.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Notes that the push under way for `page` leaves Notion holding more than the save.
@@ -493,6 +512,7 @@ impl Writer {
             .push_lock
             .clone();
         let _g = lock.lock().await;
+        let _writing = self.marks.begin(page);
         let (rec, start) = match self.next_push(page).await {
             Ok(Some(r)) => r,
             Ok(None) => return,

@@ -247,10 +247,14 @@ impl Writer {
         }
         // The file's next save descends from the row as it was with what this save holds,
         // not from others' changes the answer also shows.
-        Ok((
-            Some(intent(&p, &mut props.keys().chain(agreed.iter()))),
-            clashed,
-        ))
+        let holds = intent(&p, &mut props.keys().chain(agreed.iter()));
+        // The tree's copy of the row (others' changes the answer shows are read into the
+        // file as the feed's next poll sees the edit).
+        self.answered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p);
+        Ok((Some(holds), clashed))
     }
 }
 
