@@ -478,15 +478,18 @@ impl FsCore {
     }
 
     /// Journals `data` as the new body of `page` (durable when this returns) and shows it
-    /// as the file's content.
+    /// as the file's content; returns the id it was saved under.
     pub(super) async fn accept(
         &self,
         page: &str,
         ino: u64,
         data: Vec<u8>,
         base: Arc<Vec<u8>>,
-    ) -> FsResult<()> {
+    ) -> FsResult<String> {
         let writer = self.writer("save")?.clone();
+        // A page created here moves to Notion's id all at once (its saves, body and tree
+        // entry): not while this save is journaled and shown under one of the two.
+        let _whole = self.offline.rekey_gate.read().await;
         // A handle opened before its page's create reached Notion saves under Notion's id.
         let page = &self.current_id(page);
         let (p, d) = (page.to_string(), data.clone());
@@ -505,10 +508,10 @@ impl FsCore {
         st.reported.insert(ino, Reported { size, exact: true });
         // The kernel may cache the old pages: the next open must not keep them.
         st.cached_hash.remove(&ino);
-        st.bodies.put(page, body);
+        st.bodies.put(page.clone(), body);
         drop(st);
         self.invalidate(ino);
-        Ok(())
+        Ok(page)
     }
 
     /// Closes a handle; a write handle is flushed first and its page's push scheduled.

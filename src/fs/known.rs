@@ -244,25 +244,29 @@ impl State {
         parent.page_id.into_iter().collect()
     }
 
-    /// Whether a child of `parent` known by a local id (a create not in Notion yet, or not
-    /// mapped yet) is titled `title`.
-    pub(super) fn local_child_titled(&self, parent: &str, title: &str) -> bool {
-        self.children.get(parent).is_some_and(|kids| {
-            kids.iter().any(|k| {
-                super::offline::is_local_id(k)
-                    && self.objects.get(k).is_some_and(|o| o.title == title)
-            })
+    /// Whether any page created here is still known by its local id (its create not
+    /// answered yet; also one removed here since): a page the mount does not know may be one
+    /// of them under Notion's id, wherever a queued move put it.
+    pub(super) fn creating(&self) -> bool {
+        self.made_here.iter().any(|id| {
+            super::offline::is_local_id(id)
+                && (self.objects.contains_key(id) || self.gone.contains(id))
         })
     }
 
     /// The page known by the local id `old` (created while Notion was unreachable) is
     /// `new` in Notion: everything known under `old` moves to `new`'s id — its place under
     /// its parent, its children, items, body, folder and sticky names — so nothing is
-    /// renamed or shown twice.
+    /// renamed or shown twice. A local page the tree no longer shows (removed here while
+    /// its create was queued: its trash is queued after it) is not shown again.
     pub(super) fn rekey(&mut self, old: &str, new: Obj) {
         let id = new.id.clone();
         let Some(was) = self.objects.remove(old) else {
-            self.know(new);
+            // Removed here: Notion's id is gone too (its parent's body lists the page
+            // until the trash queued after the create is sent).
+            if self.gone.remove(old) {
+                self.gone.insert(id);
+            }
             return;
         };
         // The feed may have learned `new` before its mapping was written: it keeps one
@@ -318,6 +322,11 @@ impl State {
         }
         self.listings.remove(&old_dir);
         self.stale.remove(&old_dir);
+        // Its place and title are the ones shown here: a rename or move queued after the
+        // create is sent after it (until then Notion's answer has the create's).
+        let mut new = new;
+        new.title = was.title;
+        new.parent = was.parent;
         self.objects.insert(id, new);
         self.dirty_around(&parent);
     }

@@ -412,9 +412,9 @@ fn page_folder_descs(v: &View, page: &str) -> Vec<ChildDesc> {
                             .is_some_and(|p| p.page_id.as_deref() != Some(page)) => {}
                     Some(o) => out.push(page_desc(v, o)),
                     None if st.gone.contains(id) => {}
-                    // A create queued here that reached Notion, not mapped yet: shown
-                    // once, as the local page.
-                    None if st.local_child_titled(page, title) => {}
+                    // Maybe a create queued here that reached Notion, not mapped yet:
+                    // shown once, as the local page.
+                    None if st.creating() => {}
                     None => out.push(ChildDesc {
                         key: NodeKey::PageFile(id.clone()),
                         title: title.clone(),

@@ -403,6 +403,9 @@ impl FsCore {
         new_name: &str,
     ) -> FsResult<()> {
         self.writer("rename")?;
+        // As in `unlink`: a local id involved stays what it is until the tree shows the
+        // result.
+        let gate = self.offline.rekey_gate.read().await;
         let src = self.lookup(parent, name).await?;
         let (page, is_dir) = self.renamable(src.ino)?;
         let (old_stem, new_stem) = if is_dir {
@@ -420,6 +423,9 @@ impl FsCore {
         if !new_dir.is_dir() {
             return Err(FsError::NotDir);
         }
+        let local_target =
+            matches!(&new_dir, NodeKey::PageDir(p) if super::offline::is_local_id(p));
+        let _gate = (super::offline::is_local_id(&page) || local_target).then_some(gate);
         let moving = parent != new_parent;
         if moving && self.inside(new_parent, &page) {
             return Err(self.cannot("move a page into its own folder"));
@@ -481,12 +487,15 @@ impl FsCore {
         }
     }
 
-    /// Notion's answer to a move or rename made online: the page (logged, so a restart
-    /// before the next snapshot shows it), or `None` when Notion cannot be reached (the
-    /// change is to be queued).
+    /// Notion's answer to a move or rename made online: the page (known to the tree, then
+    /// logged, so a restart before the next snapshot shows it), or `None` when Notion
+    /// cannot be reached (the change is to be queued).
     async fn answered(&self, r: Result<Page, crate::notion::ApiError>) -> FsResult<Option<Page>> {
         match r {
             Ok(p) => {
+                // The tree first: a snapshot taken between the two would cover the logged
+                // change (and empty the log) without holding it.
+                self.state().know_page(&p);
                 self.note_local(LocalChange::Known(Box::new(p.clone())))
                     .await;
                 Ok(Some(p))
@@ -660,14 +669,19 @@ impl FsCore {
             return Ok(());
         }
         self.writer("unlink")?;
+        // A page whose create is queued keeps its local id until it leaves the tree: the
+        // create's answer moving it to Notion's id midway would leave it shown.
+        let gate = self.offline.rekey_gate.read().await;
         let target = self.lookup(parent, name).await?;
         let page = match self.key(target.ino)? {
             NodeKey::PageFile(page) => page,
             NodeKey::Attachment(block) => {
-                return self.remove_attachment(parent, name, &block).await
+                drop(gate);
+                return self.remove_attachment(parent, name, &block).await;
             }
             _ => return Err(self.write_denied("unlink of this entry")),
         };
+        let _gate = super::offline::is_local_id(&page).then_some(gate);
         // A save still waiting for its push is moot: flush it first so nothing is lost
         // from the trashed page's history. Queued, the sender does that before the trash.
         let w = self.writer("unlink")?.clone();
@@ -776,14 +790,15 @@ impl FsCore {
     pub(super) async fn save_local_as(&self, src: u64, page: &str, ino: u64) -> FsResult<()> {
         let base = self.body(page).await?.data.clone();
         let data = self.local_contents(src)?;
-        self.accept(page, ino, data, base).await?;
+        let page = self.accept(page, ino, data, base).await?;
         self.state().locals.remove(&src);
         self.aliases
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(src, NodeKey::PageFile(page.to_string()));
+            .insert(src, NodeKey::PageFile(page.clone()));
         self.invalidate(src);
-        self.writer("save")?.schedule(page);
+        // (Saved under a local id, the page's create schedules it once answered.)
+        self.writer("save")?.schedule(&self.current_id(&page));
         Ok(())
     }
 
@@ -830,8 +845,11 @@ impl FsCore {
         if !self.state().locals.contains_key(&src) {
             return Err(FsError::NotFound);
         }
-        let _setup = self.offline.rekey_gate.read().await;
-        let (page, ino) = self.create_page_in(new_parent, stem).await?;
+        let (page, ino) = {
+            let _setup = self.offline.rekey_gate.read().await;
+            self.create_page_in(new_parent, stem).await?
+        };
+        // (The save takes the gate itself: the page may be Notion's by now.)
         self.save_local_as(src, &page, ino).await
     }
 }

@@ -176,7 +176,15 @@ impl Offline {
     }
 
     /// Records durably that the local id `local` is `real` in Notion.
-    fn remember(&self, local: &str, real: &str) -> std::io::Result<()> {
+    fn remember(&self, local: &str, real: &str) -> Result<(), crate::sync::JournalError> {
+        self.write_map(local, real)
+            .map_err(|source| crate::sync::JournalError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    fn write_map(&self, local: &str, real: &str) -> std::io::Result<()> {
         let fresh = !self.path.exists();
         let mut f = std::fs::OpenOptions::new()
             .append(true)
@@ -300,22 +308,22 @@ impl FsCore {
     pub(super) fn queued(&self, id: &str) -> bool {
         is_local_id(id)
             || self.write_back().is_some_and(|w| {
-                w.journal()
-                    .pending_index()
-                    .iter()
-                    .any(|(_, p, k)| p == id && is_namespace(*k))
+                // (An operation queued under the local id of a page created since counts.)
+                w.journal().pending_index().iter().any(|(_, p, k)| {
+                    is_namespace(*k)
+                        && (p == id || self.offline.notion_id(p).is_some_and(|n| n == id))
+                })
             })
     }
 
     /// Whether `p` may be a create queued here that reached Notion and is not in the tree
-    /// under its id yet: a page known by a local id has its title under the same parent.
-    /// The sender adopts it; until then the feed leaves it out, so it never shows twice.
+    /// under its id yet: the mount does not know it while a page created here is known by
+    /// a local id (its title and place may differ by now: renames and moves queued after
+    /// the create). The sender maps it; until then the feed leaves new pages out, so none
+    /// shows twice (a new page made elsewhere meanwhile shows at a later poll).
     pub(super) fn local_twin(&self, p: &Page) -> bool {
-        let Some(parent) = p.parent.id() else {
-            return false;
-        };
         let st = self.state();
-        !st.objects.contains_key(&p.id) && st.local_child_titled(parent, &p.title())
+        !st.objects.contains_key(&p.id) && st.creating()
     }
 
     /// Wakes the sender if namespace operations are queued.
@@ -521,7 +529,7 @@ impl FsCore {
                 let req = json!({"properties": {title_key: {"title": [{"type": "text", "text": {"content": title}}]}}});
                 let _writing = self.writing(&page);
                 match self.client.update_page(&page, req).await {
-                    Ok(p) => self.sent(r, &p),
+                    Ok(p) => self.sent(r, &p).await,
                     Err(e) => e.into(),
                 }
             }
@@ -533,7 +541,7 @@ impl FsCore {
                 w.push_page(&page).await;
                 let _writing = self.writing(&page);
                 match self.client.move_page(&page, &target).await {
-                    Ok(p) => self.sent(r, &p),
+                    Ok(p) => self.sent(r, &p).await,
                     Err(e) => e.into(),
                 }
             }
@@ -552,14 +560,20 @@ impl FsCore {
 
     /// What Notion answered a sent rename or move: known, unless more is queued for the
     /// page (the tree shows where it ends up).
-    fn sent(&self, r: &Record, p: &Page) -> Sent {
+    ///
+    /// Notion's answer is noted in the local log (as an online rename's is): a crash before
+    /// the next snapshot must not bring back the title or place the snapshot has.
+    async fn sent(&self, r: &Record, p: &Page) -> Sent {
         let more = self.write_back().is_some_and(|w| {
             w.journal().pending_index().iter().any(|(s, id, k)| {
                 *s > r.seq && (id == &r.page_id || id == &p.id) && is_namespace(*k)
             })
         });
         if !more {
+            // The tree first (see `answered` in the namespace module).
             self.apply_known(p);
+            self.note_local(LocalChange::Known(Box::new(p.clone())))
+                .await;
         }
         Sent::Done
     }
@@ -609,7 +623,7 @@ impl FsCore {
         if let Some(real) = self.offline.notion_id(local) {
             // Mapped before a restart: not sent again.
             return match self.client.page(&real).await {
-                Ok(p) => self.rekey_page(w, local, &p).await,
+                Ok(p) => self.rekey_page(w, local, &p, false).await,
                 Err(e) => e.into(),
             };
         }
@@ -644,11 +658,8 @@ impl FsCore {
                 }
             }
         };
-        if let Err(e) = self.offline.remember(local, &p.id) {
-            return Sent::Later(format!("cannot record the new page's id: {e}"));
-        }
         tracing::info!(local, page = %p.id, title, "created in Notion");
-        self.rekey_page(w, local, &p).await
+        self.rekey_page(w, local, &p, true).await
     }
 
     /// A page titled `title` under `parent` created since `since` (RFC 3339) that no other
@@ -696,12 +707,20 @@ impl FsCore {
 
     /// The page known as `local` is `p` in Notion: the writer's pending saves, the tree and
     /// the inodes move to its id (see the module doc).
-    async fn rekey_page(&self, w: &Arc<Writer>, local: &str, p: &Page) -> Sent {
+    ///
+    /// `remember`: the id map is written here too, with the gate held (a save mapped to
+    /// Notion's id before the tree moved there would be shown under both).
+    async fn rekey_page(&self, w: &Arc<Writer>, local: &str, p: &Page, remember: bool) -> Sent {
         // Saves, tree and inodes move together, while nothing is set up or read under the
         // local id (a read in between would find its saves gone and cache an empty body).
         let folder = {
             let _alone = self.offline.rekey_gate.write().await;
-            if let Err(e) = w.rekey(local, &p.id).await {
+            let (offline, l, r) = (self.offline.clone(), local.to_string(), p.id.clone());
+            let mapped = move || match remember {
+                true => offline.remember(&l, &r),
+                false => Ok(()),
+            };
+            if let Err(e) = w.rekey(local, &p.id, mapped).await {
                 return Sent::Later(format!("cannot move its saves to the new id: {e}"));
             }
             let folder = {
@@ -732,8 +751,17 @@ impl FsCore {
         };
         // The base of its saves: the empty page Notion made.
         w.record_created(p, schema).await;
+        // Known after a crash even before the next snapshot (its create record is let go).
+        self.note_local(LocalChange::Known(Box::new(p.clone())))
+            .await;
         if folder {
             self.note_local(LocalChange::Folder(p.id.clone())).await;
+        }
+        // Removed here while its create was queued (its trash follows): not shown, also
+        // where its parent's body, read meanwhile, listed it.
+        if self.state().gone.contains(&p.id) {
+            self.forget_object(&p.id);
+            self.note_local(LocalChange::Gone(p.id.clone())).await;
         }
         if let Some(pid) = p.parent.page_id.as_deref() {
             // Its parent's body now links to it.
@@ -766,6 +794,13 @@ impl FsCore {
             .iter()
             .map(|(l, r)| (l.clone(), r.clone()))
             .collect();
+        // A crash after a create's id was recorded and before its saves moved to it: they
+        // move now, so the page shows them (and pushes them) under Notion's id.
+        for (l, r) in &mapped {
+            if let Err(e) = w.rekey(l, r, || Ok(())).await {
+                tracing::warn!(local = %l, page = %r, error = %e, "cannot move saves to a created page's id");
+            }
+        }
         {
             let mut st = self.state();
             for (l, r) in mapped {
@@ -791,10 +826,18 @@ impl FsCore {
                 } => {
                     creating.push(id.clone());
                     if known {
+                        // (Restored from the snapshot, which does not say it was made here.)
+                        self.state().made_here.insert(id.clone());
                         continue;
                     }
                     let parent = self.notion_parent(parent).unwrap_or_else(|| parent.clone());
                     self.install_local(&local_page(&id, &parent, title_key, title))
+                }
+                // Also when the tree does not know it (the snapshot was written after the
+                // `rm`): the parent's body still lists it until the trash is sent.
+                NsOp::Trash => {
+                    self.forget_object(&id);
+                    Ok(())
                 }
                 _ if !known => continue,
                 NsOp::Rename { title_key, title } => self
@@ -803,10 +846,6 @@ impl FsCore {
                 NsOp::Move { parent } => {
                     let parent = self.notion_parent(parent).unwrap_or_else(|| parent.clone());
                     self.show_queued(&id, Some(&parent), None).map(|_| ())
-                }
-                NsOp::Trash => {
-                    self.forget_object(&id);
-                    Ok(())
                 }
             };
             if let Err(e) = shown {

@@ -50,7 +50,8 @@ impl FsCore {
             if let Some(b) = self.local_body(id).await? {
                 return Ok(b);
             }
-            // Created in Notion meanwhile: the page under its id.
+            // Created in Notion meanwhile: the page under its id (its saves are all there
+            // once the id map says so, see `Writer::rekey`).
             drop(_g);
             return Box::pin(self.load_page(&self.current_id(id))).await;
         }
@@ -402,9 +403,9 @@ impl FsCore {
                 last_edited_time,
             } if !st.objects.contains_key(id)
                 && !st.gone.contains(id)
-                // A create queued here that reached Notion, not mapped yet: the sender
-                // gives the local page this id.
-                && !st.local_child_titled(parent, title) =>
+                // Maybe a create queued here that reached Notion, not mapped yet: the
+                // sender gives the local page this id.
+                && !st.creating() =>
             {
                 st.know(stub(
                     id,

@@ -282,7 +282,8 @@ impl FsCore {
     }
 
     /// Notes a change to the tree only this mount knows of (see the module doc), before the
-    /// call that made it returns.
+    /// call that made it returns. The tree must hold the change already: a snapshot taken
+    /// after the note counts it as covered.
     pub(super) async fn note_local(&self, change: LocalChange) {
         self.state().snapshot.pending = true;
         let log = self.local.clone();

@@ -76,6 +76,9 @@ impl SyncState {
 struct PageState {
     /// Bumped by each save: a quiet-period timer of an older save is moot.
     generation: u64,
+    /// Saves journaled (bumped with the `Pending` state they set): a push that ends while a
+    /// save is being journaled must not call the page clean over it.
+    saves: u64,
     /// What `user.notionfs.sync` shows (`None`: never saved in this run).
     sync: Option<SyncState>,
     /// Serializes the page's pushes.
@@ -441,7 +444,10 @@ impl Writer {
         let seq = self
             .journal
             .record(page, RecordKind::Body, data, Some(base))?;
-        self.pages().entry(page.to_string()).or_default().sync = Some(SyncState::Pending);
+        let mut pages = self.pages();
+        let st = pages.entry(page.to_string()).or_default();
+        st.saves += 1;
+        st.sync = Some(SyncState::Pending);
         Ok(seq)
     }
 
@@ -553,15 +559,28 @@ impl Writer {
     /// The page saved under the local id `old` is `new` in Notion now: its pending saves
     /// are journaled again under `new` (each copy durable before the original is let go,
     /// so a crash in between leaves a duplicate save, never none) and its sync state moves
-    /// with them.
-    pub async fn rekey(&self, old: &str, new: &str) -> Result<(), crate::sync::JournalError> {
+    /// with them. `mapped` records that `old` is `new` (the id map), once every copy is
+    /// written and before any original is let go: a reader that follows the map finds
+    /// every save under `new`, one that does not finds them under `old`.
+    pub async fn rekey(
+        &self,
+        old: &str,
+        new: &str,
+        mapped: impl FnOnce() -> Result<(), crate::sync::JournalError> + Send + 'static,
+    ) -> Result<(), crate::sync::JournalError> {
         let (o, n) = (old.to_string(), new.to_string());
         self.journal_io(move |j| {
-            for r in j.pending_for(&o)? {
-                if matches!(r.kind, RecordKind::Body | RecordKind::Properties) {
-                    j.record(&n, r.kind, &r.data, r.base.as_deref())?;
-                    j.confirm(r.seq)?;
-                }
+            let moving: Vec<_> = j
+                .pending_for(&o)?
+                .into_iter()
+                .filter(|r| matches!(r.kind, RecordKind::Body | RecordKind::Properties))
+                .collect();
+            for r in &moving {
+                j.record(&n, r.kind, &r.data, r.base.as_deref())?;
+            }
+            mapped()?;
+            for r in &moving {
+                j.confirm(r.seq)?;
             }
             Ok::<_, crate::sync::JournalError>(())
         })
@@ -649,15 +668,21 @@ impl Writer {
         match pushed {
             // A conflict is settled too: the local content is kept beside the page.
             Ok(()) | Err(Failure::Conflict(_)) => {
+                let saves = self.pages().get(page).map_or(0, |s| s.saves);
                 let newer = self
                     .journal_io(move |j| {
                         if let Err(e) = j.confirm_through(&p, RecordKind::Body, seq) {
                             tracing::warn!(page = %p, error = %e, "cannot confirm a journal record");
                         }
                         // Still pending if another save came in meanwhile (an attachment on
-                        // its way is not a save of the file: it has its own state).
+                        // its way is not a save of the file: it has its own state; nor is a
+                        // queued rename, move or trash, which waits for the file to be clean).
                         j.pending_for(&p)
-                            .map(|r| r.iter().any(|r| r.kind != RecordKind::Upload))
+                            .map(|r| {
+                                r.iter().any(|r| {
+                                    matches!(r.kind, RecordKind::Body | RecordKind::Properties)
+                                })
+                            })
                             .unwrap_or(false)
                     })
                     .await;
@@ -665,6 +690,8 @@ impl Writer {
                 let st = pages.entry(page.to_string()).or_default();
                 st.retry_epoch += 1;
                 st.failures = 0;
+                // A save journaled meanwhile (after the journal was asked) is newer too.
+                let newer = newer || st.saves != saves;
                 st.sync = Some(match (newer, conflict) {
                     (true, _) => SyncState::Pending,
                     (false, Some(stamp)) => SyncState::Conflict(stamp),

@@ -533,7 +533,6 @@ impl Driver for CoreDriver {
         let core = FsCore::new(client, settings).expect("core");
         core.restore_snapshot();
         let core = Arc::new(core);
-        core.start_feed();
         if !self.read_only {
             let journal = self.cache.path().join("journal");
             let w = core
@@ -542,10 +541,14 @@ impl Driver for CoreDriver {
             // Namespace changes queued before a restart show before the mount serves, and
             // go out in the background.
             rt.block_on(core.replay_namespace());
-            core.start_namespace_queue();
             rt.spawn(async move { w.flush_all().await });
             let uploads = core.clone();
             rt.spawn_blocking(move || uploads.replay_uploads());
+        }
+        // The feed starts once the queued changes show (the daemon's order).
+        core.start_feed();
+        if !self.read_only {
+            core.start_namespace_queue();
         }
         drop(_in);
         self.live = Some(Live { rt, core });
