@@ -31,7 +31,15 @@
 //! kernel TTL), 0 API calls, 2.42 FUSE requests per file and run (1.03 `OPEN` + 1.03
 //! `RELEASE`, 0.17 `OPENDIR` + 0.17 `RELEASEDIR` per file for the directories, no `READ`,
 //! `FLUSH`, `LOOKUP` or `GETATTR` to speak of): what is left is the open/release round trip
-//! the core needs to serve each open with current content. With `--cache-size 64M`, RSS
+//! the core needs to serve each open with current content. Where that time goes (perf
+//! over one warm grep, 2 vCPUs): the CPUs are idle 63% of the run and notionfs's own code
+//! is a few percent of the FUSE threads' samples; the rest is the synchronous `OPEN` round
+//! trip waking a daemon thread, often on the other vCPU (waking a halted vCPU is slow in
+//! this VM): with grep and the mount pinned to one CPU the grep takes 195 ms (3.9x tmpfs),
+//! on two different CPUs 450-550 ms, unpinned about 300 ms. FUSE's no-open mode (`ENOSYS`
+//! to `OPEN`) would not remove it: the kernel then sends a synchronous `FLUSH` at every
+//! close instead; only no-open with no-flush would, and then a close no longer tells the
+//! mount that a save is complete. With `--cache-size 64M`, RSS
 //! after reading everything: 51 MB at 1,000 pages, 97 MB at 5,000, 154 MB at 10,000 (84 /
 //! 134 / 196 MB before the versions' cache was charged its memory rather than its disk
 //! bytes; 119 / 180 / 249 MB before API objects were decoded straight into compact models;

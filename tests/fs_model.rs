@@ -12,7 +12,8 @@
 //!
 //! Remote edits append a paragraph in Notion to a page that has nothing pending; the model
 //! expects it once the change feed has polled. `PROPTEST_CASES` sets the number of cases
-//! (16 by default; a longer run: `PROPTEST_CASES=300 cargo test --test fs_model`);
+//! (200 by default, about a minute; a longer run: `PROPTEST_CASES=1000 cargo test --test
+//! fs_model`, about five);
 //! crashes and API faults are among the random steps (`NOTIONFS_MODEL_CRASH=0` and
 //! `NOTIONFS_MODEL_FAULTS=0` leave them out; see [`crash_weight`], [`faults_weight`]).
 
@@ -393,7 +394,7 @@ fn run(steps: &[Step]) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(16),
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(200),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
