@@ -55,6 +55,11 @@
 //!    the attachments' download table, the uploads' staging table, `aliases`, the log of
 //!    local tree changes (`local`), the `flights` map, `invalidator`.
 //!
+//! The rekey gate ([`offline`]: an async read-write lock) comes before all of these: a
+//! create's answer moves a page to Notion's id with it held for writing; saves, `rm`, `mv`
+//! and creates of pages with local ids hold it for reading, never twice in one task (a
+//! waiting writer would block the second read).
+//!
 //! The writer's locks (its page states and push locks, see [`crate::writeback`]) are never
 //! held while the core's are taken, nor the core's while the writer's are. Journal and
 //! disk-cache I/O runs on blocking threads (`spawn_blocking`), never under a lock readers
