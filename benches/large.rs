@@ -32,8 +32,8 @@
 //! `RELEASE`, 0.17 `OPENDIR` + 0.17 `RELEASEDIR` per file for the directories, no `READ`,
 //! `FLUSH`, `LOOKUP` or `GETATTR` to speak of): what is left is the open/release round trip
 //! the core needs to serve each open with current content. Where that time goes (perf
-//! over one warm grep, 2 vCPUs): the CPUs are idle 63% of the run and notionfs's own code
-//! is a few percent of the FUSE threads' samples; the rest is the synchronous `OPEN` round
+//! over one warm grep, 2 vCPUs): the CPUs are idle 63% of the run, and notionfs's own code
+//! is about 6% of all samples (pinned to one CPU); the rest is the synchronous `OPEN` round
 //! trip waking a daemon thread, often on the other vCPU (waking a halted vCPU is slow in
 //! this VM): with grep and the mount pinned to one CPU the grep takes 195 ms (3.9x tmpfs),
 //! on two different CPUs 450-550 ms, unpinned about 300 ms. FUSE's no-open mode (`ENOSYS`
