@@ -217,19 +217,48 @@ async fn a_trash_whose_answer_was_lost_is_done_not_refused() {
     assert!(w.journal().set_aside().is_empty());
 }
 
+/// The emulator, a core with writes on (20 ms quiet period), and the demo's task row 4:
+/// its id, inode and file as first read.
+struct RowSetup {
+    emu: Emulator,
+    _cache: tempfile::TempDir,
+    core: std::sync::Arc<notionfs::fs::FsCore>,
+    row: String,
+    ino: u64,
+    old: String,
+}
+
+async fn row_setup() -> RowSetup {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let ino = ino(&core, ROW).await;
+    let old = String::from_utf8(cat(&core, ino).await).unwrap();
+    RowSetup {
+        emu,
+        _cache: cache,
+        core,
+        row: demo::task_row_id(4),
+        ino,
+        old,
+    }
+}
+
 /// A row save whose properties update was answered but whose body push failed, then a
 /// newer save before the retry: the properties Notion holds are this mount's first save,
 /// not a change made in Notion (found by the soak: the newer save ended as a conflict copy
 /// and the file showed the older values). Core only: it times faults around one request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_saved_again_after_its_body_failed_to_push_is_no_conflict() {
-    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let RowSetup {
+        emu,
+        _cache,
+        core,
+        row,
+        ino,
+        old,
+    } = row_setup().await;
     let ctl = emu.control();
-    let row = demo::task_row_id(4);
-    let ino = ino(&core, ROW).await;
-    let old = String::from_utf8(cat(&core, ino).await).unwrap();
     // A slow properties update: time to fail every request after it.
     let mut faults = ctl.faults();
     faults.latency_ms = 300;
@@ -271,13 +300,15 @@ async fn a_row_saved_again_after_its_body_failed_to_push_is_no_conflict() {
 /// (found by the soak: a worker's `cat` right after its save showed the save before).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_feed_copy_asked_for_during_a_rows_update_does_not_show_older_values() {
-    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let core = core(&emu, cache.path(), Duration::from_millis(20));
+    let RowSetup {
+        emu,
+        _cache,
+        core,
+        row,
+        ino,
+        old,
+    } = row_setup().await;
     let ctl = emu.control();
-    let row = demo::task_row_id(4);
-    let ino = ino(&core, ROW).await;
-    let old = String::from_utf8(cat(&core, ino).await).unwrap();
     // Enough pages for a second page of search results.
     for i in 0..150 {
         ctl.create_page(&demo::wiki_id(), &format!("Filler {i}"))

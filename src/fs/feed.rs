@@ -45,7 +45,7 @@ use super::listing::{newest_first, Found};
 use super::tree::ObjKind;
 use super::{Flight, FsCore};
 use crate::notion::model::{DataSource, Page};
-use crate::writeback::marks::Copy;
+use crate::writeback::marks::Standing;
 
 /// How far before the newest edit seen a poll keeps reading: Notion's one-minute rounding of
 /// `last_edited_time`, and search indexing lag.
@@ -258,7 +258,7 @@ impl FsCore {
                 )
             })
         };
-        let written = self.copy_of(&p.id, asked) == Copy::Predates;
+        let written = self.copy_of(&p.id, asked) == Standing::Predates;
         if older || written {
             tracing::debug!(page = %p.id, older, written, "a copy that may predate what is known: left for the next poll");
         }
@@ -266,15 +266,15 @@ impl FsCore {
     }
 
     /// How a copy of `page` asked for at `asked` stands to this mount's writes of it.
-    fn copy_of(&self, page: &str, asked: Instant) -> Copy {
+    fn copy_of(&self, page: &str, asked: Instant) -> Standing {
         self.write_back()
-            .map_or(Copy::Clear, |w| w.marks().copy_of(page, asked))
+            .map_or(Standing::Clear, |w| w.marks().copy_of(page, asked))
     }
 
     /// A search result `p` asked for at `asked`, applied; one asked for just after this
     /// mount wrote the page (search indexes with a lag) is read again directly first.
     async fn apply_found(&self, p: &Page, asked: Instant) -> bool {
-        if self.copy_of(&p.id, asked) != Copy::Lately {
+        if self.copy_of(&p.id, asked) != Standing::Lately {
             return self.apply_page(p, asked);
         }
         let asked = Instant::now();

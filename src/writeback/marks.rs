@@ -69,18 +69,18 @@ impl WriteMarks {
     }
 
     /// How a copy of `page` asked for at `asked` stands to this mount's writes of it.
-    pub fn copy_of(&self, page: &str, asked: Instant) -> Copy {
+    pub fn copy_of(&self, page: &str, asked: Instant) -> Standing {
         match self.lock().get(page) {
-            Some(k) if k.in_flight > 0 || k.last_end >= asked => Copy::Predates,
-            Some(k) if k.last_end + SEARCH_LAG >= asked => Copy::Lately,
-            _ => Copy::Clear,
+            Some(k) if k.in_flight > 0 || k.last_end >= asked => Standing::Predates,
+            Some(k) if k.last_end + SEARCH_LAG >= asked => Standing::Lately,
+            _ => Standing::Clear,
         }
     }
 }
 
 /// See [`WriteMarks::copy_of`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Copy {
+pub enum Standing {
     /// Asked for while a write was under way, or before one ended: it may hold the page as
     /// it was before.
     Predates,
@@ -111,26 +111,26 @@ mod tests {
         let before = Instant::now()
             .checked_sub(Duration::from_secs(60))
             .expect("a minute of uptime");
-        assert_eq!(marks.copy_of("p", before), Copy::Clear, "never written");
+        assert_eq!(marks.copy_of("p", before), Standing::Clear, "never written");
         let w = marks.begin("p");
         assert_eq!(
             marks.copy_of("p", Instant::now()),
-            Copy::Predates,
+            Standing::Predates,
             "under way"
         );
         drop(w);
         assert_eq!(
             marks.copy_of("p", before),
-            Copy::Predates,
+            Standing::Predates,
             "asked before it ended"
         );
-        assert_eq!(marks.copy_of("q", before), Copy::Clear, "another page");
+        assert_eq!(marks.copy_of("q", before), Standing::Clear, "another page");
         let just_after = Instant::now() + Duration::from_millis(1);
-        assert_eq!(marks.copy_of("p", just_after), Copy::Lately);
+        assert_eq!(marks.copy_of("p", just_after), Standing::Lately);
         let later = Instant::now() + SEARCH_LAG + Duration::from_millis(1);
         assert_eq!(
             marks.copy_of("p", later),
-            Copy::Clear,
+            Standing::Clear,
             "asked after it ended"
         );
     }
@@ -144,10 +144,10 @@ mod tests {
         let far = Instant::now() + Duration::from_secs(3600);
         assert_eq!(
             marks.copy_of("p", far),
-            Copy::Predates,
+            Standing::Predates,
             "one still under way"
         );
         drop(b);
-        assert_eq!(marks.copy_of("p", far), Copy::Clear);
+        assert_eq!(marks.copy_of("p", far), Standing::Clear);
     }
 }
