@@ -14,8 +14,8 @@
 //! expects it once the change feed has polled. `PROPTEST_CASES` sets the number of cases
 //! (200 by default, about a minute; a longer run: `PROPTEST_CASES=1000 cargo test --test
 //! fs_model`, about five);
-//! crashes are among the random steps (`NOTIONFS_MODEL_CRASH=0` leaves them out) and
-//! `NOTIONFS_MODEL_FAULTS=1` adds API faults (see [`crash_weight`], [`faults_weight`]).
+//! crashes and API faults are among the random steps (`NOTIONFS_MODEL_CRASH=0` and
+//! `NOTIONFS_MODEL_FAULTS=0` leave them out; see [`crash_weight`], [`faults_weight`]).
 
 mod common;
 
@@ -84,15 +84,11 @@ fn crash_weight() -> u32 {
     u32::from(std::env::var("NOTIONFS_MODEL_CRASH").map_or(true, |v| v != "0"))
 }
 
-/// API faults among the random steps: off by default, on with `NOTIONFS_MODEL_FAULTS=1`.
-/// What they found in namespace changes made during faults is fixed and kept in
-/// [`found_cases`] and [`found_fault_cases`], and 1,000 cases with faults and crashes
-/// passed; but a clean-clone CI run with them on found one more failure after 55 cases
-/// (`[Append(seed), Remote(b), Faults(30), Unlink(seed), Crash, Write(seed), Write(a),
-/// Remote(a), Append(b), Rename(c, b), Remote(c), Mkdir(b), Write(c), Settle, Crash, ...]`:
-/// after the second crash the folder `b` made by `mkdir` is not shown), not yet fixed.
+/// API faults among the random steps: on by default; `NOTIONFS_MODEL_FAULTS=0` leaves
+/// them out. What they found in namespace changes made during faults is fixed and kept in
+/// [`found_cases`] and [`found_fault_cases`].
 fn faults_weight() -> u32 {
-    u32::from(std::env::var("NOTIONFS_MODEL_FAULTS").is_ok_and(|v| v == "1"))
+    u32::from(std::env::var("NOTIONFS_MODEL_FAULTS").map_or(true, |v| v != "0"))
 }
 
 fn para(w: u8) -> String {
@@ -507,6 +503,28 @@ fn found_fault_cases() {
         Unlink(3),
     ];
     for _ in 0..10 {
+        run(&steps);
+    }
+    // A folder made by `mkdir` while Notion failed, its create sent at once, then a crash
+    // before the log said the folder is shown under Notion's id (the id map was written):
+    // after the restart the folder shows (about 1 run in 14 crashed in that window).
+    let steps = [
+        Append(3, 14),
+        Remote(1, 8),
+        Faults(30),
+        Unlink(3),
+        Crash,
+        Write(3, vec![14]),
+        Write(0, vec![2]),
+        Mkdir(1),
+        Write(2, vec![19, 13, 6]),
+        Settle,
+        Crash,
+        Faults(0),
+        Settle,
+        Remote(1, 18),
+    ];
+    for _ in 0..15 {
         run(&steps);
     }
 }

@@ -262,11 +262,7 @@ impl State {
     pub(super) fn rekey(&mut self, old: &str, new: Obj) {
         let id = new.id.clone();
         let Some(was) = self.objects.remove(old) else {
-            // Removed here: Notion's id is gone too (its parent's body lists the page
-            // until the trash queued after the create is sent).
-            if self.gone.remove(old) {
-                self.gone.insert(id);
-            }
+            self.rekey_unknown(old, &id);
             return;
         };
         // The feed may have learned `new` before its mapping was written: it keeps one
@@ -329,6 +325,20 @@ impl State {
         new.parent = was.parent;
         self.objects.insert(id, new);
         self.dirty_around(&parent);
+    }
+
+    /// The local id `old` of a page the tree does not hold is `new` in Notion: what is
+    /// known of it by id alone moves along. Removed here: Notion's id is gone too (its
+    /// parent's body lists the page until the trash queued after the create is sent). Its
+    /// folder made with `mkdir`: shown under Notion's id (a crash can come between the id
+    /// map and the log line that says so).
+    pub(super) fn rekey_unknown(&mut self, old: &str, new: &str) {
+        if self.gone.remove(old) {
+            self.gone.insert(new.to_string());
+        }
+        if self.made_dirs.remove(old) {
+            self.made_dirs.insert(new.to_string());
+        }
     }
 
     /// A page folder whose last child leaves stays shown (empty) until `rmdir`: called

@@ -804,9 +804,12 @@ impl FsCore {
         {
             let mut st = self.state();
             for (l, r) in mapped {
-                if let Some(mut o) = st.objects.get(&l).cloned() {
-                    o.id = r;
-                    st.rekey(&l, o);
+                match st.objects.get(&l).cloned() {
+                    Some(mut o) => {
+                        o.id = r;
+                        st.rekey(&l, o);
+                    }
+                    None => st.rekey_unknown(&l, &r),
                 }
             }
         }
