@@ -805,6 +805,11 @@ impl FsCore {
             let mut st = self.state();
             for (l, r) in mapped {
                 match st.objects.get(&l).cloned() {
+                    // Removed here after its create was answered (the log says so under
+                    // Notion's id; the snapshot still has the local id): it stays gone.
+                    Some(_) if st.gone.contains(&r) => {
+                        st.forget(&l);
+                    }
                     Some(mut o) => {
                         o.id = r;
                         st.rekey(&l, o);

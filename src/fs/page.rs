@@ -73,6 +73,7 @@ impl FsCore {
                 return Ok(b);
             }
         }
+        let asked = std::time::Instant::now();
         let blocks = match fetch_tree(&self.client, id, Some(&self.permits)).await {
             Ok(b) => b,
             Err(e) if e.is_not_found() => {
@@ -88,8 +89,12 @@ impl FsCore {
             }
         };
         let mut r = self.render_fetched(id, &obj, blocks).await?;
+        // Read while this mount was writing the page: it may hold a push half applied.
+        let during_write = self.write_back().is_some_and(|w| {
+            w.marks().copy_of(id, asked) == crate::writeback::marks::Standing::Predates
+        });
         let data = self
-            .shown_bytes(id, &obj, &mut r, cached.as_ref(), pending)
+            .shown_bytes(id, &obj, &mut r, cached.as_ref(), pending, during_write)
             .await;
         Ok(self.install_body(id, &obj, &r, data, cached.as_ref()).await)
     }
@@ -168,6 +173,11 @@ impl FsCore {
     /// The blocks and the row move to the writer (`r.blocks` and `r.page` are left empty): a
     /// page's tree takes several times its JSON size in memory, and a copy would be made only
     /// to drop the original.
+    ///
+    /// `during_write`: the blocks were asked for while this mount was writing the page, so
+    /// they may hold a push half applied; they are not a version a save may descend from
+    /// (a save that replaces the file descends from the newest version: such a read would
+    /// have made the push's own missing half look like a remote edit).
     async fn shown_bytes(
         &self,
         id: &str,
@@ -175,6 +185,7 @@ impl FsCore {
         r: &mut Fetched,
         cached: Option<&Arc<Body>>,
         pending: Option<Vec<u8>>,
+        during_write: bool,
     ) -> Vec<u8> {
         let Some(w) = self.write_back() else {
             return r.data.clone();
@@ -197,6 +208,10 @@ impl FsCore {
         }
         // What was read is a version a later save may descend from (also when the file
         // shows a pending save's bytes: the candidates are compared by content).
+        if during_write {
+            tracing::debug!(page = id, "read while a write was under way: not a base");
+            return data;
+        }
         let row = match (r.page.take(), &r.schema) {
             (Some(page), Some(s)) => Some(RowBase {
                 page,

@@ -529,10 +529,7 @@ impl Writer {
                 return;
             }
         };
-        let pushed = match self.settle(page).await {
-            Ok(()) => self.push_body(page, &rec.data, start.as_deref()).await,
-            Err(f) => Err(f),
-        };
+        let pushed = self.push_body(page, &rec.data, start.as_deref()).await;
         if pushed.is_ok() {
             self.forget_cached(page).await;
         }

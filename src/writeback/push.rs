@@ -13,7 +13,10 @@
 //! (`inflight.json`). A push cut off by an error, an unmount or a crash leaves it there; the
 //! next attempt — in this run or the next — first reads the page and folds what Notion
 //! already holds of that tree into the base (`absorb`), so nothing is sent twice and the
-//! half-applied push is never mistaken for a remote edit.
+//! half-applied push is never mistaken for a remote edit. The save that push carried, or a
+//! later save of the file, goes on from that settled version (not from whichever version
+//! it is closest to: the settled version holds only the part of the save the push got to,
+//! and an older read could look closer).
 //!
 //! # A save with no known version
 //! A save replayed from a journal older than the versions, or of a page whose versions were
@@ -44,8 +47,11 @@ impl Writer {
         start: Option<&str>,
     ) -> Result<(), Failure> {
         let text = text_of(data).map_err(Failure::Refused)?.to_string();
-        self.settle(page).await?;
-        let base = self.base_for(page, &text).await;
+        let settled = self.settle(page).await?;
+        let base = match settled {
+            Some((v, tried)) => self.base_after_settle(page, &text, v, &tried).await,
+            None => self.base_for(page, &text).await,
+        };
         if let VBase::Found(v) = &base {
             if self.newer_differs(page, v.seq).await {
                 // Notion holds what a later version saw, which this save does not.
@@ -68,6 +74,34 @@ impl Writer {
                 Err(Failure::Conflict(0))
             }
             VBase::Unknown => self.push_unknown(page, &text, start).await,
+        }
+    }
+
+    /// The version the saved `text` descends from after the push of `tried`, an earlier
+    /// save of this mount, was cut off part way and settled as `settled`. The save goes on
+    /// from there when it is that save or closer to it than to any version: by content
+    /// alone the settled version is only part of what the file held (the blocks the push
+    /// got to), and an older read, even the empty page, could look closer, making the
+    /// push's own missing half look like a remote edit.
+    async fn base_after_settle(
+        &self,
+        page: &str,
+        text: &str,
+        settled: Arc<Version>,
+        tried: &[Block],
+    ) -> VBase {
+        let body = body_of(text, settled.row.as_ref(), &settled.paths);
+        let local = versions::fingerprint(&parse_body(&body, &settled.paths, &settled.blocks));
+        let from_tried = versions::distance(&versions::fingerprint(tried), &local);
+        match self.base_for(page, text).await {
+            VBase::Found(c)
+                if c.seq != settled.seq
+                    && versions::distance(&versions::fingerprint(&c.blocks), &local)
+                        < from_tried =>
+            {
+                VBase::Found(c)
+            }
+            _ => VBase::Found(settled),
         }
     }
 
@@ -179,8 +213,11 @@ impl Writer {
 
     /// After a push that stopped part way (see the module doc): reads Notion and folds what
     /// it already holds of the tree that was being pushed into that push's base, recorded as
-    /// a new version.
-    pub(super) async fn settle(&self, page: &str) -> Result<(), Failure> {
+    /// a new version; returns that version and the tree (nothing when no push was cut off).
+    pub(super) async fn settle(
+        &self,
+        page: &str,
+    ) -> Result<Option<(Arc<Version>, Vec<Block>)>, Failure> {
         let (vs, p) = (self.versions.clone(), page.to_string());
         let found = tokio::task::spawn_blocking(move || {
             let (seq, tried) = vs.inflight(&p)?;
@@ -190,12 +227,12 @@ impl Writer {
         .ok()
         .flatten();
         let Some((base, tried)) = found else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(base) = base else {
             // Its base is gone: the next push reads Notion as for an unknown base.
             self.clear_inflight(page).await;
-            return Ok(());
+            return Ok(None);
         };
         let now = read_tree(&self.client, page)
             .await
@@ -213,14 +250,14 @@ impl Writer {
             row: base.row.clone(),
             base: Some(base.seq),
         };
-        if self.record_version(v).await.is_none() {
+        let Some(v) = self.record_version(v).await else {
             return Err(Failure::Transient(
                 "cannot record the settled version".into(),
             ));
-        }
+        };
         self.clear_inflight(page).await;
         tracing::info!(page, "a push cut off part way was settled against Notion");
-        Ok(())
+        Ok(Some((v, tried)))
     }
 
     async fn set_inflight(&self, page: &str, base: u64, tried: &[Block]) {

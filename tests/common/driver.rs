@@ -492,11 +492,12 @@ impl Driver for CoreDriver {
             live.core.save_snapshot();
             live.rt.shutdown_timeout(Duration::from_secs(2));
         } else {
-            // Whatever was scheduled dies with the process. (Blocking tasks already running
-            // finish on their threads, as a dying process's issued writes land: give them
-            // the moment a real remount would take, so they never race the next core.)
-            live.rt.shutdown_background();
-            std::thread::sleep(Duration::from_millis(300));
+            // Whatever was scheduled dies with the process: tasks are dropped, blocking
+            // tasks not started yet too. Those already running finish on their threads, as
+            // a dying process's issued writes land, before the next core starts (a new
+            // mount waits for the old process's lock). (A fixed pause here was too short on
+            // a loaded machine: an old snapshot write landed over the next core's.)
+            live.rt.shutdown_timeout(Duration::from_secs(30));
             // And what it had sent lands before the next core reads Notion: a request
             // the server applies after the restart's reads is beyond what any client can
             // see (a real crash has the same window, for the time a request is in flight).
