@@ -39,7 +39,15 @@
 //! on two different CPUs 450-550 ms, unpinned about 300 ms. FUSE's no-open mode (`ENOSYS`
 //! to `OPEN`) would not remove it: the kernel then sends a synchronous `FLUSH` at every
 //! close instead; only no-open with no-flush would, and then a close no longer tells the
-//! mount that a save is complete. With `--cache-size 64M`, RSS
+//! mount that a save is complete; an open is also where a writer's handle takes the
+//! content its edit starts from. Measured by hand on 2026-12-07 (5,000 pages, 5 warm runs
+//! each, tmpfs 30-42 ms): as shipped (2 FUSE threads) 198-311 ms; `ENOSYS` to `OPENDIR`
+//! (no `OPENDIR`/`RELEASEDIR`) 169-366 ms, within the noise; 1 thread 333-418 ms, 4 threads
+//! 267-313 ms. This machine's kernel has a `fuse` module parameter `wake_here` (not a
+//! mainline one as far as I know; default N): set to Y, the same mount takes 142-178 ms,
+//! with 1 thread 98-123 ms, and with 1 thread and no `OPENDIR` 96-99 ms (2.6x); that is a
+//! host setting, not the mount's to change, so the mount keeps 2 threads.
+//! With `--cache-size 64M`, RSS
 //! after reading everything: 51 MB at 1,000 pages, 97 MB at 5,000, 154 MB at 10,000 (84 /
 //! 134 / 196 MB before the versions' cache was charged its memory rather than its disk
 //! bytes; 119 / 180 / 249 MB before API objects were decoded straight into compact models;
