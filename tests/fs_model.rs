@@ -441,6 +441,13 @@ fn the_filesystem_follows_the_model() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Runs `steps` `n` times: a case that fails only in some runs (timing, random faults).
+fn run_times(steps: &[Step], n: usize) {
+    for _ in 0..n {
+        run(steps);
+    }
+}
+
 /// Cases the model found, kept as plain tests.
 #[test]
 fn found_cases() {
@@ -496,9 +503,7 @@ fn found_fault_cases() {
         Faults(0),
         Write(1, vec![15, 8]),
     ];
-    for _ in 0..30 {
-        run(&steps);
-    }
+    run_times(&steps, 30);
     // A page removed while its save could not be pushed, then a remount: the trash still
     // queued, the parent's body (read again) lists the page; it stays out of the folder.
     let steps = [
@@ -519,9 +524,7 @@ fn found_fault_cases() {
         Rename(0, 1),
         Remount,
     ];
-    for _ in 0..10 {
-        run(&steps);
-    }
+    run_times(&steps, 10);
     // Creates queued, then renamed, while Notion failed, with crashes between: after each
     // restart the page shows once, under its queued name, with its saves.
     let steps = [
@@ -540,9 +543,7 @@ fn found_fault_cases() {
         Crash,
         Unlink(3),
     ];
-    for _ in 0..10 {
-        run(&steps);
-    }
+    run_times(&steps, 10);
     // A folder made by `mkdir` while Notion failed, its create sent at once, then a crash
     // before the log said the folder is shown under Notion's id (the id map was written):
     // after the restart the folder shows (about 1 run in 14 crashed in that window).
@@ -562,9 +563,7 @@ fn found_fault_cases() {
         Settle,
         Remote(1, 18),
     ];
-    for _ in 0..15 {
-        run(&steps);
-    }
+    run_times(&steps, 15);
     // A page created while Notion failed, its create answered, then removed (the trash
     // sent at once), then a crash: the snapshot knew it by its local id, the log by
     // Notion's; after the restart it stays gone.
@@ -581,9 +580,7 @@ fn found_fault_cases() {
         Crash,
         Write(1, vec![4, 13]),
     ];
-    for _ in 0..10 {
-        run(&steps);
-    }
+    run_times(&steps, 10);
 }
 
 /// A save whose push was cut off part way (once in this run, once by a remount) goes on
@@ -616,9 +613,7 @@ fn a_push_cut_off_goes_on() {
         Append(3, 14),
         Remount,
     ];
-    for _ in 0..10 {
-        run(&steps);
-    }
+    run_times(&steps, 10);
     // A later save of the file (an append) after a push cut off by a crash: it goes on
     // from the settled version too (an older, emptier version looked closer). Shortened
     // from the sequence the model found (that one failed in every run under load before
@@ -634,9 +629,7 @@ fn a_push_cut_off_goes_on() {
         Append(0, 12),
         Settle,
     ];
-    for _ in 0..10 {
-        run(&steps);
-    }
+    run_times(&steps, 10);
 }
 
 /// Crash cases the model found.
@@ -665,9 +658,7 @@ fn found_crash_cases() {
         Unlink(0),
         Settle,
     ];
-    for _ in 0..10 {
-        run(&steps);
-    }
+    run_times(&steps, 10);
     // Two saves of a new page, then a crash: the newer shows.
     run(&[
         Step::Write(0, vec![1, 2]),

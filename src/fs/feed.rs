@@ -266,7 +266,7 @@ impl FsCore {
     }
 
     /// How a copy of `page` asked for at `asked` stands to this mount's writes of it.
-    fn copy_of(&self, page: &str, asked: Instant) -> Standing {
+    pub(super) fn copy_of(&self, page: &str, asked: Instant) -> Standing {
         self.write_back()
             .map_or(Standing::Clear, |w| w.marks().copy_of(page, asked))
     }

@@ -90,9 +90,7 @@ impl FsCore {
         };
         let mut r = self.render_fetched(id, &obj, blocks).await?;
         // Read while this mount was writing the page: it may hold a push half applied.
-        let during_write = self.write_back().is_some_and(|w| {
-            w.marks().copy_of(id, asked) == crate::writeback::marks::Standing::Predates
-        });
+        let during_write = self.copy_of(id, asked) == crate::writeback::marks::Standing::Predates;
         let data = self
             .shown_bytes(id, &obj, &mut r, cached.as_ref(), pending, during_write)
             .await;
