@@ -18,7 +18,11 @@
 //!    `grep -r`; API calls per poll interval over 10 s with no activity; a settling
 //!    `grep -r` (the kernel asks once more for what it was given before the feed's first
 //!    poll vouched for the cached sizes), then warm `grep -r` runs each after the TTL
-//!    expired (median of 3, time and calls).
+//!    expired (median of 3, time and calls);
+//! 7. a `--read-only --no-open` remount on the same cache dir: every file read (time,
+//!    calls), then warm `grep -r` vs tmpfs as in 4 with its FUSE requests per file; then a
+//!    writable remount reads every file again, and the files that read differently are
+//!    counted (0 expected).
 //!
 //! Settings: `NOTIONFS_BENCH_WORD` (grep word, default `Invoice`), `NOTIONFS_BENCH_CACHE_SIZE`
 //! (passed as `--cache-size`), `NOTIONFS_BIN` (binary; default the release binary cargo
@@ -26,27 +30,29 @@
 //! fusermount3 (`apt-get install fuse3`). Every mount is unmounted and its process killed
 //! when the bench ends, panics included; the mount dies with the bench if it is killed.
 //!
-//! Last measured (5,000 pages, 2 shared cores, kernel caches with explicit invalidation):
-//! warm `grep -r` 159 ms on the mount vs 42 ms on tmpfs (3.8x; it was 70-100x with a 1 s
-//! kernel TTL), 0 API calls, 2.42 FUSE requests per file and run (1.03 `OPEN` + 1.03
-//! `RELEASE`, 0.17 `OPENDIR` + 0.17 `RELEASEDIR` per file for the directories, no `READ`,
-//! `FLUSH`, `LOOKUP` or `GETATTR` to speak of): what is left is the open/release round trip
-//! the core needs to serve each open with current content. Where that time goes (perf
-//! over one warm grep, 2 vCPUs): the CPUs are idle 63% of the run, and notionfs's own code
-//! is about 6% of all samples (pinned to one CPU); the rest is the synchronous `OPEN` round
-//! trip waking a daemon thread, often on the other vCPU (waking a halted vCPU is slow in
-//! this VM): with grep and the mount pinned to one CPU the grep takes 195 ms (3.9x tmpfs),
-//! on two different CPUs 450-550 ms, unpinned about 300 ms. FUSE's no-open mode (`ENOSYS`
-//! to `OPEN`) would not remove it: the kernel then sends a synchronous `FLUSH` at every
-//! close instead; only no-open with no-flush would, and then a close no longer tells the
-//! mount that a save is complete; an open is also where a writer's handle takes the
-//! content its edit starts from. Measured by hand on 2026-12-07 (5,000 pages, 5 warm runs
-//! each, tmpfs 30-42 ms): as shipped (2 FUSE threads) 198-311 ms; `ENOSYS` to `OPENDIR`
-//! (no `OPENDIR`/`RELEASEDIR`) 169-366 ms, within the noise; 1 thread 333-418 ms, 4 threads
-//! 267-313 ms. This machine's kernel has a `fuse` module parameter `wake_here` (not a
-//! mainline one as far as I know; default N): set to Y, the same mount takes 142-178 ms,
-//! with 1 thread 98-123 ms, and with 1 thread and no `OPENDIR` 96-99 ms (2.6x); that is a
-//! host setting, not the mount's to change, so the mount keeps 2 threads.
+//! Last measured (5,000 pages, 2 shared cores, 2026-12-07): warm `grep -r` on a default
+//! (writable) mount 208-289 ms vs 29-38 ms on tmpfs (5.8-8.9x over three runs; it was
+//! 70-100x with a 1 s kernel TTL), 0 API calls, 2.42 FUSE requests per file and run (1.03
+//! `OPEN` + 1.03 `RELEASE`, 0.17 `OPENDIR` + 0.17 `RELEASEDIR` per file for the
+//! directories; no `READ`, `FLUSH`, `LOOKUP` or `GETATTR` to speak of). With `--read-only
+//! --no-open` (phase 7): 35.6 ms vs 28.8 ms (1.2x), 0.006 FUSE requests per file, every file
+//! read as a writable remount reads it.
+//!
+//! Where a default mount's time goes: each synchronous `OPEN` (and `OPENDIR`) round trip
+//! wakes a daemon thread, usually on the other vCPU, and waking a halted vCPU is slow in
+//! this VM (its guest halt-polling is off: `/sys/module/haltpoll/parameters/
+//! guest_halt_poll_ns` is 0). notionfs's own code is about 2-6% of the samples (perf). Measured
+//! by hand on 2026-12-07 (5 warm runs each): grep and the mount's one FUSE thread pinned to
+//! the same CPU 86-96 ms, to different CPUs 400-460 ms; a daemon thread that spins on
+//! `/dev/fuse` instead of sleeping 187-195 ms (the waiting grep's CPU still halts, and its
+//! wakeup is the cost); 1 thread 333-418 ms, 4 threads 267-313 ms. This machine's kernel
+//! has a `fuse` module parameter `wake_here` (default N) that wakes the daemon on the
+//! caller's CPU: set to Y, 142-178 ms, with 1 thread 98-123 ms; that is the host's setting,
+//! not the mount's. A writable mount cannot drop the `OPEN`: FUSE's no-open mode makes the
+//! kernel send a synchronous `FLUSH` at every close instead, and without both a close no
+//! longer tells the mount a save is complete, nor does an open give a writer the content
+//! its edit starts from. A read-only mount can, which is `--no-open` (notionfs(1)).
+//!
 //! With `--cache-size 64M`, RSS
 //! after reading everything: 51 MB at 1,000 pages, 97 MB at 5,000, 154 MB at 10,000 (84 /
 //! 134 / 196 MB before the versions' cache was charged its memory rather than its disk
@@ -108,7 +114,7 @@ struct Mount {
 }
 
 impl Mount {
-    fn start(url: &str, token: &str, mp: &Path, cache: &Path, ttl: &str) -> Mount {
+    fn start(url: &str, token: &str, mp: &Path, cache: &Path, ttl: &str, extra: &[&str]) -> Mount {
         let log = cache.with_extension("log");
         let out = std::fs::File::create(&log).expect("log file");
         let mut cmd = Command::new(binary());
@@ -117,6 +123,7 @@ impl Mount {
             .args(["--api-url", url, "--rate", RATE, "--ttl", ttl, "-q"])
             .arg("--cache-dir")
             .arg(cache)
+            .args(extra)
             .env("NOTION_TOKEN", token)
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log"))
@@ -310,6 +317,10 @@ struct Summary {
     idle_per_poll: f64,
     expired_grep: Duration,
     expired_calls: u64,
+    ro_grep: Duration,
+    ro_tmpfs: Duration,
+    ro_per_file: f64,
+    ro_differ: usize,
 }
 
 fn main() {
@@ -340,11 +351,13 @@ fn main() {
 
 fn print_summary(rows: &[Summary], word: &str) {
     println!("\nsummary (grep word {word:?}):");
-    println!("| pages | ls -R calls | read-all calls | min children calls | Markdown MB | RSS MB | warm grep mount | tmpfs | ratio | FUSE req/file | grep calls | &# refs | remount+grep calls | calls/idle poll | grep after TTL | its calls |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| pages | ls -R calls | read-all calls | min children calls | Markdown MB | RSS MB | warm grep mount | tmpfs | ratio | FUSE req/file | grep calls | &# refs | remount+grep calls | calls/idle poll | grep after TTL | its calls | no-open warm grep | tmpfs | ratio | FUSE req/file | files differing |");
+    println!(
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
     for s in rows {
         println!(
-            "| {} | {} | {} | {} | {:.1} | {:.0} | {} | {} | {:.1}x | {:.2} | {} | {} | {} | {:.1} | {} | {} |",
+            "| {} | {} | {} | {} | {:.1} | {:.0} | {} | {} | {:.1}x | {:.2} | {} | {} | {} | {:.1} | {} | {} | {} | {} | {:.1}x | {:.2} | {} |",
             s.pages,
             s.ls_calls,
             s.read_calls,
@@ -361,6 +374,11 @@ fn print_summary(rows: &[Summary], word: &str) {
             s.idle_per_poll,
             ms(s.expired_grep),
             s.expired_calls,
+            ms(s.ro_grep),
+            ms(s.ro_tmpfs),
+            s.ro_grep.as_secs_f64() / s.ro_tmpfs.as_secs_f64().max(1e-9),
+            s.ro_per_file,
+            s.ro_differ,
         );
     }
 }
@@ -399,22 +417,52 @@ fn run(pages: usize, word: &str) -> Summary {
         min_calls,
         ..Summary::default()
     };
-    {
+    let (copy, contents) = {
         ctl.reset_stats();
         let start = Instant::now();
-        let m = Mount::start(&emu.base_url(), emu.token(), &mp, &cache, LONG_TTL);
-        first_mount(&ctl, &m, start, word, &mut s);
-    }
+        let m = Mount::start(&emu.base_url(), emu.token(), &mp, &cache, LONG_TTL, &[]);
+        first_mount(&ctl, &m, start, word, &mut s)
+    };
     {
         ctl.reset_stats();
-        let m = Mount::start(&emu.base_url(), emu.token(), &mp, &cache, "2");
+        let m = Mount::start(&emu.base_url(), emu.token(), &mp, &cache, "2", &[]);
         remount(&ctl, &m, word, &mut s);
+    }
+    let read_back = {
+        ctl.reset_stats();
+        let ro = ["--read-only", "--no-open"];
+        let m = Mount::start(&emu.base_url(), emu.token(), &mp, &cache, LONG_TTL, &ro);
+        no_open(&ctl, &m, &copy, &contents, word, &mut s)
+    };
+    {
+        // What a writable remount of the same cache reads, file by file (the first mount
+        // read some pages before it knew every link target and folder, so it is not the
+        // reference).
+        let m = Mount::start(&emu.base_url(), emu.token(), &mp, &cache, LONG_TTL, &[]);
+        s.ro_differ = contents
+            .iter()
+            .zip(&read_back)
+            .filter(|((p, _), got)| std::fs::read(p).ok().as_ref() != got.as_ref())
+            .count();
+        println!(
+            "   {} of {} files read differently by a writable remount of the same cache",
+            s.ro_differ,
+            contents.len()
+        );
+        drop(m);
     }
     s
 }
 
-/// Phases 1–5 on the first mount (long TTL, empty cache).
-fn first_mount(ctl: &Control, m: &Mount, start: Instant, word: &str, s: &mut Summary) {
+/// Phases 1–5 on the first mount (long TTL, empty cache); the tmpfs copy and every file's
+/// content (path on the mount, bytes).
+fn first_mount(
+    ctl: &Control,
+    m: &Mount,
+    start: Instant,
+    word: &str,
+    s: &mut Summary,
+) -> (TempTree, Contents) {
     let mounted = start.elapsed();
     let listed = timed(Command::new("ls").arg("-R").arg(&m.mp));
     s.ls_calls = ctl.total_calls();
@@ -429,7 +477,7 @@ fn first_mount(ctl: &Control, m: &Mount, start: Instant, word: &str, s: &mut Sum
     let start = Instant::now();
     let mut paths = Vec::new();
     files_under(&m.mp, &mut paths);
-    let contents: Vec<(PathBuf, Vec<u8>)> = paths
+    let contents: Contents = paths
         .into_iter()
         .map(|p| {
             let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
@@ -462,8 +510,40 @@ fn first_mount(ctl: &Control, m: &Mount, start: Instant, word: &str, s: &mut Sum
         hwm as f64 / 1024.0
     );
     let copy = copy_to_tmpfs(&m.mp, &contents);
-    warm_grep(ctl, m, &copy.0, word, contents.len(), s);
+    let w = warm_grep(ctl, m, &copy.0, word, contents.len(), "4.");
+    (s.grep_mount, s.grep_tmpfs, s.fuse_per_file, s.grep_calls) =
+        (w.mount, w.tmpfs, w.per_file, w.calls);
     char_refs(ctl, m, &contents, s);
+    (copy, contents)
+}
+
+/// Every file read through a mount: its path there and its bytes.
+type Contents = Vec<(PathBuf, Vec<u8>)>;
+
+/// Phase 7: a `--read-only --no-open` remount on the same cache (the kernel opens files
+/// without asking the mount): every file read, then warm greps. What each file read as.
+fn no_open(
+    ctl: &Control,
+    m: &Mount,
+    copy: &TempTree,
+    contents: &Contents,
+    word: &str,
+    s: &mut Summary,
+) -> Vec<Option<Vec<u8>>> {
+    let start = Instant::now();
+    let read: Vec<Option<Vec<u8>>> = contents
+        .iter()
+        .map(|(p, _)| std::fs::read(p).ok())
+        .collect();
+    println!(
+        "7. --read-only --no-open remount (same cache dir): read every file in {}, {} unreadable, {}",
+        ms(start.elapsed()),
+        read.iter().filter(|r| r.is_none()).count(),
+        calls(ctl)
+    );
+    let w = warm_grep(ctl, m, &copy.0, word, contents.len(), "  ");
+    (s.ro_grep, s.ro_tmpfs, s.ro_per_file) = (w.mount, w.tmpfs, w.per_file);
+    read
 }
 
 /// Writes the files read from the mount under /dev/shm (tmpfs), same relative paths.
@@ -512,28 +592,48 @@ fn per_file(
     (total, out)
 }
 
-fn warm_grep(ctl: &Control, m: &Mount, copy: &Path, word: &str, files: usize, s: &mut Summary) {
+/// Warm `grep -r` runs over a mount and its tmpfs copy (medians).
+struct WarmGrep {
+    mount: Duration,
+    tmpfs: Duration,
+    per_file: f64,
+    calls: u64,
+}
+
+/// `label` starts its line.
+fn warm_grep(
+    ctl: &Control,
+    m: &Mount,
+    copy: &Path,
+    word: &str,
+    files: usize,
+    label: &str,
+) -> WarmGrep {
     grep(word, &m.mp);
     ctl.reset_stats();
     let before = fuse_requests(m);
     let on_mount: Vec<Duration> = (0..GREP_RUNS).map(|_| grep(word, &m.mp)).collect();
     let (per, by_op) = per_file(&before, &fuse_requests(m), files);
-    s.fuse_per_file = per;
-    s.grep_calls = ctl.total_calls();
+    let calls_during = ctl.total_calls();
     grep(word, copy);
     let on_tmpfs: Vec<Duration> = (0..GREP_RUNS).map(|_| grep(word, copy)).collect();
-    s.grep_mount = median(on_mount.clone());
-    s.grep_tmpfs = median(on_tmpfs.clone());
+    let w = WarmGrep {
+        mount: median(on_mount.clone()),
+        tmpfs: median(on_tmpfs.clone()),
+        per_file: per,
+        calls: calls_during,
+    };
     println!(
-        "4. warm grep -r {word:?} (median of {GREP_RUNS}): mount {} vs tmpfs {} ({:.0}x); runs {:?} / {:?}; {} during the {GREP_RUNS} runs",
-        ms(s.grep_mount),
-        ms(s.grep_tmpfs),
-        s.grep_mount.as_secs_f64() / s.grep_tmpfs.as_secs_f64().max(1e-9),
+        "{label} warm grep -r {word:?} (median of {GREP_RUNS}): mount {} vs tmpfs {} ({:.1}x); runs {:?} / {:?}; {} during the {GREP_RUNS} runs",
+        ms(w.mount),
+        ms(w.tmpfs),
+        w.mount.as_secs_f64() / w.tmpfs.as_secs_f64().max(1e-9),
         on_mount.iter().map(|d| d.as_millis()).collect::<Vec<_>>(),
         on_tmpfs.iter().map(|d| d.as_millis()).collect::<Vec<_>>(),
         calls(ctl)
     );
     println!("   FUSE requests per file and grep run: {per:.3}{by_op}");
+    w
 }
 
 fn char_refs(ctl: &Control, m: &Mount, contents: &[(PathBuf, Vec<u8>)], s: &mut Summary) {

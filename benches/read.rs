@@ -167,6 +167,7 @@ fn main() {
         let cfg = MountConfig {
             allow_other: false,
             read_only: true,
+            no_open: false,
             threads: 4,
             kernel_ttl: Duration::from_secs(1),
         };

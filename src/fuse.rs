@@ -9,6 +9,11 @@
 //! ([`NotionFuse::serve`]). So no FUSE thread ever waits for the network, and two threads
 //! ([`THREADS`]) serve a mount: more only add wakeups to every round trip.
 //!
+//! With `--no-open` (read-only mounts) the kernel opens and closes files and directories
+//! without asking ([`MountConfig::no_open`]): the first `OPEN`, `FLUSH` and `OPENDIR` are
+//! answered `ENOSYS`, reads come by inode, a `GETATTR` made for an open file sizes the file
+//! exactly first, and stale listings are pushed out of the kernel's cache.
+//!
 //! Every request is counted by operation ([`request_counts`], `notionfs status`).
 
 use std::ffi::OsStr;
@@ -118,6 +123,20 @@ pub struct MountConfig {
     pub allow_other: bool,
     /// Mount read-only at the kernel level too.
     pub read_only: bool,
+    /// The kernel opens and closes files and directories without asking (only on a
+    /// read-only mount): its first `OPEN`, `FLUSH` and `OPENDIR` are answered `ENOSYS`,
+    /// after which it sends none of them, nor `RELEASE` or `RELEASEDIR`, so a warm read of
+    /// a file or listing it has cached makes no round trip at all (the `OPEN` and `OPENDIR`
+    /// round trips are most of a warm `grep -r`'s time). A listing it cached is kept until
+    /// the core tells it the listing went stale ([`FsCore::push_listings`]). Reads then come by inode
+    /// ([`FsCore::read_unopened`]), and a `GETATTR` the kernel makes for an open file
+    /// before reading past the size it holds makes that size exact first
+    /// ([`FsCore::getattr_for_read`]). What it costs: the mount no longer sees the open,
+    /// so `fstat` of a page never read (or changed since) shows its last known size until
+    /// the first read, and a reader holding a file open while a change comes may read part
+    /// of each version (nothing pins the version an open served). A writable mount needs the `OPEN`: a writer's buffer starts from
+    /// the content the open serves, and the close journals the save.
+    pub no_open: bool,
     /// Worker threads serving requests.
     pub threads: usize,
     /// How long the kernel may cache entries and attributes of known size (see
@@ -133,15 +152,24 @@ pub struct NotionFuse {
     core: Arc<FsCore>,
     rt: tokio::runtime::Handle,
     ttl: Duration,
+    /// The kernel opens and closes files without asking ([`MountConfig::no_open`]).
+    unasked: bool,
 }
 
 impl NotionFuse {
     /// An adapter running the core's async operations on `rt`.
-    pub fn new(core: Arc<FsCore>, rt: tokio::runtime::Handle, kernel_ttl: Duration) -> Self {
+    /// `unasked`: see [`MountConfig::no_open`].
+    pub fn new(
+        core: Arc<FsCore>,
+        rt: tokio::runtime::Handle,
+        kernel_ttl: Duration,
+        unasked: bool,
+    ) -> Self {
         NotionFuse {
             core,
             rt,
             ttl: kernel_ttl,
+            unasked,
         }
     }
 
@@ -327,8 +355,17 @@ impl Filesystem for NotionFuse {
         self.serve_entry("lookup", parent.0, work, reply);
     }
 
-    fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+    fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
         count(Op::Getattr);
+        if self.unasked && fh.is_some() {
+            // The kernel is about to read past the size it holds.
+            let (core, ttl) = (self.core.clone(), self.ttl);
+            let work = async move { core.getattr_for_read(ino.0).await };
+            return self.serve(work, move |r| match r {
+                Ok(a) => reply.attr(&kernel::attr_ttl(&a, ttl), &file_attr(&a)),
+                Err(e) => reply.error(errno("getattr", ino.0, &e)),
+            });
+        }
         match self.core.getattr(ino.0) {
             Ok(a) => reply.attr(&self.ttl_for(&a), &file_attr(&a)),
             Err(e) => reply.error(errno("getattr", ino.0, &e)),
@@ -337,6 +374,11 @@ impl Filesystem for NotionFuse {
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
         count(Op::Opendir);
+        if self.unasked {
+            // The kernel then opens directories without asking too, and keeps what it
+            // read of a listing until the core tells it the listing changed.
+            return reply.error(Errno::ENOSYS);
+        }
         // Let the kernel cache listings; it keeps them only while they are current.
         match self.core.opendir(ino.0) {
             Ok(keep) => {
@@ -372,6 +414,10 @@ impl Filesystem for NotionFuse {
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         count(Op::Open);
+        if self.unasked {
+            // The kernel then opens every file without asking (and sends no RELEASE).
+            return reply.error(Errno::ENOSYS);
+        }
         let core = self.core.clone();
         let work = async move { core.open(ino.0, flags.0).await };
         self.serve(work, move |r| match r {
@@ -391,6 +437,14 @@ impl Filesystem for NotionFuse {
         reply: ReplyData,
     ) {
         count(Op::Read);
+        if self.unasked {
+            let core = self.core.clone();
+            let work = async move { core.read_unopened(ino.0, offset, size).await };
+            return self.serve(work, move |r| match r {
+                Ok(d) => reply.data(&d),
+                Err(e) => reply.error(errno("read", ino.0, &e)),
+            });
+        }
         match self.core.read(fh.0, offset, size) {
             Ok(d) => reply.data(&d),
             Err(e) => reply.error(errno("read", ino.0, &e)),
@@ -423,6 +477,10 @@ impl Filesystem for NotionFuse {
         reply: ReplyEmpty,
     ) {
         count(Op::Flush);
+        if self.unasked {
+            // Nothing to make durable: the kernel sends no more FLUSH.
+            return reply.error(Errno::ENOSYS);
+        }
         let core = self.core.clone();
         let work = async move { core.fsync(fh.0).await };
         self.serve_empty("flush", ino.0, work, reply);
@@ -744,7 +802,11 @@ pub fn mount(
     config.n_threads = Some(cfg.threads.max(1));
     // Each thread reads its own descriptor: replies do not contend.
     config.clone_fd = true;
-    let fs = NotionFuse::new(core.clone(), rt, cfg.kernel_ttl);
+    let unasked = cfg.no_open && cfg.read_only;
+    if unasked {
+        core.push_listings(&rt);
+    }
+    let fs = NotionFuse::new(core.clone(), rt, cfg.kernel_ttl, unasked);
     let session = Session::new(fs, mountpoint, &config)?;
     core.set_invalidator(Arc::new(spawn_invalidator(session.notifier())));
     Ok(session)

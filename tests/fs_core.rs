@@ -259,3 +259,47 @@ async fn a_folder_known_only_from_blocks_can_be_looked_up_directly() {
     );
     assert_eq!(f.calls().since(&before).total(), 0);
 }
+
+#[tokio::test]
+async fn reads_without_an_open_size_the_file_first_and_read_what_an_open_would() {
+    let f = fixture(Duration::from_secs(30)).await;
+    let cache = tempfile::tempdir().unwrap();
+    // A second core on the same workspace, as a read-only mount's kernel uses it: no
+    // `open`; a `GETATTR` for an open file when the size is not known, then reads by inode.
+    let g = reader(&f.emu, settings(cache.path(), Duration::from_secs(30)));
+    for path in [
+        "Engineering Wiki/Architecture/Storage Layer/Deep Dive: Compaction.md",
+        "Engineering Wiki/Block Showcase/notes.txt",
+        "Engineering Wiki/Block Showcase/logo.png",
+        "Engineering Wiki/Tasks/Implement write-back.md",
+    ] {
+        let want = f.cat(path).await;
+        let i = ino(&g, path).await;
+        let before = g.client().stats();
+        assert!(!g.getattr(i).unwrap().size_known, "{path}: not read yet");
+        let a = g.getattr_for_read(i).await.unwrap();
+        assert!(a.size_known, "{path}");
+        assert_eq!(a.size, want.len() as u64, "{path}");
+        // Loaded once: the reads that follow cost no API call.
+        let loaded = g.client().stats().since(&before).total();
+        let mut got = Vec::new();
+        loop {
+            let chunk = g.read_unopened(i, got.len() as u64, 1000).await.unwrap();
+            if chunk.is_empty() {
+                break;
+            }
+            got.extend(chunk);
+        }
+        assert_eq!(got, want, "{path}");
+        assert_eq!(g.client().stats().since(&before).total(), loaded, "{path}");
+        // Known now: a plain getattr says so, and asks nothing.
+        assert!(g.getattr(i).unwrap().size_known, "{path}");
+    }
+    // A directory has no content to load.
+    let dir = ino(&g, "Team Home").await;
+    assert!(g.getattr_for_read(dir).await.unwrap().size_known);
+    assert_eq!(
+        g.read_unopened(dir, 0, 10).await.unwrap_err().errno(),
+        libc::EISDIR
+    );
+}

@@ -3,6 +3,8 @@
 //! costs no `LOOKUP`, `GETATTR`, `READ` or `FLUSH`; and whatever changes — a remote edit or
 //! rename the change feed sees, a save through another descriptor, a remount with the disk
 //! cache — reaches the kernel, so `stat`, `ls` and reads never show what is gone.
+//! With `--read-only --no-open` a warm read reaches the mount not at all, and every read
+//! is still whole.
 //!
 //! Skipped (with the reason printed) only where FUSE cannot work.
 
@@ -182,4 +184,190 @@ fn after_a_remount_an_unread_page_shows_its_cached_size() {
     let new = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
     assert!(new.contains(edited), "{new}");
     assert_eq!(size(&m, DEEP_DIVE).unwrap(), new.len() as u64);
+}
+
+/// Every file under `dir` (path relative to `root` → bytes).
+fn read_tree(root: &std::path::Path, dir: &std::path::Path, out: &mut BTreeMap<String, Vec<u8>>) {
+    // The whole listing first, then each entry, as find and grep -r do. (Reading the
+    // subtree between a listing's first and last getdents(2) can keep the kernel from
+    // completing its cache of that listing, which it then asks for on every walk.)
+    let entries: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            read_tree(root, &p, out);
+        } else {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{rel}: {e}"));
+            out.insert(rel, bytes);
+        }
+    }
+}
+
+#[test]
+fn a_no_open_mount_reads_every_file_whole_with_no_round_trip_when_warm() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = demo_emulator();
+    let ctl = emu.control();
+    // A page larger than the kernel's reads (several `READ`s, each by inode).
+    let big = "Team Home/Meeting Notes (2).md";
+    for n in 0..2 {
+        let paras: Vec<Value> = (0..100)
+            .map(|i| {
+                let text = format!("Paragraph {n}-{i} {}", "x".repeat(1000));
+                serde_json::json!({"type": "paragraph",
+                    "paragraph": {"rich_text": [{"type": "text", "text": {"content": text}}]}})
+            })
+            .collect();
+        ctl.append_blocks(&demo::meeting_notes_2_id(), Value::Array(paras))
+            .unwrap();
+    }
+    // What every file reads as through a writable mount.
+    let want = {
+        let rw = Mount::start(&emu, &[]);
+        let mut t = BTreeMap::new();
+        read_tree(&rw.mp, &rw.mp, &mut t);
+        t
+    };
+    assert!(
+        want.keys().any(|k| k.ends_with(".png")),
+        "{:?}",
+        want.keys()
+    );
+    assert!(want.keys().any(|k| k.ends_with(".schema.yaml")));
+
+    // (No feed poll during the test: the demo's pages, edited within the minute, would be
+    // read again at each one.)
+    let m = Mount::start(&emu, &["--read-only", "--no-open", "--ttl", "3600"]);
+    // Nothing was read yet: a page's size is not known (a stat does not read it), and
+    // with no open to load it, not by `fstat` of a descriptor either (the documented
+    // price)...
+    let unread = "Team Home/Meeting Notes.md";
+    assert_eq!(size(&m, unread).unwrap(), 0);
+    let mut f = std::fs::File::open(m.p(unread)).unwrap();
+    assert_eq!(f.metadata().unwrap().len(), 0);
+    // ...yet the kernel asks for the size before it reads past it: the read is whole, and
+    // the size exact from then on.
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut f, &mut text).unwrap();
+    assert_eq!(text, want[unread]);
+    assert_eq!(f.metadata().unwrap().len(), text.len() as u64);
+    drop(f);
+    // A read that cannot reach Notion fails with EIO (and works once Notion is back).
+    let healthy = ctl.faults();
+    ctl.set_faults(notionfs::emulator::Faults {
+        fault_rate: 1.0,
+        ..healthy
+    });
+    let err = std::fs::read(m.p(big)).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EIO), "{err}");
+    ctl.set_faults(healthy);
+    assert!(want[big].len() > 200_000, "{}", want[big].len());
+    assert_eq!(std::fs::read(m.p(big)).unwrap(), want[big]);
+    // So does every file: pages, rows, schemas, attachments.
+    let mut got = BTreeMap::new();
+    read_tree(&m.mp, &m.mp, &mut got);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    for (rel, bytes) in &want {
+        assert!(
+            got[rel] == *bytes,
+            "{rel}: {:?} read-only vs {:?} writable",
+            String::from_utf8_lossy(&got[rel]),
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    assert_eq!(size(&m, unread).unwrap(), want[unread].len() as u64);
+    let counts = fuse_counts(&m);
+    assert_eq!(
+        counts.get("open"),
+        Some(&1),
+        "answered ENOSYS once: {counts:?}"
+    );
+    assert_eq!(counts.get("release"), None, "{counts:?}");
+    assert!(counts.get("flush").copied().unwrap_or(0) <= 1, "{counts:?}");
+
+    // A page's folder that holds only attachments is known once the page was read: the
+    // first walk read the page after listing its parent, and the kernel, told that
+    // listing went stale, lists the folder on the next walk.
+    let mut second = BTreeMap::new();
+    read_tree(&m.mp, &m.mp, &mut second);
+    for (rel, bytes) in &got {
+        assert!(second.get(rel) == Some(bytes), "{rel} read differently");
+    }
+    let shown = "Engineering Wiki/Block Showcase/notes.txt";
+    assert!(!got.contains_key(shown) && second.contains_key(shown));
+    // Once more: the entries the kernel looked up while their size was unknown (those
+    // attachments) are looked up again once, now with the exact size, and then kept.
+    read_tree(&m.mp, &m.mp, &mut BTreeMap::new());
+    // Warm: the kernel serves every listing and every read; the mount sees no request.
+    let before = fuse_counts(&m);
+    let mut warm_read = BTreeMap::new();
+    read_tree(&m.mp, &m.mp, &mut warm_read);
+    assert!(
+        warm_read == second,
+        "a warm walk read what the one before did"
+    );
+    let mut warm = since(&before, &fuse_counts(&m));
+    warm.remove("getxattr");
+    assert_eq!(warm, BTreeMap::new(), "a warm walk of a --no-open mount");
+}
+
+#[test]
+fn a_no_open_mount_follows_remote_edits_and_listing_changes() {
+    if !fuse_usable() {
+        return;
+    }
+    let emu = demo_emulator();
+    let ctl = emu.control();
+    let m = Mount::start(&emu, &["--read-only", "--no-open", "--ttl", "0.3"]);
+    let old = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    assert!(old.contains(demo::MARKER));
+    assert!(m.ls("Team Home").contains("Meeting Notes.md"));
+
+    // Listings the kernel keeps follow remote changes: the feed's change marks them stale
+    // and the kernel is told to drop them.
+    let added = ctl
+        .create_page(&demo::team_home_id(), "Added remotely")
+        .unwrap();
+    m.wait("a page added remotely listed", || {
+        m.ls("Team Home").contains("Added remotely.md")
+    });
+    ctl.rename_page(&added, "Renamed remotely").unwrap();
+    m.wait("the rename listed", || {
+        let names = m.ls("Team Home");
+        names.contains("Renamed remotely.md") && !names.contains("Added remotely.md")
+    });
+    ctl.trash_page(&added).unwrap();
+    m.wait("the trashed page unlisted", || {
+        !m.ls("Team Home").contains("Renamed remotely.md")
+    });
+    let counts = fuse_counts(&m);
+    assert_eq!(
+        counts.get("opendir"),
+        Some(&1),
+        "answered ENOSYS once: {counts:?}"
+    );
+    assert_eq!(counts.get("releasedir"), None, "{counts:?}");
+
+    // A remote edit: the feed tells the kernel to drop the file, whose next read is the
+    // new content, at its new size.
+    let edited = "Edited remotely while a read-only mount had the page cached, longer.";
+    ctl.set_block_text(&demo::block_id(100), edited)
+        .expect("edit");
+    m.wait("the remote edit read", || {
+        std::fs::read_to_string(m.p(DEEP_DIVE))
+            .unwrap()
+            .contains(edited)
+    });
+    let new = std::fs::read_to_string(m.p(DEEP_DIVE)).unwrap();
+    assert!(!new.contains(demo::MARKER), "{new}");
+    assert_eq!(size(&m, DEEP_DIVE).unwrap(), new.len() as u64);
+    // And it stays read-only.
+    let err = std::fs::write(m.p(DEEP_DIVE), "x").unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EROFS), "{err}");
 }

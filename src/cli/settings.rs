@@ -34,6 +34,7 @@ struct FileConfig {
     cache_size: Option<toml::Value>,
     cache_dir: Option<PathBuf>,
     read_only: Option<bool>,
+    no_open: Option<bool>,
     allow_other: Option<bool>,
     prefetch: Option<bool>,
     uid: Option<u32>,
@@ -61,6 +62,9 @@ pub struct Resolved {
     pub cache_dir: Option<PathBuf>,
     /// Refuse every write with EROFS; modes 0444 / 0555 (`--read-only`, `-o ro`).
     pub read_only: bool,
+    /// The kernel opens files without asking the mount (`--no-open`, `-o no_open`; only
+    /// with `read_only`): see `crate::fuse::MountConfig::no_open`.
+    pub no_open: bool,
     /// Let other users see the mount (`--allow-other`; needs `user_allow_other`).
     pub allow_other: bool,
     /// Read every page into the disk cache in the background once mounted, as
@@ -130,6 +134,7 @@ fn apply_o(r: &mut Resolved, opts: &[String]) -> Result<(), CliError> {
                 "cache_size" => r.cache_size = parse_size(&need(v)?)?,
                 "cache_dir" => r.cache_dir = Some(PathBuf::from(need(v)?)),
                 "read_only" | "ro" => r.read_only = true,
+                "no_open" => r.no_open = true,
                 "allow_other" => r.allow_other = true,
                 "prefetch" => r.prefetch = true,
                 "daemon" => r.daemon = true,
@@ -203,6 +208,7 @@ pub fn resolve(
         cache_size: DEFAULT_CACHE_SIZE,
         cache_dir: None,
         read_only: false,
+        no_open: false,
         allow_other: false,
         prefetch: false,
         uid,
@@ -214,6 +220,13 @@ pub fn resolve(
     apply_file(&mut r, file)?;
     apply_env(&mut r, env);
     apply_flags(&mut r, token_file, api_url, fs)?;
+    if r.no_open && !r.read_only {
+        return Err(CliError::Invalid(
+            "--no-open needs --read-only: a writable mount needs each open (a save starts \
+             from the content it serves, and is journaled when the file is closed)"
+                .into(),
+        ));
+    }
     if let Some(rate) = r.rate {
         if !(rate.is_finite() && rate > 0.0) {
             return Err(CliError::Invalid(format!("rate {rate} must be > 0")));
@@ -253,6 +266,7 @@ fn apply_file(r: &mut Resolved, file: FileConfig) -> Result<(), CliError> {
         r.cache_dir = Some(v);
     }
     r.read_only |= file.read_only.unwrap_or(false);
+    r.no_open |= file.no_open.unwrap_or(false);
     r.allow_other |= file.allow_other.unwrap_or(false);
     r.prefetch |= file.prefetch.unwrap_or(false);
     if let Some(v) = file.uid {
@@ -308,6 +322,7 @@ fn apply_flags(
         r.cache_dir = Some(v.clone());
     }
     r.read_only |= fs.read_only;
+    r.no_open |= fs.no_open;
     r.allow_other |= fs.allow_other;
     r.prefetch |= fs.prefetch;
     r.daemon |= fs.daemon;
@@ -417,6 +432,14 @@ mod tests {
         assert_eq!(r.api_url, "http://flag");
         assert!(r.read_only);
         assert!(r.prefetch);
+        assert!(!r.no_open);
+        let mut o = opts();
+        o.options = vec!["ro,no_open".into()];
+        assert!(resolve(None, None, &o, &env, None).unwrap().no_open);
+        let mut o = opts();
+        o.no_open = true;
+        let e = resolve(None, None, &o, &env, None).unwrap_err();
+        assert!(e.to_string().contains("--no-open needs --read-only"), "{e}");
         let r = resolve(None, None, &opts(), &|_| None, None).unwrap();
         assert!(!r.prefetch);
         assert_eq!(r.ttl, Duration::from_secs(30));

@@ -246,6 +246,7 @@ fn mount_and_serve(
     let cfg = MountConfig {
         allow_other: r.allow_other,
         read_only: r.read_only,
+        no_open: r.no_open,
         threads: fuse::THREADS,
         kernel_ttl: crate::fs::kernel::KERNEL_TTL,
     };

@@ -78,6 +78,25 @@ impl WriteBuf {
     }
 }
 
+/// Up to `size` bytes of `data` from `offset`.
+fn slice(data: &[u8], offset: u64, size: u32) -> Vec<u8> {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let end = start.saturating_add(size as usize).min(data.len());
+    data[start..end].to_vec()
+}
+
+/// A file's content loaded for reading (see [`FsCore::load_content`]).
+pub(super) struct Loaded {
+    handle: Handle,
+    size: u64,
+    /// Of rendered bytes: whether the kernel's cached pages can be kept.
+    hash: Option<[u8; 32]>,
+    /// Reads must bypass the page cache (an attachment whose listed version moved on).
+    force_direct: bool,
+}
+
 /// EFBIG for a page file that would be `size` bytes.
 fn check_page_size(size: u64) -> FsResult<()> {
     if size > MAX_PAGE_FILE {
@@ -124,45 +143,12 @@ impl FsCore {
         if write {
             return self.open_write(ino, &key).await;
         }
-        let mut force_direct = false;
-        let (handle, size, hash) = match &key {
-            NodeKey::PageFile(id) => {
-                let b = self.body(id).await?;
-                (
-                    Handle::Bytes(b.data.clone()),
-                    b.data.len() as u64,
-                    Some(b.hash),
-                )
-            }
-            NodeKey::Schema(ds) => {
-                let s = self.schema(ds).await?;
-                let data = Arc::new(render_schema(&s));
-                let hash = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(
-                    data.as_slice(),
-                ))
-                .into();
-                let n = data.len() as u64;
-                (Handle::Bytes(data), n, Some(hash))
-            }
-            NodeKey::Attachment(block) => {
-                let src = self
-                    .state()
-                    .attachments
-                    .get(block)
-                    .cloned()
-                    .ok_or(FsError::NotFound)?;
-                let d = self.attachments.fetch(&self.client, &src).await?;
-                // `getattr` sizes the file from the download of the version the tree lists
-                // now; if the tree moved on meanwhile, reads must not end at another size.
-                let current = self.state().attachments.get(block).cloned();
-                force_direct = current
-                    .and_then(|c| self.attachments.cached(&c))
-                    .is_none_or(|c| c.size != d.size);
-                let size = d.size;
-                (Handle::Download(d), size, None)
-            }
-            _ => return Err(FsError::IsDir),
-        };
+        let Loaded {
+            handle,
+            size,
+            hash,
+            force_direct,
+        } = self.load_content(&key).await?;
         let mut st = self.state();
         // Direct I/O only when the kernel may hold a wrong size it believes: an unknown size
         // was handed out with no attribute cache, so the kernel asks again before reading
@@ -201,41 +187,126 @@ impl FsCore {
         })
     }
 
+    /// Renders (a page, a schema) or downloads (an attachment) the content of the file
+    /// `key`, so reads of it are exact.
+    async fn load_content(&self, key: &NodeKey) -> FsResult<Loaded> {
+        let mut force_direct = false;
+        let (handle, size, hash) = match key {
+            NodeKey::PageFile(id) => {
+                let b = self.body(id).await?;
+                (
+                    Handle::Bytes(b.data.clone()),
+                    b.data.len() as u64,
+                    Some(b.hash),
+                )
+            }
+            NodeKey::Schema(ds) => {
+                let s = self.schema(ds).await?;
+                let data = Arc::new(render_schema(&s));
+                let hash = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(
+                    data.as_slice(),
+                ))
+                .into();
+                let n = data.len() as u64;
+                (Handle::Bytes(data), n, Some(hash))
+            }
+            NodeKey::Attachment(block) => {
+                let src = self
+                    .state()
+                    .attachments
+                    .get(block)
+                    .cloned()
+                    .ok_or(FsError::NotFound)?;
+                let d = self.attachments.fetch(&self.client, &src).await?;
+                // `getattr` sizes the file from the download of the version the tree lists
+                // now; if the tree moved on meanwhile, reads must not end at another size.
+                let current = self.state().attachments.get(block).cloned();
+                force_direct = current
+                    .and_then(|c| self.attachments.cached(&c))
+                    .is_none_or(|c| c.size != d.size);
+                let size = d.size;
+                (Handle::Download(d), size, None)
+            }
+            _ => return Err(FsError::IsDir),
+        };
+        Ok(Loaded {
+            handle,
+            size,
+            hash,
+            force_direct,
+        })
+    }
+
     /// Reads up to `size` bytes at `offset` from an open handle (no network: `open` did it).
     pub fn read(&self, fh: u64, offset: u64, size: u32) -> FsResult<Vec<u8>> {
-        let slice = |data: &[u8]| {
-            let start = usize::try_from(offset)
-                .unwrap_or(usize::MAX)
-                .min(data.len());
-            let end = start.saturating_add(size as usize).min(data.len());
-            data[start..end].to_vec()
-        };
         let h = {
             let st = self.state();
             match st.handles.get(&fh) {
                 Some(Handle::Bytes(b)) => Handle::Bytes(b.clone()),
                 Some(Handle::Download(d)) => Handle::Download(d.clone()),
-                Some(Handle::Write(w)) => return Ok(slice(&w.data)),
-                Some(Handle::Local(i)) => match st.locals.get(i) {
-                    Some(l) => match &l.spool {
-                        Some(sp) => {
-                            let sp = sp.clone();
-                            drop(st);
-                            let want = (size as u64).min(sp.len().saturating_sub(offset));
-                            return Ok(sp.read_at(offset, want as usize)?);
-                        }
-                        None => return Ok(slice(&l.data)),
-                    },
-                    None => return Ok(Vec::new()),
-                },
+                Some(Handle::Write(w)) => return Ok(slice(&w.data, offset, size)),
+                Some(Handle::Local(i)) => Handle::Local(*i),
                 None => return Err(FsError::BadHandle),
             }
         };
+        self.read_from(&h, offset, size)
+    }
+
+    /// Reads from a read handle's content (no network: it was loaded).
+    fn read_from(&self, h: &Handle, offset: u64, size: u32) -> FsResult<Vec<u8>> {
         match h {
-            Handle::Write(_) | Handle::Local(_) => Err(FsError::BadHandle),
-            Handle::Bytes(b) => Ok(slice(&b)),
-            Handle::Download(d) => self.attachments.read(&d, offset, size),
+            Handle::Bytes(b) => Ok(slice(b, offset, size)),
+            Handle::Download(d) => self.attachments.read(d, offset, size),
+            Handle::Local(i) => {
+                let spool = {
+                    let st = self.state();
+                    match st.locals.get(i) {
+                        Some(l) => match &l.spool {
+                            Some(sp) => sp.clone(),
+                            None => return Ok(slice(&l.data, offset, size)),
+                        },
+                        None => return Ok(Vec::new()),
+                    }
+                };
+                let want = (size as u64).min(spool.len().saturating_sub(offset));
+                Ok(spool.read_at(offset, want as usize)?)
+            }
+            Handle::Write(w) => Ok(slice(&w.data, offset, size)),
         }
+    }
+
+    /// Reads up to `size` bytes at `offset` of the file `ino` as it is now, for a kernel
+    /// that opens files without asking the mount (`--no-open`, see `crate::fuse`):
+    /// there is no handle, so each read loads (from memory, the disk cache or Notion) the
+    /// current content. When that content is not the size the kernel was told, the kernel
+    /// is told to drop what it cached of the file (it asks for the size again).
+    pub async fn read_unopened(&self, ino: u64, offset: u64, size: u32) -> FsResult<Vec<u8>> {
+        let key = self.key(ino)?;
+        if let NodeKey::Local(_) = key {
+            return self.read_from(&Handle::Local(ino), offset, size);
+        }
+        let loaded = self.load_content(&key).await?;
+        let told = self.state().reported.get(&ino).copied();
+        if loaded.force_direct || told.is_some_and(|r| r.exact && r.size != loaded.size) {
+            self.invalidate(ino);
+        }
+        self.read_from(&loaded.handle, offset, size)
+    }
+
+    /// The attributes of `ino` with an exact size, for a kernel about to read past the
+    /// size it holds (a `GETATTR` made for an open file, see [`FsCore::read_unopened`]):
+    /// a file whose size is not known yet is loaded first.
+    pub async fn getattr_for_read(&self, ino: u64) -> FsResult<Attr> {
+        let a = self.getattr(ino)?;
+        if a.size_known {
+            return Ok(a);
+        }
+        let key = self.key(ino)?;
+        if key.is_dir() || matches!(key, NodeKey::Local(_)) {
+            return Ok(a);
+        }
+        self.load_content(&key).await?;
+        self.getattr(ino)
     }
 
     pub(super) async fn open_write(&self, ino: u64, key: &NodeKey) -> FsResult<Opened> {

@@ -81,6 +81,9 @@ impl State {
     pub(super) fn dirty(&mut self, dir: NodeKey) {
         if self.listings.contains_key(&dir) {
             self.stale.insert(dir);
+            if let Some(n) = &self.push_listings {
+                n.notify_one();
+            }
         }
     }
 

@@ -98,6 +98,20 @@ impl FsCore {
         st.listings.get(dir).cloned()
     }
 
+    /// Whether building the listing of `dir` needs nothing fetched (see `ensure_loaded`).
+    pub(super) fn loaded(&self, dir: &NodeKey) -> bool {
+        let st = self.state();
+        st.crawled
+            && match dir {
+                NodeKey::Root | NodeKey::DataSource(_) => true,
+                NodeKey::Database(id) => {
+                    st.objects.contains_key(id) && !st.sources_of(id).is_empty()
+                }
+                NodeKey::PageDir(id) => st.items.contains_key(id),
+                _ => false,
+            }
+    }
+
     /// Fetches what building the listing of `dir` needs and was never fetched.
     async fn ensure_loaded(&self, dir: &NodeKey) -> FsResult<()> {
         self.ensure_crawled().await?;
@@ -225,7 +239,7 @@ impl FsCore {
         st.caught_up = true;
         st.feed.advance(newest.as_deref());
         for dir in st.listings.keys().cloned().collect::<Vec<_>>() {
-            st.stale.insert(dir);
+            st.dirty(dir);
         }
         drop(st);
         self.snapshot_soon();

@@ -1,6 +1,7 @@
 //! Finding entries and their attributes: `lookup`, `getattr`, `opendir`, `readdir`, from
 //! local state (a listing is read from Notion only when it was never read or is stale).
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::error::{FsError, FsResult};
@@ -130,6 +131,53 @@ impl FsCore {
         let st = self.state();
         let current = served_digest(&st, ino, &listing);
         Ok(st.dir_served.get(&ino) == Some(&current))
+    }
+
+    /// For a kernel that opens directories without asking (so `opendir` cannot tell it a
+    /// listing it cached is stale): from now on, whenever a listing the kernel was served is
+    /// marked stale, the kernel is told to drop it at once, and reads it again (rebuilt, as
+    /// `opendir` would have made it) on its next look. Runs on `rt` while the core lives.
+    pub fn push_listings(self: &Arc<Self>, rt: &tokio::runtime::Handle) {
+        let notify = Arc::new(tokio::sync::Notify::new());
+        self.state().push_listings = Some(notify.clone());
+        let core = Arc::downgrade(self);
+        rt.spawn(async move {
+            loop {
+                notify.notified().await;
+                let Some(core) = core.upgrade() else { return };
+                core.drop_stale_listings();
+            }
+        });
+        // Whatever went stale before.
+        self.drop_stale_listings();
+    }
+
+    /// Tells the kernel to drop each listing it was served that is stale now and changed:
+    /// one that can be built from what is known is rebuilt and compared with what the
+    /// kernel got (as `opendir` would); one that needs a fetch is dropped (the kernel's
+    /// next look fetches it).
+    fn drop_stale_listings(&self) {
+        let stale: Vec<(NodeKey, u64)> = {
+            let st = self.state();
+            st.stale
+                .iter()
+                .filter_map(|k| self.inodes.find(k).map(|i| (k.clone(), i)))
+                .filter(|(_, ino)| st.dir_served.contains_key(ino))
+                .collect()
+        };
+        for (key, ino) in stale {
+            let current = self.loaded(&key).then(|| {
+                let l = self.rebuild_listing(&key);
+                served_digest(&self.state(), ino, &l)
+            });
+            let mut st = self.state();
+            if current.is_some() && st.dir_served.get(&ino) == current.as_ref() {
+                continue;
+            }
+            st.dir_served.remove(&ino);
+            drop(st);
+            self.invalidate(ino);
+        }
     }
 
     /// The entries of the directory `ino` (without `.` and `..`).

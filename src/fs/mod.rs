@@ -189,6 +189,9 @@ struct State {
     next_fh: u64,
     /// Digest of the listing the kernel last got for a directory inode (it may cache it).
     dir_served: HashMap<u64, u64>,
+    /// Set when the kernel keeps listings without asking (no `OPENDIR`): told of every
+    /// listing marked stale (see [`FsCore::push_listings`]).
+    push_listings: Option<Arc<tokio::sync::Notify>>,
     /// Editor droppings and conflict copies kept in memory only, by inode.
     locals: HashMap<u64, LocalFile>,
     /// The serial of the last local file made.
@@ -315,6 +318,7 @@ impl FsCore {
                 feed: feed::FeedState::default(),
                 snapshot: snapshot::SnapshotState::default(),
                 dir_served: HashMap::new(),
+                push_listings: None,
                 locals: HashMap::new(),
                 next_local: 1,
                 made_dirs: HashSet::new(),
