@@ -25,9 +25,9 @@ use std::time::{Duration, SystemTime};
 
 use fuser::{
     AccessFlags, Config, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
-    INodeNo, KernelConfig, LockOwner, MountOption, Notifier, OpenFlags, ReplyAttr, ReplyCreate,
-    ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite, ReplyXattr, Request,
-    Session, SessionACL, TimeOrNow, WriteFlags,
+    INodeNo, InitFlags, KernelConfig, LockOwner, MountOption, Notifier, OpenFlags, ReplyAttr,
+    ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite,
+    ReplyXattr, Request, Session, SessionACL, TimeOrNow, WriteFlags,
 };
 
 use crate::fs::{
@@ -319,7 +319,14 @@ fn xattr_reply(reply: ReplyXattr, data: &[u8], size: u32) {
 }
 
 impl Filesystem for NotionFuse {
-    fn init(&mut self, _req: &Request, _config: &mut KernelConfig) -> std::io::Result<()> {
+    fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
+        // A kernel that cannot open without asking (before Linux 5.1) would fail every
+        // open answered ENOSYS: it is asked as usual then.
+        let can = InitFlags::FUSE_NO_OPEN_SUPPORT | InitFlags::FUSE_NO_OPENDIR_SUPPORT;
+        if self.unasked && !config.capabilities().contains(can) {
+            tracing::warn!("--no-open: this kernel cannot open files without asking the mount; opens are answered as usual");
+            self.unasked = false;
+        }
         tracing::info!("mounted");
         Ok(())
     }
