@@ -6,7 +6,7 @@
 //! method is async is polled once on that thread: answered from memory (the common case:
 //! a warm `open`, `lookup`, `readdir`), it is replied to at once; if it has to wait (for
 //! Notion, the disk cache, a lock), it moves to the runtime and is replied to from there
-//! ([`NotionFuse::serve`]). So no FUSE thread ever waits for the network, and two threads
+//! (`NotionFuse::serve`). So no FUSE thread ever waits for the network, and two threads
 //! ([`THREADS`]) serve a mount: more only add wakeups to every round trip.
 //!
 //! With `--no-open` (read-only mounts) the kernel opens and closes files and directories
@@ -128,14 +128,17 @@ pub struct MountConfig {
     /// after which it sends none of them, nor `RELEASE` or `RELEASEDIR`, so a warm read of
     /// a file or listing it has cached makes no round trip at all (the `OPEN` and `OPENDIR`
     /// round trips are most of a warm `grep -r`'s time). A listing it cached is kept until
-    /// the core tells it the listing went stale ([`FsCore::push_listings`]). Reads then come by inode
-    /// ([`FsCore::read_unopened`]), and a `GETATTR` the kernel makes for an open file
+    /// the core tells it the listing went stale ([`FsCore::push_listings`]). Reads come by
+    /// inode ([`FsCore::read_unopened`]), and a `GETATTR` the kernel makes for an open file
     /// before reading past the size it holds makes that size exact first
-    /// ([`FsCore::getattr_for_read`]). What it costs: the mount no longer sees the open,
-    /// so `fstat` of a page never read (or changed since) shows its last known size until
-    /// the first read, and a reader holding a file open while a change comes may read part
-    /// of each version (nothing pins the version an open served). A writable mount needs the `OPEN`: a writer's buffer starts from
-    /// the content the open serves, and the close journals the save.
+    /// ([`FsCore::getattr_for_read`]).
+    ///
+    /// What it costs: the mount no longer sees the open, so `fstat` of a page never read
+    /// (or changed since) shows its last known size until the first read, and a reader
+    /// holding a file open while a change comes may read part of each version (nothing
+    /// pins the version an open served). A writable mount needs the `OPEN`: a writer's
+    /// buffer starts from the content the open serves, and the close journals the save.
+    /// Kernels before Linux 5.1 cannot do this; they are asked as usual.
     pub no_open: bool,
     /// Worker threads serving requests.
     pub threads: usize,
@@ -152,7 +155,8 @@ pub struct NotionFuse {
     core: Arc<FsCore>,
     rt: tokio::runtime::Handle,
     ttl: Duration,
-    /// The kernel opens and closes files without asking ([`MountConfig::no_open`]).
+    /// The kernel opens and closes files and directories without asking
+    /// ([`MountConfig::no_open`]).
     unasked: bool,
 }
 

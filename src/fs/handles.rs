@@ -22,7 +22,7 @@ use super::{Attr, FsCore, Reported};
 /// The result of a successful `open`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Opened {
-    /// Handle for [`FsCore::read`] and [`FsCore::release`].
+    /// Handle for [`FsCore::read`] and [`FsCore::close`].
     pub fh: u64,
     /// Bypass the page cache: the kernel may hold a stale size for this file.
     pub direct_io: bool,

@@ -49,7 +49,7 @@
 //! # Locks
 //! Taken in this order and never the other way round:
 //! 1. the async single-flight locks, held across awaits: a directory's listing, the crawl,
-//!    the feed's poll, a page's load ([`Flight`]);
+//!    the feed's poll, a page's load (`Flight`);
 //! 2. `state` (a std mutex: held for short updates only — no await, no I/O, no API call);
 //! 3. leaves, taken alone or under `state`, never holding another lock: the inode table,
 //!    the attachments' download table, the uploads' staging table, `aliases`, the log of

@@ -635,9 +635,9 @@ impl FsCore {
     }
 
     /// Creates `name` in `parent` and opens it: editor droppings
-    /// ([`FsCore::is_local_name`]) live in memory only; `T.md` creates a page (a row in
-    /// a data source folder; see [`ops`]); any other file in a page's
-    /// folder becomes an attachment (see [`super::upload`]).
+    /// (`FsCore::is_local_name`) live in memory only; `T.md` creates a page (a row in
+    /// a data source folder; see the module doc); any other file in a page's
+    /// folder becomes an attachment (see [`crate::writeback::upload`]).
     pub async fn create(&self, parent: u64, name: &str) -> FsResult<(Attr, Opened)> {
         self.writer("create")?;
         if !self.is_local_name(parent, name).await {

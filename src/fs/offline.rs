@@ -3,10 +3,10 @@
 //!
 //! # Design
 //! - **Online first.** A namespace operation is one API call made at once while nothing is
-//!   queued ([`super::namespace`]). When that call cannot reach Notion (a refused
+//!   queued (`fs::namespace`). When that call cannot reach Notion (a refused
 //!   connection, a timeout, a 5xx, a 429 past the client's retries), or when operations are
 //!   queued already (they keep their order), it is *queued* instead: a journal record of
-//!   kind `create`, `rename`, `move` or `trash` whose data is the [`NsOp`] as JSON, durable
+//!   kind `create`, `rename`, `move` or `trash` whose data is the `NsOp` as JSON, durable
 //!   before the call returns; the tree shows the change at once.
 //! - **Local ids.** A page created that way is known as `local-<uuid>` until Notion gives
 //!   its id: its `.md` and folder have inodes, its saves are journaled under the local id

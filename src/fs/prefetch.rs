@@ -2,7 +2,7 @@
 //! disk cache while the mount keeps serving (notionfs(1), COMMANDS).
 //!
 //! The walk goes folder by folder from PATH: the pages of one folder are read a few at a
-//! time ([`AT_ONCE`]; the client's rate limit paces them), then its subfolders are walked
+//! time (`AT_ONCE`; the client's rate limit paces them), then its subfolders are walked
 //! (a page's folder is listed from the body just read, so listing it costs nothing more).
 //! A page whose rendering is current already — in memory, or in the disk cache at the
 //! page's current edit time — is skipped without a call: a second run, or a run after an

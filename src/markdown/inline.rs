@@ -1,4 +1,4 @@
-//! Rich text -> inline Markdown (spec 3.2); reading it back is [`super::inline_parse`].
+//! Rich text -> inline Markdown (spec 3.2); reading it back is `markdown::inline_parse`.
 //!
 //! Rendering works run by run, on the whitespace normal form of the text
 //! ([`super::space`]): each rich text object becomes one *piece* (`**x**`, `[x](u)`,

@@ -107,7 +107,7 @@ fn strip_container_prefix(line: &str) -> &str {
     }
 }
 
-/// Deepest block tree [`parse_with`] builds: a container whose content would nest deeper
+/// Deepest block tree `parse_with` builds: a container whose content would nest deeper
 /// is kept as literal text (its tags) with its content flattened, so code walking the tree
 /// recursively (render, drop, requests) stays within a thread's stack.
 pub const MAX_TREE_DEPTH: usize = 40;

@@ -1,7 +1,7 @@
 //! Serde models of every object in the Notion API reference (version 2025-09-03).
 //!
 //! Notion encodes its unions as `{"type": "T", "T": {…payload…}}`. Serde cannot say that
-//! directly, so [`typed_union!`] generates enums that (de)serialize in that shape, with an
+//! directly, so `typed_union!` generates enums that (de)serialize in that shape, with an
 //! `Unknown` variant that keeps any type Notion adds later as raw JSON. Structs carry an
 //! `extra` map (`#[serde(flatten)]`) so fields we do not model survive a read-modify-write.
 
