@@ -80,10 +80,11 @@ impl State {
     /// Marks the listing of `dir` as stale (rebuilt from what is known on its next look).
     pub(super) fn dirty(&mut self, dir: NodeKey) {
         if self.listings.contains_key(&dir) {
-            self.stale.insert(dir);
-            if let Some(n) = &self.push_listings {
-                n.notify_one();
+            if let Some(p) = &mut self.push_listings {
+                p.dirtied.insert(dir.clone());
+                p.notify.notify_one();
             }
+            self.stale.insert(dir);
         }
     }
 

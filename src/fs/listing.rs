@@ -115,24 +115,12 @@ impl FsCore {
     /// Fetches what building the listing of `dir` needs and was never fetched.
     async fn ensure_loaded(&self, dir: &NodeKey) -> FsResult<()> {
         self.ensure_crawled().await?;
+        if self.loaded(dir) {
+            return Ok(());
+        }
         match dir {
-            NodeKey::Root | NodeKey::DataSource(_) => Ok(()),
-            NodeKey::Database(id) => {
-                let known = {
-                    let st = self.state();
-                    st.objects.contains_key(id) && !st.sources_of(id).is_empty()
-                };
-                if !known {
-                    self.database(id).await?;
-                }
-                Ok(())
-            }
-            NodeKey::PageDir(id) => {
-                if !self.state().items.contains_key(id) {
-                    self.load_page(id).await?;
-                }
-                Ok(())
-            }
+            NodeKey::Database(id) => self.database(id).await.map(|_| ()),
+            NodeKey::PageDir(id) => self.load_page(id).await.map(|_| ()),
             _ => Err(FsError::NotDir),
         }
     }

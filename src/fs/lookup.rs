@@ -139,7 +139,10 @@ impl FsCore {
     /// `opendir` would have made it) on its next look. Runs on `rt` while the core lives.
     pub fn push_listings(self: &Arc<Self>, rt: &tokio::runtime::Handle) {
         let notify = Arc::new(tokio::sync::Notify::new());
-        self.state().push_listings = Some(notify.clone());
+        self.state().push_listings = Some(super::ListingPush {
+            notify: notify.clone(),
+            dirtied: Default::default(),
+        });
         let core = Arc::downgrade(self);
         rt.spawn(async move {
             loop {
@@ -148,20 +151,25 @@ impl FsCore {
                 core.drop_stale_listings();
             }
         });
-        // Whatever went stale before.
-        self.drop_stale_listings();
     }
 
-    /// Tells the kernel to drop each listing it was served that is stale now and changed:
-    /// one that can be built from what is known is rebuilt and compared with what the
-    /// kernel got (as `opendir` would); one that needs a fetch is dropped (the kernel's
-    /// next look fetches it).
+    /// Tells the kernel to drop each listing marked stale since the last push that it was
+    /// served and that is still stale and changed: one that can be built from what is
+    /// known is rebuilt and compared with what the kernel got (as `opendir` would); one
+    /// that needs a fetch is dropped (the kernel's next look fetches it).
     fn drop_stale_listings(&self) {
         let stale: Vec<(NodeKey, u64)> = {
-            let st = self.state();
-            st.stale
-                .iter()
-                .filter_map(|k| self.inodes.find(k).map(|i| (k.clone(), i)))
+            let mut guard = self.state();
+            let st = &mut *guard;
+            let dirtied = st
+                .push_listings
+                .as_mut()
+                .map(|p| std::mem::take(&mut p.dirtied))
+                .unwrap_or_default();
+            dirtied
+                .into_iter()
+                .filter(|k| st.stale.contains(k))
+                .filter_map(|k| self.inodes.find(&k).map(|i| (k, i)))
                 .filter(|(_, ino)| st.dir_served.contains_key(ino))
                 .collect()
         };

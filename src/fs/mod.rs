@@ -189,9 +189,9 @@ struct State {
     next_fh: u64,
     /// Digest of the listing the kernel last got for a directory inode (it may cache it).
     dir_served: HashMap<u64, u64>,
-    /// Set when the kernel keeps listings without asking (no `OPENDIR`): told of every
-    /// listing marked stale (see [`FsCore::push_listings`]).
-    push_listings: Option<Arc<tokio::sync::Notify>>,
+    /// Set when the kernel keeps listings without asking (no `OPENDIR`): the listings
+    /// marked stale since they were last pushed (see [`FsCore::push_listings`]).
+    push_listings: Option<ListingPush>,
     /// Editor droppings and conflict copies kept in memory only, by inode.
     locals: HashMap<u64, LocalFile>,
     /// The serial of the last local file made.
@@ -202,6 +202,15 @@ struct State {
     /// Pages whose folder `T/` is shown although it may be empty: someone `mkdir`ed it, or
     /// its last child moved away. `rmdir` hides it again.
     made_dirs: HashSet<String>,
+}
+
+/// Listings marked stale that the kernel may hold without asking, waiting to be pushed
+/// to it (see [`FsCore::push_listings`]): only what changed is looked at.
+struct ListingPush {
+    /// Wakes the task that pushes them.
+    notify: Arc<tokio::sync::Notify>,
+    /// Marked stale since the last push.
+    dirtied: HashSet<NodeKey>,
 }
 
 /// The filesystem core. Async methods run on a tokio runtime; the FUSE adapter calls them
