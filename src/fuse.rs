@@ -11,8 +11,8 @@
 //!
 //! With `--no-open` (read-only mounts) the kernel opens and closes files and directories
 //! without asking ([`MountConfig::no_open`]): the first `OPEN`, `FLUSH` and `OPENDIR` are
-//! answered `ENOSYS`, reads come by inode, a `GETATTR` made for an open file sizes the file
-//! exactly first, and stale listings are pushed out of the kernel's cache.
+//! answered `ENOSYS`, reads come by inode, every size answered is exact (a file whose size
+//! is not known is loaded first), and stale listings are pushed out of the kernel's cache.
 //!
 //! Every request is counted by operation ([`request_counts`], `notionfs status`).
 
@@ -129,14 +129,14 @@ pub struct MountConfig {
     /// a file or listing it has cached makes no round trip at all (the `OPEN` and `OPENDIR`
     /// round trips are most of a warm `grep -r`'s time). A listing it cached is kept until
     /// the core tells it the listing went stale ([`FsCore::push_listings`]). Reads come by
-    /// inode ([`FsCore::read_unopened`]), and a `GETATTR` the kernel makes for an open file
-    /// before reading past the size it holds makes that size exact first
-    /// ([`FsCore::getattr_for_read`]).
+    /// inode ([`FsCore::read_unopened`]), and every `LOOKUP` and `GETATTR` answer carries
+    /// an exact size: a file whose size is not known is loaded first
+    /// ([`FsCore::getattr_exact`]).
     ///
-    /// What it costs: the mount no longer sees the open, so `fstat` of a page never read
-    /// (or changed since) shows its last known size until the first read, and a reader
-    /// holding a file open while a change comes may read part of each version (nothing
-    /// pins the version an open served). A writable mount needs the `OPEN`: a writer's
+    /// What it costs: the mount no longer sees the open, so a lookup or `stat` of a page
+    /// never read (or changed since) loads it, and a reader holding a file open while a
+    /// change comes may read part of each version (nothing pins the version an open
+    /// served). A writable mount needs the `OPEN`: a writer's
     /// buffer starts from the content the open serves, and the close journals the save.
     /// Kernels before Linux 5.1 cannot do this; they are asked as usual.
     pub no_open: bool,
@@ -361,17 +361,24 @@ impl Filesystem for NotionFuse {
         let Some(name) = name.to_str() else {
             return reply.error(Errno::ENOENT);
         };
-        let (core, name) = (self.core.clone(), name.to_string());
-        let work = async move { core.lookup(parent.0, &name).await };
+        let (core, name, unasked) = (self.core.clone(), name.to_string(), self.unasked);
+        let work = async move {
+            let a = core.lookup(parent.0, &name).await?;
+            match unasked && !a.size_known {
+                // Sizes are exact before the kernel may open without asking.
+                true => core.getattr_exact(a.ino).await,
+                false => Ok(a),
+            }
+        };
         self.serve_entry("lookup", parent.0, work, reply);
     }
 
-    fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
+    fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
         count(Op::Getattr);
-        if self.unasked && fh.is_some() {
-            // The kernel is about to read past the size it holds.
+        if self.unasked {
+            // Sizes are exact before the kernel may open without asking.
             let (core, ttl) = (self.core.clone(), self.ttl);
-            let work = async move { core.getattr_for_read(ino.0).await };
+            let work = async move { core.getattr_exact(ino.0).await };
             return self.serve(work, move |r| match r {
                 Ok(a) => reply.attr(&kernel::attr_ttl(&a, ttl), &file_attr(&a)),
                 Err(e) => reply.error(errno("getattr", ino.0, &e)),

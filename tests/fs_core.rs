@@ -277,7 +277,7 @@ async fn reads_without_an_open_size_the_file_first_and_read_what_an_open_would()
         let i = ino(&g, path).await;
         let before = g.client().stats();
         assert!(!g.getattr(i).unwrap().size_known, "{path}: not read yet");
-        let a = g.getattr_for_read(i).await.unwrap();
+        let a = g.getattr_exact(i).await.unwrap();
         assert!(a.size_known, "{path}");
         assert_eq!(a.size, want.len() as u64, "{path}");
         // Loaded once: the reads that follow cost no API call.
@@ -297,7 +297,7 @@ async fn reads_without_an_open_size_the_file_first_and_read_what_an_open_would()
     }
     // A directory has no content to load.
     let dir = ino(&g, "Team Home").await;
-    assert!(g.getattr_for_read(dir).await.unwrap().size_known);
+    assert!(g.getattr_exact(dir).await.unwrap().size_known);
     assert_eq!(
         g.read_unopened(dir, 0, 10).await.unwrap_err().errno(),
         libc::EISDIR

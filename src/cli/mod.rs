@@ -37,8 +37,8 @@ pub struct FsOptions {
     #[arg(long)]
     pub read_only: bool,
     /// With --read-only: the kernel opens files and directories without asking the mount,
-    /// so warm reads and listings make no round trip; fstat(2) of a page never read (or
-    /// changed since) shows its last known size until the first read (see notionfs(1)).
+    /// so warm reads and listings make no round trip; a lookup or stat(2) of a page never
+    /// read (or changed since) loads it (see notionfs(1)).
     #[arg(long)]
     pub no_open: bool,
     /// Let other users see the mount (needs user_allow_other in /etc/fuse.conf).

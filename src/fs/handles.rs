@@ -293,10 +293,13 @@ impl FsCore {
         self.read_from(&loaded.handle, offset, size)
     }
 
-    /// The attributes of `ino` with an exact size, for a kernel about to read past the
-    /// size it holds (a `GETATTR` made for an open file, see [`FsCore::read_unopened`]):
-    /// a file whose size is not known yet is loaded first.
-    pub async fn getattr_for_read(&self, ino: u64) -> FsResult<Attr> {
+    /// The attributes of `ino` with an exact size, for a kernel that opens files without
+    /// asking (see [`FsCore::read_unopened`]): a file whose size is not known yet is
+    /// loaded first. Every answer carrying attributes (`LOOKUP`, `GETATTR`) must be exact
+    /// there: the kernel keeps only the newest answer it asked for, so an unknown size
+    /// answered while another reader's exact one was on its way would make the kernel
+    /// drop the exact one, and that read would end at size 0.
+    pub async fn getattr_exact(&self, ino: u64) -> FsResult<Attr> {
         let a = self.getattr(ino)?;
         if a.size_known {
             return Ok(a);
